@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
+import {IAuthorityRegistry} from "./interfaces/IAuthorityRegistry.sol";
+import {IConsortium} from "./interfaces/IConsortium.sol";
+
+/**
+ * @title AuthorityRegistry
+ * @notice Issuing agencies of the consortium's provinces, their grants of certificate types and their
+ * detached signing keys.
+ *
+ * Management rights: a province admin (of an active province) manages every agency of the province; an
+ * effectively active agency manages the agencies below it (it may register children, suspend and reinstate
+ * descendants, and grant them only types it holds itself). An agency manages its own signing keys.
+ */
+contract AuthorityRegistry is IAuthorityRegistry {
+    using Checkpoints for Checkpoints.Trace208;
+    using EnumerableSet for EnumerableSet.Bytes32Set;
+
+    uint8 private constant _MAX_DEPTH = 4;
+
+    /// One slot: the fields read on every anchoring.
+    struct Agency {
+        address parent;
+        uint32 province;
+        uint32 region;
+        uint8 depth;
+        AgencyStatus status;
+    }
+
+    IConsortium private immutable _consortium;
+
+    address[] private _agencyList;
+    mapping(address account => Agency) private _agencies;
+    mapping(address account => string) private _names;
+    mapping(address account => address[]) private _children;
+    mapping(address account => Checkpoints.Trace208) private _statusHistory;
+    mapping(address account => EnumerableSet.Bytes32Set) private _grantedTypes;
+    mapping(address account => mapping(bytes32 certificateType => Checkpoints.Trace208)) private _grantHistory;
+    mapping(bytes32 keyId => SigningKey) private _keys;
+    mapping(address account => bytes32[]) private _keysOf;
+
+    /// @param consortium_ the {Consortium} whose provinces and admins this registry serves.
+    constructor(IConsortium consortium_) {
+        _consortium = consortium_;
+    }
+
+    // ------------------------------------------------------------------ agencies
+
+    /**
+     * @notice Registers an issuing agency under a province, or under a parent agency of the same province.
+     * @dev Requirements:
+     * - `agency` is non-zero and not registered; `region` is a GB/T 2260 code inside `province`;
+     * - if `parent` is zero: the caller is an admin of `province`, which is active;
+     * - otherwise `parent` is an agency of `province`, the tree stays within {maxDepth} levels, and the caller is
+     *   an admin of the active province or `parent` or one of its ancestors, effectively active.
+     * Emits an {AgencyRegistered} event.
+     */
+    function registerAgency(
+        address agency_,
+        uint32 province_,
+        address parent,
+        uint32 region,
+        string calldata name
+    ) external {
+        if (agency_ == address(0)) revert AuthorityRegistryInvalidAgency(agency_);
+        if (_agencies[agency_].status != AgencyStatus.None) revert AuthorityRegistryAgencyExists(agency_);
+        uint8 depth = 1;
+        if (parent == address(0)) {
+            _requireProvinceAdmin(province_);
+        } else {
+            Agency storage p = _agencies[parent];
+            if (p.status == AgencyStatus.None) revert AuthorityRegistryUnknownAgency(parent);
+            if (p.province != province_) revert AuthorityRegistryProvinceMismatch(parent, province_);
+            if (p.depth >= _MAX_DEPTH) revert AuthorityRegistryTreeTooDeep(parent, _MAX_DEPTH);
+            depth = p.depth + 1;
+            _requireManagerOf(parent, true);
+        }
+        if (region / 10000 != province_ / 10000 || region < 110000 || region > 829999) {
+            revert AuthorityRegistryInvalidRegion(region, province_);
+        }
+        _agencies[agency_] = Agency(parent, province_, region, depth, AgencyStatus.Active);
+        _names[agency_] = name;
+        _agencyList.push(agency_);
+        if (parent != address(0)) _children[parent].push(agency_);
+        _statusHistory[agency_].push(Time.timestamp(), 1);
+        emit AgencyRegistered(agency_, province_, parent, region, name);
+    }
+
+    /**
+     * @notice Suspends an agency, and with it every agency below it.
+     * @dev Requirements: the agency is active; the caller is an admin of its active province or an effectively
+     * active ancestor. Emits an {AgencySuspended} event.
+     */
+    function suspendAgency(address agency_, uint16 reason) external {
+        Agency storage a = _requireManagerOf(agency_, false);
+        if (a.status != AgencyStatus.Active) revert AuthorityRegistryAgencyNotActive(agency_);
+        a.status = AgencyStatus.Suspended;
+        _statusHistory[agency_].push(Time.timestamp(), 0);
+        emit AgencySuspended(agency_, msg.sender, reason);
+    }
+
+    /**
+     * @notice Re-enables a suspended agency.
+     * @dev Requirements: the agency is suspended; the caller is an admin of its active province or an
+     * effectively active ancestor. Emits an {AgencyReinstated} event.
+     */
+    function reinstateAgency(address agency_) external {
+        Agency storage a = _requireManagerOf(agency_, false);
+        if (a.status != AgencyStatus.Suspended) revert AuthorityRegistryAgencyNotSuspended(agency_);
+        a.status = AgencyStatus.Active;
+        _statusHistory[agency_].push(Time.timestamp(), 1);
+        emit AgencyReinstated(agency_, msg.sender);
+    }
+
+    /**
+     * @notice Grants an agency a certificate type it may issue from now on.
+     * @dev Requirements: `certificateType` is non-zero and not already granted; the caller is an admin of the
+     * agency's active province, or an effectively active ancestor that itself holds the type.
+     * Emits a {CertificateTypeGranted} event.
+     */
+    function grantCertificateType(address agency_, bytes32 certificateType) external {
+        _requireManagerOf(agency_, false);
+        if (certificateType == bytes32(0)) revert AuthorityRegistryInvalidCertificateType(certificateType);
+        if (_agencies[msg.sender].status != AgencyStatus.None && !_grantedTypes[msg.sender].contains(certificateType)) {
+            revert AuthorityRegistryTypeNotGranted(msg.sender, certificateType);
+        }
+        if (!_grantedTypes[agency_].add(certificateType)) {
+            revert AuthorityRegistryTypeAlreadyGranted(agency_, certificateType);
+        }
+        _grantHistory[agency_][certificateType].push(Time.timestamp(), 1);
+        emit CertificateTypeGranted(agency_, certificateType, msg.sender);
+    }
+
+    /**
+     * @notice Withdraws a certificate type from an agency. Certificates anchored before stay valid.
+     * @dev Requirements: the type is granted; the caller is an admin of the agency's active province or an
+     * effectively active ancestor. Emits a {CertificateTypeRevoked} event.
+     */
+    function revokeCertificateType(address agency_, bytes32 certificateType) external {
+        _requireManagerOf(agency_, false);
+        if (!_grantedTypes[agency_].remove(certificateType)) {
+            revert AuthorityRegistryTypeNotGranted(agency_, certificateType);
+        }
+        _grantHistory[agency_][certificateType].push(Time.timestamp(), 0);
+        emit CertificateTypeRevoked(agency_, certificateType, msg.sender);
+    }
+
+    // ------------------------------------------------------------------ signing keys
+
+    /**
+     * @notice Registers a detached signing key of an agency, valid in a time window.
+     * @dev `keyId` is `keccak256(publicKey)`. A `validFrom` of 0 means now; a `validUntil` of 0 means no end.
+     * Requirements: the caller is the agency itself (effectively active) or an admin of its active province;
+     * the key is 32 bytes for Ed25519, 64 or 65 for SM2, and not registered; `validFrom < validUntil`.
+     * Emits a {SigningKeyAdded} event.
+     * @return keyId the key's identifier.
+     */
+    function addSigningKey(
+        address agency_,
+        KeyAlgorithm algorithm,
+        bytes calldata publicKey,
+        uint48 validFrom,
+        uint48 validUntil
+    ) external returns (bytes32 keyId) {
+        _requireSelfOrAdmin(agency_);
+        keyId = keccak256(publicKey);
+        uint256 len = publicKey.length;
+        bool lengthOk = (algorithm == KeyAlgorithm.Ed25519 && len == 32) ||
+            (algorithm == KeyAlgorithm.SM2 && (len == 64 || (len == 65 && publicKey[0] == 0x04)));
+        if (!lengthOk) revert AuthorityRegistryInvalidKey(keyId);
+        if (_keys[keyId].agency != address(0)) revert AuthorityRegistryKeyExists(keyId);
+        if (validFrom == 0) validFrom = Time.timestamp();
+        if (validUntil == 0) validUntil = type(uint48).max;
+        if (validFrom >= validUntil) revert AuthorityRegistryInvalidKeyWindow(validFrom, validUntil);
+        _keys[keyId] = SigningKey(agency_, algorithm, validFrom, validUntil, publicKey);
+        _keysOf[agency_].push(keyId);
+        emit SigningKeyAdded(agency_, keyId, algorithm, validFrom, validUntil, publicKey);
+    }
+
+    /**
+     * @notice Ends a signing key's validity now. Signatures made inside its earlier window stay valid.
+     * @dev Requirements: the key is registered and still valid or not yet valid; the caller is its agency
+     * (effectively active) or an admin of the agency's active province. Emits a {SigningKeyRevoked} event.
+     */
+    function revokeSigningKey(bytes32 keyId) external {
+        SigningKey storage k = _keys[keyId];
+        if (k.agency == address(0)) revert AuthorityRegistryUnknownKey(keyId);
+        _requireSelfOrAdmin(k.agency);
+        uint48 now_ = Time.timestamp();
+        if (k.validUntil <= now_) revert AuthorityRegistryInvalidKeyWindow(k.validFrom, k.validUntil);
+        k.validUntil = now_;
+        emit SigningKeyRevoked(k.agency, keyId, now_);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The {Consortium} this registry serves.
+    function consortium() external view returns (address) {
+        return address(_consortium);
+    }
+
+    /// @notice Deepest level of the agency tree (1 = directly under the province).
+    function maxDepth() external pure returns (uint8) {
+        return _MAX_DEPTH;
+    }
+
+    /// @notice An agency's full record. Reverts with {AuthorityRegistryUnknownAgency} for an unknown account.
+    function agency(address account) external view returns (AgencyView memory) {
+        Agency storage a = _agencies[account];
+        if (a.status == AgencyStatus.None) revert AuthorityRegistryUnknownAgency(account);
+        return
+            AgencyView(
+                account,
+                a.parent,
+                a.province,
+                a.region,
+                a.depth,
+                a.status,
+                _isActive(account),
+                _names[account],
+                _children[account],
+                _grantedTypes[account].values()
+            );
+    }
+
+    /// @notice An agency's own status (`None` for an unknown account), ignoring its ancestors.
+    function agencyStatus(address account) external view returns (AgencyStatus) {
+        return _agencies[account].status;
+    }
+
+    /// @notice The province of an agency, or 0 for an unknown account.
+    function agencyProvince(address account) external view returns (uint32) {
+        return _agencies[account].province;
+    }
+
+    /// @notice Number of agencies ever registered.
+    function agencyCount() external view returns (uint256) {
+        return _agencyList.length;
+    }
+
+    /// @notice The agency registered `index`-th (from 0).
+    function agencyAt(uint256 index) external view returns (address) {
+        return _agencyList[index];
+    }
+
+    /// @notice Whether the agency, every ancestor and its province are active now.
+    function isActive(address account) external view returns (bool) {
+        return _isActive(account);
+    }
+
+    /// @notice Whether the agency, every ancestor and its province were active at `timepoint`.
+    function wasActiveAt(address account, uint48 timepoint) public view returns (bool) {
+        Agency storage a = _agencies[account];
+        uint32 province_ = a.province;
+        if (province_ == 0) return false;
+        address cursor = account;
+        while (cursor != address(0)) {
+            if (_statusHistory[cursor].upperLookup(timepoint) != 1) return false;
+            cursor = _agencies[cursor].parent;
+        }
+        return _consortium.wasProvinceActiveAt(province_, timepoint);
+    }
+
+    /// @notice Whether the agency holds a grant of `certificateType` now.
+    function isGranted(address account, bytes32 certificateType) external view returns (bool) {
+        return _grantedTypes[account].contains(certificateType);
+    }
+
+    /// @notice Whether the agency held a grant of `certificateType` at `timepoint`.
+    function wasGrantedAt(address account, bytes32 certificateType, uint48 timepoint) public view returns (bool) {
+        return _grantHistory[account][certificateType].upperLookup(timepoint) == 1;
+    }
+
+    /// @notice Whether the agency could issue `certificateType` at `timepoint`: granted, and effectively active.
+    function canIssueAt(address account, bytes32 certificateType, uint48 timepoint) external view returns (bool) {
+        return wasGrantedAt(account, certificateType, timepoint) && wasActiveAt(account, timepoint);
+    }
+
+    /// @notice Whether `ancestor` is a strict ancestor of `account` in the agency tree.
+    function isAncestor(address ancestor, address account) public view returns (bool) {
+        if (ancestor == address(0)) return false;
+        address cursor = _agencies[account].parent;
+        while (cursor != address(0)) {
+            if (cursor == ancestor) return true;
+            cursor = _agencies[cursor].parent;
+        }
+        return false;
+    }
+
+    /// @notice A signing key. Reverts with {AuthorityRegistryUnknownKey} for an unknown id.
+    function signingKey(bytes32 keyId) external view returns (SigningKey memory) {
+        SigningKey storage k = _keys[keyId];
+        if (k.agency == address(0)) revert AuthorityRegistryUnknownKey(keyId);
+        return k;
+    }
+
+    /// @notice Ids of every signing key ever registered for an agency.
+    function signingKeysOf(address account) external view returns (bytes32[] memory) {
+        return _keysOf[account];
+    }
+
+    /// @notice Whether `keyId` belongs to the agency and was inside its validity window at `timepoint`.
+    function isKeyValidAt(address account, bytes32 keyId, uint48 timepoint) external view returns (bool) {
+        SigningKey storage k = _keys[keyId];
+        return k.agency == account && account != address(0) && k.validFrom <= timepoint && timepoint < k.validUntil;
+    }
+
+    /**
+     * @notice Whether `caller` may change the status of certificates anchored by `account`: the agency itself
+     * while effectively active, or an admin of its province while the province is active.
+     */
+    function canManageCertificatesOf(address caller, address account) external view returns (bool) {
+        if (caller == account) return _isActive(account);
+        uint32 province_ = _agencies[account].province;
+        return
+            province_ != 0 &&
+            _consortium.isProvinceAdmin(province_, caller) &&
+            _consortium.isProvinceActive(province_);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _isActive(address account) private view returns (bool) {
+        Agency storage a = _agencies[account];
+        uint32 province_ = a.province;
+        if (province_ == 0) return false;
+        while (true) {
+            if (a.status != AgencyStatus.Active) return false;
+            address parent = a.parent;
+            if (parent == address(0)) break;
+            a = _agencies[parent];
+        }
+        return _consortium.isProvinceActive(province_);
+    }
+
+    function _requireProvinceAdmin(uint32 province_) private view {
+        if (!_consortium.isProvinceAdmin(province_, msg.sender)) {
+            revert AuthorityRegistryUnauthorizedProvince(msg.sender, province_);
+        }
+        if (!_consortium.isProvinceActive(province_)) revert AuthorityRegistryProvinceNotActive(province_);
+    }
+
+    /// Caller is an admin of the agency's active province, or an effectively active ancestor
+    /// (or, when `inclusive`, the agency itself).
+    function _requireManagerOf(address agency_, bool inclusive) private view returns (Agency storage a) {
+        a = _agencies[agency_];
+        uint32 province_ = a.province;
+        if (province_ == 0) revert AuthorityRegistryUnknownAgency(agency_);
+        if (_consortium.isProvinceAdmin(province_, msg.sender)) {
+            if (!_consortium.isProvinceActive(province_)) revert AuthorityRegistryProvinceNotActive(province_);
+            return a;
+        }
+        bool related = (inclusive && msg.sender == agency_) || isAncestor(msg.sender, agency_);
+        if (!related || !_isActive(msg.sender)) revert AuthorityRegistryUnauthorized(msg.sender, agency_);
+    }
+
+    function _requireSelfOrAdmin(address agency_) private view {
+        uint32 province_ = _agencies[agency_].province;
+        if (province_ == 0) revert AuthorityRegistryUnknownAgency(agency_);
+        if (msg.sender == agency_) {
+            if (!_isActive(agency_)) revert AuthorityRegistryAgencyNotActive(agency_);
+            return;
+        }
+        if (!_consortium.isProvinceAdmin(province_, msg.sender)) {
+            revert AuthorityRegistryUnauthorized(msg.sender, agency_);
+        }
+        if (!_consortium.isProvinceActive(province_)) revert AuthorityRegistryProvinceNotActive(province_);
+    }
+}

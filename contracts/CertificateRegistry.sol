@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
+import {IAuthorityRegistry} from "./interfaces/IAuthorityRegistry.sol";
+import {ICertificateRegistry} from "./interfaces/ICertificateRegistry.sol";
+
+/**
+ * @title CertificateRegistry
+ * @notice Merkle-root anchoring of certificate batches and per-certificate status.
+ *
+ * Storage is laid out for gas: one packed slot per root (agency, time, count, revoked flag) with the
+ * manifest CID only in the {BatchAnchored} event, and one packed slot per changed certificate (plus one for
+ * a successor digest). Statuses are keyed by agency and digest, so an agency cannot change the status of
+ * another agency's certificate by anchoring a tree that contains its digest.
+ */
+contract CertificateRegistry is ICertificateRegistry {
+    struct Status {
+        CertificateStatus status;
+        uint16 reason;
+        uint48 updatedAt;
+    }
+
+    IAuthorityRegistry private immutable _authorities;
+
+    mapping(bytes32 root => Batch) private _batches;
+    mapping(address agency => mapping(bytes32 digest => Status)) private _statuses;
+    mapping(address agency => mapping(bytes32 digest => bytes32 successor)) private _successors;
+
+    /// @param authorities the {AuthorityRegistry} that says which agencies may anchor.
+    constructor(IAuthorityRegistry authorities) {
+        _authorities = authorities;
+    }
+
+    /**
+     * @notice Anchors the Merkle root of a batch of `count` certificates issued by the caller.
+     * @dev Requirements: the caller is an effectively active agency; `root` is non-zero and never anchored;
+     * `count > 0`. Emits a {BatchAnchored} event carrying `manifestCid` (not stored).
+     */
+    function anchor(bytes32 root, uint32 count, string calldata manifestCid) external {
+        if (root == bytes32(0) || count == 0) revert CertificateRegistryInvalidBatch(root, count);
+        Batch storage b = _batches[root];
+        if (b.agency != address(0)) revert CertificateRegistryAlreadyAnchored(root);
+        if (!_authorities.isActive(msg.sender)) revert CertificateRegistryAgencyNotActive(msg.sender);
+        _batches[root] = Batch(msg.sender, Time.timestamp(), count, false);
+        emit BatchAnchored(root, msg.sender, count, manifestCid);
+    }
+
+    /**
+     * @notice Suspends a valid certificate.
+     * @dev Requirements: `proof` proves `digest` in the anchored, non-revoked `root`; the caller is the issuing
+     * agency (effectively active) or an admin of its active province; the certificate is valid.
+     * Emits a {CertificateSuspended} event.
+     */
+    function suspend(bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external {
+        address agency = _authorize(root, digest, proof);
+        Status storage s = _statuses[agency][digest];
+        if (s.status != CertificateStatus.Valid) _badTransition(digest, s.status, CertificateStatus.Suspended);
+        _set(s, CertificateStatus.Suspended, reason);
+        emit CertificateSuspended(digest, agency, msg.sender, reason);
+    }
+
+    /**
+     * @notice Returns a suspended certificate to valid.
+     * @dev Requirements: as {suspend}; the certificate is suspended. Emits a {CertificateReinstated} event.
+     */
+    function reinstate(bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external {
+        address agency = _authorize(root, digest, proof);
+        Status storage s = _statuses[agency][digest];
+        if (s.status != CertificateStatus.Suspended) _badTransition(digest, s.status, CertificateStatus.Valid);
+        _set(s, CertificateStatus.Valid, reason);
+        emit CertificateReinstated(digest, agency, msg.sender, reason);
+    }
+
+    /**
+     * @notice Revokes a certificate for good.
+     * @dev Requirements: as {suspend}; the certificate is not already revoked. Emits a {CertificateRevoked} event.
+     */
+    function revoke(bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external {
+        address agency = _authorize(root, digest, proof);
+        _revoke(agency, digest, reason);
+    }
+
+    /**
+     * @notice Marks a certificate as replaced by the certificate with digest `successor`.
+     * @dev Requirements: as {suspend}; the certificate is valid or suspended; `successor` is non-zero and not
+     * `digest`. Emits a {CertificateSuperseded} event.
+     */
+    function supersede(
+        bytes32 root,
+        bytes32 digest,
+        bytes32[] calldata proof,
+        bytes32 successor,
+        uint16 reason
+    ) external {
+        address agency = _authorize(root, digest, proof);
+        if (successor == bytes32(0) || successor == digest) revert CertificateRegistryInvalidSuccessor(digest, successor);
+        Status storage s = _statuses[agency][digest];
+        if (s.status != CertificateStatus.Valid && s.status != CertificateStatus.Suspended) {
+            _badTransition(digest, s.status, CertificateStatus.Superseded);
+        }
+        _set(s, CertificateStatus.Superseded, reason);
+        _successors[agency][digest] = successor;
+        emit CertificateSuperseded(digest, agency, msg.sender, reason, successor);
+    }
+
+    /**
+     * @notice Revokes several certificates of one batch with a single OpenZeppelin multi-proof.
+     * @dev `digests` are the certificates' digests in the order of the multi-proof's leaves.
+     * Requirements: the multi-proof is valid for `root`; the caller may manage the batch; no certificate is
+     * already revoked. Emits a {CertificateRevoked} event per certificate.
+     */
+    function revokeMultiple(
+        bytes32 root,
+        bytes32[] calldata digests,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags,
+        uint16 reason
+    ) external {
+        address agency = _authorizeBatch(root);
+        uint256 n = digests.length;
+        bytes32[] memory leaves = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            leaves[i] = _leaf(digests[i]);
+        }
+        if (n == 0 || !MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, leaves)) {
+            revert CertificateRegistryInvalidProof(root, n == 0 ? bytes32(0) : digests[0]);
+        }
+        for (uint256 i = 0; i < n; ++i) {
+            _revoke(agency, digests[i], reason);
+        }
+    }
+
+    /**
+     * @notice Revokes a whole batch: every certificate under `root` reads as revoked.
+     * @dev Requirements: the root is anchored and not already revoked; the caller may manage the batch.
+     * Emits a {BatchRevoked} event.
+     */
+    function revokeBatch(bytes32 root, uint16 reason) external {
+        address agency = _authorizeBatch(root);
+        _batches[root].revoked = true;
+        emit BatchRevoked(root, agency, msg.sender, reason);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The {AuthorityRegistry} consulted for anchoring and status rights.
+    function authorityRegistry() external view returns (address) {
+        return address(_authorities);
+    }
+
+    /// @notice A batch's record; `agency` is zero for a root never anchored.
+    function batch(bytes32 root) external view returns (Batch memory) {
+        return _batches[root];
+    }
+
+    /// @notice Whether `root` is anchored.
+    function isAnchored(bytes32 root) external view returns (bool) {
+        return _batches[root].agency != address(0);
+    }
+
+    /// @notice The status record of `digest` among `agency`'s certificates.
+    function statusOf(address agency, bytes32 digest) public view returns (StatusRecord memory) {
+        Status storage s = _statuses[agency][digest];
+        return StatusRecord(s.status, s.reason, s.updatedAt, _successors[agency][digest]);
+    }
+
+    /**
+     * @notice The status of a certificate of the batch `root`, a revoked batch reading as revoked.
+     * @dev Does not check inclusion: use {verifyInclusion}. Reverts with {CertificateRegistryUnknownRoot}.
+     */
+    function certificateStatus(bytes32 root, bytes32 digest) external view returns (StatusRecord memory record) {
+        Batch storage b = _batches[root];
+        if (b.agency == address(0)) revert CertificateRegistryUnknownRoot(root);
+        record = statusOf(b.agency, digest);
+        if (b.revoked && record.status != CertificateStatus.Revoked) {
+            record = StatusRecord(CertificateStatus.Revoked, 0, 0, bytes32(0));
+        }
+    }
+
+    /// @notice Whether `proof` leads from `digest`'s leaf to `root`.
+    function verifyInclusion(bytes32 root, bytes32 digest, bytes32[] calldata proof) external pure returns (bool) {
+        return MerkleProof.verifyCalldata(proof, root, _leaf(digest));
+    }
+
+    /// @notice The Merkle leaf of a digest: `keccak256(bytes.concat(keccak256(abi.encode(digest))))`.
+    function leafOf(bytes32 digest) external pure returns (bytes32) {
+        return _leaf(digest);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _leaf(bytes32 digest) private pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(digest))));
+    }
+
+    function _authorizeBatch(bytes32 root) private view returns (address agency) {
+        Batch storage b = _batches[root];
+        agency = b.agency;
+        if (agency == address(0)) revert CertificateRegistryUnknownRoot(root);
+        if (b.revoked) revert CertificateRegistryBatchRevoked(root);
+        if (!_authorities.canManageCertificatesOf(msg.sender, agency)) {
+            revert CertificateRegistryUnauthorized(msg.sender, root);
+        }
+    }
+
+    function _authorize(bytes32 root, bytes32 digest, bytes32[] calldata proof) private view returns (address) {
+        address agency = _authorizeBatch(root);
+        if (!MerkleProof.verifyCalldata(proof, root, _leaf(digest))) {
+            revert CertificateRegistryInvalidProof(root, digest);
+        }
+        return agency;
+    }
+
+    function _revoke(address agency, bytes32 digest, uint16 reason) private {
+        Status storage s = _statuses[agency][digest];
+        if (s.status == CertificateStatus.Revoked) _badTransition(digest, s.status, CertificateStatus.Revoked);
+        _set(s, CertificateStatus.Revoked, reason);
+        emit CertificateRevoked(digest, agency, msg.sender, reason);
+    }
+
+    function _set(Status storage s, CertificateStatus to, uint16 reason) private {
+        s.status = to;
+        s.reason = reason;
+        s.updatedAt = Time.timestamp();
+    }
+
+    function _badTransition(bytes32 digest, CertificateStatus from, CertificateStatus to) private pure {
+        revert CertificateRegistryInvalidTransition(digest, from, to);
+    }
+}
