@@ -53,9 +53,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 def dev_private_keys(count: int, mnemonic: str = DEV_MNEMONIC) -> list[str]:
     """Private keys (hex) of the first `count` dev accounts of `mnemonic` (BIP-44 path m/44'/60'/0'/0/i)."""
     Account.enable_unaudited_hdwallet_features()
-    return [
-        Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{i}").key.to_0x_hex() for i in range(count)
-    ]
+    return [Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{i}").key.to_0x_hex() for i in range(count)]
 
 
 def rpc_ready(url: str, timeout: float = 1.0) -> bool:

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from eth_typing import ChecksumAddress, HexAddress, HexStr
 from eth_utils import is_address, to_checksum_address
 from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
@@ -95,7 +96,9 @@ class _Connection:
         self.decoder = EventDecoder()
         self.contracts: dict[str, Any] = {}
         for name in CONTRACT_NAMES:
-            contract = w3.eth.contract(address=deployment.address(name), abi=load_artifact(name).abi)
+            contract = w3.eth.contract(
+                address=ChecksumAddress(HexAddress(HexStr(deployment.address(name)))), abi=load_artifact(name).abi
+            )
             self.contracts[name] = contract
             self.decoder.register(contract)
         self._transactors: dict[str, Transactor] = {}
@@ -400,7 +403,9 @@ class CertificateRegistryClient(_ContractClient):
 
     name = "CertificateRegistry"
 
-    def anchor(self, root: Bytes32, count: int, manifest_cid: str = "", *, gas: int | None = None) -> PendingTransaction:
+    def anchor(
+        self, root: Bytes32, count: int, manifest_cid: str = "", *, gas: int | None = None
+    ) -> PendingTransaction:
         if not isinstance(manifest_cid, str) or len(manifest_cid) > 256:
             raise LedgerValueError("manifest CID must be a string of at most 256 characters")
         args = (parse_bytes32(root, what="root"), _uint(count, 32, "count"), manifest_cid)
@@ -613,7 +618,7 @@ class HurongClient:
     def head(self) -> tuple[int, str]:
         """Number and hash of the latest block."""
         block = self.w3.eth.get_block("latest")
-        return int(block["number"]), block["hash"].to_0x_hex()  # type: ignore[index,union-attr]
+        return int(block["number"]), block["hash"].to_0x_hex()
 
     def wait_all(self, pending: Iterable[PendingTransaction], timeout: float = 120.0) -> list[Any]:
         """Wait for every transaction; returns their receipts in order (raising the first failure)."""

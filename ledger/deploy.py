@@ -193,7 +193,9 @@ class ConsortiumSpec(_Model):
             if agency.account in seen:
                 raise ValueError(f"agency account {agency.account} is listed twice")
             if agency.parent is not None and seen.get(agency.parent) != agency.province:
-                raise ValueError(f"agency {agency.name}: parent {agency.parent} must be listed before it, same province")
+                raise ValueError(
+                    f"agency {agency.name}: parent {agency.parent} must be listed before it, same province"
+                )
             seen[agency.account] = agency.province
         for rule in self.rules:
             if rule.accepting not in codes:

@@ -126,7 +126,6 @@ class RecognitionRule:
     legal_basis: str
 
     def in_force_at(self, timepoint: int) -> bool:
-        return (
-            self.effective_from <= timepoint < self.effective_until
-            and (self.revoked_at is None or timepoint < self.revoked_at)
+        return self.effective_from <= timepoint < self.effective_until and (
+            self.revoked_at is None or timepoint < self.revoked_at
         )
