@@ -460,11 +460,13 @@ contract ConsortiumTest is HurongFixture {
     // ================================================================== admitProvince
 
     function test_admitProvince_admitsANewProvinceThroughGovernance() public {
+        uint256 id = _proposeApproved(abi.encodeCall(IConsortium.admitProvince, (JS, unicode"江苏省", _one(jsAdmin))));
         vm.expectEmit();
         emit IConsortium.ProvinceAdmitted(JS, unicode"江苏省", _one(jsAdmin));
         vm.expectEmit();
         emit IConsortium.ProvinceAdminAdded(JS, jsAdmin);
-        _admitJiangsu();
+        vm.prank(shAdmin);
+        consortium.execute(id);
 
         assertEq(uint8(consortium.provinceStatus(JS)), uint8(IConsortium.ProvinceStatus.Active));
         assertEq(consortium.province(JS).name, unicode"江苏省");
@@ -505,9 +507,11 @@ contract ConsortiumTest is HurongFixture {
 
     function test_suspendProvince_suspendsThroughGovernance() public {
         vm.warp(START + 1 days);
+        uint256 id = _proposeApproved(abi.encodeCall(IConsortium.suspendProvince, (GD)));
         vm.expectEmit();
         emit IConsortium.ProvinceSuspended(GD);
-        _suspendProvince(GD);
+        vm.prank(shAdmin);
+        consortium.execute(id);
 
         IConsortium.ProvinceView memory gd = consortium.province(GD);
         assertEq(uint8(gd.status), uint8(IConsortium.ProvinceStatus.Suspended));
@@ -521,14 +525,18 @@ contract ConsortiumTest is HurongFixture {
 
     function test_suspendProvince_lowersTheThresholdToTheActiveCount() public {
         _govern(abi.encodeCall(IConsortium.setThreshold, (3)));
+        uint256 id = _proposeApproved(abi.encodeCall(IConsortium.suspendProvince, (GD)));
         vm.expectEmit();
         emit IConsortium.ThresholdChanged(3, 2);
-        _suspendProvince(GD);
+        vm.prank(shAdmin);
+        consortium.execute(id);
         assertEq(consortium.threshold(), 2);
 
+        id = _proposeApproved(abi.encodeCall(IConsortium.suspendProvince, (ZJ)));
         vm.expectEmit();
         emit IConsortium.ThresholdChanged(2, 1);
-        _suspendProvince(ZJ);
+        vm.prank(shAdmin);
+        consortium.execute(id);
         assertEq(consortium.threshold(), 1);
         assertEq(consortium.activeProvinceCount(), 1);
     }
@@ -561,13 +569,15 @@ contract ConsortiumTest is HurongFixture {
 
     function test_reinstateProvince_reinstatesThroughGovernance() public {
         _suspendProvince(GD);
+        uint256 id = _proposeApproved(abi.encodeCall(IConsortium.reinstateProvince, (GD)));
         vm.expectEmit();
         emit IConsortium.ProvinceReinstated(GD);
-        _reinstateProvince(GD);
+        vm.prank(shAdmin);
+        consortium.execute(id);
         assertTrue(consortium.isProvinceActive(GD));
         assertEq(consortium.activeProvinceCount(), 3);
 
-        uint256 id = _propose(gdAdmin, abi.encodeCall(IConsortium.setThreshold, (3)));
+        id = _propose(gdAdmin, abi.encodeCall(IConsortium.setThreshold, (3)));
         _vote(gdAdmin, id);
         assertEq(consortium.proposalVotes(id), 1);
     }
@@ -590,11 +600,13 @@ contract ConsortiumTest is HurongFixture {
     // ================================================================== removeProvince
 
     function test_removeProvince_removesAnActiveProvinceAndReleasesItsAdmins() public {
+        uint256 id = _proposeApproved(abi.encodeCall(IConsortium.removeProvince, (GD)));
         vm.expectEmit();
         emit IConsortium.ProvinceAdminRemoved(GD, gdAdmin);
         vm.expectEmit();
         emit IConsortium.ProvinceRemoved(GD);
-        _removeProvince(GD);
+        vm.prank(shAdmin);
+        consortium.execute(id);
 
         IConsortium.ProvinceView memory gd = consortium.province(GD);
         assertEq(uint8(gd.status), uint8(IConsortium.ProvinceStatus.Removed));

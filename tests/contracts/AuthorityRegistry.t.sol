@@ -1,0 +1,785 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {HurongFixture} from "./HurongFixture.sol";
+import {IAuthorityRegistry} from "../../contracts/interfaces/IAuthorityRegistry.sol";
+
+contract AuthorityRegistryTest is HurongFixture {
+    address internal newAgency;
+
+    function setUp() public override {
+        super.setUp();
+        _registerAgencies();
+        newAgency = makeAddr("newAgency");
+    }
+
+    function _expectUnauthorized(address caller, address agency) private {
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryUnauthorized.selector, caller, agency));
+    }
+
+    function _expectProvinceNotActive(uint32 province) private {
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryProvinceNotActive.selector, province));
+    }
+
+    // ================================================================== registerAgency
+
+    function test_registerAgency_topLevelByProvinceAdmin() public {
+        vm.expectEmit();
+        emit IAuthorityRegistry.AgencyRegistered(newAgency, SH, address(0), 310104, unicode"徐汇区民政局");
+        vm.prank(shAdmin);
+        authorities.registerAgency(newAgency, SH, address(0), 310104, unicode"徐汇区民政局");
+
+        IAuthorityRegistry.AgencyView memory a = authorities.agency(newAgency);
+        assertEq(a.account, newAgency);
+        assertEq(a.parent, address(0));
+        assertEq(a.province, SH);
+        assertEq(a.region, 310104);
+        assertEq(a.depth, 1);
+        assertEq(uint8(a.status), uint8(IAuthorityRegistry.AgencyStatus.Active));
+        assertTrue(a.effectivelyActive);
+        assertEq(a.name, unicode"徐汇区民政局");
+        assertEq(a.children.length, 0);
+        assertEq(a.certificateTypes.length, 0);
+        assertEq(authorities.agencyCount(), 6);
+        assertEq(authorities.agencyAt(5), newAgency);
+        assertEq(authorities.agencyProvince(newAgency), SH);
+        assertTrue(authorities.isActive(newAgency));
+        assertTrue(authorities.wasActiveAt(newAgency, _now()));
+        assertFalse(authorities.wasActiveAt(newAgency, _now() - 1));
+    }
+
+    function test_registerAgency_childByParentAgency() public {
+        _registerAgency(zjCity, newAgency, ZJ, zjCity, 330106);
+        IAuthorityRegistry.AgencyView memory a = authorities.agency(newAgency);
+        assertEq(a.parent, zjCity);
+        assertEq(a.depth, 2);
+        assertEq(authorities.agency(zjCity).children, _one(newAgency));
+        assertTrue(authorities.isAncestor(zjCity, newAgency));
+        assertFalse(authorities.isAncestor(newAgency, zjCity));
+    }
+
+    function test_registerAgency_childOfChildByItsParentAgency() public {
+        _registerAgency(shDistrict, newAgency, SH, shDistrict, 310115);
+        IAuthorityRegistry.AgencyView memory a = authorities.agency(newAgency);
+        assertEq(a.depth, 3);
+        assertEq(a.parent, shDistrict);
+        assertEq(authorities.agency(shDistrict).children.length, 2);
+        assertTrue(authorities.isAncestor(shCity, newAgency));
+        assertTrue(authorities.isAncestor(shDistrict, newAgency));
+        assertFalse(authorities.isAncestor(shStreet, newAgency));
+        assertFalse(authorities.isAncestor(address(0), newAgency));
+        assertFalse(authorities.isAncestor(zjCity, newAgency));
+    }
+
+    function test_registerAgency_childByAGrandparentAgency() public {
+        _registerAgency(shCity, newAgency, SH, shDistrict, 310115);
+        assertEq(authorities.agency(newAgency).parent, shDistrict);
+        assertEq(authorities.agency(newAgency).depth, 3);
+    }
+
+    function test_registerAgency_allowsTheMaximumDepth() public {
+        assertEq(authorities.maxDepth(), 4);
+        _registerAgency(shStreet, newAgency, SH, shStreet, 310115);
+        assertEq(authorities.agency(newAgency).depth, 4);
+    }
+
+    function test_registerAgency_revertsBeyondTheMaximumDepth() public {
+        _registerAgency(shStreet, newAgency, SH, shStreet, 310115);
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryTreeTooDeep.selector, newAgency, 4));
+        vm.prank(shAdmin);
+        authorities.registerAgency(makeAddr("tooDeep"), SH, newAgency, 310115, "");
+    }
+
+    function test_registerAgency_revertsForParentOfAnotherProvince() public {
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryProvinceMismatch.selector, shCity, ZJ));
+        vm.prank(zjAdmin);
+        authorities.registerAgency(newAgency, ZJ, shCity, 330100, "");
+    }
+
+    function test_registerAgency_revertsForRegionOfAnotherProvince() public {
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidRegion.selector, 330100, SH));
+        vm.prank(shAdmin);
+        authorities.registerAgency(newAgency, SH, address(0), 330100, "");
+    }
+
+    function test_registerAgency_revertsForRegionZero() public {
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidRegion.selector, 0, SH));
+        vm.prank(shAdmin);
+        authorities.registerAgency(newAgency, SH, address(0), 0, "");
+    }
+
+    function test_registerAgency_revertsForChildRegionOutsideTheProvince() public {
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidRegion.selector, 440100, SH));
+        vm.prank(shCity);
+        authorities.registerAgency(newAgency, SH, shCity, 440100, "");
+    }
+
+    function test_registerAgency_revertsForZeroAccount() public {
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidAgency.selector, address(0)));
+        vm.prank(shAdmin);
+        authorities.registerAgency(address(0), SH, address(0), 310100, "");
+    }
+
+    function test_registerAgency_revertsForRegisteredAccount() public {
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryAgencyExists.selector, zjCity));
+        vm.prank(shAdmin);
+        authorities.registerAgency(zjCity, SH, address(0), 310100, "");
+    }
+
+    function test_registerAgency_revertsForUnknownParent() public {
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryUnknownAgency.selector, outsider));
+        vm.prank(shAdmin);
+        authorities.registerAgency(newAgency, SH, outsider, 310100, "");
+    }
+
+    function test_registerAgency_revertsForOutsider() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryUnauthorizedProvince.selector, outsider, SH)
+        );
+        vm.prank(outsider);
+        authorities.registerAgency(newAgency, SH, address(0), 310100, "");
+    }
+
+    function test_registerAgency_revertsForOutsiderUnderAParent() public {
+        _expectUnauthorized(outsider, shCity);
+        vm.prank(outsider);
+        authorities.registerAgency(newAgency, SH, shCity, 310100, "");
+    }
+
+    function test_registerAgency_revertsForAdminOfAnotherProvince() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryUnauthorizedProvince.selector, zjAdmin, SH)
+        );
+        vm.prank(zjAdmin);
+        authorities.registerAgency(newAgency, SH, address(0), 310100, "");
+    }
+
+    function test_registerAgency_revertsForAdminOfAnotherProvinceUnderAParent() public {
+        _expectUnauthorized(zjAdmin, shCity);
+        vm.prank(zjAdmin);
+        authorities.registerAgency(newAgency, SH, shCity, 310100, "");
+    }
+
+    function test_registerAgency_revertsForAgencyOfAnotherBranch() public {
+        _expectUnauthorized(zjCity, shCity);
+        vm.prank(zjCity);
+        authorities.registerAgency(newAgency, SH, shCity, 310100, "");
+    }
+
+    function test_registerAgency_revertsForChildUnderItsParent() public {
+        _expectUnauthorized(shDistrict, shCity);
+        vm.prank(shDistrict);
+        authorities.registerAgency(newAgency, SH, shCity, 310100, "");
+    }
+
+    function test_registerAgency_revertsForAdminOfSuspendedProvince() public {
+        _suspendProvince(GD);
+        _expectProvinceNotActive(GD);
+        vm.prank(gdAdmin);
+        authorities.registerAgency(newAgency, GD, address(0), 440100, "");
+    }
+
+    function test_registerAgency_revertsForAdminOfSuspendedProvinceUnderAParent() public {
+        _suspendProvince(GD);
+        _expectProvinceNotActive(GD);
+        vm.prank(gdAdmin);
+        authorities.registerAgency(newAgency, GD, gdCity, 440100, "");
+    }
+
+    function test_registerAgency_revertsForAgencyOfSuspendedProvince() public {
+        _suspendProvince(GD);
+        _expectUnauthorized(gdCity, gdCity);
+        vm.prank(gdCity);
+        authorities.registerAgency(newAgency, GD, gdCity, 440100, "");
+    }
+
+    function test_registerAgency_revertsForSuspendedAgencyUnderItself() public {
+        _suspendAgency(shAdmin, shCity);
+        _expectUnauthorized(shCity, shCity);
+        vm.prank(shCity);
+        authorities.registerAgency(newAgency, SH, shCity, 310100, "");
+    }
+
+    function test_registerAgency_revertsForChildOfSuspendedParent() public {
+        _suspendAgency(shAdmin, shCity);
+        _expectUnauthorized(shDistrict, shDistrict);
+        vm.prank(shDistrict);
+        authorities.registerAgency(newAgency, SH, shDistrict, 310115, "");
+    }
+
+    function test_registerAgency_byAdminUnderASuspendedParent() public {
+        _suspendAgency(shAdmin, shCity);
+        _registerAgency(shAdmin, newAgency, SH, shCity, 310100);
+        assertEq(uint8(authorities.agencyStatus(newAgency)), uint8(IAuthorityRegistry.AgencyStatus.Active));
+        assertFalse(authorities.isActive(newAgency));
+    }
+
+    // ================================================================== suspend / reinstate
+
+    function test_suspendAgency_byAdminMakesDescendantsInactive() public {
+        vm.expectEmit();
+        emit IAuthorityRegistry.AgencySuspended(shCity, shAdmin, 7);
+        vm.prank(shAdmin);
+        authorities.suspendAgency(shCity, 7);
+
+        assertEq(uint8(authorities.agencyStatus(shCity)), uint8(IAuthorityRegistry.AgencyStatus.Suspended));
+        assertFalse(authorities.isActive(shCity));
+        // The descendants keep their own status but are no longer effectively active.
+        assertEq(uint8(authorities.agencyStatus(shDistrict)), uint8(IAuthorityRegistry.AgencyStatus.Active));
+        assertEq(uint8(authorities.agencyStatus(shStreet)), uint8(IAuthorityRegistry.AgencyStatus.Active));
+        assertFalse(authorities.isActive(shDistrict));
+        assertFalse(authorities.isActive(shStreet));
+        assertFalse(authorities.agency(shStreet).effectivelyActive);
+        assertTrue(authorities.isActive(zjCity));
+    }
+
+    function test_reinstateAgency_byAdminReactivatesDescendants() public {
+        _suspendAgency(shAdmin, shCity);
+        vm.expectEmit();
+        emit IAuthorityRegistry.AgencyReinstated(shCity, shAdmin);
+        vm.prank(shAdmin);
+        authorities.reinstateAgency(shCity);
+        assertTrue(authorities.isActive(shCity));
+        assertTrue(authorities.isActive(shStreet));
+    }
+
+    function test_suspendAgency_byAncestor() public {
+        vm.expectEmit();
+        emit IAuthorityRegistry.AgencySuspended(shStreet, shCity, 2);
+        vm.prank(shCity);
+        authorities.suspendAgency(shStreet, 2);
+        assertFalse(authorities.isActive(shStreet));
+
+        vm.prank(shDistrict);
+        authorities.reinstateAgency(shStreet);
+        assertTrue(authorities.isActive(shStreet));
+    }
+
+    function test_suspendAgency_revertsForTheAgencyItself() public {
+        _expectUnauthorized(shCity, shCity);
+        vm.prank(shCity);
+        authorities.suspendAgency(shCity, 1);
+    }
+
+    function test_suspendAgency_revertsForAChildOnItsParent() public {
+        _expectUnauthorized(shDistrict, shCity);
+        vm.prank(shDistrict);
+        authorities.suspendAgency(shCity, 1);
+    }
+
+    function test_suspendAgency_revertsForOutsider() public {
+        _expectUnauthorized(outsider, shCity);
+        vm.prank(outsider);
+        authorities.suspendAgency(shCity, 1);
+    }
+
+    function test_suspendAgency_revertsForAdminOfAnotherProvince() public {
+        _expectUnauthorized(zjAdmin, shCity);
+        vm.prank(zjAdmin);
+        authorities.suspendAgency(shCity, 1);
+    }
+
+    function test_suspendAgency_revertsForAdminOfSuspendedProvince() public {
+        _suspendProvince(GD);
+        _expectProvinceNotActive(GD);
+        vm.prank(gdAdmin);
+        authorities.suspendAgency(gdCity, 1);
+    }
+
+    function test_suspendAgency_revertsForSuspendedAgencyOnItsChild() public {
+        _suspendAgency(shAdmin, shCity);
+        _expectUnauthorized(shCity, shDistrict);
+        vm.prank(shCity);
+        authorities.suspendAgency(shDistrict, 1);
+    }
+
+    function test_suspendAgency_revertsForChildOfSuspendedParentOnItsChild() public {
+        _suspendAgency(shAdmin, shCity);
+        _expectUnauthorized(shDistrict, shStreet);
+        vm.prank(shDistrict);
+        authorities.suspendAgency(shStreet, 1);
+    }
+
+    function test_suspendAgency_revertsForSuspendedAgency() public {
+        _suspendAgency(shAdmin, shCity);
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryAgencyNotActive.selector, shCity));
+        vm.prank(shAdmin);
+        authorities.suspendAgency(shCity, 1);
+    }
+
+    function test_suspendAgency_revertsForUnknownAgency() public {
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryUnknownAgency.selector, newAgency));
+        vm.prank(shAdmin);
+        authorities.suspendAgency(newAgency, 1);
+    }
+
+    function test_reinstateAgency_revertsForActiveAgency() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryAgencyNotSuspended.selector, shDistrict)
+        );
+        vm.prank(shAdmin);
+        authorities.reinstateAgency(shDistrict);
+    }
+
+    function test_reinstateAgency_revertsForSuspendedAgencyOnItself() public {
+        _suspendAgency(shAdmin, shCity);
+        _expectUnauthorized(shCity, shCity);
+        vm.prank(shCity);
+        authorities.reinstateAgency(shCity);
+    }
+
+    function test_isActive_isFalseForAgenciesOfASuspendedProvince() public {
+        _suspendProvince(SH);
+        assertEq(uint8(authorities.agencyStatus(shCity)), uint8(IAuthorityRegistry.AgencyStatus.Active));
+        assertFalse(authorities.isActive(shCity));
+        assertFalse(authorities.isActive(shStreet));
+        _reinstateProvince(SH);
+        assertTrue(authorities.isActive(shStreet));
+    }
+
+    function test_isActive_isFalseForUnknownAccount() public view {
+        assertFalse(authorities.isActive(outsider));
+        assertFalse(authorities.wasActiveAt(outsider, _now()));
+        assertEq(uint8(authorities.agencyStatus(outsider)), uint8(IAuthorityRegistry.AgencyStatus.None));
+    }
+
+    function test_agency_revertsForUnknownAccount() public {
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryUnknownAgency.selector, outsider));
+        authorities.agency(outsider);
+    }
+
+    // ================================================================== certificate types
+
+    function test_grantCertificateType_byAdmin() public {
+        vm.expectEmit();
+        emit IAuthorityRegistry.CertificateTypeGranted(shCity, HOUSEHOLD, shAdmin);
+        _grant(shAdmin, shCity, HOUSEHOLD);
+        assertTrue(authorities.isGranted(shCity, HOUSEHOLD));
+        assertTrue(authorities.wasGrantedAt(shCity, HOUSEHOLD, _now()));
+        assertTrue(authorities.canIssueAt(shCity, HOUSEHOLD, _now()));
+        bytes32[] memory types = authorities.agency(shCity).certificateTypes;
+        assertEq(types.length, 1);
+        assertEq(types[0], HOUSEHOLD);
+    }
+
+    function test_grantCertificateType_byAncestorHoldingTheType() public {
+        _grant(shAdmin, shCity, HOUSEHOLD);
+        vm.expectEmit();
+        emit IAuthorityRegistry.CertificateTypeGranted(shStreet, HOUSEHOLD, shCity);
+        _grant(shCity, shStreet, HOUSEHOLD);
+        assertTrue(authorities.isGranted(shStreet, HOUSEHOLD));
+        assertFalse(authorities.isGranted(shDistrict, HOUSEHOLD));
+    }
+
+    function test_grantCertificateType_revertsForAncestorNotHoldingTheType() public {
+        _grant(shAdmin, shCity, HOUSEHOLD);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAuthorityRegistry.AuthorityRegistryTypeNotGranted.selector,
+                shCity,
+                BUSINESS_LICENCE
+            )
+        );
+        vm.prank(shCity);
+        authorities.grantCertificateType(shDistrict, BUSINESS_LICENCE);
+    }
+
+    function test_grantCertificateType_revertsForTheAgencyItself() public {
+        _grant(shAdmin, shCity, HOUSEHOLD);
+        _expectUnauthorized(shCity, shCity);
+        vm.prank(shCity);
+        authorities.grantCertificateType(shCity, BUSINESS_LICENCE);
+    }
+
+    function test_grantCertificateType_revertsForSuspendedAncestor() public {
+        _grant(shAdmin, shCity, HOUSEHOLD);
+        _suspendAgency(shAdmin, shCity);
+        _expectUnauthorized(shCity, shDistrict);
+        vm.prank(shCity);
+        authorities.grantCertificateType(shDistrict, HOUSEHOLD);
+    }
+
+    function test_grantCertificateType_revertsForOutsider() public {
+        _expectUnauthorized(outsider, shCity);
+        vm.prank(outsider);
+        authorities.grantCertificateType(shCity, HOUSEHOLD);
+    }
+
+    function test_grantCertificateType_revertsForAdminOfAnotherProvince() public {
+        _expectUnauthorized(zjAdmin, shCity);
+        vm.prank(zjAdmin);
+        authorities.grantCertificateType(shCity, HOUSEHOLD);
+    }
+
+    function test_grantCertificateType_revertsForAdminOfSuspendedProvince() public {
+        _suspendProvince(GD);
+        _expectProvinceNotActive(GD);
+        vm.prank(gdAdmin);
+        authorities.grantCertificateType(gdCity, HOUSEHOLD);
+    }
+
+    function test_grantCertificateType_revertsForZeroType() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidCertificateType.selector, bytes32(0))
+        );
+        vm.prank(shAdmin);
+        authorities.grantCertificateType(shCity, bytes32(0));
+    }
+
+    function test_grantCertificateType_revertsForGrantedType() public {
+        _grant(shAdmin, shCity, HOUSEHOLD);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryTypeAlreadyGranted.selector, shCity, HOUSEHOLD)
+        );
+        vm.prank(shAdmin);
+        authorities.grantCertificateType(shCity, HOUSEHOLD);
+    }
+
+    function test_revokeCertificateType_byAdmin() public {
+        _grant(shAdmin, shCity, HOUSEHOLD);
+        vm.expectEmit();
+        emit IAuthorityRegistry.CertificateTypeRevoked(shCity, HOUSEHOLD, shAdmin);
+        vm.prank(shAdmin);
+        authorities.revokeCertificateType(shCity, HOUSEHOLD);
+        assertFalse(authorities.isGranted(shCity, HOUSEHOLD));
+        assertEq(authorities.agency(shCity).certificateTypes.length, 0);
+    }
+
+    function test_revokeCertificateType_byAncestorNotHoldingTheType() public {
+        _grant(shAdmin, shStreet, DRIVING_LICENCE);
+        vm.prank(shDistrict);
+        authorities.revokeCertificateType(shStreet, DRIVING_LICENCE);
+        assertFalse(authorities.isGranted(shStreet, DRIVING_LICENCE));
+    }
+
+    function test_revokeCertificateType_revertsForTypeNotGranted() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryTypeNotGranted.selector, shCity, HOUSEHOLD)
+        );
+        vm.prank(shAdmin);
+        authorities.revokeCertificateType(shCity, HOUSEHOLD);
+    }
+
+    function test_revokeCertificateType_revertsForOutsider() public {
+        _grant(shAdmin, shCity, HOUSEHOLD);
+        _expectUnauthorized(outsider, shCity);
+        vm.prank(outsider);
+        authorities.revokeCertificateType(shCity, HOUSEHOLD);
+    }
+
+    // ================================================================== history
+
+    function test_history_answersWasActiveAtWasGrantedAtAndCanIssueAtInThePast() public {
+        uint48 granted = START;
+        _grant(shAdmin, shDistrict, HOUSEHOLD);
+        uint48 parentSuspended = START + 10 days;
+        vm.warp(parentSuspended);
+        _suspendAgency(shAdmin, shCity);
+        uint48 parentReinstated = START + 20 days;
+        vm.warp(parentReinstated);
+        vm.prank(shAdmin);
+        authorities.reinstateAgency(shCity);
+        uint48 typeRevoked = START + 30 days;
+        vm.warp(typeRevoked);
+        vm.prank(shAdmin);
+        authorities.revokeCertificateType(shDistrict, HOUSEHOLD);
+        uint48 provinceSuspended = START + 40 days;
+        vm.warp(provinceSuspended);
+        _suspendProvince(SH);
+        vm.warp(START + 50 days);
+
+        assertFalse(authorities.wasActiveAt(shDistrict, granted - 1));
+        assertFalse(authorities.wasGrantedAt(shDistrict, HOUSEHOLD, granted - 1));
+        assertFalse(authorities.canIssueAt(shDistrict, HOUSEHOLD, granted - 1));
+
+        assertTrue(authorities.canIssueAt(shDistrict, HOUSEHOLD, granted));
+        assertTrue(authorities.canIssueAt(shDistrict, HOUSEHOLD, parentSuspended - 1));
+
+        // Suspending the parent: the child stays granted but was not active.
+        assertFalse(authorities.wasActiveAt(shDistrict, parentSuspended));
+        assertTrue(authorities.wasGrantedAt(shDistrict, HOUSEHOLD, parentSuspended));
+        assertFalse(authorities.canIssueAt(shDistrict, HOUSEHOLD, parentSuspended));
+        assertFalse(authorities.canIssueAt(shDistrict, HOUSEHOLD, parentReinstated - 1));
+
+        assertTrue(authorities.canIssueAt(shDistrict, HOUSEHOLD, parentReinstated));
+        assertTrue(authorities.canIssueAt(shDistrict, HOUSEHOLD, typeRevoked - 1));
+
+        // Revoking the type: still active, no longer granted.
+        assertTrue(authorities.wasActiveAt(shDistrict, typeRevoked));
+        assertFalse(authorities.wasGrantedAt(shDistrict, HOUSEHOLD, typeRevoked));
+        assertFalse(authorities.canIssueAt(shDistrict, HOUSEHOLD, typeRevoked));
+
+        // Suspending the province: nothing of it was active any more.
+        assertTrue(authorities.wasActiveAt(shStreet, provinceSuspended - 1));
+        assertFalse(authorities.wasActiveAt(shStreet, provinceSuspended));
+        assertFalse(authorities.wasActiveAt(shCity, provinceSuspended));
+        assertTrue(authorities.wasActiveAt(zjCity, provinceSuspended));
+    }
+
+    function test_canIssueAt_isFalseForATypeNeverGranted() public view {
+        assertFalse(authorities.canIssueAt(shCity, BUSINESS_LICENCE, _now()));
+    }
+
+    // ================================================================== signing keys
+
+    function test_addSigningKey_bySelf() public {
+        bytes memory key = _ed25519Key(1);
+        bytes32 expectedId = keccak256(key);
+        vm.expectEmit();
+        emit IAuthorityRegistry.SigningKeyAdded(
+            shDistrict,
+            expectedId,
+            IAuthorityRegistry.KeyAlgorithm.Ed25519,
+            START,
+            type(uint48).max,
+            key
+        );
+        vm.prank(shDistrict);
+        bytes32 keyId = authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+
+        assertEq(keyId, expectedId);
+        IAuthorityRegistry.SigningKey memory k = authorities.signingKey(keyId);
+        assertEq(k.agency, shDistrict);
+        assertEq(uint8(k.algorithm), uint8(IAuthorityRegistry.KeyAlgorithm.Ed25519));
+        assertEq(k.validFrom, START);
+        assertEq(k.validUntil, type(uint48).max);
+        assertEq(k.publicKey, key);
+        bytes32[] memory ids = authorities.signingKeysOf(shDistrict);
+        assertEq(ids.length, 1);
+        assertEq(ids[0], keyId);
+        assertTrue(authorities.isKeyValidAt(shDistrict, keyId, START));
+    }
+
+    function test_addSigningKey_byAdmin() public {
+        bytes memory key = _sm2Key(1);
+        vm.prank(shAdmin);
+        bytes32 keyId = authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.SM2, key, 0, 0);
+        assertEq(authorities.signingKey(keyId).agency, shDistrict);
+    }
+
+    function test_addSigningKey_acceptsAnSm2KeyWithoutPrefix() public {
+        bytes memory key = abi.encodePacked(keccak256("x"), keccak256("y"));
+        vm.prank(shCity);
+        bytes32 keyId = authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.SM2, key, 0, 0);
+        assertEq(authorities.signingKey(keyId).publicKey.length, 64);
+    }
+
+    function test_addSigningKey_revertsForOutsider() public {
+        bytes memory key = _ed25519Key(1);
+        _expectUnauthorized(outsider, shDistrict);
+        vm.prank(outsider);
+        authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+    }
+
+    function test_addSigningKey_revertsForAnotherAgency() public {
+        bytes memory key = _ed25519Key(1);
+        _expectUnauthorized(zjCity, shDistrict);
+        vm.prank(zjCity);
+        authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+    }
+
+    function test_addSigningKey_revertsForTheParentAgency() public {
+        bytes memory key = _ed25519Key(1);
+        _expectUnauthorized(shCity, shDistrict);
+        vm.prank(shCity);
+        authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+    }
+
+    function test_addSigningKey_revertsForAdminOfAnotherProvince() public {
+        bytes memory key = _ed25519Key(1);
+        _expectUnauthorized(zjAdmin, shDistrict);
+        vm.prank(zjAdmin);
+        authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+    }
+
+    function test_addSigningKey_revertsForAdminOfSuspendedProvince() public {
+        _suspendProvince(GD);
+        bytes memory key = _ed25519Key(1);
+        _expectProvinceNotActive(GD);
+        vm.prank(gdAdmin);
+        authorities.addSigningKey(gdCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+    }
+
+    function test_addSigningKey_revertsForSelfUnderASuspendedParent() public {
+        _suspendAgency(shAdmin, shCity);
+        bytes memory key = _ed25519Key(1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryAgencyNotActive.selector, shDistrict)
+        );
+        vm.prank(shDistrict);
+        authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+    }
+
+    function test_addSigningKey_revertsForUnknownAgency() public {
+        bytes memory key = _ed25519Key(1);
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryUnknownAgency.selector, newAgency));
+        vm.prank(newAgency);
+        authorities.addSigningKey(newAgency, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+    }
+
+    function _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm algorithm, bytes memory key) private {
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidKey.selector, keccak256(key)));
+        vm.prank(shCity);
+        authorities.addSigningKey(shCity, algorithm, key, 0, 0);
+    }
+
+    function test_addSigningKey_revertsForWrongKeyLengths() public {
+        _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm.Ed25519, new bytes(31));
+        _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm.Ed25519, new bytes(33));
+        _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm.Ed25519, _sm2Key(1));
+        _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm.SM2, _ed25519Key(1));
+        _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm.SM2, new bytes(63));
+        _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm.SM2, new bytes(66));
+        _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm.None, _ed25519Key(1));
+    }
+
+    function test_addSigningKey_revertsForUncompressedSm2KeyWithoutThe04Prefix() public {
+        bytes memory key = _sm2Key(1);
+        key[0] = 0x02;
+        _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm.SM2, key);
+    }
+
+    function test_addSigningKey_revertsForRegisteredKey() public {
+        bytes memory key = _ed25519Key(1);
+        vm.prank(shCity);
+        authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryKeyExists.selector, keccak256(key)));
+        vm.prank(zjCity);
+        authorities.addSigningKey(zjCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+    }
+
+    function test_addSigningKey_revertsForEmptyWindow() public {
+        bytes memory key = _ed25519Key(1);
+        uint48 at = START + 100;
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidKeyWindow.selector, at, at)
+        );
+        vm.prank(shCity);
+        authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, at, at);
+    }
+
+    function test_addSigningKey_revertsForAnEndBeforeNowWithDefaultStart() public {
+        bytes memory key = _ed25519Key(1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidKeyWindow.selector, START, START - 1)
+        );
+        vm.prank(shCity);
+        authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, START - 1);
+    }
+
+    function test_isKeyValidAt_followsTheWindowAndTheRevocation() public {
+        bytes memory key = _ed25519Key(1);
+        vm.prank(shCity);
+        bytes32 keyId = authorities.addSigningKey(
+            shCity,
+            IAuthorityRegistry.KeyAlgorithm.Ed25519,
+            key,
+            START + 10,
+            START + 100
+        );
+        assertFalse(authorities.isKeyValidAt(shCity, keyId, START + 9));
+        assertTrue(authorities.isKeyValidAt(shCity, keyId, START + 10));
+        assertTrue(authorities.isKeyValidAt(shCity, keyId, START + 99));
+        assertFalse(authorities.isKeyValidAt(shCity, keyId, START + 100));
+        assertFalse(authorities.isKeyValidAt(zjCity, keyId, START + 50));
+        assertFalse(authorities.isKeyValidAt(address(0), bytes32(0), START + 50));
+
+        vm.warp(START + 50);
+        vm.expectEmit();
+        emit IAuthorityRegistry.SigningKeyRevoked(shCity, keyId, START + 50);
+        vm.prank(shCity);
+        authorities.revokeSigningKey(keyId);
+
+        assertEq(authorities.signingKey(keyId).validUntil, START + 50);
+        assertTrue(authorities.isKeyValidAt(shCity, keyId, START + 20));
+        assertTrue(authorities.isKeyValidAt(shCity, keyId, START + 49));
+        assertFalse(authorities.isKeyValidAt(shCity, keyId, START + 50));
+        assertFalse(authorities.isKeyValidAt(shCity, keyId, START + 60));
+    }
+
+    function test_revokeSigningKey_byAdmin() public {
+        bytes memory key = _ed25519Key(1);
+        vm.prank(shDistrict);
+        bytes32 keyId = authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+        vm.warp(START + 1 days);
+        vm.expectEmit();
+        emit IAuthorityRegistry.SigningKeyRevoked(shDistrict, keyId, START + 1 days);
+        vm.prank(shAdmin);
+        authorities.revokeSigningKey(keyId);
+        assertFalse(authorities.isKeyValidAt(shDistrict, keyId, START + 1 days));
+    }
+
+    function test_revokeSigningKey_revertsForOutsider() public {
+        bytes32 keyId = _addKey(shDistrict);
+        _expectUnauthorized(outsider, shDistrict);
+        vm.prank(outsider);
+        authorities.revokeSigningKey(keyId);
+    }
+
+    function test_revokeSigningKey_revertsForAnotherAgency() public {
+        bytes32 keyId = _addKey(shDistrict);
+        _expectUnauthorized(shCity, shDistrict);
+        vm.prank(shCity);
+        authorities.revokeSigningKey(keyId);
+    }
+
+    function test_revokeSigningKey_revertsForSuspendedAgency() public {
+        bytes32 keyId = _addKey(shDistrict);
+        _suspendAgency(shAdmin, shDistrict);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryAgencyNotActive.selector, shDistrict)
+        );
+        vm.prank(shDistrict);
+        authorities.revokeSigningKey(keyId);
+    }
+
+    function test_revokeSigningKey_revertsForUnknownKey() public {
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryUnknownKey.selector, bytes32("k")));
+        vm.prank(shAdmin);
+        authorities.revokeSigningKey(bytes32("k"));
+    }
+
+    function test_revokeSigningKey_revertsForRevokedKey() public {
+        bytes32 keyId = _addKey(shDistrict);
+        vm.warp(START + 5);
+        vm.prank(shDistrict);
+        authorities.revokeSigningKey(keyId);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidKeyWindow.selector, START, START + 5)
+        );
+        vm.prank(shDistrict);
+        authorities.revokeSigningKey(keyId);
+    }
+
+    function test_signingKey_revertsForUnknownKey() public {
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryUnknownKey.selector, bytes32("k")));
+        authorities.signingKey(bytes32("k"));
+    }
+
+    function _addKey(address agency) private returns (bytes32 keyId) {
+        vm.prank(agency);
+        keyId = authorities.addSigningKey(agency, IAuthorityRegistry.KeyAlgorithm.Ed25519, _ed25519Key(9), 0, 0);
+    }
+
+    // ================================================================== certificate management rights
+
+    function test_canManageCertificatesOf_grantsTheAgencyAndItsProvinceAdminsOnly() public {
+        assertTrue(authorities.canManageCertificatesOf(shDistrict, shDistrict));
+        assertTrue(authorities.canManageCertificatesOf(shAdmin, shDistrict));
+        assertFalse(authorities.canManageCertificatesOf(shCity, shDistrict));
+        assertFalse(authorities.canManageCertificatesOf(zjAdmin, shDistrict));
+        assertFalse(authorities.canManageCertificatesOf(outsider, shDistrict));
+        assertFalse(authorities.canManageCertificatesOf(outsider, outsider));
+
+        _suspendAgency(shAdmin, shCity);
+        assertFalse(authorities.canManageCertificatesOf(shDistrict, shDistrict));
+        assertTrue(authorities.canManageCertificatesOf(shAdmin, shDistrict));
+
+        _suspendProvince(SH);
+        assertFalse(authorities.canManageCertificatesOf(shAdmin, shDistrict));
+    }
+
+    function test_consortium_isTheFixturesConsortium() public view {
+        assertEq(authorities.consortium(), address(consortium));
+    }
+}
