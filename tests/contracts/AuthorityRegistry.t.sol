@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {HurongFixture} from "./HurongFixture.sol";
 import {IAuthorityRegistry} from "../../contracts/interfaces/IAuthorityRegistry.sol";
+import {IConsortium} from "../../contracts/interfaces/IConsortium.sol";
 
 contract AuthorityRegistryTest is HurongFixture {
     address internal newAgency;
@@ -14,11 +15,15 @@ contract AuthorityRegistryTest is HurongFixture {
     }
 
     function _expectUnauthorized(address caller, address agency) private {
-        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryUnauthorized.selector, caller, agency));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryUnauthorized.selector, caller, agency)
+        );
     }
 
     function _expectProvinceNotActive(uint32 province) private {
-        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryProvinceNotActive.selector, province));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryProvinceNotActive.selector, province)
+        );
     }
 
     // ================================================================== registerAgency
@@ -91,7 +96,9 @@ contract AuthorityRegistryTest is HurongFixture {
     }
 
     function test_registerAgency_revertsForParentOfAnotherProvince() public {
-        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryProvinceMismatch.selector, shCity, ZJ));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryProvinceMismatch.selector, shCity, ZJ)
+        );
         vm.prank(zjAdmin);
         authorities.registerAgency(newAgency, ZJ, shCity, 330100, "");
     }
@@ -467,6 +474,26 @@ contract AuthorityRegistryTest is HurongFixture {
         authorities.revokeCertificateType(shCity, HOUSEHOLD);
     }
 
+    /// Reported: revoking a type from an agency leaves the grants it made to its descendants in place.
+    function test_revokeCertificateType_doesNotCascadeToDescendants() public {
+        _grant(shAdmin, shCity, HOUSEHOLD);
+        _grant(shCity, shDistrict, HOUSEHOLD);
+        vm.prank(shAdmin);
+        authorities.revokeCertificateType(shCity, HOUSEHOLD);
+        assertFalse(authorities.isGranted(shCity, HOUSEHOLD));
+        assertTrue(authorities.canIssueAt(shDistrict, HOUSEHOLD, _now()));
+    }
+
+    /// Reported: re-admitting a removed province revives its whole former agency tree.
+    function test_isActive_isRestoredForTheAgenciesOfAReadmittedProvince() public {
+        _removeProvince(GD);
+        assertFalse(authorities.isActive(gdCity));
+        address gdNewAdmin = makeAddr("gdNewAdmin");
+        _govern(abi.encodeCall(IConsortium.admitProvince, (GD, unicode"广东省", _one(gdNewAdmin))));
+        assertTrue(authorities.isActive(gdCity));
+        assertTrue(authorities.canManageCertificatesOf(gdNewAdmin, gdCity));
+    }
+
     // ================================================================== history
 
     function test_history_answersWasActiveAtWasGrantedAtAndCanIssueAtInThePast() public {
@@ -618,7 +645,9 @@ contract AuthorityRegistryTest is HurongFixture {
     }
 
     function _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm algorithm, bytes memory key) private {
-        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidKey.selector, keccak256(key)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidKey.selector, keccak256(key))
+        );
         vm.prank(shCity);
         authorities.addSigningKey(shCity, algorithm, key, 0, 0);
     }
@@ -665,6 +694,20 @@ contract AuthorityRegistryTest is HurongFixture {
         );
         vm.prank(shCity);
         authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, START - 1);
+    }
+
+    /// Reported: a key can be registered with a window entirely in the past, which rewrites the answer of
+    /// {isKeyValidAt} for past times (see the report; proposed fix: require `validUntil > block.timestamp`
+    /// and `validFrom >= block.timestamp`, or compare `timepoint` with the registration time too).
+    function test_addSigningKey_acceptsAWindowEntirelyInThePast() public {
+        vm.warp(START + 30 days);
+        bytes memory key = _ed25519Key(7);
+        bytes32 keyId = keccak256(key);
+        assertFalse(authorities.isKeyValidAt(shCity, keyId, START + 1 days));
+        vm.prank(shCity);
+        authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, START, START + 2 days);
+        assertTrue(authorities.isKeyValidAt(shCity, keyId, START + 1 days));
+        assertFalse(authorities.isKeyValidAt(shCity, keyId, START + 30 days));
     }
 
     function test_isKeyValidAt_followsTheWindowAndTheRevocation() public {

@@ -1,0 +1,755 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {HurongFixture} from "./HurongFixture.sol";
+import {MerkleHelper} from "./MerkleHelper.sol";
+import {ICertificateRegistry} from "../../contracts/interfaces/ICertificateRegistry.sol";
+
+contract CertificateRegistryTest is HurongFixture {
+    using MerkleHelper for bytes32[];
+
+    string internal constant CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
+
+    /// Five certificates anchored by shCity.
+    bytes32[] internal digests;
+    bytes32 internal root;
+
+    /// A hand-built four-leaf tree (anchored by shCity in the multi-proof tests).
+    bytes32[4] internal d4;
+    bytes32[4] internal l4;
+    bytes32 internal h01;
+    bytes32 internal h23;
+    bytes32 internal root4;
+
+    function setUp() public override {
+        super.setUp();
+        _registerAgencies();
+        for (uint256 i = 0; i < 5; ++i) {
+            digests.push(keccak256(abi.encode(unicode"沪-户籍证明", i)));
+        }
+        root = digests.root();
+        for (uint256 i = 0; i < 4; ++i) {
+            d4[i] = keccak256(abi.encode(unicode"沪-营业执照", i));
+            l4[i] = MerkleHelper.leaf(d4[i]);
+        }
+        h01 = MerkleHelper.hashPair(l4[0], l4[1]);
+        h23 = MerkleHelper.hashPair(l4[2], l4[3]);
+        root4 = MerkleHelper.hashPair(h01, h23);
+        _anchor(shCity, root, 5);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    function _anchor(address agency, bytes32 root_, uint32 count) internal {
+        vm.prank(agency);
+        certificates.anchor(root_, count, CID);
+    }
+
+    function _proof(uint256 index) internal view returns (bytes32[] memory) {
+        return digests.proof(index);
+    }
+
+    function _status(bytes32 root_, bytes32 digest) internal view returns (uint8) {
+        return uint8(certificates.certificateStatus(root_, digest).status);
+    }
+
+    function _suspend(address by, uint256 index) internal {
+        bytes32[] memory proof = _proof(index);
+        vm.prank(by);
+        certificates.suspend(root, digests[index], proof, 1);
+    }
+
+    function _revoke(address by, uint256 index) internal {
+        bytes32[] memory proof = _proof(index);
+        vm.prank(by);
+        certificates.revoke(root, digests[index], proof, 1);
+    }
+
+    function _supersede(address by, uint256 index) internal {
+        bytes32[] memory proof = _proof(index);
+        vm.prank(by);
+        certificates.supersede(root, digests[index], proof, keccak256("successor"), 1);
+    }
+
+    function _expectUnauthorized(address caller, bytes32 root_) internal {
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryUnauthorized.selector, caller, root_)
+        );
+    }
+
+    function _expectTransition(
+        bytes32 digest,
+        ICertificateRegistry.CertificateStatus current,
+        ICertificateRegistry.CertificateStatus requested
+    ) internal {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ICertificateRegistry.CertificateRegistryInvalidTransition.selector,
+                digest,
+                current,
+                requested
+            )
+        );
+    }
+
+    function _single(bytes32 value) internal pure returns (bytes32[] memory values) {
+        values = new bytes32[](1);
+        values[0] = value;
+    }
+
+    function _pair(bytes32 a, bytes32 b) internal pure returns (bytes32[] memory values) {
+        values = new bytes32[](2);
+        values[0] = a;
+        values[1] = b;
+    }
+
+    function _flags(bool a, bool b) internal pure returns (bool[] memory flags) {
+        flags = new bool[](2);
+        flags[0] = a;
+        flags[1] = b;
+    }
+
+    // ================================================================== anchor
+
+    function test_anchor_recordsTheBatchAndEmitsBatchAnchored() public {
+        bytes32 newRoot = keccak256("another batch");
+        vm.warp(START + 1 hours);
+        vm.expectEmit(address(certificates));
+        emit ICertificateRegistry.BatchAnchored(newRoot, shDistrict, 1200, CID);
+        _anchor(shDistrict, newRoot, 1200);
+
+        ICertificateRegistry.Batch memory b = certificates.batch(newRoot);
+        assertEq(b.agency, shDistrict);
+        assertEq(b.anchoredAt, START + 1 hours);
+        assertEq(b.count, 1200);
+        assertFalse(b.revoked);
+        assertTrue(certificates.isAnchored(newRoot));
+        assertFalse(certificates.isAnchored(keccak256("never")));
+        assertEq(certificates.batch(keccak256("never")).agency, address(0));
+    }
+
+    function test_anchor_revertsForAnAnchoredRoot() public {
+        vm.expectRevert(abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryAlreadyAnchored.selector, root));
+        vm.prank(shCity);
+        certificates.anchor(root, 5, CID);
+    }
+
+    function test_anchor_revertsForARootAnchoredByAnotherAgency() public {
+        vm.expectRevert(abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryAlreadyAnchored.selector, root));
+        vm.prank(zjCity);
+        certificates.anchor(root, 5, CID);
+    }
+
+    /// Reported: roots are first come, first served across agencies, so an agency that learns another
+    /// agency's root first (e.g. from the mempool) can anchor it under its own name.
+    function test_anchor_letsAnyActiveAgencyClaimARootFirst() public {
+        bytes32 zjRoot = keccak256(unicode"浙江 batch");
+        _anchor(gdCity, zjRoot, 3);
+        assertEq(certificates.batch(zjRoot).agency, gdCity);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryAlreadyAnchored.selector, zjRoot)
+        );
+        vm.prank(zjCity);
+        certificates.anchor(zjRoot, 3, CID);
+    }
+
+    function test_anchor_revertsForZeroRoot() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidBatch.selector, bytes32(0), 5)
+        );
+        vm.prank(shCity);
+        certificates.anchor(bytes32(0), 5, CID);
+    }
+
+    function test_anchor_revertsForZeroCount() public {
+        bytes32 newRoot = keccak256("empty");
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidBatch.selector, newRoot, 0)
+        );
+        vm.prank(shCity);
+        certificates.anchor(newRoot, 0, CID);
+    }
+
+    function _expectAgencyNotActive(address caller) internal {
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryAgencyNotActive.selector, caller)
+        );
+        vm.prank(caller);
+        certificates.anchor(keccak256("new batch"), 1, CID);
+    }
+
+    function test_anchor_revertsForOutsider() public {
+        _expectAgencyNotActive(outsider);
+    }
+
+    function test_anchor_revertsForProvinceAdmin() public {
+        _expectAgencyNotActive(shAdmin);
+    }
+
+    function test_anchor_revertsForSuspendedAgency() public {
+        _suspendAgency(shAdmin, shDistrict);
+        _expectAgencyNotActive(shDistrict);
+    }
+
+    function test_anchor_revertsForChildOfSuspendedParent() public {
+        _suspendAgency(shAdmin, shCity);
+        _expectAgencyNotActive(shStreet);
+    }
+
+    function test_anchor_revertsForAgencyOfSuspendedProvince() public {
+        _suspendProvince(GD);
+        _expectAgencyNotActive(gdCity);
+    }
+
+    function test_anchor_revertsForAgencyOfRemovedProvince() public {
+        _removeProvince(GD);
+        _expectAgencyNotActive(gdCity);
+    }
+
+    function test_anchor_succeedsAgainAfterReinstatement() public {
+        _suspendAgency(shAdmin, shCity);
+        vm.prank(shAdmin);
+        authorities.reinstateAgency(shCity);
+        _anchor(shStreet, keccak256("new batch"), 1);
+        assertEq(certificates.batch(keccak256("new batch")).agency, shStreet);
+    }
+
+    // ================================================================== Merkle helper against the registry
+
+    function test_verifyInclusion_acceptsEveryLeafOfAFiveLeafTree() public view {
+        for (uint256 i = 0; i < digests.length; ++i) {
+            assertEq(certificates.leafOf(digests[i]), MerkleHelper.leaf(digests[i]));
+            assertTrue(certificates.verifyInclusion(root, digests[i], _proof(i)));
+            assertTrue(MerkleProof.verify(_proof(i), root, MerkleHelper.leaf(digests[i])));
+        }
+        assertEq(_proof(4).length, 1); // the odd fifth leaf is carried up to the top
+        assertFalse(certificates.verifyInclusion(root, digests[1], _proof(0)));
+        assertFalse(certificates.verifyInclusion(root, keccak256("forged"), _proof(0)));
+    }
+
+    function test_verifyInclusion_acceptsTheHandBuiltFourLeafTree() public view {
+        bytes32[] memory d = new bytes32[](4);
+        for (uint256 i = 0; i < 4; ++i) d[i] = d4[i];
+        assertEq(d.root(), root4);
+        assertTrue(certificates.verifyInclusion(root4, d4[0], _pair(l4[1], h23)));
+        assertTrue(certificates.verifyInclusion(root4, d4[3], _pair(l4[2], h01)));
+    }
+
+    // ================================================================== suspend
+
+    function test_suspend_byTheAgencyWithAValidProof() public {
+        bytes32[] memory proof = _proof(2);
+        vm.warp(START + 1 days);
+        vm.expectEmit(address(certificates));
+        emit ICertificateRegistry.CertificateSuspended(digests[2], shCity, shCity, 3);
+        vm.prank(shCity);
+        certificates.suspend(root, digests[2], proof, 3);
+
+        ICertificateRegistry.StatusRecord memory r = certificates.statusOf(shCity, digests[2]);
+        assertEq(uint8(r.status), uint8(ICertificateRegistry.CertificateStatus.Suspended));
+        assertEq(r.reason, 3);
+        assertEq(r.updatedAt, START + 1 days);
+        assertEq(r.successor, bytes32(0));
+        assertEq(_status(root, digests[2]), uint8(ICertificateRegistry.CertificateStatus.Suspended));
+        assertEq(_status(root, digests[1]), uint8(ICertificateRegistry.CertificateStatus.Valid));
+    }
+
+    function test_suspend_byTheProvinceAdminOfTheAgency() public {
+        bytes32[] memory proof = _proof(4);
+        vm.expectEmit(address(certificates));
+        emit ICertificateRegistry.CertificateSuspended(digests[4], shCity, shAdmin, 1);
+        vm.prank(shAdmin);
+        certificates.suspend(root, digests[4], proof, 1);
+        assertEq(_status(root, digests[4]), uint8(ICertificateRegistry.CertificateStatus.Suspended));
+    }
+
+    function test_suspend_byProvinceAdminOfASuspendedAgency() public {
+        _suspendAgency(shAdmin, shCity);
+        _suspend(shAdmin, 0);
+        assertEq(_status(root, digests[0]), uint8(ICertificateRegistry.CertificateStatus.Suspended));
+    }
+
+    function test_suspend_revertsForAdminOfAnotherProvince() public {
+        bytes32[] memory proof = _proof(0);
+        _expectUnauthorized(zjAdmin, root);
+        vm.prank(zjAdmin);
+        certificates.suspend(root, digests[0], proof, 1);
+    }
+
+    function test_suspend_revertsForOutsider() public {
+        bytes32[] memory proof = _proof(0);
+        _expectUnauthorized(outsider, root);
+        vm.prank(outsider);
+        certificates.suspend(root, digests[0], proof, 1);
+    }
+
+    function test_suspend_revertsForAChildAgencyOfTheIssuer() public {
+        bytes32[] memory proof = _proof(0);
+        _expectUnauthorized(shDistrict, root);
+        vm.prank(shDistrict);
+        certificates.suspend(root, digests[0], proof, 1);
+    }
+
+    function test_suspend_revertsForTheParentAgencyOfTheIssuer() public {
+        bytes32 childRoot = keccak256("district batch");
+        _anchor(shDistrict, childRoot, 1);
+        _expectUnauthorized(shCity, childRoot);
+        vm.prank(shCity);
+        certificates.suspend(childRoot, childRoot, new bytes32[](0), 1);
+    }
+
+    function test_suspend_revertsForSuspendedIssuer() public {
+        _suspendAgency(shAdmin, shCity);
+        bytes32[] memory proof = _proof(0);
+        _expectUnauthorized(shCity, root);
+        vm.prank(shCity);
+        certificates.suspend(root, digests[0], proof, 1);
+    }
+
+    function test_suspend_revertsForAdminOfSuspendedProvince() public {
+        _suspendProvince(SH);
+        bytes32[] memory proof = _proof(0);
+        _expectUnauthorized(shAdmin, root);
+        vm.prank(shAdmin);
+        certificates.suspend(root, digests[0], proof, 1);
+    }
+
+    function test_suspend_revertsForTheProofOfAnotherLeaf() public {
+        bytes32[] memory proof = _proof(1);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidProof.selector, root, digests[0])
+        );
+        vm.prank(shCity);
+        certificates.suspend(root, digests[0], proof, 1);
+    }
+
+    function test_suspend_revertsForADigestNotInTheTree() public {
+        bytes32[] memory proof = _proof(1);
+        bytes32 forged = keccak256("forged");
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidProof.selector, root, forged)
+        );
+        vm.prank(shCity);
+        certificates.suspend(root, forged, proof, 1);
+    }
+
+    function test_suspend_revertsForAnInnerNodePresentedAsADigest() public {
+        // With double-hashed leaves an inner node cannot pass for a certificate.
+        _anchor(shCity, root4, 4);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidProof.selector, root4, h01)
+        );
+        vm.prank(shCity);
+        certificates.suspend(root4, h01, _single(h23), 1);
+    }
+
+    function test_suspend_revertsForUnknownRoot() public {
+        bytes32[] memory proof = _proof(0);
+        bytes32 unknown = keccak256("unknown");
+        vm.expectRevert(abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryUnknownRoot.selector, unknown));
+        vm.prank(shCity);
+        certificates.suspend(unknown, digests[0], proof, 1);
+    }
+
+    function test_suspend_revertsForSuspendedCertificate() public {
+        _suspend(shCity, 0);
+        bytes32[] memory proof = _proof(0);
+        _expectTransition(
+            digests[0],
+            ICertificateRegistry.CertificateStatus.Suspended,
+            ICertificateRegistry.CertificateStatus.Suspended
+        );
+        vm.prank(shCity);
+        certificates.suspend(root, digests[0], proof, 1);
+    }
+
+    // ================================================================== reinstate
+
+    function test_reinstate_returnsASuspendedCertificateToValid() public {
+        _suspend(shCity, 1);
+        bytes32[] memory proof = _proof(1);
+        vm.expectEmit(address(certificates));
+        emit ICertificateRegistry.CertificateReinstated(digests[1], shCity, shAdmin, 4);
+        vm.prank(shAdmin);
+        certificates.reinstate(root, digests[1], proof, 4);
+        ICertificateRegistry.StatusRecord memory r = certificates.statusOf(shCity, digests[1]);
+        assertEq(uint8(r.status), uint8(ICertificateRegistry.CertificateStatus.Valid));
+        assertEq(r.reason, 4);
+    }
+
+    function test_reinstate_revertsForValidCertificate() public {
+        bytes32[] memory proof = _proof(1);
+        _expectTransition(
+            digests[1],
+            ICertificateRegistry.CertificateStatus.Valid,
+            ICertificateRegistry.CertificateStatus.Valid
+        );
+        vm.prank(shCity);
+        certificates.reinstate(root, digests[1], proof, 1);
+    }
+
+    function test_reinstate_revertsForRevokedCertificate() public {
+        _revoke(shCity, 1);
+        bytes32[] memory proof = _proof(1);
+        _expectTransition(
+            digests[1],
+            ICertificateRegistry.CertificateStatus.Revoked,
+            ICertificateRegistry.CertificateStatus.Valid
+        );
+        vm.prank(shCity);
+        certificates.reinstate(root, digests[1], proof, 1);
+    }
+
+    function test_reinstate_revertsForSupersededCertificate() public {
+        _supersede(shCity, 1);
+        bytes32[] memory proof = _proof(1);
+        _expectTransition(
+            digests[1],
+            ICertificateRegistry.CertificateStatus.Superseded,
+            ICertificateRegistry.CertificateStatus.Valid
+        );
+        vm.prank(shCity);
+        certificates.reinstate(root, digests[1], proof, 1);
+    }
+
+    // ================================================================== revoke
+
+    function test_revoke_revokesAValidCertificate() public {
+        bytes32[] memory proof = _proof(3);
+        vm.expectEmit(address(certificates));
+        emit ICertificateRegistry.CertificateRevoked(digests[3], shCity, shCity, 2);
+        vm.prank(shCity);
+        certificates.revoke(root, digests[3], proof, 2);
+        assertEq(_status(root, digests[3]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        assertEq(certificates.statusOf(shCity, digests[3]).reason, 2);
+    }
+
+    function test_revoke_revokesASuspendedCertificate() public {
+        _suspend(shCity, 3);
+        _revoke(shAdmin, 3);
+        assertEq(_status(root, digests[3]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+    }
+
+    function test_revoke_revokesASupersededCertificate() public {
+        _supersede(shCity, 3);
+        _revoke(shCity, 3);
+        assertEq(_status(root, digests[3]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+    }
+
+    function test_revoke_isFinal() public {
+        _revoke(shCity, 0);
+        bytes32[] memory proof = _proof(0);
+        bytes32 d = digests[0];
+        ICertificateRegistry.CertificateStatus revoked = ICertificateRegistry.CertificateStatus.Revoked;
+
+        _expectTransition(d, revoked, revoked);
+        vm.prank(shCity);
+        certificates.revoke(root, d, proof, 1);
+
+        _expectTransition(d, revoked, ICertificateRegistry.CertificateStatus.Suspended);
+        vm.prank(shCity);
+        certificates.suspend(root, d, proof, 1);
+
+        _expectTransition(d, revoked, ICertificateRegistry.CertificateStatus.Valid);
+        vm.prank(shAdmin);
+        certificates.reinstate(root, d, proof, 1);
+
+        _expectTransition(d, revoked, ICertificateRegistry.CertificateStatus.Superseded);
+        vm.prank(shCity);
+        certificates.supersede(root, d, proof, keccak256("successor"), 1);
+    }
+
+    function test_revoke_revertsForAdminOfAnotherProvince() public {
+        bytes32[] memory proof = _proof(0);
+        _expectUnauthorized(gdAdmin, root);
+        vm.prank(gdAdmin);
+        certificates.revoke(root, digests[0], proof, 1);
+    }
+
+    // ================================================================== supersede
+
+    function test_supersede_recordsTheSuccessor() public {
+        bytes32[] memory proof = _proof(2);
+        bytes32 successor = keccak256("re-issued");
+        vm.expectEmit(address(certificates));
+        emit ICertificateRegistry.CertificateSuperseded(digests[2], shCity, shCity, 5, successor);
+        vm.prank(shCity);
+        certificates.supersede(root, digests[2], proof, successor, 5);
+        ICertificateRegistry.StatusRecord memory r = certificates.certificateStatus(root, digests[2]);
+        assertEq(uint8(r.status), uint8(ICertificateRegistry.CertificateStatus.Superseded));
+        assertEq(r.reason, 5);
+        assertEq(r.successor, successor);
+    }
+
+    function test_supersede_supersedesASuspendedCertificate() public {
+        _suspend(shCity, 2);
+        _supersede(shAdmin, 2);
+        assertEq(_status(root, digests[2]), uint8(ICertificateRegistry.CertificateStatus.Superseded));
+    }
+
+    function test_supersede_revertsForZeroSuccessor() public {
+        bytes32[] memory proof = _proof(2);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ICertificateRegistry.CertificateRegistryInvalidSuccessor.selector,
+                digests[2],
+                bytes32(0)
+            )
+        );
+        vm.prank(shCity);
+        certificates.supersede(root, digests[2], proof, bytes32(0), 1);
+    }
+
+    function test_supersede_revertsForItselfAsSuccessor() public {
+        bytes32[] memory proof = _proof(2);
+        bytes32 d = digests[2];
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidSuccessor.selector, d, d)
+        );
+        vm.prank(shCity);
+        certificates.supersede(root, d, proof, d, 1);
+    }
+
+    function test_supersede_revertsForSupersededCertificate() public {
+        _supersede(shCity, 2);
+        bytes32[] memory proof = _proof(2);
+        ICertificateRegistry.CertificateStatus superseded = ICertificateRegistry.CertificateStatus.Superseded;
+        _expectTransition(digests[2], superseded, superseded);
+        vm.prank(shCity);
+        certificates.supersede(root, digests[2], proof, keccak256("other"), 1);
+
+        _expectTransition(digests[2], superseded, ICertificateRegistry.CertificateStatus.Suspended);
+        vm.prank(shCity);
+        certificates.suspend(root, digests[2], proof, 1);
+    }
+
+    // ================================================================== status keyed by agency
+
+    function test_status_isKeyedByAgencyNotByDigest() public {
+        // zjCity anchors its own tree that happens to contain shCity's certificate digests[0].
+        bytes32[] memory zjDigests = new bytes32[](3);
+        zjDigests[0] = digests[0];
+        zjDigests[1] = keccak256(unicode"浙-1");
+        zjDigests[2] = keccak256(unicode"浙-2");
+        bytes32 zjRoot = zjDigests.root();
+        _anchor(zjCity, zjRoot, 3);
+
+        bytes32[] memory zjProof = zjDigests.proof(0);
+        vm.expectEmit(address(certificates));
+        emit ICertificateRegistry.CertificateRevoked(digests[0], zjCity, zjCity, 1);
+        vm.prank(zjCity);
+        certificates.revoke(zjRoot, digests[0], zjProof, 1);
+
+        assertEq(_status(zjRoot, digests[0]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        assertEq(_status(root, digests[0]), uint8(ICertificateRegistry.CertificateStatus.Valid));
+        assertEq(
+            uint8(certificates.statusOf(shCity, digests[0]).status),
+            uint8(ICertificateRegistry.CertificateStatus.Valid)
+        );
+
+        // And it cannot reach shCity's batch directly.
+        bytes32[] memory proof = _proof(0);
+        _expectUnauthorized(zjCity, root);
+        vm.prank(zjCity);
+        certificates.revoke(root, digests[0], proof, 1);
+    }
+
+    function test_status_isSharedByTheBatchesOfOneAgency() public {
+        bytes32[] memory again = new bytes32[](2);
+        again[0] = digests[0];
+        again[1] = keccak256(unicode"沪-补发");
+        bytes32 secondRoot = again.root();
+        _anchor(shCity, secondRoot, 2);
+
+        bytes32[] memory proof = again.proof(0);
+        vm.prank(shCity);
+        certificates.suspend(secondRoot, digests[0], proof, 1);
+        assertEq(_status(root, digests[0]), uint8(ICertificateRegistry.CertificateStatus.Suspended));
+    }
+
+    // ================================================================== revokeMultiple
+
+    function test_revokeMultiple_revokesTwoSiblingLeaves() public {
+        _anchor(shCity, root4, 4);
+        // Leaves 0 and 1 hash together; h23 completes the root.
+        vm.expectEmit(address(certificates));
+        emit ICertificateRegistry.CertificateRevoked(d4[0], shCity, shAdmin, 6);
+        vm.expectEmit(address(certificates));
+        emit ICertificateRegistry.CertificateRevoked(d4[1], shCity, shAdmin, 6);
+        vm.prank(shAdmin);
+        certificates.revokeMultiple(root4, _pair(d4[0], d4[1]), _single(h23), _flags(true, false), 6);
+
+        assertEq(_status(root4, d4[0]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        assertEq(_status(root4, d4[1]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        assertEq(_status(root4, d4[2]), uint8(ICertificateRegistry.CertificateStatus.Valid));
+        assertEq(_status(root4, d4[3]), uint8(ICertificateRegistry.CertificateStatus.Valid));
+    }
+
+    function test_revokeMultiple_revokesLeavesOfBothHalves() public {
+        _anchor(shCity, root4, 4);
+        bool[] memory flags = new bool[](3);
+        flags[2] = true; // h(l0, l1), h(l2, l3), then the two hashes together
+        vm.prank(shCity);
+        certificates.revokeMultiple(root4, _pair(d4[0], d4[2]), _pair(l4[1], l4[3]), flags, 1);
+
+        assertEq(_status(root4, d4[0]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        assertEq(_status(root4, d4[1]), uint8(ICertificateRegistry.CertificateStatus.Valid));
+        assertEq(_status(root4, d4[2]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        assertEq(_status(root4, d4[3]), uint8(ICertificateRegistry.CertificateStatus.Valid));
+    }
+
+    function test_revokeMultiple_revertsForAnInvalidMultiproof() public {
+        _anchor(shCity, root4, 4);
+        bytes32[] memory leaves = _pair(d4[0], d4[1]);
+        bytes32[] memory proof = _single(h23);
+        bool[] memory flags = _flags(false, true);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidProof.selector, root4, d4[0])
+        );
+        vm.prank(shCity);
+        certificates.revokeMultiple(root4, leaves, proof, flags, 1);
+    }
+
+    function test_revokeMultiple_revertsForADigestOfAnotherTree() public {
+        _anchor(shCity, root4, 4);
+        bytes32[] memory leaves = _pair(d4[0], digests[1]);
+        bytes32[] memory proof = _single(h23);
+        bool[] memory flags = _flags(true, false);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidProof.selector, root4, d4[0])
+        );
+        vm.prank(shCity);
+        certificates.revokeMultiple(root4, leaves, proof, flags, 1);
+    }
+
+    function test_revokeMultiple_revertsForAMalformedMultiproof() public {
+        _anchor(shCity, root4, 4);
+        bytes32[] memory leaves = _pair(d4[0], d4[1]);
+        bytes32[] memory proof = _pair(h23, h23);
+        bool[] memory flags = _flags(true, false);
+        vm.expectRevert(MerkleProof.MerkleProofInvalidMultiproof.selector);
+        vm.prank(shCity);
+        certificates.revokeMultiple(root4, leaves, proof, flags, 1);
+    }
+
+    function test_revokeMultiple_revertsForNoDigests() public {
+        _anchor(shCity, root4, 4);
+        bytes32[] memory proof = _single(root4);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidProof.selector, root4, bytes32(0))
+        );
+        vm.prank(shCity);
+        certificates.revokeMultiple(root4, new bytes32[](0), proof, new bool[](0), 1);
+    }
+
+    function test_revokeMultiple_revertsWhenOneCertificateIsAlreadyRevoked() public {
+        _anchor(shCity, root4, 4);
+        vm.prank(shCity);
+        certificates.revoke(root4, d4[1], _pair(l4[0], h23), 1);
+
+        bytes32[] memory leaves = _pair(d4[0], d4[1]);
+        bytes32[] memory proof = _single(h23);
+        bool[] memory flags = _flags(true, false);
+        _expectTransition(
+            d4[1],
+            ICertificateRegistry.CertificateStatus.Revoked,
+            ICertificateRegistry.CertificateStatus.Revoked
+        );
+        vm.prank(shCity);
+        certificates.revokeMultiple(root4, leaves, proof, flags, 1);
+        assertEq(_status(root4, d4[0]), uint8(ICertificateRegistry.CertificateStatus.Valid));
+    }
+
+    function test_revokeMultiple_revertsForAdminOfAnotherProvince() public {
+        _anchor(shCity, root4, 4);
+        bytes32[] memory leaves = _pair(d4[0], d4[1]);
+        bytes32[] memory proof = _single(h23);
+        bool[] memory flags = _flags(true, false);
+        _expectUnauthorized(zjAdmin, root4);
+        vm.prank(zjAdmin);
+        certificates.revokeMultiple(root4, leaves, proof, flags, 1);
+    }
+
+    // ================================================================== revokeBatch
+
+    function test_revokeBatch_makesEveryCertificateReadRevoked() public {
+        _suspend(shCity, 0);
+        vm.prank(shCity);
+        certificates.revoke(root, digests[1], _proof(1), 8);
+
+        vm.warp(START + 2 days);
+        vm.expectEmit(address(certificates));
+        emit ICertificateRegistry.BatchRevoked(root, shCity, shAdmin, 9);
+        vm.prank(shAdmin);
+        certificates.revokeBatch(root, 9);
+
+        assertTrue(certificates.batch(root).revoked);
+        for (uint256 i = 0; i < digests.length; ++i) {
+            assertEq(_status(root, digests[i]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        }
+        ICertificateRegistry.StatusRecord memory valid = certificates.certificateStatus(root, digests[2]);
+        assertEq(valid.reason, 0);
+        assertEq(valid.updatedAt, 0);
+        // A certificate revoked on its own keeps its record.
+        ICertificateRegistry.StatusRecord memory own = certificates.certificateStatus(root, digests[1]);
+        assertEq(own.reason, 8);
+        assertEq(own.updatedAt, START);
+        // The per-agency record is untouched.
+        assertEq(
+            uint8(certificates.statusOf(shCity, digests[2]).status),
+            uint8(ICertificateRegistry.CertificateStatus.Valid)
+        );
+    }
+
+    function test_revokeBatch_blocksFurtherChanges() public {
+        vm.prank(shCity);
+        certificates.revokeBatch(root, 1);
+        bytes32[] memory proof = _proof(0);
+        bytes memory batchRevoked = abi.encodeWithSelector(
+            ICertificateRegistry.CertificateRegistryBatchRevoked.selector,
+            root
+        );
+
+        vm.expectRevert(batchRevoked);
+        vm.prank(shCity);
+        certificates.revokeBatch(root, 1);
+
+        vm.expectRevert(batchRevoked);
+        vm.prank(shCity);
+        certificates.suspend(root, digests[0], proof, 1);
+
+        vm.expectRevert(batchRevoked);
+        vm.prank(shAdmin);
+        certificates.revoke(root, digests[0], proof, 1);
+    }
+
+    function test_revokeBatch_revertsForAdminOfAnotherProvince() public {
+        _expectUnauthorized(zjAdmin, root);
+        vm.prank(zjAdmin);
+        certificates.revokeBatch(root, 1);
+    }
+
+    function test_revokeBatch_revertsForAnotherAgency() public {
+        _expectUnauthorized(zjCity, root);
+        vm.prank(zjCity);
+        certificates.revokeBatch(root, 1);
+    }
+
+    function test_revokeBatch_revertsForUnknownRoot() public {
+        bytes32 unknown = keccak256("unknown");
+        vm.expectRevert(abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryUnknownRoot.selector, unknown));
+        vm.prank(shCity);
+        certificates.revokeBatch(unknown, 1);
+    }
+
+    function test_certificateStatus_revertsForUnknownRoot() public {
+        bytes32 unknown = keccak256("unknown");
+        vm.expectRevert(abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryUnknownRoot.selector, unknown));
+        certificates.certificateStatus(unknown, digests[0]);
+    }
+
+    function test_authorityRegistry_isTheFixturesRegistry() public view {
+        assertEq(certificates.authorityRegistry(), address(authorities));
+    }
+}
