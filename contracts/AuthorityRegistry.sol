@@ -12,6 +12,9 @@ import {IConsortium} from "./interfaces/IConsortium.sol";
  * @notice Issuing agencies of the consortium's provinces, their grants of certificate types and their
  * detached signing keys.
  *
+ * Grants are independent: revoking a type from an agency does not revoke it from the agencies it granted
+ * the type to; a manager revokes each grant it wants gone.
+ *
  * Management rights: a province admin (of an active province) manages every agency of the province; an
  * effectively active agency manages the agencies below it (it may register children, suspend and reinstate
  * descendants, and grant them only types it holds itself). An agency manages its own signing keys.
@@ -22,13 +25,15 @@ contract AuthorityRegistry is IAuthorityRegistry {
 
     uint8 private constant _MAX_DEPTH = 4;
 
-    /// One slot: the fields read on every anchoring.
+    /// One slot: the fields read on every anchoring. `epoch` is the province's membership epoch at
+    /// registration: an agency belongs to that membership only.
     struct Agency {
         address parent;
         uint32 province;
         uint32 region;
         uint8 depth;
         AgencyStatus status;
+        uint16 epoch;
     }
 
     IConsortium private immutable _consortium;
@@ -82,7 +87,8 @@ contract AuthorityRegistry is IAuthorityRegistry {
         if (region / 10000 != province_ / 10000 || region < 110000 || region > 829999) {
             revert AuthorityRegistryInvalidRegion(region, province_);
         }
-        _agencies[agency_] = Agency(parent, province_, region, depth, AgencyStatus.Active);
+        (uint32 epoch, ) = _consortium.provinceEpoch(province_);
+        _agencies[agency_] = Agency(parent, province_, region, depth, AgencyStatus.Active, uint16(epoch));
         _names[agency_] = name;
         _agencyList.push(agency_);
         if (parent != address(0)) _children[parent].push(agency_);
@@ -96,7 +102,7 @@ contract AuthorityRegistry is IAuthorityRegistry {
      * active ancestor. Emits an {AgencySuspended} event.
      */
     function suspendAgency(address agency_, uint16 reason) external {
-        Agency storage a = _requireManagerOf(agency_, false);
+        (Agency storage a, ) = _requireManagerOf(agency_, false);
         if (a.status != AgencyStatus.Active) revert AuthorityRegistryAgencyNotActive(agency_);
         a.status = AgencyStatus.Suspended;
         _statusHistory[agency_].push(Time.timestamp(), 0);
@@ -109,7 +115,7 @@ contract AuthorityRegistry is IAuthorityRegistry {
      * effectively active ancestor. Emits an {AgencyReinstated} event.
      */
     function reinstateAgency(address agency_) external {
-        Agency storage a = _requireManagerOf(agency_, false);
+        (Agency storage a, ) = _requireManagerOf(agency_, false);
         if (a.status != AgencyStatus.Suspended) revert AuthorityRegistryAgencyNotSuspended(agency_);
         a.status = AgencyStatus.Active;
         _statusHistory[agency_].push(Time.timestamp(), 1);
@@ -123,9 +129,9 @@ contract AuthorityRegistry is IAuthorityRegistry {
      * Emits a {CertificateTypeGranted} event.
      */
     function grantCertificateType(address agency_, bytes32 certificateType) external {
-        _requireManagerOf(agency_, false);
+        (, bool asAdmin) = _requireManagerOf(agency_, false);
         if (certificateType == bytes32(0)) revert AuthorityRegistryInvalidCertificateType(certificateType);
-        if (_agencies[msg.sender].status != AgencyStatus.None && !_grantedTypes[msg.sender].contains(certificateType)) {
+        if (!asAdmin && !_grantedTypes[msg.sender].contains(certificateType)) {
             revert AuthorityRegistryTypeNotGranted(msg.sender, certificateType);
         }
         if (!_grantedTypes[agency_].add(certificateType)) {
@@ -153,9 +159,12 @@ contract AuthorityRegistry is IAuthorityRegistry {
 
     /**
      * @notice Registers a detached signing key of an agency, valid in a time window.
-     * @dev `keyId` is `keccak256(publicKey)`. A `validFrom` of 0 means now; a `validUntil` of 0 means no end.
+     * @dev `keyId` is `keccak256(publicKey)`, an SM2 key taken in its 64-byte `x || y` form (a 65-byte key
+     * with the `0x04` prefix is stored without it). A `validFrom` of 0 means now; a `validUntil` of 0 means
+     * no end. Windows cannot start in the past, so the history of which keys were valid never changes.
      * Requirements: the caller is the agency itself (effectively active) or an admin of its active province;
-     * the key is 32 bytes for Ed25519, 64 or 65 for SM2, and not registered; `validFrom < validUntil`.
+     * the key is 32 bytes for Ed25519, 64 or 65 for SM2, and not registered;
+     * `block.timestamp <= validFrom < validUntil`.
      * Emits a {SigningKeyAdded} event.
      * @return keyId the key's identifier.
      */
@@ -167,18 +176,20 @@ contract AuthorityRegistry is IAuthorityRegistry {
         uint48 validUntil
     ) external returns (bytes32 keyId) {
         _requireSelfOrAdmin(agency_);
-        keyId = keccak256(publicKey);
         uint256 len = publicKey.length;
         bool lengthOk = (algorithm == KeyAlgorithm.Ed25519 && len == 32) ||
             (algorithm == KeyAlgorithm.SM2 && (len == 64 || (len == 65 && publicKey[0] == 0x04)));
+        bytes memory key = len == 65 && algorithm == KeyAlgorithm.SM2 ? publicKey[1:] : publicKey;
+        keyId = keccak256(key);
         if (!lengthOk) revert AuthorityRegistryInvalidKey(keyId);
         if (_keys[keyId].agency != address(0)) revert AuthorityRegistryKeyExists(keyId);
-        if (validFrom == 0) validFrom = Time.timestamp();
+        uint48 now_ = Time.timestamp();
+        if (validFrom == 0) validFrom = now_;
         if (validUntil == 0) validUntil = type(uint48).max;
-        if (validFrom >= validUntil) revert AuthorityRegistryInvalidKeyWindow(validFrom, validUntil);
-        _keys[keyId] = SigningKey(agency_, algorithm, validFrom, validUntil, publicKey);
+        if (validFrom < now_ || validFrom >= validUntil) revert AuthorityRegistryInvalidKeyWindow(validFrom, validUntil);
+        _keys[keyId] = SigningKey(agency_, algorithm, validFrom, validUntil, key);
         _keysOf[agency_].push(keyId);
-        emit SigningKeyAdded(agency_, keyId, algorithm, validFrom, validUntil, publicKey);
+        emit SigningKeyAdded(agency_, keyId, algorithm, validFrom, validUntil, key);
     }
 
     /**
@@ -262,7 +273,7 @@ contract AuthorityRegistry is IAuthorityRegistry {
             if (_statusHistory[cursor].upperLookup(timepoint) != 1) return false;
             cursor = _agencies[cursor].parent;
         }
-        return _consortium.wasProvinceActiveAt(province_, timepoint);
+        return _consortium.provinceEpochAt(province_, timepoint) == a.epoch;
     }
 
     /// @notice Whether the agency holds a grant of `certificateType` now.
@@ -315,11 +326,11 @@ contract AuthorityRegistry is IAuthorityRegistry {
      */
     function canManageCertificatesOf(address caller, address account) external view returns (bool) {
         if (caller == account) return _isActive(account);
-        uint32 province_ = _agencies[account].province;
-        return
-            province_ != 0 &&
-            _consortium.isProvinceAdmin(province_, caller) &&
-            _consortium.isProvinceActive(province_);
+        Agency storage a = _agencies[account];
+        uint32 province_ = a.province;
+        if (province_ == 0 || !_consortium.isProvinceAdmin(province_, caller)) return false;
+        (uint32 epoch, bool active) = _consortium.provinceEpoch(province_);
+        return active && epoch == a.epoch;
     }
 
     // ------------------------------------------------------------------ internals
@@ -334,7 +345,8 @@ contract AuthorityRegistry is IAuthorityRegistry {
             if (parent == address(0)) break;
             a = _agencies[parent];
         }
-        return _consortium.isProvinceActive(province_);
+        (uint32 epoch, bool active) = _consortium.provinceEpoch(province_);
+        return active && epoch == _agencies[account].epoch;
     }
 
     function _requireProvinceAdmin(uint32 province_) private view {
@@ -345,14 +357,17 @@ contract AuthorityRegistry is IAuthorityRegistry {
     }
 
     /// Caller is an admin of the agency's active province, or an effectively active ancestor
-    /// (or, when `inclusive`, the agency itself).
-    function _requireManagerOf(address agency_, bool inclusive) private view returns (Agency storage a) {
+    /// (or, when `inclusive`, the agency itself). `asAdmin` tells which.
+    function _requireManagerOf(
+        address agency_,
+        bool inclusive
+    ) private view returns (Agency storage a, bool asAdmin) {
         a = _agencies[agency_];
         uint32 province_ = a.province;
         if (province_ == 0) revert AuthorityRegistryUnknownAgency(agency_);
         if (_consortium.isProvinceAdmin(province_, msg.sender)) {
-            if (!_consortium.isProvinceActive(province_)) revert AuthorityRegistryProvinceNotActive(province_);
-            return a;
+            _requireCurrentMembership(a, agency_);
+            return (a, true);
         }
         bool related = (inclusive && msg.sender == agency_) || isAncestor(msg.sender, agency_);
         if (!related || !_isActive(msg.sender)) revert AuthorityRegistryUnauthorized(msg.sender, agency_);
@@ -368,6 +383,13 @@ contract AuthorityRegistry is IAuthorityRegistry {
         if (!_consortium.isProvinceAdmin(province_, msg.sender)) {
             revert AuthorityRegistryUnauthorized(msg.sender, agency_);
         }
-        if (!_consortium.isProvinceActive(province_)) revert AuthorityRegistryProvinceNotActive(province_);
+        _requireCurrentMembership(_agencies[agency_], agency_);
+    }
+
+    /// The agency's province is active and the agency belongs to its current membership.
+    function _requireCurrentMembership(Agency storage a, address agency_) private view {
+        (uint32 epoch, bool active) = _consortium.provinceEpoch(a.province);
+        if (!active) revert AuthorityRegistryProvinceNotActive(a.province);
+        if (epoch != a.epoch) revert AuthorityRegistryStaleAgency(agency_, a.province);
     }
 }

@@ -10,10 +10,11 @@ import {ICertificateRegistry} from "./interfaces/ICertificateRegistry.sol";
  * @title CertificateRegistry
  * @notice Merkle-root anchoring of certificate batches and per-certificate status.
  *
- * Storage is laid out for gas: one packed slot per root (agency, time, count, revoked flag) with the
- * manifest CID only in the {BatchAnchored} event, and one packed slot per changed certificate (plus one for
- * a successor digest). Statuses are keyed by agency and digest, so an agency cannot change the status of
- * another agency's certificate by anchoring a tree that contains its digest.
+ * Storage is laid out for gas: one packed slot per root of an agency (anchoring time, count, revocation
+ * time and reason) with the manifest CID only in the {BatchAnchored} event, and one packed slot per changed
+ * certificate (plus one for a successor digest). Batches and statuses are keyed by agency, so an agency can
+ * neither claim another agency's root first nor change the status of a certificate it did not issue by
+ * anchoring a tree that contains its digest.
  */
 contract CertificateRegistry is ICertificateRegistry {
     struct Status {
@@ -24,7 +25,7 @@ contract CertificateRegistry is ICertificateRegistry {
 
     IAuthorityRegistry private immutable _authorities;
 
-    mapping(bytes32 root => Batch) private _batches;
+    mapping(address agency => mapping(bytes32 root => Batch)) private _batches;
     mapping(address agency => mapping(bytes32 digest => Status)) private _statuses;
     mapping(address agency => mapping(bytes32 digest => bytes32 successor)) private _successors;
 
@@ -35,26 +36,27 @@ contract CertificateRegistry is ICertificateRegistry {
 
     /**
      * @notice Anchors the Merkle root of a batch of `count` certificates issued by the caller.
-     * @dev Requirements: the caller is an effectively active agency; `root` is non-zero and never anchored;
-     * `count > 0`. Emits a {BatchAnchored} event carrying `manifestCid` (not stored).
+     * @dev Requirements: the caller is an effectively active agency; `root` is non-zero and not yet anchored
+     * by the caller; `count > 0`. Emits a {BatchAnchored} event carrying `manifestCid` (not stored).
      */
     function anchor(bytes32 root, uint32 count, string calldata manifestCid) external {
         if (root == bytes32(0) || count == 0) revert CertificateRegistryInvalidBatch(root, count);
-        Batch storage b = _batches[root];
-        if (b.agency != address(0)) revert CertificateRegistryAlreadyAnchored(root);
+        Batch storage b = _batches[msg.sender][root];
+        if (b.anchoredAt != 0) revert CertificateRegistryAlreadyAnchored(msg.sender, root);
         if (!_authorities.isActive(msg.sender)) revert CertificateRegistryAgencyNotActive(msg.sender);
-        _batches[root] = Batch(msg.sender, Time.timestamp(), count, false);
+        b.anchoredAt = Time.timestamp();
+        b.count = count;
         emit BatchAnchored(root, msg.sender, count, manifestCid);
     }
 
     /**
-     * @notice Suspends a valid certificate.
-     * @dev Requirements: `proof` proves `digest` in the anchored, non-revoked `root`; the caller is the issuing
-     * agency (effectively active) or an admin of its active province; the certificate is valid.
+     * @notice Suspends a valid certificate of `agency`.
+     * @dev Requirements: `proof` proves `digest` in the root `agency` anchored, not revoked as a batch; the
+     * caller is `agency` (effectively active) or an admin of its active province; the certificate is valid.
      * Emits a {CertificateSuspended} event.
      */
-    function suspend(bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external {
-        address agency = _authorize(root, digest, proof);
+    function suspend(address agency, bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external {
+        _authorize(agency, root, digest, proof);
         Status storage s = _statuses[agency][digest];
         if (s.status != CertificateStatus.Valid) _badTransition(digest, s.status, CertificateStatus.Suspended);
         _set(s, CertificateStatus.Suspended, reason);
@@ -65,8 +67,14 @@ contract CertificateRegistry is ICertificateRegistry {
      * @notice Returns a suspended certificate to valid.
      * @dev Requirements: as {suspend}; the certificate is suspended. Emits a {CertificateReinstated} event.
      */
-    function reinstate(bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external {
-        address agency = _authorize(root, digest, proof);
+    function reinstate(
+        address agency,
+        bytes32 root,
+        bytes32 digest,
+        bytes32[] calldata proof,
+        uint16 reason
+    ) external {
+        _authorize(agency, root, digest, proof);
         Status storage s = _statuses[agency][digest];
         if (s.status != CertificateStatus.Suspended) _badTransition(digest, s.status, CertificateStatus.Valid);
         _set(s, CertificateStatus.Valid, reason);
@@ -77,8 +85,8 @@ contract CertificateRegistry is ICertificateRegistry {
      * @notice Revokes a certificate for good.
      * @dev Requirements: as {suspend}; the certificate is not already revoked. Emits a {CertificateRevoked} event.
      */
-    function revoke(bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external {
-        address agency = _authorize(root, digest, proof);
+    function revoke(address agency, bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external {
+        _authorize(agency, root, digest, proof);
         _revoke(agency, digest, reason);
     }
 
@@ -88,13 +96,14 @@ contract CertificateRegistry is ICertificateRegistry {
      * `digest`. Emits a {CertificateSuperseded} event.
      */
     function supersede(
+        address agency,
         bytes32 root,
         bytes32 digest,
         bytes32[] calldata proof,
         bytes32 successor,
         uint16 reason
     ) external {
-        address agency = _authorize(root, digest, proof);
+        _authorize(agency, root, digest, proof);
         if (successor == bytes32(0) || successor == digest) revert CertificateRegistryInvalidSuccessor(digest, successor);
         Status storage s = _statuses[agency][digest];
         if (s.status != CertificateStatus.Valid && s.status != CertificateStatus.Suspended) {
@@ -108,17 +117,18 @@ contract CertificateRegistry is ICertificateRegistry {
     /**
      * @notice Revokes several certificates of one batch with a single OpenZeppelin multi-proof.
      * @dev `digests` are the certificates' digests in the order of the multi-proof's leaves.
-     * Requirements: the multi-proof is valid for `root`; the caller may manage the batch; no certificate is
-     * already revoked. Emits a {CertificateRevoked} event per certificate.
+     * Requirements: the multi-proof is valid for `root`; the caller may manage `agency`'s certificates; no
+     * certificate is already revoked. Emits a {CertificateRevoked} event per certificate.
      */
     function revokeMultiple(
+        address agency,
         bytes32 root,
         bytes32[] calldata digests,
         bytes32[] calldata proof,
         bool[] calldata proofFlags,
         uint16 reason
     ) external {
-        address agency = _authorizeBatch(root);
+        _authorizeBatch(agency, root);
         uint256 n = digests.length;
         bytes32[] memory leaves = new bytes32[](n);
         for (uint256 i = 0; i < n; ++i) {
@@ -134,12 +144,13 @@ contract CertificateRegistry is ICertificateRegistry {
 
     /**
      * @notice Revokes a whole batch: every certificate under `root` reads as revoked.
-     * @dev Requirements: the root is anchored and not already revoked; the caller may manage the batch.
-     * Emits a {BatchRevoked} event.
+     * @dev Requirements: `agency` anchored the root and it is not already revoked; the caller may manage
+     * `agency`'s certificates. Emits a {BatchRevoked} event.
      */
-    function revokeBatch(bytes32 root, uint16 reason) external {
-        address agency = _authorizeBatch(root);
-        _batches[root].revoked = true;
+    function revokeBatch(address agency, bytes32 root, uint16 reason) external {
+        Batch storage b = _authorizeBatch(agency, root);
+        b.revokedAt = Time.timestamp();
+        b.revokeReason = reason;
         emit BatchRevoked(root, agency, msg.sender, reason);
     }
 
@@ -150,14 +161,14 @@ contract CertificateRegistry is ICertificateRegistry {
         return address(_authorities);
     }
 
-    /// @notice A batch's record; `agency` is zero for a root never anchored.
-    function batch(bytes32 root) external view returns (Batch memory) {
-        return _batches[root];
+    /// @notice A batch's record; `anchoredAt` is 0 for a root `agency` never anchored.
+    function batch(address agency, bytes32 root) external view returns (Batch memory) {
+        return _batches[agency][root];
     }
 
-    /// @notice Whether `root` is anchored.
-    function isAnchored(bytes32 root) external view returns (bool) {
-        return _batches[root].agency != address(0);
+    /// @notice Whether `agency` anchored `root`.
+    function isAnchored(address agency, bytes32 root) external view returns (bool) {
+        return _batches[agency][root].anchoredAt != 0;
     }
 
     /// @notice The status record of `digest` among `agency`'s certificates.
@@ -167,15 +178,20 @@ contract CertificateRegistry is ICertificateRegistry {
     }
 
     /**
-     * @notice The status of a certificate of the batch `root`, a revoked batch reading as revoked.
+     * @notice The status of a certificate of `agency`'s batch `root`; a revoked batch reads as revoked, with
+     * the batch's revocation time and reason.
      * @dev Does not check inclusion: use {verifyInclusion}. Reverts with {CertificateRegistryUnknownRoot}.
      */
-    function certificateStatus(bytes32 root, bytes32 digest) external view returns (StatusRecord memory record) {
-        Batch storage b = _batches[root];
-        if (b.agency == address(0)) revert CertificateRegistryUnknownRoot(root);
-        record = statusOf(b.agency, digest);
-        if (b.revoked && record.status != CertificateStatus.Revoked) {
-            record = StatusRecord(CertificateStatus.Revoked, 0, 0, bytes32(0));
+    function certificateStatus(
+        address agency,
+        bytes32 root,
+        bytes32 digest
+    ) external view returns (StatusRecord memory record) {
+        Batch storage b = _batches[agency][root];
+        if (b.anchoredAt == 0) revert CertificateRegistryUnknownRoot(agency, root);
+        record = statusOf(agency, digest);
+        if (b.revokedAt != 0 && record.status != CertificateStatus.Revoked) {
+            record = StatusRecord(CertificateStatus.Revoked, b.revokeReason, b.revokedAt, bytes32(0));
         }
     }
 
@@ -195,22 +211,20 @@ contract CertificateRegistry is ICertificateRegistry {
         return keccak256(bytes.concat(keccak256(abi.encode(digest))));
     }
 
-    function _authorizeBatch(bytes32 root) private view returns (address agency) {
-        Batch storage b = _batches[root];
-        agency = b.agency;
-        if (agency == address(0)) revert CertificateRegistryUnknownRoot(root);
-        if (b.revoked) revert CertificateRegistryBatchRevoked(root);
+    function _authorizeBatch(address agency, bytes32 root) private view returns (Batch storage b) {
+        b = _batches[agency][root];
+        if (b.anchoredAt == 0) revert CertificateRegistryUnknownRoot(agency, root);
+        if (b.revokedAt != 0) revert CertificateRegistryBatchRevoked(agency, root);
         if (!_authorities.canManageCertificatesOf(msg.sender, agency)) {
-            revert CertificateRegistryUnauthorized(msg.sender, root);
+            revert CertificateRegistryUnauthorized(msg.sender, agency);
         }
     }
 
-    function _authorize(bytes32 root, bytes32 digest, bytes32[] calldata proof) private view returns (address) {
-        address agency = _authorizeBatch(root);
+    function _authorize(address agency, bytes32 root, bytes32 digest, bytes32[] calldata proof) private view {
+        _authorizeBatch(agency, root);
         if (!MerkleProof.verifyCalldata(proof, root, _leaf(digest))) {
             revert CertificateRegistryInvalidProof(root, digest);
         }
-        return agency;
     }
 
     function _revoke(address agency, bytes32 digest, uint16 reason) private {

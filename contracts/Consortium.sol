@@ -15,7 +15,13 @@ import {IConsortium} from "./interfaces/IConsortium.sol";
  * enough active provinces voted for. A province manages its own admin accounts directly.
  *
  * The history of each province's status is kept as timestamped checkpoints so that
- * {wasProvinceActiveAt} can answer for any past time, which certificate verification needs.
+ * {wasProvinceActiveAt} can answer for any past time, which certificate verification needs. Each admission
+ * of a province starts a new *epoch*: agencies registered in an earlier membership of a removed and later
+ * re-admitted province do not come back to life with it ({provinceEpochAt}).
+ *
+ * The threshold is configured by vote; while fewer provinces are active than the configured number, the
+ * effective threshold is the number of active provinces ({threshold}), and it returns to the configured
+ * number when they are reinstated.
  */
 contract Consortium is IConsortium {
     using Checkpoints for Checkpoints.Trace208;
@@ -26,6 +32,7 @@ contract Consortium is IConsortium {
     struct Province {
         ProvinceStatus status;
         uint48 statusSince;
+        uint32 epoch;
         string name;
         address[] admins;
     }
@@ -84,7 +91,7 @@ contract Consortium is IConsortium {
     /**
      * @notice Suspends an active province: its admins and agencies can no longer act and it has no vote.
      * @dev Requirements: called through an executed proposal; the province is active and not the last active
-     * one. Lowers the threshold to the number of active provinces if needed. Emits {ProvinceSuspended}.
+     * one. The effective threshold never exceeds the number of active provinces. Emits {ProvinceSuspended}.
      */
     function suspendProvince(uint32 code) external onlyGovernance {
         Province storage p = _provinces[code];
@@ -132,6 +139,7 @@ contract Consortium is IConsortium {
     /**
      * @notice Changes the number of active provinces whose votes approve a proposal.
      * @dev Requirements: called through an executed proposal; `1 <= newThreshold <= activeProvinceCount()`.
+     * While fewer provinces are active than `newThreshold`, {threshold} is their number.
      * Emits a {ThresholdChanged} event.
      */
     function setThreshold(uint256 newThreshold) external onlyGovernance {
@@ -229,7 +237,8 @@ contract Consortium is IConsortium {
         _requireActiveAdmin();
         Proposal storage pr = _openProposal(proposalId);
         uint256 votes = _countVotes(pr);
-        if (votes < _threshold) revert ConsortiumThresholdNotReached(proposalId, votes, _threshold);
+        uint256 needed = _effectiveThreshold();
+        if (votes < needed) revert ConsortiumThresholdNotReached(proposalId, votes, needed);
         pr.executed = true;
         emit ProposalExecuted(proposalId, msg.sender);
         result = Address.functionCall(pr.target, pr.data);
@@ -250,8 +259,14 @@ contract Consortium is IConsortium {
 
     // ------------------------------------------------------------------ views
 
-    /// @notice Number of votes of active provinces needed to execute a proposal.
+    /// @notice Number of votes of active provinces needed to execute a proposal now: the configured threshold,
+    /// or the number of active provinces while that is lower.
     function threshold() external view returns (uint256) {
+        return _effectiveThreshold();
+    }
+
+    /// @notice The threshold as last set by vote (or at deployment).
+    function configuredThreshold() external view returns (uint256) {
         return _threshold;
     }
 
@@ -269,7 +284,7 @@ contract Consortium is IConsortium {
     function province(uint32 code) external view returns (ProvinceView memory) {
         Province storage p = _provinces[code];
         if (p.status == ProvinceStatus.None) revert ConsortiumUnknownProvince(code);
-        return ProvinceView(code, p.status, p.statusSince, p.name, p.admins);
+        return ProvinceView(code, p.status, p.statusSince, p.epoch, p.name, p.admins);
     }
 
     /// @notice A province's current status (`None` for a code never admitted).
@@ -284,7 +299,18 @@ contract Consortium is IConsortium {
 
     /// @notice Whether a province was active at `timepoint` (a block timestamp).
     function wasProvinceActiveAt(uint32 code, uint48 timepoint) external view returns (bool) {
-        return _activeHistory[code].upperLookup(timepoint) == 1;
+        return _activeHistory[code].upperLookup(timepoint) != 0;
+    }
+
+    /// @notice The province's current membership epoch (1 from its first admission) and whether it is active.
+    function provinceEpoch(uint32 code) external view returns (uint32 epoch, bool active) {
+        Province storage p = _provinces[code];
+        return (p.epoch, p.status == ProvinceStatus.Active);
+    }
+
+    /// @notice The epoch in which the province was active at `timepoint`, or 0 if it was not active then.
+    function provinceEpochAt(uint32 code, uint48 timepoint) external view returns (uint32) {
+        return uint32(_activeHistory[code].upperLookup(timepoint));
     }
 
     /// @notice The province an account administers, or 0.
@@ -347,6 +373,7 @@ contract Consortium is IConsortium {
         }
         if (admins.length == 0) revert ConsortiumInvalidAdmin(address(0));
         p.name = name;
+        ++p.epoch;
         _setStatus(code, p, ProvinceStatus.Active);
         ++_activeCount;
         emit ProvinceAdmitted(code, name, admins);
@@ -367,18 +394,18 @@ contract Consortium is IConsortium {
     function _deactivate(uint32 code, Province storage p, ProvinceStatus to) private {
         if (_activeCount == 1) revert ConsortiumLastActiveProvince(code);
         _setStatus(code, p, to);
-        uint256 active = --_activeCount;
-        if (_threshold > active) {
-            emit ThresholdChanged(_threshold, active);
-            _threshold = active;
-        }
+        --_activeCount;
+    }
+
+    function _effectiveThreshold() private view returns (uint256) {
+        return _threshold < _activeCount ? _threshold : _activeCount;
     }
 
     function _setStatus(uint32 code, Province storage p, ProvinceStatus to) private {
         uint48 now_ = Time.timestamp();
         p.status = to;
         p.statusSince = now_;
-        _activeHistory[code].push(now_, to == ProvinceStatus.Active ? 1 : 0);
+        _activeHistory[code].push(now_, to == ProvinceStatus.Active ? p.epoch : 0);
     }
 
     function _setThreshold(uint256 newThreshold) private {
@@ -425,7 +452,7 @@ contract Consortium is IConsortium {
         if (pr.executed) return ProposalState.Executed;
         if (pr.cancelled) return ProposalState.Cancelled;
         if (Time.timestamp() > pr.expiresAt) return ProposalState.Expired;
-        if (_countVotes(pr) >= _threshold) return ProposalState.Approved;
+        if (_countVotes(pr) >= _effectiveThreshold()) return ProposalState.Approved;
         return ProposalState.Pending;
     }
 

@@ -25,9 +25,10 @@ contract RecognitionRegistry is IRecognitionRegistry {
     /**
      * @notice Sets a rule by which `acceptingProvince` recognises certificates of `certificateType`.
      * @dev `issuingProvince` 0 means any province, `serviceItem` 0 any service item, `effectiveFrom` 0 now and
-     * `effectiveUntil` 0 no end. Requirements: the caller is an admin of `acceptingProvince`, which is active;
-     * `issuingProvince` is 0 or a province known to the consortium; `certificateType` is non-zero;
-     * `effectiveFrom < effectiveUntil`. Emits a {RecognitionRuleSet} event.
+     * `effectiveUntil` 0 no end. A rule cannot take effect in the past, so what was recognised at a given
+     * time never changes afterwards. Requirements: the caller is an admin of `acceptingProvince`, which is
+     * active; `issuingProvince` is 0 or a province known to the consortium; `certificateType` is non-zero;
+     * `block.timestamp <= effectiveFrom < effectiveUntil`. Emits a {RecognitionRuleSet} event.
      * @return ruleId the new rule's id, counting from 1.
      */
     function setRule(
@@ -47,7 +48,9 @@ contract RecognitionRegistry is IRecognitionRegistry {
         uint48 now_ = Time.timestamp();
         if (effectiveFrom == 0) effectiveFrom = now_;
         if (effectiveUntil == 0) effectiveUntil = type(uint48).max;
-        if (effectiveFrom >= effectiveUntil) revert RecognitionRegistryInvalidWindow(effectiveFrom, effectiveUntil);
+        if (effectiveFrom < now_ || effectiveFrom >= effectiveUntil) {
+            revert RecognitionRegistryInvalidWindow(effectiveFrom, effectiveUntil);
+        }
         _rules.push(
             Rule(
                 acceptingProvince,

@@ -42,9 +42,8 @@ def compile_cmd(
     for a in artifacts.values():
         table.add_row(a.name, f"{(len(a.bytecode) - 2) // 2:,}", a.abi_hash[:16] + "…")
     console.print(table)
-    console.print(
-        f"[green]compiled in {time.perf_counter() - started:.1f}s[/] (solc {next(iter(artifacts.values())).compiler_version})"
-    )
+    version = next(iter(artifacts.values())).compiler_version
+    console.print(f"[green]compiled in {time.perf_counter() - started:.1f}s[/] (solc {version})")
 
 
 @app.command("chain")

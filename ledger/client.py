@@ -165,7 +165,12 @@ class ConsortiumClient(_ContractClient):
 
     # --- proposals ---
     def propose(self, target: str, data: str | bytes, expires_at: int, description: str) -> PendingTransaction:
-        payload = bytes.fromhex(data[2:]) if isinstance(data, str) and data.startswith("0x") else data
+        payload: object = data
+        if isinstance(data, str) and data.startswith("0x"):
+            try:
+                payload = bytes.fromhex(data[2:])
+            except ValueError:
+                payload = None
         if not isinstance(payload, bytes):
             raise LedgerValueError("proposal data must be bytes or 0x-prefixed hex")
         return self._send("propose", checksum(target), payload, _uint(expires_at, 48, "expires_at"), description)
@@ -181,7 +186,11 @@ class ConsortiumClient(_ContractClient):
 
     # --- views ---
     def threshold(self, *, block_identifier: BlockIdentifier = "latest") -> int:
+        """Votes needed now: the configured threshold, or the number of active provinces if lower."""
         return int(self._call("threshold", block_identifier=block_identifier))
+
+    def configured_threshold(self, *, block_identifier: BlockIdentifier = "latest") -> int:
+        return int(self._call("configuredThreshold", block_identifier=block_identifier))
 
     def active_province_count(self, *, block_identifier: BlockIdentifier = "latest") -> int:
         return int(self._call("activeProvinceCount", block_identifier=block_identifier))
@@ -195,12 +204,14 @@ class ConsortiumClient(_ContractClient):
             code=int(raw[0]),
             status=ProvinceStatus(raw[1]),
             status_since=int(raw[2]),
-            name=str(raw[3]),
-            admins=tuple(to_checksum_address(a) for a in raw[4]),
+            epoch=int(raw[3]),
+            name=str(raw[4]),
+            admins=tuple(to_checksum_address(a) for a in raw[5]),
         )
 
     def provinces(self, *, block_identifier: BlockIdentifier = "latest") -> list[Province]:
-        return [self.province(c, block_identifier=block_identifier) for c in self.province_codes()]
+        codes = self.province_codes(block_identifier=block_identifier)
+        return [self.province(c, block_identifier=block_identifier) for c in codes]
 
     def province_status(self, code: int, *, block_identifier: BlockIdentifier = "latest") -> ProvinceStatus:
         return ProvinceStatus(self._call("provinceStatus", code, block_identifier=block_identifier))
@@ -213,6 +224,15 @@ class ConsortiumClient(_ContractClient):
     ) -> bool:
         args = (code, _uint(timepoint, 48, "timepoint"))
         return bool(self._call("wasProvinceActiveAt", *args, block_identifier=block_identifier))
+
+    def province_epoch(self, code: int, *, block_identifier: BlockIdentifier = "latest") -> tuple[int, bool]:
+        """(membership epoch, active now) of a province."""
+        raw = self._call("provinceEpoch", code, block_identifier=block_identifier)
+        return int(raw[0]), bool(raw[1])
+
+    def province_epoch_at(self, code: int, timepoint: int, *, block_identifier: BlockIdentifier = "latest") -> int:
+        args = (code, _uint(timepoint, 48, "timepoint"))
+        return int(self._call("provinceEpochAt", *args, block_identifier=block_identifier))
 
     def province_of_admin(self, account: str, *, block_identifier: BlockIdentifier = "latest") -> int | None:
         code = int(self._call("provinceOfAdmin", checksum(account), block_identifier=block_identifier))
@@ -257,6 +277,8 @@ class AuthorityRegistryClient(_ContractClient):
         self, agency: str, province: int, parent: str | None, region: int, name: str
     ) -> PendingTransaction:
         parent_address = checksum(parent, what="parent") if parent else ZERO_ADDRESS
+        if checksum(agency, what="agency") == ZERO_ADDRESS:
+            raise LedgerValueError("agency must not be the zero address")
         if not isinstance(name, str) or not name.strip() or len(name.encode()) > 256:
             raise LedgerValueError("agency name must be a non-empty string of at most 256 bytes")
         return self._send(
@@ -399,35 +421,49 @@ class AuthorityRegistryClient(_ContractClient):
 
 
 class CertificateRegistryClient(_ContractClient):
-    """Anchoring of Merkle roots and per-certificate status."""
+    """Anchoring of Merkle roots and per-certificate status (both keyed by the issuing agency)."""
 
     name = "CertificateRegistry"
 
     def anchor(
         self, root: Bytes32, count: int, manifest_cid: str = "", *, gas: int | None = None
     ) -> PendingTransaction:
+        """Anchor a root as the client's own agency account."""
         if not isinstance(manifest_cid, str) or len(manifest_cid) > 256:
             raise LedgerValueError("manifest CID must be a string of at most 256 characters")
         args = (parse_bytes32(root, what="root"), _uint(count, 32, "count"), manifest_cid)
         return self._send("anchor", *args, gas=gas)
 
-    def suspend(self, root: Bytes32, digest: Bytes32, proof: Sequence[Bytes32], reason: int) -> PendingTransaction:
-        return self._send("suspend", *self._status_args(root, digest, proof), _uint(reason, 16, "reason"))
+    def suspend(
+        self, agency: str, root: Bytes32, digest: Bytes32, proof: Sequence[Bytes32], reason: int
+    ) -> PendingTransaction:
+        return self._send("suspend", *self._status_args(agency, root, digest, proof), _uint(reason, 16, "reason"))
 
-    def reinstate(self, root: Bytes32, digest: Bytes32, proof: Sequence[Bytes32], reason: int) -> PendingTransaction:
-        return self._send("reinstate", *self._status_args(root, digest, proof), _uint(reason, 16, "reason"))
+    def reinstate(
+        self, agency: str, root: Bytes32, digest: Bytes32, proof: Sequence[Bytes32], reason: int
+    ) -> PendingTransaction:
+        return self._send("reinstate", *self._status_args(agency, root, digest, proof), _uint(reason, 16, "reason"))
 
-    def revoke(self, root: Bytes32, digest: Bytes32, proof: Sequence[Bytes32], reason: int) -> PendingTransaction:
-        return self._send("revoke", *self._status_args(root, digest, proof), _uint(reason, 16, "reason"))
+    def revoke(
+        self, agency: str, root: Bytes32, digest: Bytes32, proof: Sequence[Bytes32], reason: int
+    ) -> PendingTransaction:
+        return self._send("revoke", *self._status_args(agency, root, digest, proof), _uint(reason, 16, "reason"))
 
     def supersede(
-        self, root: Bytes32, digest: Bytes32, proof: Sequence[Bytes32], successor: Bytes32, reason: int
+        self,
+        agency: str,
+        root: Bytes32,
+        digest: Bytes32,
+        proof: Sequence[Bytes32],
+        successor: Bytes32,
+        reason: int,
     ) -> PendingTransaction:
-        args = self._status_args(root, digest, proof)
+        args = self._status_args(agency, root, digest, proof)
         return self._send("supersede", *args, parse_bytes32(successor, what="successor"), _uint(reason, 16, "reason"))
 
     def revoke_multiple(
         self,
+        agency: str,
         root: Bytes32,
         digests: Sequence[Bytes32],
         proof: Sequence[Bytes32],
@@ -436,6 +472,7 @@ class CertificateRegistryClient(_ContractClient):
     ) -> PendingTransaction:
         return self._send(
             "revokeMultiple",
+            checksum(agency, what="agency"),
             parse_bytes32(root, what="root"),
             [parse_bytes32(d, what="digest") for d in digests],
             _proof(proof),
@@ -443,39 +480,55 @@ class CertificateRegistryClient(_ContractClient):
             _uint(reason, 16, "reason"),
         )
 
-    def revoke_batch(self, root: Bytes32, reason: int) -> PendingTransaction:
-        return self._send("revokeBatch", parse_bytes32(root, what="root"), _uint(reason, 16, "reason"))
+    def revoke_batch(self, agency: str, root: Bytes32, reason: int) -> PendingTransaction:
+        args = (checksum(agency, what="agency"), parse_bytes32(root, what="root"), _uint(reason, 16, "reason"))
+        return self._send("revokeBatch", *args)
 
     @staticmethod
-    def _status_args(root: Bytes32, digest: Bytes32, proof: Sequence[Bytes32]) -> tuple[bytes, bytes, list[bytes]]:
-        return parse_bytes32(root, what="root"), parse_bytes32(digest, what="digest"), _proof(proof)
+    def _status_args(
+        agency: str, root: Bytes32, digest: Bytes32, proof: Sequence[Bytes32]
+    ) -> tuple[str, bytes, bytes, list[bytes]]:
+        return (
+            checksum(agency, what="agency"),
+            parse_bytes32(root, what="root"),
+            parse_bytes32(digest, what="digest"),
+            _proof(proof),
+        )
 
     # --- views ---
     def authority_registry(self, *, block_identifier: BlockIdentifier = "latest") -> str:
         return to_checksum_address(self._call("authorityRegistry", block_identifier=block_identifier))
 
-    def batch(self, root: Bytes32, *, block_identifier: BlockIdentifier = "latest") -> Batch:
-        r = parse_bytes32(root, what="root")
-        raw = self._call("batch", r, block_identifier=block_identifier)
-        return Batch(root=r, agency=_opt_address(raw[0]), anchored_at=int(raw[1]), count=int(raw[2]), revoked=raw[3])
+    def batch(self, agency: str, root: Bytes32, *, block_identifier: BlockIdentifier = "latest") -> Batch:
+        a, r = checksum(agency, what="agency"), parse_bytes32(root, what="root")
+        raw = self._call("batch", a, r, block_identifier=block_identifier)
+        return Batch(
+            agency=a,
+            root=r,
+            anchored_at=int(raw[0]),
+            count=int(raw[1]),
+            revoked_at=int(raw[2]) or None,
+            revoke_reason=int(raw[3]),
+        )
 
-    def is_anchored(self, root: Bytes32, *, block_identifier: BlockIdentifier = "latest") -> bool:
-        return bool(self._call("isAnchored", parse_bytes32(root, what="root"), block_identifier=block_identifier))
+    def is_anchored(self, agency: str, root: Bytes32, *, block_identifier: BlockIdentifier = "latest") -> bool:
+        args = (checksum(agency, what="agency"), parse_bytes32(root, what="root"))
+        return bool(self._call("isAnchored", *args, block_identifier=block_identifier))
 
     def status_of(self, agency: str, digest: Bytes32, *, block_identifier: BlockIdentifier = "latest") -> StatusRecord:
         args = (checksum(agency, what="agency"), parse_bytes32(digest, what="digest"))
         return _status(self._call("statusOf", *args, block_identifier=block_identifier))
 
     def certificate_status(
-        self, root: Bytes32, digest: Bytes32, *, block_identifier: BlockIdentifier = "latest"
+        self, agency: str, root: Bytes32, digest: Bytes32, *, block_identifier: BlockIdentifier = "latest"
     ) -> StatusRecord:
-        args = (parse_bytes32(root, what="root"), parse_bytes32(digest, what="digest"))
+        args = (checksum(agency, what="agency"), parse_bytes32(root, what="root"), parse_bytes32(digest))
         return _status(self._call("certificateStatus", *args, block_identifier=block_identifier))
 
     def verify_inclusion(
         self, root: Bytes32, digest: Bytes32, proof: Sequence[Bytes32], *, block_identifier: BlockIdentifier = "latest"
     ) -> bool:
-        args = self._status_args(root, digest, proof)
+        args = (parse_bytes32(root, what="root"), parse_bytes32(digest, what="digest"), _proof(proof))
         return bool(self._call("verifyInclusion", *args, block_identifier=block_identifier))
 
     def leaf_of(self, digest: Bytes32, *, block_identifier: BlockIdentifier = "latest") -> bytes:

@@ -168,6 +168,20 @@ class AuthorityRegistryProvinceNotActive(ContractRevertError):
     province: int
 
 
+class AuthorityRegistryStaleAgency(ContractRevertError):
+    """`error AuthorityRegistryStaleAgency(address agency, uint32 province)`.
+
+    Selector `0x97b7acc1`.
+    """
+
+    error_name = "AuthorityRegistryStaleAgency"
+    selector = "0x97b7acc1"
+    argument_names = ("agency", "province")
+    argument_types = ("address", "uint32")
+    agency: str
+    province: int
+
+
 class AuthorityRegistryTreeTooDeep(ContractRevertError):
     """`error AuthorityRegistryTreeTooDeep(address parent, uint8 maxDepth)`.
 
@@ -278,28 +292,30 @@ class CertificateRegistryAgencyNotActive(ContractRevertError):
 
 
 class CertificateRegistryAlreadyAnchored(ContractRevertError):
-    """`error CertificateRegistryAlreadyAnchored(bytes32 root)`.
+    """`error CertificateRegistryAlreadyAnchored(address agency, bytes32 root)`.
 
-    Selector `0xc899bba1`.
+    Selector `0xea16e9f4`.
     """
 
     error_name = "CertificateRegistryAlreadyAnchored"
-    selector = "0xc899bba1"
-    argument_names = ("root",)
-    argument_types = ("bytes32",)
+    selector = "0xea16e9f4"
+    argument_names = ("agency", "root")
+    argument_types = ("address", "bytes32")
+    agency: str
     root: bytes
 
 
 class CertificateRegistryBatchRevoked(ContractRevertError):
-    """`error CertificateRegistryBatchRevoked(bytes32 root)`.
+    """`error CertificateRegistryBatchRevoked(address agency, bytes32 root)`.
 
-    Selector `0x187b93e3`.
+    Selector `0x3bf9d342`.
     """
 
     error_name = "CertificateRegistryBatchRevoked"
-    selector = "0x187b93e3"
-    argument_names = ("root",)
-    argument_types = ("bytes32",)
+    selector = "0x3bf9d342"
+    argument_names = ("agency", "root")
+    argument_types = ("address", "bytes32")
+    agency: str
     root: bytes
 
 
@@ -361,29 +377,30 @@ class CertificateRegistryInvalidTransition(ContractRevertError):
 
 
 class CertificateRegistryUnauthorized(ContractRevertError):
-    """`error CertificateRegistryUnauthorized(address caller, bytes32 root)`.
+    """`error CertificateRegistryUnauthorized(address caller, address agency)`.
 
-    Selector `0x5ee92607`.
+    Selector `0xccedd102`.
     """
 
     error_name = "CertificateRegistryUnauthorized"
-    selector = "0x5ee92607"
-    argument_names = ("caller", "root")
-    argument_types = ("address", "bytes32")
+    selector = "0xccedd102"
+    argument_names = ("caller", "agency")
+    argument_types = ("address", "address")
     caller: str
-    root: bytes
+    agency: str
 
 
 class CertificateRegistryUnknownRoot(ContractRevertError):
-    """`error CertificateRegistryUnknownRoot(bytes32 root)`.
+    """`error CertificateRegistryUnknownRoot(address agency, bytes32 root)`.
 
-    Selector `0x8ae51c70`.
+    Selector `0xc47fb7d0`.
     """
 
     error_name = "CertificateRegistryUnknownRoot"
-    selector = "0x8ae51c70"
-    argument_names = ("root",)
-    argument_types = ("bytes32",)
+    selector = "0xc47fb7d0"
+    argument_names = ("agency", "root")
+    argument_types = ("address", "bytes32")
+    agency: str
     root: bytes
 
 
@@ -853,6 +870,7 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevertError]] = {
     "0x75e6471d": AuthorityRegistryKeyExists,
     "0xf9e98302": AuthorityRegistryProvinceMismatch,
     "0x8fbd821b": AuthorityRegistryProvinceNotActive,
+    "0x97b7acc1": AuthorityRegistryStaleAgency,
     "0xef7576d4": AuthorityRegistryTreeTooDeep,
     "0xa750fdd1": AuthorityRegistryTypeAlreadyGranted,
     "0xc9fe10f7": AuthorityRegistryTypeNotGranted,
@@ -861,14 +879,14 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevertError]] = {
     "0x115788cf": AuthorityRegistryUnknownAgency,
     "0x7b830057": AuthorityRegistryUnknownKey,
     "0x4c7110c1": CertificateRegistryAgencyNotActive,
-    "0xc899bba1": CertificateRegistryAlreadyAnchored,
-    "0x187b93e3": CertificateRegistryBatchRevoked,
+    "0xea16e9f4": CertificateRegistryAlreadyAnchored,
+    "0x3bf9d342": CertificateRegistryBatchRevoked,
     "0x433e6689": CertificateRegistryInvalidBatch,
     "0x498dd410": CertificateRegistryInvalidProof,
     "0x6aa17a50": CertificateRegistryInvalidSuccessor,
     "0x9ea6bbe2": CertificateRegistryInvalidTransition,
-    "0x5ee92607": CertificateRegistryUnauthorized,
-    "0x8ae51c70": CertificateRegistryUnknownRoot,
+    "0xccedd102": CertificateRegistryUnauthorized,
+    "0xc47fb7d0": CertificateRegistryUnknownRoot,
     "0x2520601d": CheckpointUnorderedInsertion,
     "0x26017414": ConsortiumAdminAlreadyAssigned,
     "0xe7fe88d3": ConsortiumAlreadyVoted,
@@ -919,6 +937,7 @@ __all__ = [
     "AuthorityRegistryKeyExists",
     "AuthorityRegistryProvinceMismatch",
     "AuthorityRegistryProvinceNotActive",
+    "AuthorityRegistryStaleAgency",
     "AuthorityRegistryTreeTooDeep",
     "AuthorityRegistryTypeAlreadyGranted",
     "AuthorityRegistryTypeNotGranted",

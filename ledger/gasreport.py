@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from .chain import Anvil
 from .client import HurongClient
 from .deploy import bootstrap, parse_description
-from .merkle import MerkleTree
+from .merkle import MerkleTree, keccak256
 from .models import KeyAlgorithm
 from .transactions import PendingTransaction
 
@@ -62,45 +63,42 @@ def measure() -> list[GasEntry]:
             return receipt.gas_used
 
         # --- CertificateRegistry ---
+        issuer = addr["sh_amr"]
+        certs = act["sh_amr"].certificates
         trees: dict[int, MerkleTree] = {}
         for size in (1, 100, 1_000, 10_000):
-            tree = MerkleTree([os.urandom(32) for _ in range(size)])
-            trees[size] = tree
-            record("CertificateRegistry", "anchor", f"batch of {size:,} (depth-1 agency)",
-                   lambda t=tree, n=size: act["sh_amr"].certificates.anchor(t.root, n, SAMPLE_CID))  # fmt: skip
+            tree = trees[size] = MerkleTree([os.urandom(32) for _ in range(size)])
+            case = f"batch of {size:,} (depth-1 agency)"
+            record("CertificateRegistry", "anchor", case, partial(certs.anchor, tree.root, size, SAMPLE_CID))
         for who, label in (("sh_city", "depth-2 agency"), ("sh_district", "depth-3 agency")):
-            root = os.urandom(32)
-            record("CertificateRegistry", "anchor", f"batch of 1,000 ({label})",
-                   lambda r=root, w=who: act[w].certificates.anchor(r, 1000, SAMPLE_CID))  # fmt: skip
-        record("CertificateRegistry", "anchor", "batch of 1,000, no manifest CID",
-               lambda: act["sh_amr"].certificates.anchor(os.urandom(32), 1000, ""))  # fmt: skip
-        certs = act["sh_amr"].certificates
+            send = partial(act[who].certificates.anchor, os.urandom(32), 1000, SAMPLE_CID)
+            record("CertificateRegistry", "anchor", f"batch of 1,000 ({label})", send)
+        send = partial(certs.anchor, os.urandom(32), 1000, "")
+        record("CertificateRegistry", "anchor", "batch of 1,000, no manifest CID", send)
         for size in (1, 100, 10_000):
             tree = trees[size]
-            digests = sorted(tree._index)  # noqa: SLF001 (any leaf will do)
+            digests = tree.digests()
             d0 = digests[0]
             case = f"proof of a {size:,}-certificate batch ({len(tree.proof(d0))} hashes)"
             record("CertificateRegistry", "suspend", case,
-                   lambda t=tree, d=d0: certs.suspend(t.root, d, t.proof(d), 1))  # fmt: skip
+                   partial(certs.suspend, issuer, tree.root, d0, tree.proof(d0), 1))  # fmt: skip
             record("CertificateRegistry", "reinstate", case,
-                   lambda t=tree, d=d0: certs.reinstate(t.root, d, t.proof(d), 0))  # fmt: skip
+                   partial(certs.reinstate, issuer, tree.root, d0, tree.proof(d0), 0))  # fmt: skip
             if size > 1:
-                d1 = digests[1]
+                d1, d2 = digests[1], digests[2]
                 record("CertificateRegistry", "revoke", case,
-                       lambda t=tree, d=d1: certs.revoke(t.root, d, t.proof(d), 2))  # fmt: skip
-                d2 = digests[2]
+                       partial(certs.revoke, issuer, tree.root, d1, tree.proof(d1), 2))  # fmt: skip
                 record("CertificateRegistry", "supersede", case,
-                       lambda t=tree, d=d2: certs.supersede(t.root, d, t.proof(d), os.urandom(32), 4))  # fmt: skip
-        admin_certs = act["sh_admin"].certificates
+                       partial(certs.supersede, issuer, tree.root, d2, tree.proof(d2), os.urandom(32), 4))  # fmt: skip
         tree = trees[10_000]
-        d3 = sorted(tree._index)[3]  # noqa: SLF001
+        d3 = tree.digests()[3]
         record("CertificateRegistry", "revoke", "by the province admin, 10,000-certificate batch",
-               lambda: admin_certs.revoke(tree.root, d3, tree.proof(d3), 2))  # fmt: skip
-        mp = tree.multi_proof(sorted(tree._index)[10:20])  # noqa: SLF001
+               partial(act["sh_admin"].certificates.revoke, issuer, tree.root, d3, tree.proof(d3), 2))  # fmt: skip
+        mp = tree.multi_proof(tree.digests()[10:20])
         record("CertificateRegistry", "revokeMultiple", "10 certificates of a 10,000-certificate batch",
-               lambda: certs.revoke_multiple(tree.root, mp.digests, mp.proof, mp.proof_flags, 2))  # fmt: skip
+               partial(certs.revoke_multiple, issuer, tree.root, mp.digests, mp.proof, mp.proof_flags, 2))  # fmt: skip
         record("CertificateRegistry", "revokeBatch", "whole batch",
-               lambda: certs.revoke_batch(trees[1_000].root, 3))  # fmt: skip
+               partial(certs.revoke_batch, issuer, trees[1_000].root, 3))  # fmt: skip
 
         # --- AuthorityRegistry ---
         sh = act["sh_admin"].authorities
@@ -119,8 +117,6 @@ def measure() -> list[GasEntry]:
         own = act["sh_amr"].authorities
         record("AuthorityRegistry", "addSigningKey", "Ed25519, by the agency",
                lambda: own.add_signing_key(addr["sh_amr"], KeyAlgorithm.ED25519, public_key))  # fmt: skip
-        from .merkle import keccak256
-
         record("AuthorityRegistry", "revokeSigningKey", "by the agency",
                lambda: own.revoke_signing_key(keccak256(public_key)))  # fmt: skip
 

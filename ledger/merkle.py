@@ -82,6 +82,10 @@ class MerkleTree:
     def __contains__(self, digest: object) -> bool:
         return digest in self._index
 
+    def digests(self) -> list[bytes]:
+        """The leaves' digests in tree order (the order of `StandardMerkleTree` values after sorting)."""
+        return [self._digest_at[i] for i in range(len(self._tree) - 1, len(self._tree) - 1 - len(self), -1)]
+
     @property
     def root(self) -> bytes:
         return self._tree[0]

@@ -50,6 +50,7 @@ class Province:
     code: int
     status: ProvinceStatus
     status_since: int
+    epoch: int
     name: str
     admins: tuple[str, ...]
 
@@ -93,15 +94,20 @@ class SigningKey:
 
 @dataclass(frozen=True)
 class Batch:
+    agency: str
     root: bytes
-    agency: str | None
     anchored_at: int
     count: int
-    revoked: bool
+    revoked_at: int | None
+    revoke_reason: int
 
     @property
     def anchored(self) -> bool:
-        return self.agency is not None
+        return self.anchored_at != 0
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
 
 
 @dataclass(frozen=True)

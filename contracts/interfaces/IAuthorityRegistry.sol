@@ -64,6 +64,7 @@ interface IAuthorityRegistry {
     error AuthorityRegistryKeyExists(bytes32 keyId);
     error AuthorityRegistryUnknownKey(bytes32 keyId);
     error AuthorityRegistryInvalidKeyWindow(uint48 validFrom, uint48 validUntil);
+    error AuthorityRegistryStaleAgency(address agency, uint32 province);
 
     // ----- events -----
     event AgencyRegistered(

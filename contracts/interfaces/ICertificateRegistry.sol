@@ -6,9 +6,10 @@ pragma solidity ^0.8.24;
  * @notice Anchors Merkle roots of certificate batches and keeps the status of individual certificates.
  *
  * A batch is a Merkle tree in OpenZeppelin `StandardMerkleTree` form over `bytes32` certificate digests:
- * `leaf = keccak256(bytes.concat(keccak256(abi.encode(digest))))`, pairs hashed sorted. A certificate's
- * status is keyed by its issuing agency and its digest, and changed by presenting its Merkle proof to an
- * anchored root of that agency.
+ * `leaf = keccak256(bytes.concat(keccak256(abi.encode(digest))))`, pairs hashed sorted. Batches and
+ * certificate statuses are keyed by the issuing agency: another agency can neither take a root first (by
+ * copying it from a pending transaction) nor change the status of a certificate it did not issue. A status
+ * is changed by presenting the certificate's Merkle proof to an anchored root of its agency.
  */
 interface ICertificateRegistry {
     /// Status of a certificate. `Valid` is the status of every anchored certificate never changed.
@@ -19,11 +20,12 @@ interface ICertificateRegistry {
         Superseded
     }
 
+    /// A batch; `anchoredAt` is 0 for a root the agency never anchored, `revokedAt` 0 while not revoked.
     struct Batch {
-        address agency;
         uint48 anchoredAt;
         uint32 count;
-        bool revoked;
+        uint48 revokedAt;
+        uint16 revokeReason;
     }
 
     struct StatusRecord {
@@ -36,12 +38,12 @@ interface ICertificateRegistry {
     // ----- errors -----
     error CertificateRegistryAgencyNotActive(address agency);
     error CertificateRegistryInvalidBatch(bytes32 root, uint256 count);
-    error CertificateRegistryAlreadyAnchored(bytes32 root);
-    error CertificateRegistryUnknownRoot(bytes32 root);
-    error CertificateRegistryUnauthorized(address caller, bytes32 root);
+    error CertificateRegistryAlreadyAnchored(address agency, bytes32 root);
+    error CertificateRegistryUnknownRoot(address agency, bytes32 root);
+    error CertificateRegistryUnauthorized(address caller, address agency);
     error CertificateRegistryInvalidProof(bytes32 root, bytes32 digest);
     error CertificateRegistryInvalidTransition(bytes32 digest, CertificateStatus current, CertificateStatus requested);
-    error CertificateRegistryBatchRevoked(bytes32 root);
+    error CertificateRegistryBatchRevoked(address agency, bytes32 root);
     error CertificateRegistryInvalidSuccessor(bytes32 digest, bytes32 successor);
 
     // ----- events -----
@@ -60,10 +62,11 @@ interface ICertificateRegistry {
 
     // ----- mutations -----
     function anchor(bytes32 root, uint32 count, string calldata manifestCid) external;
-    function suspend(bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external;
-    function reinstate(bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external;
-    function revoke(bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external;
+    function suspend(address agency, bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external;
+    function reinstate(address agency, bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external;
+    function revoke(address agency, bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external;
     function supersede(
+        address agency,
         bytes32 root,
         bytes32 digest,
         bytes32[] calldata proof,
@@ -71,20 +74,25 @@ interface ICertificateRegistry {
         uint16 reason
     ) external;
     function revokeMultiple(
+        address agency,
         bytes32 root,
         bytes32[] calldata digests,
         bytes32[] calldata proof,
         bool[] calldata proofFlags,
         uint16 reason
     ) external;
-    function revokeBatch(bytes32 root, uint16 reason) external;
+    function revokeBatch(address agency, bytes32 root, uint16 reason) external;
 
     // ----- views -----
     function authorityRegistry() external view returns (address);
-    function batch(bytes32 root) external view returns (Batch memory);
-    function isAnchored(bytes32 root) external view returns (bool);
+    function batch(address agency, bytes32 root) external view returns (Batch memory);
+    function isAnchored(address agency, bytes32 root) external view returns (bool);
     function statusOf(address agency, bytes32 digest) external view returns (StatusRecord memory);
-    function certificateStatus(bytes32 root, bytes32 digest) external view returns (StatusRecord memory);
+    function certificateStatus(
+        address agency,
+        bytes32 root,
+        bytes32 digest
+    ) external view returns (StatusRecord memory);
     function verifyInclusion(bytes32 root, bytes32 digest, bytes32[] calldata proof) external pure returns (bool);
     function leafOf(bytes32 digest) external pure returns (bytes32);
 }

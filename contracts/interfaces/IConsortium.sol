@@ -7,7 +7,8 @@ pragma solidity ^0.8.24;
  *
  * Provinces are identified by their GB/T 2260 province-level code (for example `310000` for Shanghai).
  * Each active province has one vote. A proposal names a call (`target`, `data`); once the number of active
- * provinces that voted for it reaches the threshold, anyone may execute it before it expires.
+ * provinces that voted for it reaches the threshold, an admin of any active province may execute it before
+ * it expires.
  */
 interface IConsortium {
     /// Lifecycle of a province in the consortium.
@@ -33,6 +34,7 @@ interface IConsortium {
         uint32 code;
         ProvinceStatus status;
         uint48 statusSince;
+        uint32 epoch;
         string name;
         address[] admins;
     }
@@ -124,12 +126,15 @@ interface IConsortium {
 
     // ----- views -----
     function threshold() external view returns (uint256);
+    function configuredThreshold() external view returns (uint256);
     function activeProvinceCount() external view returns (uint256);
     function provinceCodes() external view returns (uint32[] memory);
     function province(uint32 code) external view returns (ProvinceView memory);
     function provinceStatus(uint32 code) external view returns (ProvinceStatus);
     function isProvinceActive(uint32 code) external view returns (bool);
     function wasProvinceActiveAt(uint32 code, uint48 timepoint) external view returns (bool);
+    function provinceEpoch(uint32 code) external view returns (uint32 epoch, bool active);
+    function provinceEpochAt(uint32 code, uint48 timepoint) external view returns (uint32);
     function provinceOfAdmin(address account) external view returns (uint32);
     function isProvinceAdmin(uint32 code, address account) external view returns (bool);
     function proposalCount() external view returns (uint256);
