@@ -1,0 +1,203 @@
+"""The issuance journal: every batch is recorded (with its certificates) before its anchoring transaction
+is sent, so that a crash of the process or of the chain never loses an accepted certificate. On restart,
+batches not yet known to be anchored are reconciled with the chain (`ledger.issuance.Issuer.reconcile`).
+
+SQLite in WAL mode with `synchronous=FULL`: a batch committed here survives a power cut.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import LedgerError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    agency TEXT NOT NULL,
+    chain_id INTEGER NOT NULL,
+    registry TEXT NOT NULL,
+    root BLOB NOT NULL,
+    count INTEGER NOT NULL,
+    suite TEXT NOT NULL,
+    manifest_cid TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('prepared', 'sent', 'anchored', 'failed')),
+    tx_hash TEXT,
+    block_number INTEGER,
+    error TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    UNIQUE (agency, root)
+);
+CREATE TABLE IF NOT EXISTS certificates (
+    batch_id INTEGER NOT NULL REFERENCES batches (id),
+    position INTEGER NOT NULL,
+    digest BLOB NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (batch_id, position)
+);
+CREATE INDEX IF NOT EXISTS certificates_digest ON certificates (digest);
+CREATE INDEX IF NOT EXISTS batches_state ON batches (state);
+"""
+
+
+class JournalError(LedgerError):
+    """The journal cannot be opened or is inconsistent."""
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    id: int
+    agency: str
+    chain_id: int
+    registry: str
+    root: bytes
+    count: int
+    suite: str
+    manifest_cid: str
+    state: str
+    tx_hash: str | None
+    block_number: int | None
+    error: str | None
+    created_at: float
+
+
+class Journal:
+    """A SQLite journal of batches and their certificates (thread-safe)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"cannot open journal {path}: {exc}") from None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def record_batch(
+        self,
+        *,
+        agency: str,
+        chain_id: int,
+        registry: str,
+        root: bytes,
+        suite: str,
+        manifest_cid: str,
+        certificates: Sequence[tuple[bytes, dict[str, Any]]],
+    ) -> int:
+        """Durably record a prepared batch with its certificates (digest, wrapped document)."""
+        now = time.time()
+        rows = [(i, digest, json.dumps(doc, ensure_ascii=False)) for i, (digest, doc) in enumerate(certificates)]
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                cur = self._db.execute(
+                    "INSERT INTO batches (agency, chain_id, registry, root, count, suite, manifest_cid, state,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'prepared', ?, ?)",
+                    (agency, chain_id, registry, root, len(rows), suite, manifest_cid, now, now),
+                )
+                batch_id = int(cur.lastrowid or 0)
+                self._db.executemany(
+                    "INSERT INTO certificates (batch_id, position, digest, document) VALUES (?, ?, ?, ?)",
+                    [(batch_id, i, d, doc) for i, d, doc in rows],
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.IntegrityError as exc:
+                self._db.execute("ROLLBACK")
+                raise JournalError(f"batch {root.hex()} is already journaled: {exc}") from None
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return batch_id
+
+    def mark_sent(self, batch_id: int, tx_hash: str) -> None:
+        self._update(batch_id, "state = 'sent', tx_hash = ?", (tx_hash,))
+
+    def mark_anchored(self, batch_id: int, tx_hash: str | None, block_number: int | None) -> None:
+        self._update(
+            batch_id, "state = 'anchored', tx_hash = ?, block_number = ?, error = NULL", (tx_hash, block_number)
+        )
+
+    def mark_failed(self, batch_id: int, error: str) -> None:
+        self._update(batch_id, "state = 'failed', error = ?", (error,))
+
+    def _update(self, batch_id: int, assignments: str, params: tuple[Any, ...]) -> None:
+        with self._lock:
+            self._db.execute(
+                f"UPDATE batches SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608 (fixed SQL)
+                (*params, time.time(), batch_id),
+            )
+
+    def batch(self, batch_id: int) -> BatchRecord:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM batches WHERE id = ?", (batch_id,)).fetchone()
+        if row is None:
+            raise JournalError(f"no batch {batch_id} in the journal")
+        return BatchRecord(*row)
+
+    def pending(self, agency: str | None = None) -> list[BatchRecord]:
+        """Batches prepared or sent but not known to be anchored, oldest first."""
+        sql = f"SELECT {_COLUMNS} FROM batches WHERE state IN ('prepared', 'sent')"
+        params: tuple[Any, ...] = ()
+        if agency is not None:
+            sql += " AND agency = ?"
+            params = (agency,)
+        with self._lock:
+            return [BatchRecord(*r) for r in self._db.execute(sql + " ORDER BY id", params).fetchall()]
+
+    def batches(self, state: str | None = None) -> list[BatchRecord]:
+        sql = f"SELECT {_COLUMNS} FROM batches"
+        params: tuple[Any, ...] = ()
+        if state is not None:
+            sql += " WHERE state = ?"
+            params = (state,)
+        with self._lock:
+            return [BatchRecord(*r) for r in self._db.execute(sql + " ORDER BY id", params).fetchall()]
+
+    def certificates(self, batch_id: int) -> list[tuple[bytes, dict[str, Any]]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT digest, document FROM certificates WHERE batch_id = ? ORDER BY position", (batch_id,)
+            ).fetchall()
+        return [(bytes(d), json.loads(doc)) for d, doc in rows]
+
+    def digests(self, batch_id: int) -> list[bytes]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT digest FROM certificates WHERE batch_id = ? ORDER BY position", (batch_id,)
+            ).fetchall()
+        return [bytes(r[0]) for r in rows]
+
+    def find(self, digest: bytes) -> Iterator[tuple[BatchRecord, dict[str, Any]]]:
+        """Every journaled copy of a certificate (normally one) with its batch."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT batch_id, document FROM certificates WHERE digest = ? ORDER BY batch_id", (digest,)
+            ).fetchall()
+        for batch_id, doc in rows:
+            yield self.batch(int(batch_id)), json.loads(doc)
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute("SELECT state, SUM(count) FROM batches GROUP BY state").fetchall()
+        return {state: int(total) for state, total in rows}
+
+
+_COLUMNS = (
+    "id, agency, chain_id, registry, root, count, suite, manifest_cid, state, tx_hash, block_number, error, created_at"
+)
