@@ -57,7 +57,8 @@ contract Consortium is IConsortium {
     mapping(uint32 code => Checkpoints.Trace208) private _activeHistory;
     mapping(address account => uint32 code) private _adminProvince;
     mapping(uint256 proposalId => Proposal) private _proposals;
-    mapping(uint256 proposalId => mapping(uint32 code => bool)) private _voted;
+    /// The membership epoch in which a province voted (0: not voted), so a re-admitted province votes anew.
+    mapping(uint256 proposalId => mapping(uint32 code => uint32 epoch)) private _voted;
 
     modifier onlyGovernance() {
         if (msg.sender != address(this)) revert ConsortiumOnlyGovernance(msg.sender);
@@ -220,8 +221,9 @@ contract Consortium is IConsortium {
     function vote(uint256 proposalId) external {
         uint32 code = _requireActiveAdmin();
         Proposal storage pr = _openProposal(proposalId);
-        if (_voted[proposalId][code]) revert ConsortiumAlreadyVoted(proposalId, code);
-        _voted[proposalId][code] = true;
+        uint32 epoch = _provinces[code].epoch;
+        if (_voted[proposalId][code] == epoch) revert ConsortiumAlreadyVoted(proposalId, code);
+        _voted[proposalId][code] = epoch;
         pr.voters.push(code);
         emit VoteCast(proposalId, code, msg.sender);
     }
@@ -236,7 +238,7 @@ contract Consortium is IConsortium {
     function execute(uint256 proposalId) external returns (bytes memory result) {
         _requireActiveAdmin();
         Proposal storage pr = _openProposal(proposalId);
-        uint256 votes = _countVotes(pr);
+        uint256 votes = _countVotes(proposalId, pr);
         uint256 needed = _effectiveThreshold();
         if (votes < needed) revert ConsortiumThresholdNotReached(proposalId, votes, needed);
         pr.executed = true;
@@ -334,7 +336,7 @@ contract Consortium is IConsortium {
         return
             ProposalView(
                 pr.proposer,
-                _state(pr),
+                _state(proposalId, pr),
                 pr.createdAt,
                 pr.expiresAt,
                 pr.target,
@@ -348,17 +350,18 @@ contract Consortium is IConsortium {
     function proposalState(uint256 proposalId) external view returns (ProposalState) {
         Proposal storage pr = _proposals[proposalId];
         if (pr.createdAt == 0) return ProposalState.None;
-        return _state(pr);
+        return _state(proposalId, pr);
     }
 
     /// @notice Votes for a proposal that count now: those of provinces still active.
     function proposalVotes(uint256 proposalId) external view returns (uint256) {
-        return _countVotes(_proposal(proposalId));
+        return _countVotes(proposalId, _proposal(proposalId));
     }
 
     /// @notice Whether province `code` voted for a proposal.
     function hasVoted(uint256 proposalId, uint32 code) external view returns (bool) {
-        return _voted[proposalId][code];
+        uint32 epoch = _voted[proposalId][code];
+        return epoch != 0 && epoch == _provinces[code].epoch;
     }
 
     // ------------------------------------------------------------------ internals
@@ -373,6 +376,7 @@ contract Consortium is IConsortium {
         }
         if (admins.length == 0) revert ConsortiumInvalidAdmin(address(0));
         p.name = name;
+        if (p.epoch == type(uint16).max) revert ConsortiumProvinceExists(code); // agencies store a uint16 epoch
         ++p.epoch;
         _setStatus(code, p, ProvinceStatus.Active);
         ++_activeCount;
@@ -441,25 +445,26 @@ contract Consortium is IConsortium {
 
     function _openProposal(uint256 proposalId) private view returns (Proposal storage pr) {
         pr = _proposal(proposalId);
-        ProposalState s = _state(pr);
+        ProposalState s = _state(proposalId, pr);
         if (s == ProposalState.Expired) revert ConsortiumProposalExpired(proposalId, pr.expiresAt);
         if (s != ProposalState.Pending && s != ProposalState.Approved) {
             revert ConsortiumProposalNotPending(proposalId, s);
         }
     }
 
-    function _state(Proposal storage pr) private view returns (ProposalState) {
+    function _state(uint256 proposalId, Proposal storage pr) private view returns (ProposalState) {
         if (pr.executed) return ProposalState.Executed;
         if (pr.cancelled) return ProposalState.Cancelled;
         if (Time.timestamp() > pr.expiresAt) return ProposalState.Expired;
-        if (_countVotes(pr) >= _effectiveThreshold()) return ProposalState.Approved;
+        if (_countVotes(proposalId, pr) >= _effectiveThreshold()) return ProposalState.Approved;
         return ProposalState.Pending;
     }
 
-    function _countVotes(Proposal storage pr) private view returns (uint256 votes) {
+    function _countVotes(uint256 proposalId, Proposal storage pr) private view returns (uint256 votes) {
         uint32[] storage voters = pr.voters;
         for (uint256 i = 0; i < voters.length; ++i) {
-            if (_provinces[voters[i]].status == ProvinceStatus.Active) ++votes;
+            Province storage p = _provinces[voters[i]];
+            if (p.status == ProvinceStatus.Active && _voted[proposalId][voters[i]] == p.epoch) ++votes;
         }
     }
 }

@@ -474,7 +474,8 @@ contract AuthorityRegistryTest is HurongFixture {
         authorities.revokeCertificateType(shCity, HOUSEHOLD);
     }
 
-    /// Reported: revoking a type from an agency leaves the grants it made to its descendants in place.
+    /// Intended: grants are independent, so revoking a type from an agency leaves the grants it made to its
+    /// descendants in place; a manager revokes each grant it wants gone.
     function test_revokeCertificateType_doesNotCascadeToDescendants() public {
         _grant(shAdmin, shCity, HOUSEHOLD);
         _grant(shCity, shDistrict, HOUSEHOLD);
@@ -484,14 +485,188 @@ contract AuthorityRegistryTest is HurongFixture {
         assertTrue(authorities.canIssueAt(shDistrict, HOUSEHOLD, _now()));
     }
 
-    /// Reported: re-admitting a removed province revives its whole former agency tree.
-    function test_isActive_isRestoredForTheAgenciesOfAReadmittedProvince() public {
+    function test_grantCertificateType_byAProvinceAdminWhoIsAlsoAnAgencyElsewhere() public {
+        // `dual` is an agency of 浙江 holding no types, and an admin of 上海: it grants in 上海 as admin.
+        address dual = makeAddr("dual");
+        _registerAgency(zjAdmin, dual, ZJ, address(0), 330100);
+        vm.prank(shAdmin);
+        consortium.addProvinceAdmin(SH, dual);
+        assertFalse(authorities.isGranted(dual, BUSINESS_LICENCE));
+
+        vm.expectEmit();
+        emit IAuthorityRegistry.CertificateTypeGranted(shDistrict, BUSINESS_LICENCE, dual);
+        _grant(dual, shDistrict, BUSINESS_LICENCE);
+        assertTrue(authorities.isGranted(shDistrict, BUSINESS_LICENCE));
+        assertFalse(authorities.isGranted(dual, BUSINESS_LICENCE));
+    }
+
+    function test_grantCertificateType_byAProvinceAdminWhoIsAlsoAnAgencyOfTheSameProvince() public {
+        // shCity, an agency holding no types, becomes an admin of 上海 and grants to a sibling as admin.
+        vm.prank(shAdmin);
+        consortium.addProvinceAdmin(SH, shCity);
+        _registerAgency(shAdmin, newAgency, SH, address(0), 310104);
+        _grant(shCity, newAgency, DRIVING_LICENCE);
+        assertTrue(authorities.isGranted(newAgency, DRIVING_LICENCE));
+    }
+
+    // ================================================================== re-admitted province
+
+    address internal gdNewAdmin;
+    uint48 internal removedAt;
+    uint48 internal readmittedAt;
+
+    /// Grants gdCity a type and a key and gives it a child, removes 广东 and re-admits it with a new admin.
+    function _removeAndReadmitGuangdong() private returns (bytes32 keyId, address gdChild) {
+        gdChild = makeAddr("gdChild");
+        _registerAgency(gdAdmin, gdChild, GD, gdCity, 440106);
+        _grant(gdAdmin, gdCity, HOUSEHOLD);
+        _grant(gdAdmin, gdChild, HOUSEHOLD);
+        keyId = _addKey(gdCity);
+        removedAt = START + 10 days;
+        vm.warp(removedAt);
         _removeProvince(GD);
-        assertFalse(authorities.isActive(gdCity));
-        address gdNewAdmin = makeAddr("gdNewAdmin");
+        readmittedAt = START + 20 days;
+        vm.warp(readmittedAt);
+        gdNewAdmin = makeAddr("gdNewAdmin");
         _govern(abi.encodeCall(IConsortium.admitProvince, (GD, unicode"广东省", _one(gdNewAdmin))));
+        vm.warp(START + 30 days);
+    }
+
+    function test_isActive_isNotRestoredForTheAgenciesOfAReadmittedProvince() public {
+        (, address gdChild) = _removeAndReadmitGuangdong();
+
+        assertFalse(authorities.isActive(gdCity));
+        assertFalse(authorities.isActive(gdChild));
+        assertFalse(authorities.agency(gdCity).effectivelyActive);
+        // Their own records are unchanged.
+        assertEq(uint8(authorities.agencyStatus(gdCity)), uint8(IAuthorityRegistry.AgencyStatus.Active));
+        assertEq(authorities.agencyProvince(gdCity), GD);
+        assertTrue(authorities.isGranted(gdCity, HOUSEHOLD));
+
+        // History: active before the removal, never again after it.
+        assertTrue(authorities.wasActiveAt(gdCity, START));
+        assertTrue(authorities.wasActiveAt(gdCity, removedAt - 1));
+        assertTrue(authorities.wasActiveAt(gdChild, removedAt - 1));
+        assertTrue(authorities.canIssueAt(gdCity, HOUSEHOLD, removedAt - 1));
+        assertFalse(authorities.wasActiveAt(gdCity, removedAt));
+        assertFalse(authorities.wasActiveAt(gdCity, readmittedAt - 1));
+        assertFalse(authorities.wasActiveAt(gdCity, readmittedAt));
+        assertFalse(authorities.wasActiveAt(gdCity, START + 30 days));
+        assertFalse(authorities.wasActiveAt(gdChild, readmittedAt));
+        assertFalse(authorities.canIssueAt(gdCity, HOUSEHOLD, readmittedAt));
+        assertFalse(authorities.canIssueAt(gdChild, HOUSEHOLD, START + 30 days));
+    }
+
+    function test_canManageCertificatesOf_isFalseForTheOldAgenciesOfAReadmittedProvince() public {
+        (, address gdChild) = _removeAndReadmitGuangdong();
+        assertFalse(authorities.canManageCertificatesOf(gdNewAdmin, gdCity));
+        assertFalse(authorities.canManageCertificatesOf(gdNewAdmin, gdChild));
+        assertFalse(authorities.canManageCertificatesOf(gdCity, gdCity));
+        assertFalse(authorities.canManageCertificatesOf(gdAdmin, gdCity));
+    }
+
+    function _expectStale(address agency) private {
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryStaleAgency.selector, agency, GD)
+        );
+    }
+
+    function test_readmittedProvince_newAdminsGetStaleAgencyManagingOldAgencies() public {
+        (bytes32 keyId, address gdChild) = _removeAndReadmitGuangdong();
+
+        _expectStale(gdCity);
+        vm.prank(gdNewAdmin);
+        authorities.suspendAgency(gdCity, 1);
+
+        _expectStale(gdChild);
+        vm.prank(gdNewAdmin);
+        authorities.suspendAgency(gdChild, 1);
+
+        _expectStale(gdCity);
+        vm.prank(gdNewAdmin);
+        authorities.reinstateAgency(gdCity);
+
+        _expectStale(gdCity);
+        vm.prank(gdNewAdmin);
+        authorities.grantCertificateType(gdCity, BUSINESS_LICENCE);
+
+        _expectStale(gdCity);
+        vm.prank(gdNewAdmin);
+        authorities.revokeCertificateType(gdCity, HOUSEHOLD);
+
+        bytes memory key = _ed25519Key(3);
+        _expectStale(gdCity);
+        vm.prank(gdNewAdmin);
+        authorities.addSigningKey(gdCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+
+        _expectStale(gdCity);
+        vm.prank(gdNewAdmin);
+        authorities.revokeSigningKey(keyId);
+
+        _expectStale(gdCity);
+        vm.prank(gdNewAdmin);
+        authorities.registerAgency(newAgency, GD, gdCity, 440100, "");
+    }
+
+    function test_readmittedProvince_oldAgenciesCannotActForThemselves() public {
+        (bytes32 keyId, address gdChild) = _removeAndReadmitGuangdong();
+
+        _expectUnauthorized(gdCity, gdCity);
+        vm.prank(gdCity);
+        authorities.registerAgency(newAgency, GD, gdCity, 440100, "");
+
+        _expectUnauthorized(gdCity, gdChild);
+        vm.prank(gdCity);
+        authorities.suspendAgency(gdChild, 1);
+
+        bytes memory key = _ed25519Key(3);
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryAgencyNotActive.selector, gdCity));
+        vm.prank(gdCity);
+        authorities.addSigningKey(gdCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryAgencyNotActive.selector, gdCity));
+        vm.prank(gdCity);
+        authorities.revokeSigningKey(keyId);
+    }
+
+    function test_readmittedProvince_newMembershipAgenciesAreActiveAndManaged() public {
+        _removeAndReadmitGuangdong();
+        _registerAgency(gdNewAdmin, newAgency, GD, address(0), 440100);
+        assertTrue(authorities.isActive(newAgency));
+        assertTrue(authorities.wasActiveAt(newAgency, _now()));
+        assertTrue(authorities.canManageCertificatesOf(gdNewAdmin, newAgency));
+        assertTrue(authorities.canManageCertificatesOf(newAgency, newAgency));
+
+        _grant(gdNewAdmin, newAgency, HOUSEHOLD);
+        assertTrue(authorities.canIssueAt(newAgency, HOUSEHOLD, _now()));
+
+        address newChild = makeAddr("newChild");
+        _registerAgency(newAgency, newChild, GD, newAgency, 440106);
+        assertTrue(authorities.isActive(newChild));
+        _suspendAgency(gdNewAdmin, newAgency);
+        assertFalse(authorities.isActive(newChild));
+
+        // The old account cannot be registered again.
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryAgencyExists.selector, gdCity));
+        vm.prank(gdNewAdmin);
+        authorities.registerAgency(gdCity, GD, address(0), 440100, "");
+    }
+
+    function test_isActive_isRestoredByReinstatingASuspendedProvince() public {
+        // Suspension keeps the membership epoch: unlike removal, reinstatement brings the agencies back.
+        uint48 suspendedAt = START + 10 days;
+        vm.warp(suspendedAt);
+        _suspendProvince(GD);
+        uint48 reinstatedAt = START + 20 days;
+        vm.warp(reinstatedAt);
+        _reinstateProvince(GD);
         assertTrue(authorities.isActive(gdCity));
-        assertTrue(authorities.canManageCertificatesOf(gdNewAdmin, gdCity));
+        assertTrue(authorities.canManageCertificatesOf(gdAdmin, gdCity));
+        assertTrue(authorities.wasActiveAt(gdCity, suspendedAt - 1));
+        assertFalse(authorities.wasActiveAt(gdCity, suspendedAt));
+        assertTrue(authorities.wasActiveAt(gdCity, reinstatedAt));
+        _suspendAgency(gdAdmin, gdCity);
+        assertFalse(authorities.isActive(gdCity));
     }
 
     // ================================================================== history
@@ -578,17 +753,69 @@ contract AuthorityRegistryTest is HurongFixture {
     }
 
     function test_addSigningKey_byAdmin() public {
+        bytes memory key = _ed25519Key(1);
+        vm.prank(shAdmin);
+        bytes32 keyId = authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+        assertEq(keyId, keccak256(key));
+        assertEq(authorities.signingKey(keyId).agency, shDistrict);
+    }
+
+    function test_addSigningKey_storesAPrefixedSm2KeyWithoutItsPrefix() public {
         bytes memory key = _sm2Key(1);
+        assertEq(key.length, 65);
+        bytes memory raw = _withoutPrefix(key);
+        bytes32 expectedId = keccak256(raw);
+        vm.expectEmit();
+        emit IAuthorityRegistry.SigningKeyAdded(
+            shDistrict,
+            expectedId,
+            IAuthorityRegistry.KeyAlgorithm.SM2,
+            START,
+            type(uint48).max,
+            raw
+        );
         vm.prank(shAdmin);
         bytes32 keyId = authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.SM2, key, 0, 0);
-        assertEq(authorities.signingKey(keyId).agency, shDistrict);
+        assertEq(keyId, expectedId);
+        IAuthorityRegistry.SigningKey memory k = authorities.signingKey(keyId);
+        assertEq(k.agency, shDistrict);
+        assertEq(uint8(k.algorithm), uint8(IAuthorityRegistry.KeyAlgorithm.SM2));
+        assertEq(k.publicKey, raw);
+        assertEq(k.publicKey.length, 64);
+    }
+
+    function test_addSigningKey_revertsForThe64ByteFormOfARegistered65ByteSm2Key() public {
+        bytes memory key = _sm2Key(2);
+        vm.prank(shCity);
+        bytes32 keyId = authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.SM2, key, 0, 0);
+        bytes memory raw = _withoutPrefix(key);
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryKeyExists.selector, keyId));
+        vm.prank(zjCity);
+        authorities.addSigningKey(zjCity, IAuthorityRegistry.KeyAlgorithm.SM2, raw, 0, 0);
+    }
+
+    function test_addSigningKey_revertsForThe65ByteFormOfARegistered64ByteSm2Key() public {
+        bytes memory key = _sm2Key(3);
+        bytes memory raw = _withoutPrefix(key);
+        vm.prank(shCity);
+        bytes32 keyId = authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.SM2, raw, 0, 0);
+        assertEq(keyId, keccak256(raw));
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryKeyExists.selector, keyId));
+        vm.prank(shCity);
+        authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.SM2, key, 0, 0);
+    }
+
+    function _withoutPrefix(bytes memory key) private pure returns (bytes memory raw) {
+        raw = new bytes(key.length - 1);
+        for (uint256 i = 0; i < raw.length; ++i) raw[i] = key[i + 1];
     }
 
     function test_addSigningKey_acceptsAnSm2KeyWithoutPrefix() public {
         bytes memory key = abi.encodePacked(keccak256("x"), keccak256("y"));
         vm.prank(shCity);
         bytes32 keyId = authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.SM2, key, 0, 0);
-        assertEq(authorities.signingKey(keyId).publicKey.length, 64);
+        assertEq(keyId, keccak256(key));
+        assertEq(authorities.signingKey(keyId).publicKey, key);
     }
 
     function test_addSigningKey_revertsForOutsider() public {
@@ -645,9 +872,11 @@ contract AuthorityRegistryTest is HurongFixture {
     }
 
     function _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm algorithm, bytes memory key) private {
-        vm.expectRevert(
-            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidKey.selector, keccak256(key))
-        );
+        _expectInvalidKey(algorithm, key, keccak256(key));
+    }
+
+    function _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm algorithm, bytes memory key, bytes32 keyId) private {
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidKey.selector, keyId));
         vm.prank(shCity);
         authorities.addSigningKey(shCity, algorithm, key, 0, 0);
     }
@@ -665,7 +894,8 @@ contract AuthorityRegistryTest is HurongFixture {
     function test_addSigningKey_revertsForUncompressedSm2KeyWithoutThe04Prefix() public {
         bytes memory key = _sm2Key(1);
         key[0] = 0x02;
-        _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm.SM2, key);
+        // A 65-byte SM2 key is identified by its last 64 bytes, whatever its first byte.
+        _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm.SM2, key, keccak256(_withoutPrefix(key)));
     }
 
     function test_addSigningKey_revertsForRegisteredKey() public {
@@ -696,18 +926,45 @@ contract AuthorityRegistryTest is HurongFixture {
         authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, START - 1);
     }
 
-    /// Reported: a key can be registered with a window entirely in the past, which rewrites the answer of
-    /// {isKeyValidAt} for past times (see the report; proposed fix: require `validUntil > block.timestamp`
-    /// and `validFrom >= block.timestamp`, or compare `timepoint` with the registration time too).
-    function test_addSigningKey_acceptsAWindowEntirelyInThePast() public {
-        vm.warp(START + 30 days);
+    /// Windows cannot start in the past, so what {isKeyValidAt} answers for a past time never changes.
+    function test_addSigningKey_revertsForAWindowStartingInThePast() public {
+        uint48 now_ = START + 30 days;
+        vm.warp(now_);
         bytes memory key = _ed25519Key(7);
         bytes32 keyId = keccak256(key);
-        assertFalse(authorities.isKeyValidAt(shCity, keyId, START + 1 days));
+
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAuthorityRegistry.AuthorityRegistryInvalidKeyWindow.selector,
+                START,
+                START + 2 days
+            )
+        );
         vm.prank(shCity);
         authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, START, START + 2 days);
-        assertTrue(authorities.isKeyValidAt(shCity, keyId, START + 1 days));
-        assertFalse(authorities.isKeyValidAt(shCity, keyId, START + 30 days));
+
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAuthorityRegistry.AuthorityRegistryInvalidKeyWindow.selector,
+                now_ - 1,
+                type(uint48).max
+            )
+        );
+        vm.prank(shAdmin);
+        authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, now_ - 1, 0);
+
+        assertFalse(authorities.isKeyValidAt(shCity, keyId, START + 1 days));
+    }
+
+    function test_addSigningKey_acceptsAWindowStartingNow() public {
+        uint48 now_ = START + 30 days;
+        vm.warp(now_);
+        bytes memory key = _ed25519Key(7);
+        vm.prank(shCity);
+        bytes32 keyId = authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, now_, 0);
+        assertEq(authorities.signingKey(keyId).validFrom, now_);
+        assertFalse(authorities.isKeyValidAt(shCity, keyId, now_ - 1));
+        assertTrue(authorities.isKeyValidAt(shCity, keyId, now_));
     }
 
     function test_isKeyValidAt_followsTheWindowAndTheRevocation() public {

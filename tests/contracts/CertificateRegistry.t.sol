@@ -5,6 +5,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {HurongFixture} from "./HurongFixture.sol";
 import {MerkleHelper} from "./MerkleHelper.sol";
 import {ICertificateRegistry} from "../../contracts/interfaces/ICertificateRegistry.sol";
+import {IConsortium} from "../../contracts/interfaces/IConsortium.sol";
 
 contract CertificateRegistryTest is HurongFixture {
     using MerkleHelper for bytes32[];
@@ -50,31 +51,43 @@ contract CertificateRegistryTest is HurongFixture {
         return digests.proof(index);
     }
 
+    /// The status a certificate of `agency`'s batch `root_` reads as.
+    function _status(address agency, bytes32 root_, bytes32 digest) internal view returns (uint8) {
+        return uint8(certificates.certificateStatus(agency, root_, digest).status);
+    }
+
+    /// The status a certificate of shCity's batch `root_` reads as.
     function _status(bytes32 root_, bytes32 digest) internal view returns (uint8) {
-        return uint8(certificates.certificateStatus(root_, digest).status);
+        return _status(shCity, root_, digest);
     }
 
     function _suspend(address by, uint256 index) internal {
         bytes32[] memory proof = _proof(index);
         vm.prank(by);
-        certificates.suspend(root, digests[index], proof, 1);
+        certificates.suspend(shCity, root, digests[index], proof, 1);
     }
 
     function _revoke(address by, uint256 index) internal {
         bytes32[] memory proof = _proof(index);
         vm.prank(by);
-        certificates.revoke(root, digests[index], proof, 1);
+        certificates.revoke(shCity, root, digests[index], proof, 1);
     }
 
     function _supersede(address by, uint256 index) internal {
         bytes32[] memory proof = _proof(index);
         vm.prank(by);
-        certificates.supersede(root, digests[index], proof, keccak256("successor"), 1);
+        certificates.supersede(shCity, root, digests[index], proof, keccak256("successor"), 1);
     }
 
-    function _expectUnauthorized(address caller, bytes32 root_) internal {
+    function _expectUnauthorized(address caller, address agency) internal {
         vm.expectRevert(
-            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryUnauthorized.selector, caller, root_)
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryUnauthorized.selector, caller, agency)
+        );
+    }
+
+    function _expectUnknownRoot(address agency, bytes32 root_) internal {
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryUnknownRoot.selector, agency, root_)
         );
     }
 
@@ -119,39 +132,94 @@ contract CertificateRegistryTest is HurongFixture {
         emit ICertificateRegistry.BatchAnchored(newRoot, shDistrict, 1200, CID);
         _anchor(shDistrict, newRoot, 1200);
 
-        ICertificateRegistry.Batch memory b = certificates.batch(newRoot);
-        assertEq(b.agency, shDistrict);
+        ICertificateRegistry.Batch memory b = certificates.batch(shDistrict, newRoot);
         assertEq(b.anchoredAt, START + 1 hours);
         assertEq(b.count, 1200);
-        assertFalse(b.revoked);
-        assertTrue(certificates.isAnchored(newRoot));
-        assertFalse(certificates.isAnchored(keccak256("never")));
-        assertEq(certificates.batch(keccak256("never")).agency, address(0));
+        assertEq(b.revokedAt, 0);
+        assertEq(b.revokeReason, 0);
+        assertTrue(certificates.isAnchored(shDistrict, newRoot));
+        // The batch is the anchoring agency's only.
+        assertFalse(certificates.isAnchored(shCity, newRoot));
+        assertEq(certificates.batch(shCity, newRoot).anchoredAt, 0);
+        assertFalse(certificates.isAnchored(shDistrict, keccak256("never")));
+        ICertificateRegistry.Batch memory never = certificates.batch(shDistrict, keccak256("never"));
+        assertEq(never.anchoredAt, 0);
+        assertEq(never.count, 0);
     }
 
-    function test_anchor_revertsForAnAnchoredRoot() public {
-        vm.expectRevert(abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryAlreadyAnchored.selector, root));
+    function test_anchor_revertsForARootTheAgencyAnchored() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryAlreadyAnchored.selector, shCity, root)
+        );
         vm.prank(shCity);
         certificates.anchor(root, 5, CID);
     }
 
-    function test_anchor_revertsForARootAnchoredByAnotherAgency() public {
-        vm.expectRevert(abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryAlreadyAnchored.selector, root));
-        vm.prank(zjCity);
-        certificates.anchor(root, 5, CID);
-    }
+    function test_anchor_acceptsARootAnchoredByAnotherAgency() public {
+        vm.warp(START + 1 days);
+        vm.expectEmit(address(certificates));
+        emit ICertificateRegistry.BatchAnchored(root, zjCity, 7, CID);
+        _anchor(zjCity, root, 7);
 
-    /// Reported: roots are first come, first served across agencies, so an agency that learns another
-    /// agency's root first (e.g. from the mempool) can anchor it under its own name.
-    function test_anchor_letsAnyActiveAgencyClaimARootFirst() public {
-        bytes32 zjRoot = keccak256(unicode"浙江 batch");
-        _anchor(gdCity, zjRoot, 3);
-        assertEq(certificates.batch(zjRoot).agency, gdCity);
+        ICertificateRegistry.Batch memory zj = certificates.batch(zjCity, root);
+        assertEq(zj.anchoredAt, START + 1 days);
+        assertEq(zj.count, 7);
+        ICertificateRegistry.Batch memory sh = certificates.batch(shCity, root);
+        assertEq(sh.anchoredAt, START);
+        assertEq(sh.count, 5);
+        assertTrue(certificates.isAnchored(shCity, root));
+        assertTrue(certificates.isAnchored(zjCity, root));
+        assertFalse(certificates.isAnchored(gdCity, root));
+
         vm.expectRevert(
-            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryAlreadyAnchored.selector, zjRoot)
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryAlreadyAnchored.selector, zjCity, root)
         );
         vm.prank(zjCity);
-        certificates.anchor(zjRoot, 3, CID);
+        certificates.anchor(root, 7, CID);
+    }
+
+    /// Front-running: an agency that copies another agency's root from a pending transaction and anchors it
+    /// first neither blocks the real issuer nor gains any power over the real issuer's certificates.
+    function test_anchor_frontRunningARootDoesNotHurtTheRealIssuer() public {
+        bytes32[] memory zjDigests = new bytes32[](3);
+        for (uint256 i = 0; i < 3; ++i) zjDigests[i] = keccak256(abi.encode(unicode"浙-户籍证明", i));
+        bytes32 zjRoot = zjDigests.root();
+        bytes32[] memory proof = zjDigests.proof(1);
+
+        // gdCity gets in first with zjCity's root, then the real issuer's transaction goes through.
+        _anchor(gdCity, zjRoot, 3);
+        vm.warp(START + 1);
+        _anchor(zjCity, zjRoot, 3);
+        assertEq(certificates.batch(zjCity, zjRoot).anchoredAt, START + 1);
+        assertEq(certificates.batch(gdCity, zjRoot).anchoredAt, START);
+
+        // The copy gives gdCity no say over zjCity's certificates.
+        _expectUnauthorized(gdCity, zjCity);
+        vm.prank(gdCity);
+        certificates.revoke(zjCity, zjRoot, zjDigests[1], proof, 1);
+        _expectUnauthorized(gdCity, zjCity);
+        vm.prank(gdCity);
+        certificates.revokeBatch(zjCity, zjRoot, 1);
+
+        // What gdCity does to its own copy stays with its copy.
+        vm.prank(gdCity);
+        certificates.suspend(gdCity, zjRoot, zjDigests[1], proof, 1);
+        vm.prank(gdCity);
+        certificates.revokeBatch(gdCity, zjRoot, 2);
+        assertEq(_status(gdCity, zjRoot, zjDigests[0]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        assertEq(_status(gdCity, zjRoot, zjDigests[1]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        for (uint256 i = 0; i < 3; ++i) {
+            assertEq(_status(zjCity, zjRoot, zjDigests[i]), uint8(ICertificateRegistry.CertificateStatus.Valid));
+        }
+        assertEq(certificates.batch(zjCity, zjRoot).revokedAt, 0);
+
+        // The real issuer manages its batch as usual.
+        vm.prank(zjCity);
+        certificates.suspend(zjCity, zjRoot, zjDigests[1], proof, 3);
+        assertEq(_status(zjCity, zjRoot, zjDigests[1]), uint8(ICertificateRegistry.CertificateStatus.Suspended));
+        vm.prank(zjAdmin);
+        certificates.revokeBatch(zjCity, zjRoot, 4);
+        assertEq(certificates.batch(zjCity, zjRoot).revokeReason, 4);
     }
 
     function test_anchor_revertsForZeroRoot() public {
@@ -212,7 +280,8 @@ contract CertificateRegistryTest is HurongFixture {
         vm.prank(shAdmin);
         authorities.reinstateAgency(shCity);
         _anchor(shStreet, keccak256("new batch"), 1);
-        assertEq(certificates.batch(keccak256("new batch")).agency, shStreet);
+        assertEq(certificates.batch(shStreet, keccak256("new batch")).anchoredAt, START);
+        assertTrue(certificates.isAnchored(shStreet, keccak256("new batch")));
     }
 
     // ================================================================== Merkle helper against the registry
@@ -244,7 +313,7 @@ contract CertificateRegistryTest is HurongFixture {
         vm.expectEmit(address(certificates));
         emit ICertificateRegistry.CertificateSuspended(digests[2], shCity, shCity, 3);
         vm.prank(shCity);
-        certificates.suspend(root, digests[2], proof, 3);
+        certificates.suspend(shCity, root, digests[2], proof, 3);
 
         ICertificateRegistry.StatusRecord memory r = certificates.statusOf(shCity, digests[2]);
         assertEq(uint8(r.status), uint8(ICertificateRegistry.CertificateStatus.Suspended));
@@ -260,7 +329,7 @@ contract CertificateRegistryTest is HurongFixture {
         vm.expectEmit(address(certificates));
         emit ICertificateRegistry.CertificateSuspended(digests[4], shCity, shAdmin, 1);
         vm.prank(shAdmin);
-        certificates.suspend(root, digests[4], proof, 1);
+        certificates.suspend(shCity, root, digests[4], proof, 1);
         assertEq(_status(root, digests[4]), uint8(ICertificateRegistry.CertificateStatus.Suspended));
     }
 
@@ -272,47 +341,47 @@ contract CertificateRegistryTest is HurongFixture {
 
     function test_suspend_revertsForAdminOfAnotherProvince() public {
         bytes32[] memory proof = _proof(0);
-        _expectUnauthorized(zjAdmin, root);
+        _expectUnauthorized(zjAdmin, shCity);
         vm.prank(zjAdmin);
-        certificates.suspend(root, digests[0], proof, 1);
+        certificates.suspend(shCity, root, digests[0], proof, 1);
     }
 
     function test_suspend_revertsForOutsider() public {
         bytes32[] memory proof = _proof(0);
-        _expectUnauthorized(outsider, root);
+        _expectUnauthorized(outsider, shCity);
         vm.prank(outsider);
-        certificates.suspend(root, digests[0], proof, 1);
+        certificates.suspend(shCity, root, digests[0], proof, 1);
     }
 
     function test_suspend_revertsForAChildAgencyOfTheIssuer() public {
         bytes32[] memory proof = _proof(0);
-        _expectUnauthorized(shDistrict, root);
+        _expectUnauthorized(shDistrict, shCity);
         vm.prank(shDistrict);
-        certificates.suspend(root, digests[0], proof, 1);
+        certificates.suspend(shCity, root, digests[0], proof, 1);
     }
 
     function test_suspend_revertsForTheParentAgencyOfTheIssuer() public {
         bytes32 childRoot = keccak256("district batch");
         _anchor(shDistrict, childRoot, 1);
-        _expectUnauthorized(shCity, childRoot);
+        _expectUnauthorized(shCity, shDistrict);
         vm.prank(shCity);
-        certificates.suspend(childRoot, childRoot, new bytes32[](0), 1);
+        certificates.suspend(shDistrict, childRoot, childRoot, new bytes32[](0), 1);
     }
 
     function test_suspend_revertsForSuspendedIssuer() public {
         _suspendAgency(shAdmin, shCity);
         bytes32[] memory proof = _proof(0);
-        _expectUnauthorized(shCity, root);
+        _expectUnauthorized(shCity, shCity);
         vm.prank(shCity);
-        certificates.suspend(root, digests[0], proof, 1);
+        certificates.suspend(shCity, root, digests[0], proof, 1);
     }
 
     function test_suspend_revertsForAdminOfSuspendedProvince() public {
         _suspendProvince(SH);
         bytes32[] memory proof = _proof(0);
-        _expectUnauthorized(shAdmin, root);
+        _expectUnauthorized(shAdmin, shCity);
         vm.prank(shAdmin);
-        certificates.suspend(root, digests[0], proof, 1);
+        certificates.suspend(shCity, root, digests[0], proof, 1);
     }
 
     function test_suspend_revertsForTheProofOfAnotherLeaf() public {
@@ -321,7 +390,7 @@ contract CertificateRegistryTest is HurongFixture {
             abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidProof.selector, root, digests[0])
         );
         vm.prank(shCity);
-        certificates.suspend(root, digests[0], proof, 1);
+        certificates.suspend(shCity, root, digests[0], proof, 1);
     }
 
     function test_suspend_revertsForADigestNotInTheTree() public {
@@ -331,7 +400,7 @@ contract CertificateRegistryTest is HurongFixture {
             abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidProof.selector, root, forged)
         );
         vm.prank(shCity);
-        certificates.suspend(root, forged, proof, 1);
+        certificates.suspend(shCity, root, forged, proof, 1);
     }
 
     function test_suspend_revertsForAnInnerNodePresentedAsADigest() public {
@@ -341,15 +410,38 @@ contract CertificateRegistryTest is HurongFixture {
             abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidProof.selector, root4, h01)
         );
         vm.prank(shCity);
-        certificates.suspend(root4, h01, _single(h23), 1);
+        certificates.suspend(shCity, root4, h01, _single(h23), 1);
     }
 
     function test_suspend_revertsForUnknownRoot() public {
         bytes32[] memory proof = _proof(0);
         bytes32 unknown = keccak256("unknown");
-        vm.expectRevert(abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryUnknownRoot.selector, unknown));
+        _expectUnknownRoot(shCity, unknown);
         vm.prank(shCity);
-        certificates.suspend(unknown, digests[0], proof, 1);
+        certificates.suspend(shCity, unknown, digests[0], proof, 1);
+    }
+
+    function test_suspend_revertsForARootNotAnchoredByTheNamedAgency() public {
+        bytes32[] memory proof = _proof(0);
+        // shCity anchored `root`, zjCity did not: naming zjCity finds no batch.
+        _expectUnknownRoot(zjCity, root);
+        vm.prank(zjCity);
+        certificates.suspend(zjCity, root, digests[0], proof, 1);
+
+        _expectUnknownRoot(zjCity, root);
+        vm.prank(shCity);
+        certificates.suspend(zjCity, root, digests[0], proof, 1);
+    }
+
+    function test_suspend_revertsForTheIssuerNamingAnotherAgencysCopyOfItsRoot() public {
+        _anchor(zjCity, root, 5);
+        bytes32[] memory proof = _proof(0);
+        _expectUnauthorized(shCity, zjCity);
+        vm.prank(shCity);
+        certificates.suspend(zjCity, root, digests[0], proof, 1);
+        _expectUnauthorized(shAdmin, zjCity);
+        vm.prank(shAdmin);
+        certificates.suspend(zjCity, root, digests[0], proof, 1);
     }
 
     function test_suspend_revertsForSuspendedCertificate() public {
@@ -361,7 +453,7 @@ contract CertificateRegistryTest is HurongFixture {
             ICertificateRegistry.CertificateStatus.Suspended
         );
         vm.prank(shCity);
-        certificates.suspend(root, digests[0], proof, 1);
+        certificates.suspend(shCity, root, digests[0], proof, 1);
     }
 
     // ================================================================== reinstate
@@ -372,7 +464,7 @@ contract CertificateRegistryTest is HurongFixture {
         vm.expectEmit(address(certificates));
         emit ICertificateRegistry.CertificateReinstated(digests[1], shCity, shAdmin, 4);
         vm.prank(shAdmin);
-        certificates.reinstate(root, digests[1], proof, 4);
+        certificates.reinstate(shCity, root, digests[1], proof, 4);
         ICertificateRegistry.StatusRecord memory r = certificates.statusOf(shCity, digests[1]);
         assertEq(uint8(r.status), uint8(ICertificateRegistry.CertificateStatus.Valid));
         assertEq(r.reason, 4);
@@ -386,7 +478,7 @@ contract CertificateRegistryTest is HurongFixture {
             ICertificateRegistry.CertificateStatus.Valid
         );
         vm.prank(shCity);
-        certificates.reinstate(root, digests[1], proof, 1);
+        certificates.reinstate(shCity, root, digests[1], proof, 1);
     }
 
     function test_reinstate_revertsForRevokedCertificate() public {
@@ -398,7 +490,7 @@ contract CertificateRegistryTest is HurongFixture {
             ICertificateRegistry.CertificateStatus.Valid
         );
         vm.prank(shCity);
-        certificates.reinstate(root, digests[1], proof, 1);
+        certificates.reinstate(shCity, root, digests[1], proof, 1);
     }
 
     function test_reinstate_revertsForSupersededCertificate() public {
@@ -410,7 +502,7 @@ contract CertificateRegistryTest is HurongFixture {
             ICertificateRegistry.CertificateStatus.Valid
         );
         vm.prank(shCity);
-        certificates.reinstate(root, digests[1], proof, 1);
+        certificates.reinstate(shCity, root, digests[1], proof, 1);
     }
 
     // ================================================================== revoke
@@ -420,7 +512,7 @@ contract CertificateRegistryTest is HurongFixture {
         vm.expectEmit(address(certificates));
         emit ICertificateRegistry.CertificateRevoked(digests[3], shCity, shCity, 2);
         vm.prank(shCity);
-        certificates.revoke(root, digests[3], proof, 2);
+        certificates.revoke(shCity, root, digests[3], proof, 2);
         assertEq(_status(root, digests[3]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
         assertEq(certificates.statusOf(shCity, digests[3]).reason, 2);
     }
@@ -445,26 +537,26 @@ contract CertificateRegistryTest is HurongFixture {
 
         _expectTransition(d, revoked, revoked);
         vm.prank(shCity);
-        certificates.revoke(root, d, proof, 1);
+        certificates.revoke(shCity, root, d, proof, 1);
 
         _expectTransition(d, revoked, ICertificateRegistry.CertificateStatus.Suspended);
         vm.prank(shCity);
-        certificates.suspend(root, d, proof, 1);
+        certificates.suspend(shCity, root, d, proof, 1);
 
         _expectTransition(d, revoked, ICertificateRegistry.CertificateStatus.Valid);
         vm.prank(shAdmin);
-        certificates.reinstate(root, d, proof, 1);
+        certificates.reinstate(shCity, root, d, proof, 1);
 
         _expectTransition(d, revoked, ICertificateRegistry.CertificateStatus.Superseded);
         vm.prank(shCity);
-        certificates.supersede(root, d, proof, keccak256("successor"), 1);
+        certificates.supersede(shCity, root, d, proof, keccak256("successor"), 1);
     }
 
     function test_revoke_revertsForAdminOfAnotherProvince() public {
         bytes32[] memory proof = _proof(0);
-        _expectUnauthorized(gdAdmin, root);
+        _expectUnauthorized(gdAdmin, shCity);
         vm.prank(gdAdmin);
-        certificates.revoke(root, digests[0], proof, 1);
+        certificates.revoke(shCity, root, digests[0], proof, 1);
     }
 
     // ================================================================== supersede
@@ -475,8 +567,8 @@ contract CertificateRegistryTest is HurongFixture {
         vm.expectEmit(address(certificates));
         emit ICertificateRegistry.CertificateSuperseded(digests[2], shCity, shCity, 5, successor);
         vm.prank(shCity);
-        certificates.supersede(root, digests[2], proof, successor, 5);
-        ICertificateRegistry.StatusRecord memory r = certificates.certificateStatus(root, digests[2]);
+        certificates.supersede(shCity, root, digests[2], proof, successor, 5);
+        ICertificateRegistry.StatusRecord memory r = certificates.certificateStatus(shCity, root, digests[2]);
         assertEq(uint8(r.status), uint8(ICertificateRegistry.CertificateStatus.Superseded));
         assertEq(r.reason, 5);
         assertEq(r.successor, successor);
@@ -498,7 +590,7 @@ contract CertificateRegistryTest is HurongFixture {
             )
         );
         vm.prank(shCity);
-        certificates.supersede(root, digests[2], proof, bytes32(0), 1);
+        certificates.supersede(shCity, root, digests[2], proof, bytes32(0), 1);
     }
 
     function test_supersede_revertsForItselfAsSuccessor() public {
@@ -508,7 +600,7 @@ contract CertificateRegistryTest is HurongFixture {
             abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidSuccessor.selector, d, d)
         );
         vm.prank(shCity);
-        certificates.supersede(root, d, proof, d, 1);
+        certificates.supersede(shCity, root, d, proof, d, 1);
     }
 
     function test_supersede_revertsForSupersededCertificate() public {
@@ -517,11 +609,11 @@ contract CertificateRegistryTest is HurongFixture {
         ICertificateRegistry.CertificateStatus superseded = ICertificateRegistry.CertificateStatus.Superseded;
         _expectTransition(digests[2], superseded, superseded);
         vm.prank(shCity);
-        certificates.supersede(root, digests[2], proof, keccak256("other"), 1);
+        certificates.supersede(shCity, root, digests[2], proof, keccak256("other"), 1);
 
         _expectTransition(digests[2], superseded, ICertificateRegistry.CertificateStatus.Suspended);
         vm.prank(shCity);
-        certificates.suspend(root, digests[2], proof, 1);
+        certificates.suspend(shCity, root, digests[2], proof, 1);
     }
 
     // ================================================================== status keyed by agency
@@ -539,9 +631,9 @@ contract CertificateRegistryTest is HurongFixture {
         vm.expectEmit(address(certificates));
         emit ICertificateRegistry.CertificateRevoked(digests[0], zjCity, zjCity, 1);
         vm.prank(zjCity);
-        certificates.revoke(zjRoot, digests[0], zjProof, 1);
+        certificates.revoke(zjCity, zjRoot, digests[0], zjProof, 1);
 
-        assertEq(_status(zjRoot, digests[0]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        assertEq(_status(zjCity, zjRoot, digests[0]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
         assertEq(_status(root, digests[0]), uint8(ICertificateRegistry.CertificateStatus.Valid));
         assertEq(
             uint8(certificates.statusOf(shCity, digests[0]).status),
@@ -550,9 +642,25 @@ contract CertificateRegistryTest is HurongFixture {
 
         // And it cannot reach shCity's batch directly.
         bytes32[] memory proof = _proof(0);
-        _expectUnauthorized(zjCity, root);
+        _expectUnauthorized(zjCity, shCity);
         vm.prank(zjCity);
-        certificates.revoke(root, digests[0], proof, 1);
+        certificates.revoke(shCity, root, digests[0], proof, 1);
+    }
+
+    function test_status_anchoringAnotherAgencysRootGivesNoPowerOverItsCertificates() public {
+        _anchor(zjCity, root, 5);
+        bytes32[] memory proof = _proof(0);
+        vm.prank(zjCity);
+        certificates.revoke(zjCity, root, digests[0], proof, 1);
+        vm.prank(zjCity);
+        certificates.revokeBatch(zjCity, root, 1);
+
+        assertEq(_status(zjCity, root, digests[0]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        assertEq(_status(zjCity, root, digests[1]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        for (uint256 i = 0; i < digests.length; ++i) {
+            assertEq(_status(root, digests[i]), uint8(ICertificateRegistry.CertificateStatus.Valid));
+        }
+        assertEq(certificates.batch(shCity, root).revokedAt, 0);
     }
 
     function test_status_isSharedByTheBatchesOfOneAgency() public {
@@ -564,7 +672,7 @@ contract CertificateRegistryTest is HurongFixture {
 
         bytes32[] memory proof = again.proof(0);
         vm.prank(shCity);
-        certificates.suspend(secondRoot, digests[0], proof, 1);
+        certificates.suspend(shCity, secondRoot, digests[0], proof, 1);
         assertEq(_status(root, digests[0]), uint8(ICertificateRegistry.CertificateStatus.Suspended));
     }
 
@@ -578,7 +686,7 @@ contract CertificateRegistryTest is HurongFixture {
         vm.expectEmit(address(certificates));
         emit ICertificateRegistry.CertificateRevoked(d4[1], shCity, shAdmin, 6);
         vm.prank(shAdmin);
-        certificates.revokeMultiple(root4, _pair(d4[0], d4[1]), _single(h23), _flags(true, false), 6);
+        certificates.revokeMultiple(shCity, root4, _pair(d4[0], d4[1]), _single(h23), _flags(true, false), 6);
 
         assertEq(_status(root4, d4[0]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
         assertEq(_status(root4, d4[1]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
@@ -591,7 +699,7 @@ contract CertificateRegistryTest is HurongFixture {
         bool[] memory flags = new bool[](3);
         flags[2] = true; // h(l0, l1), h(l2, l3), then the two hashes together
         vm.prank(shCity);
-        certificates.revokeMultiple(root4, _pair(d4[0], d4[2]), _pair(l4[1], l4[3]), flags, 1);
+        certificates.revokeMultiple(shCity, root4, _pair(d4[0], d4[2]), _pair(l4[1], l4[3]), flags, 1);
 
         assertEq(_status(root4, d4[0]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
         assertEq(_status(root4, d4[1]), uint8(ICertificateRegistry.CertificateStatus.Valid));
@@ -608,7 +716,7 @@ contract CertificateRegistryTest is HurongFixture {
             abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidProof.selector, root4, d4[0])
         );
         vm.prank(shCity);
-        certificates.revokeMultiple(root4, leaves, proof, flags, 1);
+        certificates.revokeMultiple(shCity, root4, leaves, proof, flags, 1);
     }
 
     function test_revokeMultiple_revertsForADigestOfAnotherTree() public {
@@ -620,7 +728,7 @@ contract CertificateRegistryTest is HurongFixture {
             abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidProof.selector, root4, d4[0])
         );
         vm.prank(shCity);
-        certificates.revokeMultiple(root4, leaves, proof, flags, 1);
+        certificates.revokeMultiple(shCity, root4, leaves, proof, flags, 1);
     }
 
     function test_revokeMultiple_revertsForAMalformedMultiproof() public {
@@ -630,7 +738,7 @@ contract CertificateRegistryTest is HurongFixture {
         bool[] memory flags = _flags(true, false);
         vm.expectRevert(MerkleProof.MerkleProofInvalidMultiproof.selector);
         vm.prank(shCity);
-        certificates.revokeMultiple(root4, leaves, proof, flags, 1);
+        certificates.revokeMultiple(shCity, root4, leaves, proof, flags, 1);
     }
 
     function test_revokeMultiple_revertsForNoDigests() public {
@@ -640,13 +748,13 @@ contract CertificateRegistryTest is HurongFixture {
             abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidProof.selector, root4, bytes32(0))
         );
         vm.prank(shCity);
-        certificates.revokeMultiple(root4, new bytes32[](0), proof, new bool[](0), 1);
+        certificates.revokeMultiple(shCity, root4, new bytes32[](0), proof, new bool[](0), 1);
     }
 
     function test_revokeMultiple_revertsWhenOneCertificateIsAlreadyRevoked() public {
         _anchor(shCity, root4, 4);
         vm.prank(shCity);
-        certificates.revoke(root4, d4[1], _pair(l4[0], h23), 1);
+        certificates.revoke(shCity, root4, d4[1], _pair(l4[0], h23), 1);
 
         bytes32[] memory leaves = _pair(d4[0], d4[1]);
         bytes32[] memory proof = _single(h23);
@@ -657,7 +765,7 @@ contract CertificateRegistryTest is HurongFixture {
             ICertificateRegistry.CertificateStatus.Revoked
         );
         vm.prank(shCity);
-        certificates.revokeMultiple(root4, leaves, proof, flags, 1);
+        certificates.revokeMultiple(shCity, root4, leaves, proof, flags, 1);
         assertEq(_status(root4, d4[0]), uint8(ICertificateRegistry.CertificateStatus.Valid));
     }
 
@@ -666,87 +774,196 @@ contract CertificateRegistryTest is HurongFixture {
         bytes32[] memory leaves = _pair(d4[0], d4[1]);
         bytes32[] memory proof = _single(h23);
         bool[] memory flags = _flags(true, false);
-        _expectUnauthorized(zjAdmin, root4);
+        _expectUnauthorized(zjAdmin, shCity);
         vm.prank(zjAdmin);
-        certificates.revokeMultiple(root4, leaves, proof, flags, 1);
+        certificates.revokeMultiple(shCity, root4, leaves, proof, flags, 1);
     }
 
     // ================================================================== revokeBatch
 
-    function test_revokeBatch_makesEveryCertificateReadRevoked() public {
+    function test_revokeBatch_makesEveryCertificateReadRevokedWithTheBatchsReasonAndTime() public {
         _suspend(shCity, 0);
         vm.prank(shCity);
-        certificates.revoke(root, digests[1], _proof(1), 8);
+        certificates.revoke(shCity, root, digests[1], _proof(1), 8);
+        _supersede(shCity, 3);
 
-        vm.warp(START + 2 days);
+        uint48 revokedAt = START + 2 days;
+        vm.warp(revokedAt);
         vm.expectEmit(address(certificates));
         emit ICertificateRegistry.BatchRevoked(root, shCity, shAdmin, 9);
         vm.prank(shAdmin);
-        certificates.revokeBatch(root, 9);
+        certificates.revokeBatch(shCity, root, 9);
 
-        assertTrue(certificates.batch(root).revoked);
+        ICertificateRegistry.Batch memory b = certificates.batch(shCity, root);
+        assertEq(b.revokedAt, revokedAt);
+        assertEq(b.revokeReason, 9);
+        assertEq(b.anchoredAt, START);
+        assertEq(b.count, 5);
+        assertTrue(certificates.isAnchored(shCity, root));
         for (uint256 i = 0; i < digests.length; ++i) {
             assertEq(_status(root, digests[i]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
         }
-        ICertificateRegistry.StatusRecord memory valid = certificates.certificateStatus(root, digests[2]);
-        assertEq(valid.reason, 0);
-        assertEq(valid.updatedAt, 0);
+        // Valid, suspended and superseded certificates read as revoked by the batch.
+        uint256[3] memory byBatch = [uint256(2), 0, 3];
+        for (uint256 i = 0; i < byBatch.length; ++i) {
+            ICertificateRegistry.StatusRecord memory r = certificates.certificateStatus(
+                shCity,
+                root,
+                digests[byBatch[i]]
+            );
+            assertEq(r.reason, 9);
+            assertEq(r.updatedAt, revokedAt);
+            assertEq(r.successor, bytes32(0));
+        }
         // A certificate revoked on its own keeps its record.
-        ICertificateRegistry.StatusRecord memory own = certificates.certificateStatus(root, digests[1]);
+        ICertificateRegistry.StatusRecord memory own = certificates.certificateStatus(shCity, root, digests[1]);
         assertEq(own.reason, 8);
         assertEq(own.updatedAt, START);
-        // The per-agency record is untouched.
+        // The per-agency records are untouched.
         assertEq(
             uint8(certificates.statusOf(shCity, digests[2]).status),
             uint8(ICertificateRegistry.CertificateStatus.Valid)
         );
+        ICertificateRegistry.StatusRecord memory superseded = certificates.statusOf(shCity, digests[3]);
+        assertEq(uint8(superseded.status), uint8(ICertificateRegistry.CertificateStatus.Superseded));
+        assertEq(superseded.successor, keccak256("successor"));
+    }
+
+    function test_revokeBatch_leavesTheAgencysOtherBatchesAlone() public {
+        bytes32[] memory again = new bytes32[](2);
+        again[0] = digests[0];
+        again[1] = keccak256(unicode"沪-补发");
+        bytes32 secondRoot = again.root();
+        _anchor(shCity, secondRoot, 2);
+        vm.prank(shCity);
+        certificates.revokeBatch(shCity, root, 1);
+        assertEq(_status(secondRoot, digests[0]), uint8(ICertificateRegistry.CertificateStatus.Valid));
+        assertEq(_status(secondRoot, again[1]), uint8(ICertificateRegistry.CertificateStatus.Valid));
+        assertEq(certificates.batch(shCity, secondRoot).revokedAt, 0);
     }
 
     function test_revokeBatch_blocksFurtherChanges() public {
         vm.prank(shCity);
-        certificates.revokeBatch(root, 1);
+        certificates.revokeBatch(shCity, root, 1);
         bytes32[] memory proof = _proof(0);
         bytes memory batchRevoked = abi.encodeWithSelector(
             ICertificateRegistry.CertificateRegistryBatchRevoked.selector,
+            shCity,
             root
         );
 
         vm.expectRevert(batchRevoked);
         vm.prank(shCity);
-        certificates.revokeBatch(root, 1);
+        certificates.revokeBatch(shCity, root, 1);
 
         vm.expectRevert(batchRevoked);
         vm.prank(shCity);
-        certificates.suspend(root, digests[0], proof, 1);
+        certificates.suspend(shCity, root, digests[0], proof, 1);
 
         vm.expectRevert(batchRevoked);
         vm.prank(shAdmin);
-        certificates.revoke(root, digests[0], proof, 1);
+        certificates.revoke(shCity, root, digests[0], proof, 1);
+
+        vm.expectRevert(batchRevoked);
+        vm.prank(shCity);
+        certificates.reinstate(shCity, root, digests[0], proof, 1);
+
+        vm.expectRevert(batchRevoked);
+        vm.prank(shCity);
+        certificates.supersede(shCity, root, digests[0], proof, keccak256("successor"), 1);
+
+        vm.expectRevert(batchRevoked);
+        vm.prank(shCity);
+        certificates.revokeMultiple(shCity, root, _single(digests[0]), proof, new bool[](0), 1);
+    }
+
+    function test_revokeBatch_revertsBeforeAuthorizationForARevokedBatch() public {
+        vm.prank(shCity);
+        certificates.revokeBatch(shCity, root, 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryBatchRevoked.selector, shCity, root)
+        );
+        vm.prank(outsider);
+        certificates.revokeBatch(shCity, root, 1);
     }
 
     function test_revokeBatch_revertsForAdminOfAnotherProvince() public {
-        _expectUnauthorized(zjAdmin, root);
+        _expectUnauthorized(zjAdmin, shCity);
         vm.prank(zjAdmin);
-        certificates.revokeBatch(root, 1);
+        certificates.revokeBatch(shCity, root, 1);
     }
 
     function test_revokeBatch_revertsForAnotherAgency() public {
-        _expectUnauthorized(zjCity, root);
+        _expectUnauthorized(zjCity, shCity);
         vm.prank(zjCity);
-        certificates.revokeBatch(root, 1);
+        certificates.revokeBatch(shCity, root, 1);
     }
 
     function test_revokeBatch_revertsForUnknownRoot() public {
         bytes32 unknown = keccak256("unknown");
-        vm.expectRevert(abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryUnknownRoot.selector, unknown));
+        _expectUnknownRoot(shCity, unknown);
         vm.prank(shCity);
-        certificates.revokeBatch(unknown, 1);
+        certificates.revokeBatch(shCity, unknown, 1);
+    }
+
+    function test_revokeBatch_revertsForARootTheNamedAgencyDidNotAnchor() public {
+        _expectUnknownRoot(zjCity, root);
+        vm.prank(zjCity);
+        certificates.revokeBatch(zjCity, root, 1);
     }
 
     function test_certificateStatus_revertsForUnknownRoot() public {
         bytes32 unknown = keccak256("unknown");
-        vm.expectRevert(abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryUnknownRoot.selector, unknown));
-        certificates.certificateStatus(unknown, digests[0]);
+        _expectUnknownRoot(shCity, unknown);
+        certificates.certificateStatus(shCity, unknown, digests[0]);
+    }
+
+    function test_certificateStatus_revertsForARootAnchoredOnlyByAnotherAgency() public {
+        _expectUnknownRoot(zjCity, root);
+        certificates.certificateStatus(zjCity, root, digests[0]);
+    }
+
+    // ================================================================== re-admitted province
+
+    /// The agencies of a removed and re-admitted province belong to its old membership: they cannot anchor
+    /// and the new admins cannot change their certificates, which keep reading as they were.
+    function test_readmittedProvince_oldAgenciesCannotAnchorNorBeManagedByTheNewAdmins() public {
+        bytes32[] memory gdDigests = new bytes32[](2);
+        gdDigests[0] = keccak256(unicode"粤-1");
+        gdDigests[1] = keccak256(unicode"粤-2");
+        bytes32 gdRoot = gdDigests.root();
+        _anchor(gdCity, gdRoot, 2);
+        bytes32[] memory proof = gdDigests.proof(0);
+
+        vm.warp(START + 10 days);
+        _removeProvince(GD);
+        vm.warp(START + 20 days);
+        address gdNewAdmin = makeAddr("gdNewAdmin");
+        _govern(abi.encodeCall(IConsortium.admitProvince, (GD, unicode"广东省", _one(gdNewAdmin))));
+
+        _expectAgencyNotActive(gdCity);
+
+        _expectUnauthorized(gdNewAdmin, gdCity);
+        vm.prank(gdNewAdmin);
+        certificates.suspend(gdCity, gdRoot, gdDigests[0], proof, 1);
+        _expectUnauthorized(gdNewAdmin, gdCity);
+        vm.prank(gdNewAdmin);
+        certificates.revokeBatch(gdCity, gdRoot, 1);
+        _expectUnauthorized(gdCity, gdCity);
+        vm.prank(gdCity);
+        certificates.revoke(gdCity, gdRoot, gdDigests[0], proof, 1);
+
+        assertEq(_status(gdCity, gdRoot, gdDigests[0]), uint8(ICertificateRegistry.CertificateStatus.Valid));
+        assertEq(certificates.batch(gdCity, gdRoot).anchoredAt, START);
+
+        // An agency of the new membership anchors and is managed as usual.
+        address gdNewCity = makeAddr("gdNewCity");
+        _registerAgency(gdNewAdmin, gdNewCity, GD, address(0), 440100);
+        _anchor(gdNewCity, gdRoot, 2);
+        vm.prank(gdNewAdmin);
+        certificates.suspend(gdNewCity, gdRoot, gdDigests[0], proof, 1);
+        assertEq(_status(gdNewCity, gdRoot, gdDigests[0]), uint8(ICertificateRegistry.CertificateStatus.Suspended));
+        assertEq(_status(gdCity, gdRoot, gdDigests[0]), uint8(ICertificateRegistry.CertificateStatus.Valid));
     }
 
     function test_authorityRegistry_isTheFixturesRegistry() public view {

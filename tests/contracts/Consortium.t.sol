@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {Vm} from "forge-std/Vm.sol";
 import {HurongFixture} from "./HurongFixture.sol";
 import {Consortium} from "../../contracts/Consortium.sol";
 import {IConsortium} from "../../contracts/interfaces/IConsortium.sol";
@@ -10,6 +11,7 @@ contract ConsortiumTest is HurongFixture {
 
     function test_constructor_bootstrapsProvincesAdminsAndThreshold() public view {
         assertEq(consortium.threshold(), 2);
+        assertEq(consortium.configuredThreshold(), 2);
         assertEq(consortium.activeProvinceCount(), 3);
         uint32[] memory codes = consortium.provinceCodes();
         assertEq(codes.length, 3);
@@ -21,6 +23,7 @@ contract ConsortiumTest is HurongFixture {
         assertEq(sh.code, SH);
         assertEq(uint8(sh.status), uint8(IConsortium.ProvinceStatus.Active));
         assertEq(sh.statusSince, START);
+        assertEq(sh.epoch, 1);
         assertEq(sh.name, unicode"上海市");
         assertEq(sh.admins, _one(shAdmin));
         assertEq(consortium.province(ZJ).name, unicode"浙江省");
@@ -33,6 +36,15 @@ contract ConsortiumTest is HurongFixture {
         assertTrue(consortium.isProvinceActive(SH));
         assertTrue(consortium.wasProvinceActiveAt(SH, START));
         assertFalse(consortium.wasProvinceActiveAt(SH, START - 1));
+        (uint32 epoch, bool active) = consortium.provinceEpoch(SH);
+        assertEq(epoch, 1);
+        assertTrue(active);
+        assertEq(consortium.provinceEpochAt(SH, START), 1);
+        assertEq(consortium.provinceEpochAt(SH, START - 1), 0);
+        (epoch, active) = consortium.provinceEpoch(JS);
+        assertEq(epoch, 0);
+        assertFalse(active);
+        assertEq(consortium.provinceEpochAt(JS, START), 0);
         assertEq(consortium.proposalCount(), 0);
     }
 
@@ -294,6 +306,7 @@ contract ConsortiumTest is HurongFixture {
         vm.prank(zjAdmin);
         consortium.execute(id);
         assertEq(consortium.threshold(), 3);
+        assertEq(consortium.configuredThreshold(), 3);
         assertEq(uint8(consortium.proposalState(id)), uint8(IConsortium.ProposalState.Executed));
     }
 
@@ -309,6 +322,32 @@ contract ConsortiumTest is HurongFixture {
         uint256 id = _proposeApproved(abi.encodeCall(IConsortium.setThreshold, (3)));
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotProvinceAdmin.selector, outsider));
         vm.prank(outsider);
+        consortium.execute(id);
+    }
+
+    function test_execute_byAnAdminOfAnActiveProvinceThatDidNotVote() public {
+        uint256 id = _proposeApproved(abi.encodeCall(IConsortium.setThreshold, (3)));
+        assertFalse(consortium.hasVoted(id, GD));
+        vm.expectEmit();
+        emit IConsortium.ProposalExecuted(id, gdAdmin);
+        vm.prank(gdAdmin);
+        consortium.execute(id);
+        assertEq(consortium.configuredThreshold(), 3);
+    }
+
+    function test_execute_revertsForAdminOfSuspendedProvince() public {
+        _suspendProvince(GD);
+        uint256 id = _proposeApproved(abi.encodeCall(IConsortium.setThreshold, (1)));
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumProvinceNotActive.selector, GD));
+        vm.prank(gdAdmin);
+        consortium.execute(id);
+    }
+
+    function test_execute_revertsForFormerAdminOfRemovedProvince() public {
+        _removeProvince(GD);
+        uint256 id = _proposeApproved(abi.encodeCall(IConsortium.setThreshold, (1)));
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotProvinceAdmin.selector, gdAdmin));
+        vm.prank(gdAdmin);
         consortium.execute(id);
     }
 
@@ -473,6 +512,7 @@ contract ConsortiumTest is HurongFixture {
         assertEq(consortium.provinceOfAdmin(jsAdmin), JS);
         assertEq(consortium.activeProvinceCount(), 4);
         assertEq(consortium.provinceCodes().length, 4);
+        assertEq(consortium.province(JS).epoch, 1);
         assertEq(consortium.threshold(), 2);
     }
 
@@ -497,6 +537,7 @@ contract ConsortiumTest is HurongFixture {
 
         IConsortium.ProvinceView memory gd = consortium.province(GD);
         assertEq(uint8(gd.status), uint8(IConsortium.ProvinceStatus.Active));
+        assertEq(gd.epoch, 2);
         assertEq(gd.admins, _one(gdNewAdmin));
         assertEq(consortium.provinceOfAdmin(gdAdmin), 0);
         assertEq(consortium.provinceCodes().length, 3);
@@ -521,24 +562,51 @@ contract ConsortiumTest is HurongFixture {
         assertFalse(consortium.isProvinceActive(GD));
         assertEq(consortium.activeProvinceCount(), 2);
         assertEq(consortium.threshold(), 2);
+        assertEq(consortium.configuredThreshold(), 2);
+        assertEq(gd.epoch, 1);
     }
 
-    function test_suspendProvince_lowersTheThresholdToTheActiveCount() public {
+    /// Suspending provinces caps the effective threshold at the active count without touching the
+    /// configured one, and emits no {ThresholdChanged}.
+    function test_suspendProvince_capsTheEffectiveThresholdButKeepsTheConfiguredOne() public {
         _govern(abi.encodeCall(IConsortium.setThreshold, (3)));
         uint256 id = _proposeApproved(abi.encodeCall(IConsortium.suspendProvince, (GD)));
-        vm.expectEmit();
-        emit IConsortium.ThresholdChanged(3, 2);
+        vm.recordLogs();
         vm.prank(shAdmin);
         consortium.execute(id);
+        _assertNoThresholdChanged();
         assertEq(consortium.threshold(), 2);
+        assertEq(consortium.configuredThreshold(), 3);
 
         id = _proposeApproved(abi.encodeCall(IConsortium.suspendProvince, (ZJ)));
-        vm.expectEmit();
-        emit IConsortium.ThresholdChanged(2, 1);
+        vm.recordLogs();
         vm.prank(shAdmin);
         consortium.execute(id);
+        _assertNoThresholdChanged();
         assertEq(consortium.threshold(), 1);
+        assertEq(consortium.configuredThreshold(), 3);
         assertEq(consortium.activeProvinceCount(), 1);
+    }
+
+    function test_suspendProvince_letsTheRemainingProvincesReachTheCappedThreshold() public {
+        _govern(abi.encodeCall(IConsortium.setThreshold, (3)));
+        _suspendProvince(GD);
+        uint256 id = _propose(shAdmin, abi.encodeCall(IConsortium.addProvinceAdmin, (SH, makeAddr("shDeputy"))));
+        _vote(shAdmin, id);
+        assertEq(uint8(consortium.proposalState(id)), uint8(IConsortium.ProposalState.Pending));
+        _vote(zjAdmin, id);
+        assertEq(uint8(consortium.proposalState(id)), uint8(IConsortium.ProposalState.Approved));
+        vm.prank(zjAdmin);
+        consortium.execute(id);
+        assertTrue(consortium.isProvinceAdmin(SH, makeAddr("shDeputy")));
+    }
+
+    function _assertNoThresholdChanged() private {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        assertGt(logs.length, 0);
+        for (uint256 i = 0; i < logs.length; ++i) {
+            assertTrue(logs[i].topics[0] != IConsortium.ThresholdChanged.selector, "ThresholdChanged emitted");
+        }
     }
 
     function test_suspendProvince_revertsForTheLastActiveProvince() public {
@@ -582,12 +650,61 @@ contract ConsortiumTest is HurongFixture {
         assertEq(consortium.proposalVotes(id), 1);
     }
 
-    function test_reinstateProvince_doesNotRaiseALoweredThreshold() public {
+    function test_reinstateProvince_restoresTheConfiguredThreshold() public {
         _govern(abi.encodeCall(IConsortium.setThreshold, (3)));
         _suspendProvince(GD);
-        _reinstateProvince(GD);
-        assertEq(consortium.activeProvinceCount(), 3);
         assertEq(consortium.threshold(), 2);
+        vm.recordLogs();
+        _reinstateProvince(GD);
+        _assertNoThresholdChanged();
+        assertEq(consortium.activeProvinceCount(), 3);
+        assertEq(consortium.threshold(), 3);
+        assertEq(consortium.configuredThreshold(), 3);
+
+        // Two votes no longer suffice.
+        uint256 id = _propose(shAdmin, abi.encodeCall(IConsortium.setThreshold, (1)));
+        _vote(shAdmin, id);
+        _vote(zjAdmin, id);
+        assertEq(uint8(consortium.proposalState(id)), uint8(IConsortium.ProposalState.Pending));
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumThresholdNotReached.selector, id, 2, 3));
+        vm.prank(shAdmin);
+        consortium.execute(id);
+    }
+
+    function test_reinstateProvince_turnsAProposalApprovedUnderTheCappedThresholdBackToPending() public {
+        _govern(abi.encodeCall(IConsortium.setThreshold, (3)));
+        _suspendProvince(GD);
+        uint256 id = _propose(shAdmin, abi.encodeCall(IConsortium.setThreshold, (1)));
+        _vote(shAdmin, id);
+        _vote(zjAdmin, id);
+        assertEq(uint8(consortium.proposalState(id)), uint8(IConsortium.ProposalState.Approved));
+        _reinstateProvince(GD);
+        assertEq(uint8(consortium.proposalState(id)), uint8(IConsortium.ProposalState.Pending));
+        _vote(gdAdmin, id);
+        vm.prank(gdAdmin);
+        consortium.execute(id);
+        assertEq(consortium.threshold(), 1);
+        assertEq(consortium.configuredThreshold(), 1);
+    }
+
+    function test_removeProvince_capsTheEffectiveThresholdButKeepsTheConfiguredOne() public {
+        _govern(abi.encodeCall(IConsortium.setThreshold, (3)));
+        vm.recordLogs();
+        _removeProvince(GD);
+        _assertNoThresholdChanged();
+        assertEq(consortium.threshold(), 2);
+        assertEq(consortium.configuredThreshold(), 3);
+        _govern(abi.encodeCall(IConsortium.admitProvince, (JS, unicode"江苏省", _one(jsAdmin))));
+        assertEq(consortium.threshold(), 3);
+    }
+
+    function test_setThreshold_revertsAboveTheActiveCountWhileAProvinceIsSuspended() public {
+        _suspendProvince(GD);
+        uint256 id = _proposeApproved(abi.encodeCall(IConsortium.setThreshold, (3)));
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidThreshold.selector, 3, 2));
+        vm.prank(shAdmin);
+        consortium.execute(id);
+        assertEq(consortium.configuredThreshold(), 2);
     }
 
     function test_reinstateProvince_revertsForAnActiveProvince() public {
@@ -809,5 +926,65 @@ contract ConsortiumTest is HurongFixture {
         assertFalse(consortium.wasProvinceActiveAt(GD, removedAt + 1 days));
         assertTrue(consortium.wasProvinceActiveAt(SH, removedAt));
         assertFalse(consortium.wasProvinceActiveAt(JS, removedAt));
+    }
+
+    function test_provinceEpoch_isKeptBySuspensionAndAdvancedByReadmission() public {
+        uint48 suspendedAt = START + 10 days;
+        uint48 reinstatedAt = START + 20 days;
+        uint48 removedAt = START + 30 days;
+        uint48 readmittedAt = START + 40 days;
+        vm.warp(suspendedAt);
+        _suspendProvince(GD);
+        (uint32 epoch, bool active) = consortium.provinceEpoch(GD);
+        assertEq(epoch, 1);
+        assertFalse(active);
+        vm.warp(reinstatedAt);
+        _reinstateProvince(GD);
+        (epoch, active) = consortium.provinceEpoch(GD);
+        assertEq(epoch, 1);
+        assertTrue(active);
+        vm.warp(removedAt);
+        _removeProvince(GD);
+        (epoch, active) = consortium.provinceEpoch(GD);
+        assertEq(epoch, 1);
+        assertFalse(active);
+        assertEq(consortium.province(GD).epoch, 1);
+        vm.warp(readmittedAt);
+        _govern(abi.encodeCall(IConsortium.admitProvince, (GD, unicode"广东省", _one(makeAddr("gdNewAdmin")))));
+        (epoch, active) = consortium.provinceEpoch(GD);
+        assertEq(epoch, 2);
+        assertTrue(active);
+        assertEq(consortium.province(GD).epoch, 2);
+        assertEq(consortium.province(GD).statusSince, readmittedAt);
+        vm.warp(readmittedAt + 1 days);
+
+        assertEq(consortium.provinceEpochAt(GD, START - 1), 0);
+        assertEq(consortium.provinceEpochAt(GD, START), 1);
+        assertEq(consortium.provinceEpochAt(GD, suspendedAt - 1), 1);
+        assertEq(consortium.provinceEpochAt(GD, suspendedAt), 0);
+        assertEq(consortium.provinceEpochAt(GD, reinstatedAt - 1), 0);
+        assertEq(consortium.provinceEpochAt(GD, reinstatedAt), 1);
+        assertEq(consortium.provinceEpochAt(GD, removedAt - 1), 1);
+        assertEq(consortium.provinceEpochAt(GD, removedAt), 0);
+        assertEq(consortium.provinceEpochAt(GD, readmittedAt - 1), 0);
+        assertEq(consortium.provinceEpochAt(GD, readmittedAt), 2);
+        assertEq(consortium.provinceEpochAt(GD, readmittedAt + 1 days), 2);
+        assertEq(consortium.provinceEpochAt(SH, readmittedAt), 1);
+
+        // wasProvinceActiveAt holds in every epoch.
+        assertTrue(consortium.wasProvinceActiveAt(GD, reinstatedAt));
+        assertFalse(consortium.wasProvinceActiveAt(GD, removedAt));
+        assertTrue(consortium.wasProvinceActiveAt(GD, readmittedAt));
+    }
+
+    function test_provinceEpoch_startsAtOneForANewProvince() public {
+        uint48 admittedAt = START + 5 days;
+        vm.warp(admittedAt);
+        _admitJiangsu();
+        (uint32 epoch, bool active) = consortium.provinceEpoch(JS);
+        assertEq(epoch, 1);
+        assertTrue(active);
+        assertEq(consortium.provinceEpochAt(JS, admittedAt - 1), 0);
+        assertEq(consortium.provinceEpochAt(JS, admittedAt), 1);
     }
 }

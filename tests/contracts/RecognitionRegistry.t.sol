@@ -134,16 +134,41 @@ contract RecognitionRegistryTest is HurongFixture {
         recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, 0, START, BASIS);
     }
 
-    /// Reported: a rule may start before its creation, which changes what {accepts} answers for past times.
-    function test_setRule_acceptsAWindowStartingInThePast() public {
-        vm.warp(START + 30 days);
-        (bool before, ) = _accepts(ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, START);
+    /// A rule cannot take effect in the past, so what {accepts} answers for a past time never changes.
+    function test_setRule_revertsForAWindowStartingInThePast() public {
+        uint48 now_ = START + 30 days;
+        vm.warp(now_);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IRecognitionRegistry.RecognitionRegistryInvalidWindow.selector,
+                START,
+                type(uint48).max
+            )
+        );
         vm.prank(shAdmin);
-        uint256 ruleId = recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, START, 0, BASIS);
-        (bool afterwards, ) = _accepts(ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, START);
-        assertFalse(before);
-        assertTrue(afterwards);
-        assertEq(recognition.rule(ruleId).createdAt, START + 30 days);
+        recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, START, 0, BASIS);
+
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecognitionRegistry.RecognitionRegistryInvalidWindow.selector, now_ - 1, UNTIL + 1)
+        );
+        vm.prank(shAdmin);
+        recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, now_ - 1, UNTIL + 1, BASIS);
+
+        assertEq(recognition.ruleCount(), 0);
+        (bool accepted, ) = _accepts(ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, START);
+        assertFalse(accepted);
+    }
+
+    function test_setRule_acceptsAWindowStartingNow() public {
+        uint48 now_ = START + 30 days;
+        vm.warp(now_);
+        vm.prank(shAdmin);
+        uint256 ruleId = recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, now_, 0, BASIS);
+        IRecognitionRegistry.Rule memory r = recognition.rule(ruleId);
+        assertEq(r.effectiveFrom, now_);
+        assertEq(r.createdAt, now_);
+        assertFalse(recognition.isInForce(ruleId, now_ - 1));
+        assertTrue(recognition.isInForce(ruleId, now_));
     }
 
     // ================================================================== revokeRule
