@@ -4,7 +4,10 @@ Every exception raised on purpose by `ledger` derives from `LedgerError`::
 
     LedgerError
     ├── LedgerValueError (ValueError)          bad input: a malformed address, digest, file or description
-    │   └── ConfigurationError                 a deployment or bootstrap description that does not validate
+    │   ├── ConfigurationError                 a deployment or bootstrap description that does not validate
+    │   ├── CertificateValidationError         a certificate refused, with each field's pointer and reason
+    │   ├── IntegrityError                     fields, salts and hidden hashes of a document do not fit
+    │   └── IssuanceError                      credentials refused before anything was hashed or anchored
     ├── CompilationError                       solc rejected the sources (carries solc's messages)
     ├── ToolchainError                         Node, solc-js or anvil missing or failing to start
     ├── ChainError                             the JSON-RPC endpoint failed or answered nonsense

@@ -1,0 +1,297 @@
+"""Checks a Chinese agency makes beyond JSON Schema: resident ID numbers, unified social credit codes, regions.
+
+Each check takes the value and the JSON Pointer of the field it came from, and returns the problems it found
+(an empty list when the value is good). A `Problem` names the field, a machine-readable `code` and a message;
+`CertificateValidationError` carries a list of them.
+
+- Resident ID numbers (公民身份号码, GB 11643-1999): 18 characters, the region prefix a GB/T 2260 code of any
+  revision since 1980 (the code in force when the number was issued, so not one retired before the holder was
+  born), a real birth date not in the future, and the ISO 7064 MOD 11-2 check character (`0`-`9` or `X`).
+  The prefixes 810000, 820000 and 830000 of the residence permits of Hong Kong, Macao and Taiwan residents are
+  accepted too.
+- Unified social credit codes (统一社会信用代码, GB 32100-2015): 18 characters of the 31-character set (digits
+  and capitals without I, O, Z, S, V), a registration authority and an entity type of the standard's table, a
+  GB/T 2260 region code in positions 3-8 (or 100000 for national registration), and the MOD 31 check character.
+- Province and region codes (GB/T 2260): a province must be a current province-level code; a region must be a
+  known code (current or historical) inside its province.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from ..errors import LedgerValueError
+from . import regions
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason a document is refused: the field's JSON Pointer, a machine-readable code and a message."""
+
+    pointer: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"pointer": self.pointer, "code": self.code, "message": self.message}
+
+
+class CertificateValidationError(LedgerValueError):
+    """A certificate document does not validate; `problems` lists every field refused and why."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: list[Problem] = list(problems)
+        if not self.problems:
+            raise ValueError("CertificateValidationError needs at least one problem")
+        shown = "; ".join(f"{p.pointer or '/'}: {p.message} [{p.code}]" for p in self.problems[:5])
+        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
+        super().__init__(f"certificate does not validate: {shown}{more}")
+
+    def as_dicts(self) -> list[dict[str, str]]:
+        """The problems as JSON-ready dicts (`pointer`, `code`, `message`)."""
+        return [p.as_dict() for p in self.problems]
+
+    def codes(self) -> dict[str, str]:
+        """`{pointer: code}` of the first problem at each pointer, handy in tests and logs."""
+        found: dict[str, str] = {}
+        for p in self.problems:
+            found.setdefault(p.pointer, p.code)
+        return found
+
+
+# --- resident ID numbers, GB 11643-1999 -------------------------------------------------------------------------
+
+_ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2
+_ID_CHECK = "10X98765432"  # check character for (sum of weighted digits) mod 11
+_RESIDENCE_PERMIT_PREFIXES = {"810000": "香港居民", "820000": "澳门居民", "830000": "台湾居民"}
+#: Earliest birth date accepted: nobody alive was born before.
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
+
+def resident_id_check_character(body: str) -> str:
+    """The ISO 7064 MOD 11-2 check character (`0`-`9` or `X`) of the first 17 digits of a resident ID number."""
+    if len(body) != 17 or not body.isascii() or not body.isdigit():
+        raise LedgerValueError(f"a resident ID number body is 17 digits, got {body!r}")
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def check_resident_id(value: Any, pointer: str = "", *, today: date | None = None) -> list[Problem]:
+    """Problems of a resident ID number (公民身份号码, GB 11643-1999); empty if it is valid."""
+    if not isinstance(value, str):
+        return [Problem(pointer, "invalid_type", "a resident ID number must be a string")]
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value, flags=re.ASCII):
+        hint = " (the check character X is upper case)" if re.fullmatch(r"[0-9]{17}x", value) else ""
+        return [
+            Problem(
+                pointer,
+                "invalid_resident_id_format",
+                f"a resident ID number is 17 digits and a check character 0-9 or X{hint}, got {value!r}",
+            )
+        ]
+    problems: list[Problem] = []
+    prefix, birth_text = value[:6], value[6:14]
+    birth: date | None = None
+    try:
+        birth = date(int(birth_text[:4]), int(birth_text[4:6]), int(birth_text[6:]))
+    except ValueError:
+        problems.append(Problem(pointer, "invalid_birth_date", f"birth date {birth_text} is not a real date"))
+    else:
+        if birth > (today or datetime.now(UTC).date()):
+            problems.append(
+                Problem(pointer, "birth_date_in_future", f"birth date {birth.isoformat()} is in the future")
+            )
+        elif birth < EARLIEST_BIRTH_DATE:
+            problems.append(
+                Problem(
+                    pointer, "invalid_birth_date", f"birth date {birth.isoformat()} is before {EARLIEST_BIRTH_DATE}"
+                )
+            )
+    if prefix not in _RESIDENCE_PERMIT_PREFIXES:
+        region = regions.lookup(prefix)
+        if region is None:
+            problems.append(
+                Problem(
+                    pointer, "unknown_region_prefix", f"region prefix {prefix} is no GB/T 2260 code of any revision"
+                )
+            )
+        elif birth is not None and region.last_year is not None and region.last_year < birth.year - 1:
+            # Allow a year of slack: the table knows codes by year, not by day.
+            problems.append(
+                Problem(
+                    pointer,
+                    "region_prefix_retired",
+                    f"region prefix {prefix} ({region.name}) was retired in {region.last_year}, "
+                    f"before the holder was born in {birth.year}",
+                )
+            )
+    expected = resident_id_check_character(value[:17])
+    if value[17] != expected:
+        problems.append(
+            Problem(
+                pointer,
+                "invalid_resident_id_checksum",
+                f"check character is {value[17]!r}, expected {expected!r} (ISO 7064 MOD 11-2)",
+            )
+        )
+    return problems
+
+
+def is_valid_resident_id(value: Any, *, today: date | None = None) -> bool:
+    return not check_resident_id(value, today=today)
+
+
+# --- unified social credit codes, GB 32100-2015 -----------------------------------------------------------------
+
+USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, Z, S, V
+_USCC_VALUES = {c: i for i, c in enumerate(USCC_CHARSET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)  # 3**i mod 31
+#: Registration authorities (登记管理部门, position 1) and their entity types (机构类别, position 2).
+REGISTRATION_AUTHORITIES: Mapping[str, tuple[str, Mapping[str, str]]] = {
+    "1": ("机构编制", {"1": "机关", "2": "事业单位", "3": "中央编办直接管理机构编制的群众团体", "9": "其他"}),
+    "2": ("外交", {"1": "外国常驻新闻机构", "9": "其他"}),
+    "3": (
+        "司法行政",
+        {
+            "1": "律师执业机构",
+            "2": "公证处",
+            "3": "基层法律服务所",
+            "4": "司法鉴定机构",
+            "5": "仲裁委员会",
+            "9": "其他",
+        },
+    ),
+    "4": ("文化", {"1": "外国在华文化中心", "9": "其他"}),
+    "5": ("民政", {"1": "社会团体", "2": "民办非企业单位", "3": "基金会", "9": "其他"}),
+    "6": ("旅游", {"1": "外国旅游部门常驻代表机构", "2": "港澳台地区旅游部门常驻内地（大陆）代表机构", "9": "其他"}),
+    "7": ("宗教", {"1": "宗教活动场所", "2": "宗教院校", "9": "其他"}),
+    "8": ("工会", {"1": "基层工会", "9": "其他"}),
+    "9": ("工商", {"1": "企业", "2": "个体工商户", "3": "农民专业合作社"}),
+    "A": ("中央军委改革和编制办公室", {"1": "军队事业单位", "9": "其他"}),
+    "N": ("农业", {"1": "组级集体经济组织", "2": "村级集体经济组织", "3": "乡镇级集体经济组织", "9": "其他"}),
+    "Y": ("其他", {"1": "其他"}),
+}
+#: Region code of registrations at national level (the State Council's departments), outside GB/T 2260's table.
+NATIONAL_REGION_CODE = "100000"
+
+
+def uscc_check_character(body: str) -> str:
+    """The GB 32100 check character of the first 17 characters of a unified social credit code."""
+    if len(body) != 17 or any(c not in _USCC_VALUES for c in body):
+        raise LedgerValueError(f"a unified social credit code body is 17 characters of {USCC_CHARSET}, got {body!r}")
+    total = sum(_USCC_VALUES[c] * w for c, w in zip(body, _USCC_WEIGHTS, strict=True))
+    return USCC_CHARSET[(31 - total % 31) % 31]
+
+
+def check_uscc(value: Any, pointer: str = "") -> list[Problem]:
+    """Problems of a unified social credit code (统一社会信用代码, GB 32100-2015); empty if it is valid."""
+    if not isinstance(value, str):
+        return [Problem(pointer, "invalid_type", "a unified social credit code must be a string")]
+    if len(value) != 18:
+        return [
+            Problem(pointer, "invalid_uscc_format", f"a unified social credit code is 18 characters, got {len(value)}")
+        ]
+    bad = sorted({c for c in value if c not in _USCC_VALUES})
+    if bad:
+        return [
+            Problem(
+                pointer,
+                "invalid_uscc_character",
+                f"characters {''.join(bad)!r} are not allowed: digits and capitals except I, O, Z, S, V",
+            )
+        ]
+    problems: list[Problem] = []
+    authority = REGISTRATION_AUTHORITIES.get(value[0])
+    if authority is None:
+        problems.append(
+            Problem(pointer, "unknown_registration_authority", f"registration authority code {value[0]!r} is unknown")
+        )
+    elif value[1] not in authority[1]:
+        problems.append(
+            Problem(
+                pointer,
+                "unknown_entity_type",
+                f"entity type code {value[1]!r} is not one of {authority[0]}'s ({', '.join(authority[1])})",
+            )
+        )
+    region = value[2:8]
+    if region != NATIONAL_REGION_CODE and not regions.is_known(region):
+        problems.append(
+            Problem(pointer, "unknown_uscc_region", f"region code {region} (positions 3-8) is no GB/T 2260 code")
+        )
+    expected = uscc_check_character(value[:17])
+    if value[17] != expected:
+        problems.append(
+            Problem(pointer, "invalid_uscc_checksum", f"check character is {value[17]!r}, expected {expected!r}")
+        )
+    return problems
+
+
+def is_valid_uscc(value: Any) -> bool:
+    return not check_uscc(value)
+
+
+# --- GB/T 2260 province and region codes ------------------------------------------------------------------------
+
+
+def _check_code_shape(value: Any, pointer: str) -> list[Problem]:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{6}", value, flags=re.ASCII):
+        return [Problem(pointer, "invalid_region_code", f"a GB/T 2260 code is a string of 6 digits, got {value!r}")]
+    return []
+
+
+def check_province_code(value: Any, pointer: str = "") -> list[Problem]:
+    """Problems of a province-level code (a current GB/T 2260 `xx0000` code); empty if it is valid."""
+    if problems := _check_code_shape(value, pointer):
+        return problems
+    region = regions.lookup(value)
+    if region is None:
+        return [Problem(pointer, "unknown_region_code", f"{value} is no GB/T 2260 code")]
+    if region.level != "province":
+        return [
+            Problem(
+                pointer, "not_a_province_code", f"{value} ({region.name}) is no province-level code (ending in 0000)"
+            )
+        ]
+    if not region.current:
+        return [Problem(pointer, "unknown_region_code", f"{value} ({region.name}) was retired in {region.last_year}")]
+    return []
+
+
+def check_region_code(value: Any, pointer: str = "", *, province: str | None = None) -> list[Problem]:
+    """Problems of a region code (any GB/T 2260 code since 1980), inside `province` when it is given."""
+    if problems := _check_code_shape(value, pointer):
+        return problems
+    region = regions.lookup(value)
+    if region is None:
+        return [Problem(pointer, "unknown_region_code", f"{value} is no GB/T 2260 code")]
+    if province is not None and not regions.contains(province, value):
+        inside = regions.lookup(regions.province_of(value))
+        where = f" but in {inside.name} ({inside.code})" if inside else ""
+        return [
+            Problem(
+                pointer, "region_outside_province", f"{value} ({region.name}) is not inside province {province}{where}"
+            )
+        ]
+    return []
+
+
+__all__ = [
+    "CertificateValidationError",
+    "EARLIEST_BIRTH_DATE",
+    "NATIONAL_REGION_CODE",
+    "Problem",
+    "REGISTRATION_AUTHORITIES",
+    "USCC_CHARSET",
+    "check_province_code",
+    "check_region_code",
+    "check_resident_id",
+    "check_uscc",
+    "is_valid_resident_id",
+    "is_valid_uscc",
+    "resident_id_check_character",
+    "uscc_check_character",
+]
