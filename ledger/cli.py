@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from . import cli_certificates
 from .errors import LedgerError
 
 app = typer.Typer(
@@ -131,6 +132,9 @@ def local_cmd(
             return
         console.print("[bold]Ctrl-C stops the consortium[/] (state is kept in " + str(home) + ")")
         consortium.wait()
+
+
+cli_certificates.register(app)
 
 
 def main() -> None:
