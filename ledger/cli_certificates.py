@@ -137,7 +137,10 @@ def _progress() -> Progress:
 def register(app: typer.Typer) -> None:  # noqa: C901 (one function registering the commands)
     @app.command("issue")
     def issue_cmd(
-        inputs: Annotated[list[Path], typer.Argument(help="JSON or CSV files of licences or unsigned credentials")],
+        inputs: Annotated[
+            list[Path] | None,
+            typer.Argument(help="JSON or CSV files of licences or unsigned credentials (none: only recover)"),
+        ] = None,
         out: Annotated[Path, typer.Option(help="Folder for the wrapped certificates (<digest>.json)")] = Path(
             "certificates"
         ),
@@ -181,7 +184,11 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (one function registering 
         for batch in recovered:
             _write_certificates(out, batch.certificates)
             console.print(f"recovered batch {batch.batch_id}: {len(batch.certificates)} certificates anchored")
-        records = read_inputs(inputs)
+        records = read_inputs(inputs or [])
+        if not records:
+            if not recovered:
+                console.print("nothing to issue; the journal has no pending batch")
+            return
         agency = client.authorities.agency(client.address)
         credentials = []
         for record in records:
