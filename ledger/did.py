@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from eth_utils import is_address, to_checksum_address
 
@@ -17,6 +18,7 @@ def agency_did(chain_id: int, address: str) -> str:
     return f"did:pkh:eip155:{int(chain_id)}:{to_checksum_address(address)}"
 
 
+@lru_cache(maxsize=4096)
 def parse_agency_did(did: str) -> tuple[int, str]:
     """(chain id, checksummed address) of a `did:pkh:eip155` DID."""
     match = _DID.match(did) if isinstance(did, str) else None

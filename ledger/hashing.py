@@ -15,6 +15,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 import rfc8785
@@ -90,14 +91,24 @@ def iter_fields(document: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         yield from walk(f"/{escape_pointer_token(key)}", value)
 
 
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _json_string(value: str) -> str:
     # RFC 8785 strings: escape only '"', '\\' and control characters (lowercase \u00xx, short forms for
     # \b \t \n \f \r) -- exactly what json.dumps(ensure_ascii=False) does. Lone surrogates are refused.
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise LedgerValueError("strings must be valid Unicode (no lone surrogates)") from None
+    if _SURROGATE.search(value):
+        raise LedgerValueError("strings must be valid Unicode (no lone surrogates)")
+    if _NEEDS_ESCAPE.search(value) is None:
+        return f'"{value}"'
     return json.dumps(value, ensure_ascii=False)
+
+
+@lru_cache(maxsize=65536)
+def _pointer_prefix(pointer: str) -> str:
+    """`,"<pointer>",`: the middle of every field hash's JCS triple (pointers repeat across documents)."""
+    return "," + _json_string(pointer) + ","
 
 
 def canonical_scalar(value: Any) -> str:
@@ -122,7 +133,7 @@ def canonical_scalar(value: Any) -> str:
 
 def field_hash(suite: str, salt: str, pointer: str, value: Any) -> bytes:
     """`H(JCS([salt, pointer, value]))`."""
-    encoded = f"[{_json_string(salt)},{_json_string(pointer)},{canonical_scalar(value)}]".encode()
+    encoded = f"[{_json_string(salt)}{_pointer_prefix(pointer)}{canonical_scalar(value)}]".encode()
     return hash_function(suite)(encoded)
 
 
@@ -136,15 +147,21 @@ def new_salt() -> str:
 
 
 def salt_fields(
-    document: dict[str, Any], suite: str, salt: Callable[[], str] = new_salt
+    document: dict[str, Any], suite: str, salt: Callable[[], str] | None = None
 ) -> tuple[dict[str, str], bytes]:
     """Salt every field of an unsigned document: returns `(salts by pointer, digest)`."""
+    fields = list(iter_fields(document))
+    if salt is None:
+        pool = os.urandom(16 * len(fields)).hex()
+        salt_values = [pool[32 * i : 32 * i + 32] for i in range(len(fields))]
+    else:
+        salt_values = [salt() for _ in fields]
+    h = hash_function(suite)
     salts: dict[str, str] = {}
     hashes: list[bytes] = []
-    for pointer, value in iter_fields(document):
-        s = salt()
+    for (pointer, value), s in zip(fields, salt_values, strict=True):
         salts[pointer] = s
-        hashes.append(field_hash(suite, s, pointer, value))
+        hashes.append(h(f'["{s}"{_pointer_prefix(pointer)}{canonical_scalar(value)}]'.encode()))
     if not hashes:
         raise LedgerValueError("a certificate document has no fields to hash")
     return salts, combine(suite, hashes)

@@ -12,7 +12,6 @@ so nothing is ever anchored twice.
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -180,7 +179,7 @@ class Issuer:
         }
 
     def _salt(self, credential: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
-        doc = copy.deepcopy(credential)
+        doc = json.loads(json.dumps(credential, ensure_ascii=False))  # a deep copy, faster than copy.deepcopy
         doc.setdefault("credentialStatus", self._status_entry())
         salts, digest = salt_fields(doc, self.suite)
         doc["proof"] = {

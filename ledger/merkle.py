@@ -10,13 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from Crypto.Hash import keccak as _keccak
-
 from .errors import LedgerValueError
 
+try:  # C implementation (safe-pysha3), ~4x faster than pycryptodome's
+    from sha3 import keccak_256 as _keccak_256  # type: ignore[import-not-found,unused-ignore]
 
-def keccak256(data: bytes) -> bytes:
-    return _keccak.new(digest_bits=256, data=data).digest()
+    def keccak256(data: bytes) -> bytes:
+        return _keccak_256(data).digest()
+
+except ImportError:  # pragma: no cover
+    from Crypto.Hash import keccak as _keccak
+
+    def keccak256(data: bytes) -> bytes:
+        return _keccak.new(digest_bits=256, data=data).digest()
 
 
 def leaf_hash(digest: bytes) -> bytes:

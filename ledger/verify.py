@@ -388,7 +388,7 @@ class Verifier:
             put("anchoring", "failed", "wrong_chain", f"the certificate names chain {proof['chainId']}, "
                 f"this verifier reads chain {reader.chain_id}")  # fmt: skip
             return None
-        if to_checksum_address(proof["registry"]) != reader.registry:
+        if _checksum(proof["registry"]) != reader.registry:
             put("anchoring", "failed", "wrong_registry", f"the certificate names registry {proof['registry']}, "
                 f"the consortium's is {reader.registry}")  # fmt: skip
             return None
@@ -516,6 +516,11 @@ class Verifier:
 
 
 _ABSENCE_CODES = {"required", "missing", "missing_field", "required_field"}
+
+
+@cache
+def _checksum(address: str) -> str:
+    return str(to_checksum_address(address))
 
 
 def _issuer_address(doc: Any) -> str | None:
