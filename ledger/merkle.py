@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from .errors import LedgerValueError
 
 try:  # C implementation (safe-pysha3), ~4x faster than pycryptodome's
-    from sha3 import keccak_256 as _keccak_256  # type: ignore[import-not-found,unused-ignore]
+    from sha3 import keccak_256 as _keccak_256  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     def keccak256(data: bytes) -> bytes:
-        return _keccak_256(data).digest()
+        return bytes(_keccak_256(data).digest())
 
 except ImportError:  # pragma: no cover
     from Crypto.Hash import keccak as _keccak

@@ -336,7 +336,7 @@ class Verifier:
         issuer = doc.get("issuer")
         issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
         try:
-            chain_id, agency = parse_agency_did(issuer_id)  # type: ignore[arg-type]
+            chain_id, agency = parse_agency_did(issuer_id)
         except LedgerValueError as exc:
             fail("bad_issuer", str(exc))
             return None
