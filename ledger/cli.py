@@ -136,6 +136,37 @@ def local_cmd(
 
 cli_certificates.register(app)
 
+bench_app = typer.Typer(help="Library-level benchmarks on a fresh local chain (figures for BENCHMARKS.md).")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("issue")
+def bench_issue_cmd(
+    count: Annotated[int, typer.Option(min=1, max=1_000_000, help="Certificates to issue")] = 20_000,
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="Certificates per anchored root")] = 10_000,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON here")] = None,
+) -> None:
+    """Batch issuance end to end (certificates/s) and gas per certificate at batch 1, 100, 1,000, 10,000."""
+    from .bench import bench_issue
+
+    figures = bench_issue(count, batch, report=console.print)
+    if json_out:
+        json_out.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+
+
+@bench_app.command("verify")
+def bench_verify_cmd(
+    count: Annotated[int, typer.Option(min=1, max=1_000_000, help="Certificates to verify in bulk")] = 10_000,
+    single: Annotated[int, typer.Option(min=1, max=100_000, help="Certificates to verify one by one")] = 500,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON here")] = None,
+) -> None:
+    """Bulk and single verification (verifications/s)."""
+    from .bench import bench_verify
+
+    figures = bench_verify(count, single, report=console.print)
+    if json_out:
+        json_out.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+
 
 def main() -> None:
     try:
