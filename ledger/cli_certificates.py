@@ -18,7 +18,7 @@ from .client import HurongClient, make_web3
 from .deployment import Deployment
 from .errors import ChainError, LedgerValueError
 
-console = Console()
+console = Console(soft_wrap=True)
 
 RpcOption = Annotated[str, typer.Option("--rpc", help="JSON-RPC endpoint", envvar="HURONG_RPC_URL")]
 DeploymentsOption = Annotated[

@@ -1,13 +1,15 @@
 """QR codes of certificates: the whole document when it fits, else a compact reference to resolve.
 
-A reference is `hurong:1;<chainId>;<registry>;<agency>;<digest>` (ASCII). A verifier resolves it to the
-document through a resolver (a folder of wrapped certificates, the issuer's journal, or the service's API).
+A document is carried as `HRZ:` followed by its compact JSON compressed with zlib (byte mode); plain JSON is
+read too. A reference is `hurong:1;<chainId>;<registry>;<agency>;<digest>` (ASCII): a verifier resolves it to
+the document through a resolver (a folder of wrapped certificates, or the service's API).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,9 @@ import segno
 from .errors import LedgerValueError
 
 REFERENCE_PREFIX = "hurong:1;"
+COMPRESSED_PREFIX = b"HRZ:"
+#: Largest decompressed document accepted from a QR code (refuses compression bombs).
+MAX_DECOMPRESSED = 1 << 20
 #: Largest payload put in one QR code (byte mode, error correction M, version 40 holds 2,331 bytes).
 MAX_DOCUMENT_BYTES = 2331
 _REFERENCE = re.compile(
@@ -62,7 +67,7 @@ def compact(document: dict[str, Any]) -> bytes:
 
 def payload_for(document: dict[str, Any], *, force_reference: bool = False) -> tuple[str, bytes]:
     """("document" | "reference", payload bytes) for a wrapped certificate."""
-    data = compact(document)
+    data = COMPRESSED_PREFIX + zlib.compress(compact(document), 9)
     if not force_reference and len(data) <= MAX_DOCUMENT_BYTES:
         return "document", data
     return "reference", Reference.of(document).encode().encode("ascii")
@@ -99,7 +104,18 @@ def decode_payload(
     payload: bytes, resolve: Callable[[Reference], dict[str, Any] | None] | None = None
 ) -> dict[str, Any]:
     """The certificate a QR payload holds or refers to."""
-    text = payload.decode("utf-8", errors="strict") if payload else ""
+    if payload.startswith(COMPRESSED_PREFIX):
+        inflater = zlib.decompressobj()
+        try:
+            payload = inflater.decompress(payload[len(COMPRESSED_PREFIX) :], MAX_DECOMPRESSED)
+        except zlib.error:
+            raise QRError("the QR code's compressed certificate is corrupted") from None
+        if inflater.unconsumed_tail:
+            raise QRError("the QR code's certificate is too large")
+    try:
+        text = payload.decode("utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise QRError("the QR code holds neither a certificate nor a Hurong reference") from None
     if text.startswith(REFERENCE_PREFIX):
         reference = Reference.parse(text)
         document = resolve(reference) if resolve else None
