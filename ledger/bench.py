@@ -125,7 +125,7 @@ def bench_issue(count: int = 20_000, batch: int = 10_000, report: Report = print
             small = bench.issuer(size, f"gas{size}")
             docs = small.issue(bench.credentials(size))
             tx = docs[0]["proof"]["anchor"]["transactionHash"]
-            used = int(bench.reader.w3.eth.get_transaction_receipt(tx)["gasUsed"])  # type: ignore[arg-type]
+            used = int(bench.reader.w3.eth.get_transaction_receipt(tx)["gasUsed"])
             gas[size] = {"anchor_gas": used, "gas_per_certificate": round(used / size, 2)}
             report(f"batch {size:>6,}: anchor {used:,} gas = {used / size:,.2f} gas per certificate")
         figures["gas"] = gas
