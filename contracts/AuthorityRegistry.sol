@@ -179,7 +179,7 @@ contract AuthorityRegistry is IAuthorityRegistry {
         uint256 len = publicKey.length;
         bool lengthOk = (algorithm == KeyAlgorithm.Ed25519 && len == 32) ||
             (algorithm == KeyAlgorithm.SM2 && (len == 64 || (len == 65 && publicKey[0] == 0x04)));
-        bytes memory key = len == 65 && algorithm == KeyAlgorithm.SM2 ? publicKey[1:] : publicKey;
+        bytes memory key = lengthOk && len == 65 ? publicKey[1:] : publicKey;
         keyId = keccak256(key);
         if (!lengthOk) revert AuthorityRegistryInvalidKey(keyId);
         if (_keys[keyId].agency != address(0)) revert AuthorityRegistryKeyExists(keyId);

@@ -11,6 +11,7 @@ estimating gas or after mining, is raised as its own class from `ledger.contract
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -166,11 +167,8 @@ class ConsortiumClient(_ContractClient):
     # --- proposals ---
     def propose(self, target: str, data: str | bytes, expires_at: int, description: str) -> PendingTransaction:
         payload: object = data
-        if isinstance(data, str) and data.startswith("0x"):
-            try:
-                payload = bytes.fromhex(data[2:])
-            except ValueError:
-                payload = None
+        if isinstance(data, str):
+            payload = bytes.fromhex(data[2:]) if re.fullmatch(r"0x(?:[0-9a-fA-F]{2})*", data) else None
         if not isinstance(payload, bytes):
             raise LedgerValueError("proposal data must be bytes or 0x-prefixed hex")
         return self._send("propose", checksum(target), payload, _uint(expires_at, 48, "expires_at"), description)

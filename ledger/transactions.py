@@ -21,7 +21,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
-from .errors import ChainError, LedgerValueError, TransactionFailed, TransactionTimeout
+from .errors import ChainError, ContractRevertError, LedgerValueError, TransactionFailed, TransactionTimeout
 from .reverts import as_ledger_error
 
 #: Gas cap of one transaction (EIP-7825).
@@ -112,6 +112,7 @@ class Transactor:
         *,
         decoder: EventDecoder | None = None,
         gas_margin: float = 1.25,
+        gas_headroom: int = 30_000,
         gas_price_ttl: float = 2.0,
     ) -> None:
         try:
@@ -122,6 +123,7 @@ class Transactor:
         self.address = self.account.address
         self.decoder = decoder or EventDecoder()
         self.gas_margin = gas_margin
+        self.gas_headroom = gas_headroom
         self._lock = threading.Lock()
         self._nonce: int | None = None
         self._chain_id: int | None = None
@@ -159,7 +161,9 @@ class Transactor:
             estimate = int(self.w3.eth.estimate_gas(tx))  # type: ignore[arg-type]
         except (ContractLogicError, Web3RPCError) as exc:
             raise as_ledger_error(exc) from None
-        return min(int(estimate * self.gas_margin) + 5_000, MAX_TRANSACTION_GAS)
+        # Headroom for state that changes between estimate and mining: a history checkpoint pushed in a later
+        # second writes a new slot (~22,000 gas) that the estimate did not see. Unused gas is not charged.
+        return min(int(estimate * self.gas_margin) + self.gas_headroom, MAX_TRANSACTION_GAS)
 
     def send(self, to: str | None, data: str, *, gas: int | None = None, value: int = 0) -> PendingTransaction:
         """Sign and send a transaction; refused calls raise their decoded custom error before sending."""
@@ -211,9 +215,10 @@ class Transactor:
             self.w3.eth.call(call, block)  # type: ignore[arg-type]
         except (ContractLogicError, Web3RPCError) as exc:
             err = as_ledger_error(exc, tx_hash=tx_hash)
-            if hasattr(err, "tx_hash"):
+            if isinstance(err, ContractRevertError | TransactionFailed):
                 err.tx_hash = tx_hash
-            return err
+                return err
+            return TransactionFailed(f"transaction {tx_hash} failed: {exc}", tx_hash)
         return TransactionFailed(f"transaction {tx_hash} reverted (out of gas or unreproducible)", tx_hash)
 
 

@@ -894,8 +894,8 @@ contract AuthorityRegistryTest is HurongFixture {
     function test_addSigningKey_revertsForUncompressedSm2KeyWithoutThe04Prefix() public {
         bytes memory key = _sm2Key(1);
         key[0] = 0x02;
-        // A 65-byte SM2 key is identified by its last 64 bytes, whatever its first byte.
-        _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm.SM2, key, keccak256(_withoutPrefix(key)));
+        // A refused key is named by the hash of the bytes sent.
+        _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm.SM2, key, keccak256(key));
     }
 
     function test_addSigningKey_revertsForRegisteredKey() public {

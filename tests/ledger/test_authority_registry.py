@@ -7,6 +7,7 @@ its exact custom error for each role that must not call it. Account names are th
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -155,8 +156,20 @@ def test_registering_an_existing_agency_is_refused(world: World) -> None:
 
 
 def test_the_client_refuses_to_register_the_zero_address(world: World) -> None:
-    with pytest.raises(LedgerValueError):
-        world.as_("sh_admin").authorities.register_agency(ZERO_ADDRESS, SH, None, PUDONG, "零地址")
+    nonce = world.reader.w3.eth.get_transaction_count(world.addr("sh_admin"))
+    count = world.reader.authorities.agency_count()
+    for parent in (None, world.addr("sh_pudong")):
+        with pytest.raises(LedgerValueError, match="zero address"):
+            world.as_("sh_admin").authorities.register_agency(ZERO_ADDRESS, SH, parent, PUDONG, "零地址")
+    assert world.reader.w3.eth.get_transaction_count(world.addr("sh_admin")) == nonce
+    assert world.reader.authorities.agency_count() == count
+
+
+def test_the_contract_refuses_the_zero_address_sent_around_the_client(world: World) -> None:
+    authorities = world.reader.authorities
+    data = authorities.encode("registerAgency", ZERO_ADDRESS, SH, ZERO_ADDRESS, PUDONG, "零地址")
+    with reverts(contract_errors.AuthorityRegistryInvalidAgency, agency=ZERO_ADDRESS):
+        world.as_("sh_admin").transactor.send(authorities.address, data).wait()  # type: ignore[union-attr]
 
 
 REGISTER_REFUSALS = [
@@ -471,11 +484,32 @@ def test_revoking_a_type_not_granted_is_refused(world: World) -> None:
         world.as_("sh_admin").authorities.revoke_certificate_type(town, FOOD).wait()
 
 
-def test_a_province_admin_who_is_also_an_agency_elsewhere_grants_as_admin(world: World) -> None:
+@pytest.mark.parametrize("suspended", [False, True], ids=["active agency", "suspended agency"])
+def test_a_province_admin_who_is_also_an_agency_elsewhere_grants_as_admin(world: World, suspended: bool) -> None:
     # zj_admin is registered as an agency of Shanghai holding no types; as Zhejiang's admin it still grants.
-    world.as_("sh_admin").authorities.register_agency(world.addr("zj_admin"), SH, None, 310101, "驻沪办事处").wait()
-    world.as_("zj_admin").authorities.grant_certificate_type(world.addr("zj_amr"), FOOD).wait()
-    assert world.reader.authorities.is_granted(world.addr("zj_amr"), FOOD)
+    zj_admin, zj_amr = world.addr("zj_admin"), world.addr("zj_amr")
+    world.as_("sh_admin").authorities.register_agency(zj_admin, SH, None, 310101, "驻沪办事处").wait()
+    if suspended:
+        world.as_("sh_admin").authorities.suspend_agency(zj_admin, 1).wait()
+    assert world.reader.authorities.agency(zj_admin).certificate_types == ()
+
+    receipt = world.as_("zj_admin").authorities.grant_certificate_type(zj_amr, FOOD).wait()
+
+    assert receipt.event("CertificateTypeGranted").args == {
+        "agency": zj_amr,
+        "certificateType": encode_code(FOOD),
+        "by": zj_admin,
+    }
+    assert world.reader.authorities.is_granted(zj_amr, FOOD)
+    assert not world.reader.authorities.is_granted(zj_admin, FOOD)
+
+
+def test_an_agency_that_is_not_an_admin_still_grants_only_types_it_holds(world: World) -> None:
+    # the admin exemption does not extend to an agency of the same province acting as an ancestor
+    amr, town = world.addr("sh_amr"), world.addr("sh_town")
+    world.as_("sh_admin").authorities.revoke_certificate_type(amr, FOOD).wait()
+    with reverts(contract_errors.AuthorityRegistryTypeNotGranted, agency=amr, certificateType=encode_code(FOOD)):
+        world.as_("sh_amr").authorities.grant_certificate_type(town, FOOD).wait()
 
 
 @pytest.mark.parametrize(("actor", "target", "error", "expected"), MANAGE_REFUSALS, ids=MANAGE_IDS)
@@ -522,9 +556,15 @@ def test_an_agency_adds_its_own_ed25519_key(world: World) -> None:
     assert world.reader.authorities.is_key_valid_at(town, key_id, now)
 
 
-@pytest.mark.parametrize("public_key", [os.urandom(64), b"\x04" + os.urandom(64)], ids=["64-bytes", "65-bytes"])
-def test_a_province_admin_adds_an_sm2_key_for_an_agency(world: World, public_key: bytes) -> None:
+SM2_POINT = os.urandom(64)  # x || y of an SM2 public key
+
+
+@pytest.mark.parametrize("public_key", [SM2_POINT, b"\x04" + SM2_POINT], ids=["64-bytes", "65-bytes"])
+def test_a_province_admin_adds_an_sm2_key_for_an_agency_stored_in_its_64_byte_form(
+    world: World, public_key: bytes
+) -> None:
     town = world.addr("sh_town")
+    key_id = keccak(SM2_POINT)
     now = world.now()
     receipt = (
         world.as_("sh_admin")
@@ -533,11 +573,26 @@ def test_a_province_admin_adds_an_sm2_key_for_an_agency(world: World, public_key
     )
 
     args = receipt.event("SigningKeyAdded").args
-    assert (args["agency"], args["keyId"], args["algorithm"]) == (town, keccak(public_key), KeyAlgorithm.SM2)
-    assert (args["validFrom"], args["validUntil"], args["publicKey"]) == (now + 10, now + 1000, public_key)
-    key = world.reader.authorities.signing_key(keccak(public_key))
-    assert (key.agency, key.algorithm, key.public_key) == (town, KeyAlgorithm.SM2, public_key)
+    assert (args["agency"], args["keyId"], args["algorithm"]) == (town, key_id, KeyAlgorithm.SM2)
+    assert (args["validFrom"], args["validUntil"], args["publicKey"]) == (now + 10, now + 1000, SM2_POINT)
+    key = world.reader.authorities.signing_key(key_id)
+    assert (key.key_id, key.agency, key.algorithm, key.public_key) == (key_id, town, KeyAlgorithm.SM2, SM2_POINT)
     assert (key.valid_from, key.valid_until) == (now + 10, now + 1000)
+    assert world.reader.authorities.signing_keys_of(town) == [key_id]
+    assert world.reader.authorities.is_key_valid_at(town, key_id, now + 10)
+
+
+@pytest.mark.parametrize("first", [64, 65], ids=["64-then-65", "65-then-64"])
+def test_the_two_forms_of_one_sm2_key_are_one_key(world: World, first: int) -> None:
+    point = os.urandom(64)
+    forms = {64: point, 65: b"\x04" + point}
+    second = 65 if first == 64 else 64
+    world.as_("sh_town").authorities.add_signing_key(world.addr("sh_town"), KeyAlgorithm.SM2, forms[first]).wait()
+    with reverts(contract_errors.AuthorityRegistryKeyExists, keyId=keccak(point)):
+        world.as_("sh_admin").authorities.add_signing_key(
+            world.addr("sh_pudong"), KeyAlgorithm.SM2, forms[second]
+        ).wait()
+    assert world.reader.authorities.signing_keys_of(world.addr("sh_pudong")) == []
 
 
 @pytest.mark.parametrize(
@@ -577,6 +632,41 @@ def test_a_key_window_that_ends_before_it_starts_is_refused(world: World) -> Non
         world.as_("sh_town").authorities.add_signing_key(
             world.addr("sh_town"), KeyAlgorithm.ED25519, os.urandom(32), now + 100, now + 100
         ).wait()
+
+
+@pytest.mark.parametrize("actor", ["sh_town", "sh_admin"])
+@pytest.mark.parametrize(("back", "until"), [(1, 0), (3_600, 0), (3_600, 60)], ids=["1s", "1h", "1h-ends-later"])
+def test_a_key_window_that_starts_in_the_past_is_refused(world: World, actor: str, back: int, until: int) -> None:
+    now = world.now()
+    valid_until = now + until if until else 0
+    with reverts(
+        contract_errors.AuthorityRegistryInvalidKeyWindow,
+        validFrom=now - back,
+        validUntil=valid_until or NO_END,
+    ):
+        world.as_(actor).authorities.add_signing_key(
+            world.addr("sh_town"), KeyAlgorithm.ED25519, os.urandom(32), now - back, valid_until
+        ).wait()
+    assert world.reader.authorities.signing_keys_of(world.addr("sh_town")) == []
+
+
+def test_a_key_window_may_start_at_the_block_that_registers_it(world: World) -> None:
+    town = world.addr("sh_town")
+    at = world.now() + 5
+    world.rpc("evm_setNextBlockTimestamp", [at])
+    receipt = world.as_("sh_town").authorities.add_signing_key(town, KeyAlgorithm.ED25519, os.urandom(32), at).wait()
+    assert block_time(world, receipt) == at
+    key = world.reader.authorities.signing_key(receipt.event("SigningKeyAdded").args["keyId"])
+    assert (key.valid_from, key.valid_until) == (at, NO_END)
+
+
+def test_a_key_window_that_starts_now_is_refused_once_mined_later(world: World) -> None:
+    """A window starting at the latest block's time passes the estimate but is in the past when mined later."""
+    town = world.addr("sh_town")
+    now = world.now()
+    world.rpc("evm_setNextBlockTimestamp", [now + 2])
+    with reverts(contract_errors.AuthorityRegistryInvalidKeyWindow, validFrom=now, validUntil=NO_END):
+        world.as_("sh_town").authorities.add_signing_key(town, KeyAlgorithm.ED25519, os.urandom(32), now).wait()
 
 
 def test_an_unknown_key_cannot_be_read(world: World) -> None:
@@ -767,3 +857,151 @@ def test_was_granted_at_and_can_issue_at_follow_grants_and_suspensions(world: Wo
     assert authorities.can_issue_at(pudong, LICENCE, suspended_at - 1)
     assert not authorities.can_issue_at(pudong, LICENCE, suspended_at)
     assert not authorities.can_issue_at(world.addr("bj_amr"), LICENCE, world.now())
+
+
+# ------------------------------------------------------------------------------ membership epochs of provinces
+
+GD = 440000
+GUANGZHOU = 440100
+
+
+@dataclass
+class Readmitted:
+    """广东省 removed and admitted again (same admin account): `gd_amr` and its child `child` belong to the first
+    membership. `key_id` is a key of `gd_amr` added before the removal; `before` a time when all were active."""
+
+    child: str
+    key_id: bytes
+    before: int
+    removed_at: int
+    readmitted_at: int
+
+
+@pytest.fixture
+def readmitted(world: World) -> Readmitted:
+    gd_amr, child = world.addr("gd_amr"), fresh_address()
+    world.as_("gd_amr").authorities.register_agency(child, GD, gd_amr, GUANGZHOU, "广州市市场监督管理局").wait()
+    receipt = world.as_("gd_amr").authorities.add_signing_key(gd_amr, KeyAlgorithm.ED25519, os.urandom(32)).wait()
+    before = block_time(world, receipt)
+    world.advance(10)
+    consortium = world.reader.consortium
+    removed = world.govern(consortium.address, consortium.encode("removeProvince", GD))
+    world.advance(10)
+    admitted = world.govern(
+        consortium.address, consortium.encode("admitProvince", GD, "广东省", [world.addr("gd_admin")])
+    )
+    world.advance(10)
+    return Readmitted(
+        child,
+        receipt.event("SigningKeyAdded").args["keyId"],
+        before,
+        block_time(world, removed),
+        block_time(world, admitted),
+    )
+
+
+def test_agencies_of_a_readmitted_province_stay_inactive(world: World, readmitted: Readmitted) -> None:
+    authorities, consortium = world.reader.authorities, world.reader.consortium
+    gd_amr, gd_admin = world.addr("gd_amr"), world.addr("gd_admin")
+    assert consortium.province_epoch(GD) == (2, True)
+    assert consortium.province(GD).admins == (gd_admin,)
+
+    for agency in (gd_amr, readmitted.child):
+        assert authorities.agency_status(agency) == AgencyStatus.ACTIVE  # their own status never changed
+        assert not authorities.is_active(agency)
+        assert authorities.agency(agency).effectively_active is False
+        assert authorities.agency_province(agency) == GD
+    assert not authorities.can_manage_certificates_of(gd_admin, gd_amr)
+    assert not authorities.can_manage_certificates_of(gd_amr, gd_amr)
+    assert not authorities.can_manage_certificates_of(gd_admin, readmitted.child)
+
+
+def test_was_active_at_keeps_the_first_membership_and_ignores_the_second(world: World, readmitted: Readmitted) -> None:
+    authorities = world.reader.authorities
+    moments = (
+        readmitted.before,
+        readmitted.removed_at - 1,
+        readmitted.removed_at,
+        readmitted.readmitted_at - 1,
+        readmitted.readmitted_at,
+        world.now(),
+    )
+    expected = [True, True, False, False, False, False]
+    for agency in (world.addr("gd_amr"), readmitted.child):
+        assert [authorities.was_active_at(agency, t) for t in moments] == expected
+    assert [authorities.can_issue_at(world.addr("gd_amr"), LICENCE, t) for t in moments] == expected
+    assert authorities.was_granted_at(world.addr("gd_amr"), LICENCE, world.now())
+    # the key stays valid inside its window: only the agency's activity ends with its membership
+    assert authorities.is_key_valid_at(world.addr("gd_amr"), readmitted.key_id, world.now())
+
+
+STALE_ADMIN_ACTIONS = {
+    "suspend_agency": lambda w, a, r: a.suspend_agency(w.addr("gd_amr"), 1),
+    "reinstate_agency": lambda w, a, r: a.reinstate_agency(w.addr("gd_amr")),
+    "grant_certificate_type": lambda w, a, r: a.grant_certificate_type(w.addr("gd_amr"), FOOD),
+    "revoke_certificate_type": lambda w, a, r: a.revoke_certificate_type(w.addr("gd_amr"), LICENCE),
+    "add_signing_key": lambda w, a, r: a.add_signing_key(w.addr("gd_amr"), KeyAlgorithm.ED25519, os.urandom(32)),
+    "revoke_signing_key": lambda w, a, r: a.revoke_signing_key(r.key_id),
+    "register_agency": lambda w, a, r: a.register_agency(fresh_address(), GD, w.addr("gd_amr"), GUANGZHOU, "下级"),
+}
+
+
+@pytest.mark.parametrize("action", list(STALE_ADMIN_ACTIONS))
+def test_an_admin_of_the_new_membership_cannot_manage_an_agency_of_the_old_one(
+    world: World, readmitted: Readmitted, action: str
+) -> None:
+    gd_amr = world.addr("gd_amr")
+    count = world.reader.authorities.agency_count()
+    with reverts(contract_errors.AuthorityRegistryStaleAgency, agency=gd_amr, province=GD):
+        STALE_ADMIN_ACTIONS[action](world, world.as_("gd_admin").authorities, readmitted)
+    with reverts(contract_errors.AuthorityRegistryStaleAgency, agency=readmitted.child, province=GD):
+        world.as_("gd_admin").authorities.suspend_agency(readmitted.child, 1).wait()
+    authorities = world.reader.authorities
+    assert authorities.agency(gd_amr).certificate_types == (LICENCE,)
+    assert authorities.agency_status(gd_amr) == AgencyStatus.ACTIVE
+    assert authorities.signing_keys_of(gd_amr) == [readmitted.key_id]
+    assert authorities.agency_count() == count
+
+
+def test_an_agency_of_the_old_membership_can_no_longer_act(world: World, readmitted: Readmitted) -> None:
+    gd_amr = world.addr("gd_amr")
+    own = world.as_("gd_amr").authorities
+    with reverts(contract_errors.AuthorityRegistryAgencyNotActive, agency=gd_amr):
+        own.add_signing_key(gd_amr, KeyAlgorithm.ED25519, os.urandom(32)).wait()
+    with reverts(contract_errors.AuthorityRegistryAgencyNotActive, agency=gd_amr):
+        own.revoke_signing_key(readmitted.key_id).wait()
+    with reverts(contract_errors.AuthorityRegistryUnauthorized, caller=gd_amr, agency=gd_amr):
+        own.register_agency(fresh_address(), GD, gd_amr, GUANGZHOU, "下级").wait()
+    with reverts(contract_errors.AuthorityRegistryUnauthorized, caller=gd_amr, agency=readmitted.child):
+        own.suspend_agency(readmitted.child, 1).wait()
+
+
+def test_an_agency_of_the_old_membership_cannot_be_registered_again(world: World, readmitted: Readmitted) -> None:
+    with reverts(contract_errors.AuthorityRegistryAgencyExists, agency=world.addr("gd_amr")):
+        world.as_("gd_admin").authorities.register_agency(
+            world.addr("gd_amr"), GD, None, GD, "广东省市场监督管理局"
+        ).wait()
+
+
+def test_the_new_membership_registers_and_manages_its_own_agencies(world: World, readmitted: Readmitted) -> None:
+    authorities, agency = world.reader.authorities, world.addr("new_agency")
+    receipt = world.as_("gd_admin").authorities.register_agency(agency, GD, None, GUANGZHOU, "广州市").wait()
+    world.as_("gd_admin").authorities.grant_certificate_type(agency, LICENCE).wait()
+    assert authorities.is_active(agency)
+    assert authorities.was_active_at(agency, block_time(world, receipt))
+    assert not authorities.was_active_at(agency, readmitted.before)
+    assert authorities.can_manage_certificates_of(world.addr("gd_admin"), agency)
+    world.as_("gd_admin").authorities.suspend_agency(agency, 1).wait()
+    assert authorities.agency_status(agency) == AgencyStatus.SUSPENDED
+
+
+def test_a_suspended_and_reinstated_province_keeps_its_membership(world: World) -> None:
+    """Suspension is not removal: the epoch stays and the agencies come back with the province."""
+    bj_amr, consortium = world.addr("bj_amr"), world.reader.consortium
+    assert consortium.province_epoch(SUSPENDED_PROVINCE) == (1, False)
+    world.govern(consortium.address, consortium.encode("reinstateProvince", SUSPENDED_PROVINCE))
+    assert consortium.province_epoch(SUSPENDED_PROVINCE) == (1, True)
+    assert world.reader.authorities.is_active(bj_amr)
+    assert world.reader.authorities.can_manage_certificates_of(world.addr("bj_admin"), bj_amr)
+    world.as_("bj_admin").authorities.grant_certificate_type(bj_amr, FOOD).wait()
+    assert world.reader.authorities.is_granted(bj_amr, FOOD)

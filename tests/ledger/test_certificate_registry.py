@@ -1,8 +1,10 @@
 """CertificateRegistry on a live chain: anchoring Merkle roots and changing certificate statuses with real proofs.
 
 Trees come from `ledger.merkle.MerkleTree` over random 32-byte digests, so every proof is the one an issuing
-agency would present. Each mutating function is checked on its success path (views and event) and refused with
-its exact custom error for every role that must not call it.
+agency would present. Batches and statuses are keyed by the issuing agency: every status change names the agency
+whose batch it touches, and two agencies anchoring the same root hold two independent batches. Each mutating
+function is checked on its success path (views and event) and refused with its exact custom error for every role
+that must not call it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pytest
 
 from ledger import contract_errors
 from ledger.merkle import MerkleTree, leaf_hash, verify
-from ledger.models import CertificateStatus, StatusRecord
+from ledger.models import Batch, CertificateStatus, StatusRecord
 from ledger.transactions import PendingTransaction, Receipt
 from tests.conftest import SUSPENDED_PROVINCE, World, reverts
 
@@ -26,6 +28,7 @@ VALID, SUSPENDED, REVOKED, SUPERSEDED = (
 )
 ZERO32 = b"\0" * 32
 MANIFEST = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+GD = 440000
 
 _rng = random.Random(310115)
 
@@ -80,7 +83,15 @@ def big() -> BigTree:
 
 
 def status(world: World, batch: AnchoredBatch, digest: bytes) -> CertificateStatus:
-    return world.reader.certificates.certificate_status(batch.root, digest).status
+    return world.reader.certificates.certificate_status(batch.agency, batch.root, digest).status
+
+
+def record_of(world: World, batch: AnchoredBatch, digest: bytes) -> StatusRecord:
+    return world.reader.certificates.certificate_status(batch.agency, batch.root, digest)
+
+
+def never_anchored(agency: str, root: bytes) -> Batch:
+    return Batch(agency=agency, root=root, anchored_at=0, count=0, revoked_at=None, revoke_reason=0)
 
 
 # ------------------------------------------------------------------------------------------------------ anchor
@@ -99,28 +110,102 @@ def test_an_active_agency_anchors_a_batch(world: World) -> None:
         "count": 5,
         "manifestCid": MANIFEST,
     }
-    record = world.reader.certificates.batch(tree.root)
-    assert (record.root, record.agency, record.count, record.revoked) == (tree.root, pudong, 5, False)
-    assert record.anchored_at == block_time(world, receipt)
+    record = world.reader.certificates.batch(pudong, tree.root)
+    assert record == Batch(pudong, tree.root, block_time(world, receipt), 5, None, 0)
     assert record.anchored
-    assert world.reader.certificates.is_anchored(tree.root)
+    assert not record.revoked
+    assert world.reader.certificates.is_anchored(pudong, tree.root)
     for digest in digests:
-        assert world.reader.certificates.certificate_status(tree.root, digest) == StatusRecord(VALID, 0, 0, None)
+        assert world.reader.certificates.certificate_status(pudong, tree.root, digest) == StatusRecord(
+            VALID, 0, 0, None
+        )
 
 
 def test_a_root_never_anchored_reads_as_an_empty_batch(world: World) -> None:
-    root = random_digests(1)[0]
-    record = world.reader.certificates.batch(root)
-    assert (record.agency, record.anchored_at, record.count, record.revoked) == (None, 0, 0, False)
+    root, pudong = random_digests(1)[0], world.addr("sh_pudong")
+    record = world.reader.certificates.batch(pudong, root)
+    assert record == never_anchored(pudong, root)
     assert not record.anchored
-    assert not world.reader.certificates.is_anchored(root)
+    assert not record.revoked
+    assert not world.reader.certificates.is_anchored(pudong, root)
 
 
-def test_anchoring_a_root_twice_is_refused_whoever_sends_it(world: World, batch: AnchoredBatch) -> None:
-    for agency in ("sh_pudong", "sh_town"):
-        with reverts(contract_errors.CertificateRegistryAlreadyAnchored, root=batch.root):
-            world.as_(agency).certificates.anchor(batch.root, 8, MANIFEST).wait()
-    assert world.reader.certificates.batch(batch.root).agency == batch.agency
+def test_a_root_is_anchored_only_for_the_agency_that_anchored_it(world: World, batch: AnchoredBatch) -> None:
+    town = world.addr("sh_town")
+    assert world.reader.certificates.is_anchored(batch.agency, batch.root)
+    assert not world.reader.certificates.is_anchored(town, batch.root)
+    assert world.reader.certificates.batch(town, batch.root) == never_anchored(town, batch.root)
+    with reverts(contract_errors.CertificateRegistryUnknownRoot, agency=town, root=batch.root):
+        world.reader.certificates.certificate_status(town, batch.root, batch.digests[0])
+
+
+def test_an_agency_cannot_anchor_the_same_root_twice(world: World, batch: AnchoredBatch) -> None:
+    with reverts(contract_errors.CertificateRegistryAlreadyAnchored, agency=batch.agency, root=batch.root):
+        world.as_("sh_pudong").certificates.anchor(batch.root, 8, MANIFEST).wait()
+    assert world.reader.certificates.batch(batch.agency, batch.root).anchored_at == block_time(world, batch.receipt)
+
+
+def test_two_agencies_anchor_the_same_root_as_two_independent_batches(world: World, batch: AnchoredBatch) -> None:
+    town = world.addr("sh_town")
+
+    receipt = world.as_("sh_town").certificates.anchor(batch.root, 3, "another manifest").wait()
+
+    assert receipt.event("BatchAnchored").args == {
+        "root": batch.root,
+        "agency": town,
+        "count": 3,
+        "manifestCid": "another manifest",
+    }
+    certificates = world.reader.certificates
+    assert certificates.batch(town, batch.root) == Batch(town, batch.root, block_time(world, receipt), 3, None, 0)
+    assert certificates.batch(batch.agency, batch.root) == Batch(
+        batch.agency, batch.root, block_time(world, batch.receipt), 8, None, 0
+    )
+    with reverts(contract_errors.CertificateRegistryAlreadyAnchored, agency=town, root=batch.root):
+        world.as_("sh_town").certificates.anchor(batch.root, 3, "").wait()
+
+    # the copy is town's own: revoking it leaves Pudong's batch and certificates untouched
+    digest = batch.digests[0]
+    world.as_("sh_town").certificates.revoke(town, batch.root, digest, batch.proof(digest), 5).wait()
+    world.as_("sh_town").certificates.revoke_batch(town, batch.root, 6).wait()
+    assert certificates.certificate_status(town, batch.root, digest).status == REVOKED
+    assert certificates.batch(town, batch.root).revoked
+    assert not certificates.batch(batch.agency, batch.root).revoked
+    assert [status(world, batch, d) for d in batch.digests] == [VALID] * 8
+    assert certificates.status_of(batch.agency, digest) == StatusRecord(VALID, 0, 0, None)
+
+
+def test_copying_a_pending_root_no_longer_blocks_its_agency(world: World) -> None:
+    """The front-running attack: another agency sees Pudong's anchoring in the mempool and sends the same root
+    first, in the same block. Both anchorings now succeed and the copy gives no right over Pudong's batch."""
+    digests = random_digests(6)
+    tree = MerkleTree(digests)
+    pudong, town = world.addr("sh_pudong"), world.addr("sh_town")
+    world.rpc("evm_setAutomine", [False])
+    try:
+        honest = world.as_("sh_pudong").certificates.anchor(tree.root, 6, MANIFEST)
+        copied_root = bytes.fromhex(str(honest.tx["data"])[2 + 8 : 2 + 8 + 64])
+        copy = world.as_("sh_town").certificates.anchor(copied_root, 6, MANIFEST)
+        world.rpc("evm_mine", [])
+    finally:
+        world.rpc("evm_setAutomine", [True])
+
+    honest_receipt, copy_receipt = honest.wait(), copy.wait()
+
+    assert copied_root == tree.root
+    assert honest_receipt.block_number == copy_receipt.block_number
+    assert honest_receipt.event("BatchAnchored").args["agency"] == pudong
+    assert copy_receipt.event("BatchAnchored").args["agency"] == town
+    certificates = world.reader.certificates
+    assert certificates.is_anchored(pudong, tree.root) and certificates.is_anchored(town, tree.root)
+    digest = digests[2]
+    with reverts(contract_errors.CertificateRegistryUnauthorized, caller=town, agency=pudong):
+        world.as_("sh_town").certificates.revoke(pudong, tree.root, digest, tree.proof(digest), 1).wait()
+    with reverts(contract_errors.CertificateRegistryUnauthorized, caller=town, agency=pudong):
+        world.as_("sh_town").certificates.revoke_batch(pudong, tree.root, 1).wait()
+    world.as_("sh_pudong").certificates.suspend(pudong, tree.root, digest, tree.proof(digest), 3).wait()
+    assert certificates.certificate_status(pudong, tree.root, digest).status == SUSPENDED
+    assert certificates.certificate_status(town, tree.root, digest).status == VALID
 
 
 def test_anchoring_an_empty_batch_or_the_zero_root_is_refused(world: World) -> None:
@@ -129,7 +214,7 @@ def test_anchoring_an_empty_batch_or_the_zero_root_is_refused(world: World) -> N
         world.as_("sh_pudong").certificates.anchor(root, 0, MANIFEST).wait()
     with reverts(contract_errors.CertificateRegistryInvalidBatch, root=ZERO32, count=3):
         world.as_("sh_pudong").certificates.anchor(ZERO32, 3, MANIFEST).wait()
-    assert not world.reader.certificates.is_anchored(root)
+    assert not world.reader.certificates.is_anchored(world.addr("sh_pudong"), root)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +225,7 @@ def test_anchor_is_refused_to_accounts_that_are_not_active_agencies(world: World
     root = random_digests(1)[0]
     with reverts(contract_errors.CertificateRegistryAgencyNotActive, agency=world.addr(actor)):
         world.as_(actor).certificates.anchor(root, 1, MANIFEST).wait()
-    assert not world.reader.certificates.is_anchored(root)
+    assert not world.reader.certificates.is_anchored(world.addr(actor), root)
 
 
 def test_an_agency_loses_the_right_to_anchor_when_its_parent_is_suspended(world: World) -> None:
@@ -156,7 +241,7 @@ def test_the_issuing_agency_suspends_and_reinstates_a_certificate(world: World, 
     digest, pudong = batch.digests[3], batch.agency
     client = world.as_("sh_pudong").certificates
 
-    receipt = client.suspend(batch.root, digest, batch.proof(digest), 12).wait()
+    receipt = client.suspend(pudong, batch.root, digest, batch.proof(digest), 12).wait()
 
     assert receipt.event("CertificateSuspended").args == {
         "digest": digest,
@@ -166,10 +251,10 @@ def test_the_issuing_agency_suspends_and_reinstates_a_certificate(world: World, 
     }
     record = StatusRecord(SUSPENDED, 12, block_time(world, receipt), None)
     assert world.reader.certificates.status_of(pudong, digest) == record
-    assert world.reader.certificates.certificate_status(batch.root, digest) == record
+    assert record_of(world, batch, digest) == record
     assert status(world, batch, batch.digests[4]) == VALID
 
-    receipt = client.reinstate(batch.root, digest, batch.proof(digest), 13).wait()
+    receipt = client.reinstate(pudong, batch.root, digest, batch.proof(digest), 13).wait()
 
     assert receipt.event("CertificateReinstated").args == {
         "digest": digest,
@@ -177,18 +262,16 @@ def test_the_issuing_agency_suspends_and_reinstates_a_certificate(world: World, 
         "by": pudong,
         "reason": 13,
     }
-    record = StatusRecord(VALID, 13, block_time(world, receipt), None)
-    assert world.reader.certificates.certificate_status(batch.root, digest) == record
+    assert record_of(world, batch, digest) == StatusRecord(VALID, 13, block_time(world, receipt), None)
 
 
 def test_the_issuing_agency_revokes_a_certificate(world: World, batch: AnchoredBatch) -> None:
     digest, pudong = batch.digests[0], batch.agency
 
-    receipt = world.as_("sh_pudong").certificates.revoke(batch.root, digest, batch.proof(digest), 4).wait()
+    receipt = world.as_("sh_pudong").certificates.revoke(pudong, batch.root, digest, batch.proof(digest), 4).wait()
 
     assert receipt.event("CertificateRevoked").args == {"digest": digest, "agency": pudong, "by": pudong, "reason": 4}
-    record = StatusRecord(REVOKED, 4, block_time(world, receipt), None)
-    assert world.reader.certificates.certificate_status(batch.root, digest) == record
+    assert record_of(world, batch, digest) == StatusRecord(REVOKED, 4, block_time(world, receipt), None)
     assert [status(world, batch, d) for d in batch.digests] == [REVOKED] + [VALID] * 7
 
 
@@ -196,7 +279,9 @@ def test_the_issuing_agency_supersedes_a_certificate(world: World, batch: Anchor
     digest, successor, pudong = batch.digests[1], random_digests(1)[0], batch.agency
 
     receipt = (
-        world.as_("sh_pudong").certificates.supersede(batch.root, digest, batch.proof(digest), successor, 6).wait()
+        world.as_("sh_pudong")
+        .certificates.supersede(pudong, batch.root, digest, batch.proof(digest), successor, 6)
+        .wait()
     )
 
     assert receipt.event("CertificateSuperseded").args == {
@@ -208,38 +293,42 @@ def test_the_issuing_agency_supersedes_a_certificate(world: World, batch: Anchor
     }
     record = StatusRecord(SUPERSEDED, 6, block_time(world, receipt), successor)
     assert world.reader.certificates.status_of(pudong, digest) == record
-    assert world.reader.certificates.certificate_status(batch.root, digest) == record
+    assert record_of(world, batch, digest) == record
 
 
 def test_suspended_and_superseded_certificates_can_move_on(world: World, batch: AnchoredBatch) -> None:
     client = world.as_("sh_pudong").certificates
-    first, second = batch.digests[0], batch.digests[1]
+    pudong, first, second = batch.agency, batch.digests[0], batch.digests[1]
     successor = random_digests(1)[0]
 
-    client.suspend(batch.root, first, batch.proof(first), 1).wait()
-    client.supersede(batch.root, first, batch.proof(first), successor, 2).wait()
-    assert world.reader.certificates.certificate_status(batch.root, first).status == SUPERSEDED
-    assert world.reader.certificates.certificate_status(batch.root, first).successor == successor
-    client.revoke(batch.root, first, batch.proof(first), 3).wait()
-    assert world.reader.certificates.certificate_status(batch.root, first).status == REVOKED
+    client.suspend(pudong, batch.root, first, batch.proof(first), 1).wait()
+    client.supersede(pudong, batch.root, first, batch.proof(first), successor, 2).wait()
+    assert record_of(world, batch, first).status == SUPERSEDED
+    assert record_of(world, batch, first).successor == successor
+    client.revoke(pudong, batch.root, first, batch.proof(first), 3).wait()
+    assert record_of(world, batch, first).status == REVOKED
 
-    client.suspend(batch.root, second, batch.proof(second), 1).wait()
-    client.revoke(batch.root, second, batch.proof(second), 3).wait()
-    assert world.reader.certificates.certificate_status(batch.root, second).status == REVOKED
+    client.suspend(pudong, batch.root, second, batch.proof(second), 1).wait()
+    client.revoke(pudong, batch.root, second, batch.proof(second), 3).wait()
+    assert record_of(world, batch, second).status == REVOKED
 
 
-def send(world: World, actor: str, batch: AnchoredBatch, operation: str, digest: bytes) -> PendingTransaction:
-    """One status operation on `digest` of `batch`, sent by `actor`, with a real proof."""
+def send(
+    world: World, actor: str, batch: AnchoredBatch, operation: str, digest: bytes, *, agency: str | None = None
+) -> PendingTransaction:
+    """One status operation on `digest` of `batch` (as a batch of `agency`, by default its own), sent by `actor`,
+    with a real proof."""
     client = world.as_(actor).certificates
+    owner = agency or batch.agency
     proof = batch.proof(digest)
     if operation == "suspend":
-        return client.suspend(batch.root, digest, proof, 1)
+        return client.suspend(owner, batch.root, digest, proof, 1)
     if operation == "reinstate":
-        return client.reinstate(batch.root, digest, proof, 1)
+        return client.reinstate(owner, batch.root, digest, proof, 1)
     if operation == "revoke":
-        return client.revoke(batch.root, digest, proof, 1)
+        return client.revoke(owner, batch.root, digest, proof, 1)
     if operation == "supersede":
-        return client.supersede(batch.root, digest, proof, leaf_hash(digest), 1)
+        return client.supersede(owner, batch.root, digest, proof, leaf_hash(digest), 1)
     raise AssertionError(operation)
 
 
@@ -292,7 +381,7 @@ def test_supersede_with_a_zero_or_self_successor_is_refused(world: World, batch:
     client = world.as_("sh_pudong").certificates
     for successor in (ZERO32, digest):
         with reverts(contract_errors.CertificateRegistryInvalidSuccessor, digest=digest, successor=successor):
-            client.supersede(batch.root, digest, batch.proof(digest), successor, 1).wait()
+            client.supersede(batch.agency, batch.root, digest, batch.proof(digest), successor, 1).wait()
     assert status(world, batch, digest) == VALID
 
 
@@ -310,23 +399,39 @@ def test_a_status_change_with_an_invalid_proof_is_refused(world: World, batch: A
     for candidate, proof in bad_proofs:
         assert not world.reader.certificates.verify_inclusion(batch.root, candidate, proof)
         with reverts(contract_errors.CertificateRegistryInvalidProof, root=batch.root, digest=candidate):
-            client.revoke(batch.root, candidate, proof, 1).wait()
+            client.revoke(batch.agency, batch.root, candidate, proof, 1).wait()
     assert status(world, batch, digest) == VALID
 
 
 def test_operations_on_an_unknown_root_are_refused(world: World) -> None:
     digests = random_digests(4)
     tree, digest = MerkleTree(digests), digests[0]
+    pudong = world.addr("sh_pudong")
     client = world.as_("sh_pudong").certificates
     error = contract_errors.CertificateRegistryUnknownRoot
-    with reverts(error, root=tree.root):
-        client.suspend(tree.root, digest, tree.proof(digest), 1).wait()
-    with reverts(error, root=tree.root):
-        client.revoke(tree.root, digest, tree.proof(digest), 1).wait()
-    with reverts(error, root=tree.root):
-        client.revoke_batch(tree.root, 1).wait()
-    with reverts(error, root=tree.root):
-        world.reader.certificates.certificate_status(tree.root, digest)
+    with reverts(error, agency=pudong, root=tree.root):
+        client.suspend(pudong, tree.root, digest, tree.proof(digest), 1).wait()
+    with reverts(error, agency=pudong, root=tree.root):
+        client.revoke(pudong, tree.root, digest, tree.proof(digest), 1).wait()
+    multi = tree.multi_proof(digests[:2])
+    with reverts(error, agency=pudong, root=tree.root):
+        client.revoke_multiple(pudong, tree.root, multi.digests, multi.proof, multi.proof_flags, 1).wait()
+    with reverts(error, agency=pudong, root=tree.root):
+        client.revoke_batch(pudong, tree.root, 1).wait()
+    with reverts(error, agency=pudong, root=tree.root):
+        world.reader.certificates.certificate_status(pudong, tree.root, digest)
+
+
+def test_a_root_of_another_agency_is_unknown_under_ones_own_name(world: World, batch: AnchoredBatch) -> None:
+    """Naming oneself as the agency of another agency's root finds no batch: the root is not one's own."""
+    town = world.addr("sh_town")
+    error = contract_errors.CertificateRegistryUnknownRoot
+    for operation in ("suspend", "revoke", "supersede"):
+        with reverts(error, agency=town, root=batch.root):
+            send(world, "sh_town", batch, operation, batch.digests[0], agency=town).wait()
+    with reverts(error, agency=town, root=batch.root):
+        world.as_("sh_town").certificates.revoke_batch(town, batch.root, 1).wait()
+    assert [status(world, batch, d) for d in batch.digests] == [VALID] * 8
 
 
 # ------------------------------------------------------------------------------------------------ authorization
@@ -336,8 +441,8 @@ def test_operations_on_an_unknown_root_are_refused(world: World) -> None:
 def test_the_issuing_agency_and_its_province_admins_change_statuses(
     world: World, batch: AnchoredBatch, actor: str
 ) -> None:
-    by, pudong = world.addr(actor), batch.agency
-    d = batch.digests
+    d, pudong, by = batch.digests, batch.agency, world.addr(actor)
+    assert world.reader.authorities.can_manage_certificates_of(by, pudong)
     events = [
         send(world, actor, batch, "suspend", d[0]).wait().event("CertificateSuspended"),
         send(world, actor, batch, "reinstate", d[0]).wait().event("CertificateReinstated"),
@@ -346,7 +451,7 @@ def test_the_issuing_agency_and_its_province_admins_change_statuses(
     ]
     multi = batch.tree.multi_proof([d[3], d[4]])
     receipt = world.as_(actor).certificates.revoke_multiple(
-        batch.root, multi.digests, multi.proof, multi.proof_flags, 1
+        pudong, batch.root, multi.digests, multi.proof, multi.proof_flags, 1
     )
     events += [e for e in receipt.wait().events if e.name == "CertificateRevoked"]
 
@@ -359,7 +464,7 @@ def test_the_issuing_agency_and_its_province_admins_change_statuses(
     ]
     assert [status(world, batch, digest) for digest in d[:5]] == [VALID, SUPERSEDED, REVOKED, REVOKED, REVOKED]
 
-    receipt = world.as_(actor).certificates.revoke_batch(batch.root, 8).wait()
+    receipt = world.as_(actor).certificates.revoke_batch(pudong, batch.root, 8).wait()
     assert receipt.event("BatchRevoked").args == {"root": batch.root, "agency": pudong, "by": by, "reason": 8}
 
 
@@ -369,22 +474,23 @@ def assert_every_status_change_refused(world: World, actor: str, batch: Anchored
     suspended = d[7]
     if status(world, batch, suspended) != SUSPENDED:
         send(world, "sh_admin", batch, "suspend", suspended).wait()
-    before = [world.reader.certificates.certificate_status(batch.root, digest) for digest in d]
+    before = [record_of(world, batch, digest) for digest in d]
     caller = world.addr(actor)
     error = contract_errors.CertificateRegistryUnauthorized
     client = world.as_(actor).certificates
+    assert not world.reader.authorities.can_manage_certificates_of(caller, batch.agency)
 
     for operation, digest in [("suspend", d[0]), ("reinstate", suspended), ("supersede", d[1]), ("revoke", d[2])]:
-        with reverts(error, caller=caller, root=batch.root):
+        with reverts(error, caller=caller, agency=batch.agency):
             send(world, actor, batch, operation, digest).wait()
     multi = batch.tree.multi_proof([d[3], d[4]])
-    with reverts(error, caller=caller, root=batch.root):
-        client.revoke_multiple(batch.root, multi.digests, multi.proof, multi.proof_flags, 1).wait()
-    with reverts(error, caller=caller, root=batch.root):
-        client.revoke_batch(batch.root, 1).wait()
+    with reverts(error, caller=caller, agency=batch.agency):
+        client.revoke_multiple(batch.agency, batch.root, multi.digests, multi.proof, multi.proof_flags, 1).wait()
+    with reverts(error, caller=caller, agency=batch.agency):
+        client.revoke_batch(batch.agency, batch.root, 1).wait()
 
-    assert [world.reader.certificates.certificate_status(batch.root, digest) for digest in d] == before
-    assert not world.reader.certificates.batch(batch.root).revoked
+    assert [record_of(world, batch, digest) for digest in d] == before
+    assert not world.reader.certificates.batch(batch.agency, batch.root).revoked
 
 
 @pytest.mark.parametrize(
@@ -440,12 +546,12 @@ def test_no_one_changes_statuses_of_an_agency_of_a_suspended_province(world: Wor
     for actor in ("bj_amr", "bj_admin", "sh_admin"):
         error = contract_errors.CertificateRegistryUnauthorized
         for operation in ("suspend", "revoke"):
-            with reverts(error, caller=world.addr(actor), root=beijing.root):
+            with reverts(error, caller=world.addr(actor), agency=beijing.agency):
                 send(world, actor, beijing, operation, beijing.digests[0]).wait()
-        with reverts(error, caller=world.addr(actor), root=beijing.root):
-            world.as_(actor).certificates.revoke_batch(beijing.root, 1).wait()
+        with reverts(error, caller=world.addr(actor), agency=beijing.agency):
+            world.as_(actor).certificates.revoke_batch(beijing.agency, beijing.root, 1).wait()
     assert status(world, beijing, beijing.digests[0]) == VALID
-    assert world.reader.certificates.batch(beijing.root).agency == world.addr("bj_amr")
+    assert world.reader.certificates.batch(beijing.agency, beijing.root).anchored
 
 
 def test_an_agency_cannot_change_another_agencys_certificate_by_anchoring_its_digest(
@@ -455,7 +561,7 @@ def test_an_agency_cannot_change_another_agencys_certificate_by_anchoring_its_di
     town, pudong = world.addr("sh_town"), batch.agency
     own = anchor_batch(world, "sh_town", [shared, *random_digests(3)])
 
-    with reverts(contract_errors.CertificateRegistryUnauthorized, caller=town, root=batch.root):
+    with reverts(contract_errors.CertificateRegistryUnauthorized, caller=town, agency=pudong):
         send(world, "sh_town", batch, "revoke", shared).wait()
     receipt = send(world, "sh_town", own, "revoke", shared).wait()
 
@@ -469,6 +575,37 @@ def test_an_agency_cannot_change_another_agencys_certificate_by_anchoring_its_di
     assert status(world, own, shared) == REVOKED
 
 
+def test_batches_of_an_agency_of_a_readmitted_province_are_frozen(world: World) -> None:
+    """After 广东省 is removed and admitted again, its former agency belongs to the old membership: it can no
+    longer anchor or change statuses, and neither can the new membership's admins; its records stay readable."""
+    old = anchor_batch(world, "gd_amr")
+    gd_amr, gd_admin = old.agency, world.addr("gd_admin")
+    consortium = world.reader.consortium
+    world.govern(consortium.address, consortium.encode("removeProvince", GD))
+    world.govern(consortium.address, consortium.encode("admitProvince", GD, "广东省", [gd_admin]))
+    assert consortium.province_epoch(GD) == (2, True)
+
+    assert not world.reader.authorities.can_manage_certificates_of(gd_admin, gd_amr)
+    assert not world.reader.authorities.can_manage_certificates_of(gd_amr, gd_amr)
+    with reverts(contract_errors.CertificateRegistryAgencyNotActive, agency=gd_amr):
+        world.as_("gd_amr").certificates.anchor(random_digests(1)[0], 1, MANIFEST).wait()
+    for actor in ("gd_amr", "gd_admin"):
+        caller = world.addr(actor)
+        for operation in ("suspend", "revoke"):
+            with reverts(contract_errors.CertificateRegistryUnauthorized, caller=caller, agency=gd_amr):
+                send(world, actor, old, operation, old.digests[0]).wait()
+        with reverts(contract_errors.CertificateRegistryUnauthorized, caller=caller, agency=gd_amr):
+            world.as_(actor).certificates.revoke_batch(gd_amr, old.root, 1).wait()
+    assert world.reader.certificates.batch(gd_amr, old.root).count == 8
+    assert [status(world, old, d) for d in old.digests] == [VALID] * 8
+
+    # an agency registered in the new membership anchors and manages its batches as usual
+    world.as_("gd_admin").authorities.register_agency(world.addr("new_agency"), GD, None, 440100, "广州市").wait()
+    fresh = anchor_batch(world, "new_agency")
+    send(world, "gd_admin", fresh, "revoke", fresh.digests[0]).wait()
+    assert status(world, fresh, fresh.digests[0]) == REVOKED
+
+
 # --------------------------------------------------------------------------------- several and whole batches
 
 
@@ -479,7 +616,7 @@ def test_revoke_multiple_revokes_the_certificates_of_a_multi_proof(world: World)
 
     receipt = (
         world.as_("sh_pudong")
-        .certificates.revoke_multiple(batch.root, multi.digests, multi.proof, multi.proof_flags, 21)
+        .certificates.revoke_multiple(batch.agency, batch.root, multi.digests, multi.proof, multi.proof_flags, 21)
         .wait()
     )
 
@@ -490,24 +627,27 @@ def test_revoke_multiple_revokes_the_certificates_of_a_multi_proof(world: World)
     at = block_time(world, receipt)
     for digest in batch.digests:
         expected = StatusRecord(REVOKED, 21, at, None) if digest in chosen else StatusRecord(VALID, 0, 0, None)
-        assert world.reader.certificates.certificate_status(batch.root, digest) == expected
+        assert record_of(world, batch, digest) == expected
 
 
 def test_revoke_multiple_refuses_bad_multi_proofs_and_revoked_certificates(world: World) -> None:
     batch = anchor_batch(world, "sh_pudong", count=16)
     client = world.as_("sh_pudong").certificates
+    pudong = batch.agency
     multi = batch.tree.multi_proof([batch.digests[i] for i in (2, 3, 11)])
     first = multi.digests[0]
 
     tampered = [leaf_hash(p) for p in multi.proof]
     with reverts(contract_errors.CertificateRegistryInvalidProof, root=batch.root, digest=first):
-        client.revoke_multiple(batch.root, multi.digests, tampered, multi.proof_flags, 1).wait()
+        client.revoke_multiple(pudong, batch.root, multi.digests, tampered, multi.proof_flags, 1).wait()
     with reverts(contract_errors.CertificateRegistryInvalidProof, root=batch.root, digest=first):
-        client.revoke_multiple(batch.root, [first, *random_digests(2)], multi.proof, multi.proof_flags, 1).wait()
+        client.revoke_multiple(
+            pudong, batch.root, [first, *random_digests(2)], multi.proof, multi.proof_flags, 1
+        ).wait()
     with reverts(contract_errors.CertificateRegistryInvalidProof, root=batch.root, digest=ZERO32):
-        client.revoke_multiple(batch.root, [], [batch.root], [], 1).wait()
+        client.revoke_multiple(pudong, batch.root, [], [batch.root], [], 1).wait()
     with reverts(contract_errors.MerkleProofInvalidMultiproof):
-        client.revoke_multiple(batch.root, multi.digests, multi.proof, multi.proof_flags[:-1], 1).wait()
+        client.revoke_multiple(pudong, batch.root, multi.digests, multi.proof, multi.proof_flags[:-1], 1).wait()
 
     send(world, "sh_pudong", batch, "revoke", multi.digests[1]).wait()
     with reverts(
@@ -516,17 +656,21 @@ def test_revoke_multiple_refuses_bad_multi_proofs_and_revoked_certificates(world
         current=int(REVOKED),
         requested=int(REVOKED),
     ):
-        client.revoke_multiple(batch.root, multi.digests, multi.proof, multi.proof_flags, 1).wait()
+        client.revoke_multiple(pudong, batch.root, multi.digests, multi.proof, multi.proof_flags, 1).wait()
     assert [status(world, batch, d) for d in multi.digests] == [VALID, REVOKED, VALID]
 
 
-def test_revoke_batch_revokes_every_certificate_of_the_batch(world: World) -> None:
+def test_revoke_batch_revokes_every_certificate_with_the_batchs_reason_and_time(world: World) -> None:
     batch = anchor_batch(world, "sh_pudong", count=10)
-    early = batch.digests[6]
+    early, superseded, successor = batch.digests[6], batch.digests[7], random_digests(1)[0]
     early_receipt = send(world, "sh_pudong", batch, "revoke", early).wait()
     early_record = StatusRecord(REVOKED, 1, block_time(world, early_receipt), None)
+    world.as_("sh_pudong").certificates.supersede(
+        batch.agency, batch.root, superseded, batch.proof(superseded), successor, 2
+    ).wait()
+    world.advance(30)
 
-    receipt = world.as_("sh_pudong").certificates.revoke_batch(batch.root, 30).wait()
+    receipt = world.as_("sh_pudong").certificates.revoke_batch(batch.agency, batch.root, 30).wait()
 
     assert receipt.event("BatchRevoked").args == {
         "root": batch.root,
@@ -534,26 +678,35 @@ def test_revoke_batch_revokes_every_certificate_of_the_batch(world: World) -> No
         "by": batch.agency,
         "reason": 30,
     }
-    assert world.reader.certificates.batch(batch.root).revoked
+    revoked_at = block_time(world, receipt)
+    record = world.reader.certificates.batch(batch.agency, batch.root)
+    assert record == Batch(batch.agency, batch.root, block_time(world, batch.receipt), 10, revoked_at, 30)
+    assert record.anchored and record.revoked
     for digest in batch.digests:
-        expected = early_record if digest == early else StatusRecord(REVOKED, 0, 0, None)
-        assert world.reader.certificates.certificate_status(batch.root, digest) == expected
+        expected = early_record if digest == early else StatusRecord(REVOKED, 30, revoked_at, None)
+        assert record_of(world, batch, digest) == expected
+    # the per-agency records are untouched: only reads through the revoked batch change
+    assert world.reader.certificates.status_of(batch.agency, batch.digests[0]) == StatusRecord(VALID, 0, 0, None)
+    assert world.reader.certificates.status_of(batch.agency, superseded).status == SUPERSEDED
 
 
 def test_a_revoked_batch_refuses_every_further_change(world: World, batch: AnchoredBatch) -> None:
-    world.as_("sh_pudong").certificates.revoke_batch(batch.root, 1).wait()
+    world.as_("sh_pudong").certificates.revoke_batch(batch.agency, batch.root, 1).wait()
     error = contract_errors.CertificateRegistryBatchRevoked
     for actor in ("sh_pudong", "sh_admin"):
-        with reverts(error, root=batch.root):
-            world.as_(actor).certificates.revoke_batch(batch.root, 2).wait()
+        with reverts(error, agency=batch.agency, root=batch.root):
+            world.as_(actor).certificates.revoke_batch(batch.agency, batch.root, 2).wait()
         for operation in ("suspend", "revoke", "supersede"):
-            with reverts(error, root=batch.root):
+            with reverts(error, agency=batch.agency, root=batch.root):
                 send(world, actor, batch, operation, batch.digests[0]).wait()
         multi = batch.tree.multi_proof(batch.digests[:2])
-        with reverts(error, root=batch.root):
+        with reverts(error, agency=batch.agency, root=batch.root):
             world.as_(actor).certificates.revoke_multiple(
-                batch.root, multi.digests, multi.proof, multi.proof_flags, 1
+                batch.agency, batch.root, multi.digests, multi.proof, multi.proof_flags, 1
             ).wait()
+    with reverts(contract_errors.CertificateRegistryAlreadyAnchored, agency=batch.agency, root=batch.root):
+        world.as_("sh_pudong").certificates.anchor(batch.root, 8, MANIFEST).wait()
+    assert world.reader.certificates.batch(batch.agency, batch.root).revoke_reason == 1
 
 
 # ------------------------------------------------------------------------------ transactions, history and gas
@@ -570,13 +723,14 @@ def test_many_anchors_in_flight_from_one_account_all_succeed(world: World) -> No
 
     assert [p.tx["nonce"] for p in pending] == list(range(first_nonce, first_nonce + 25))
     assert [r.event("BatchAnchored").args["manifestCid"] for r in receipts] == [f"manifest-{i}" for i in range(25)]
-    assert all(world.reader.certificates.batch(tree.root).agency == address for tree in trees)
+    assert all(world.reader.certificates.batch(address, tree.root).count == 3 for tree in trees)
     assert world.reader.w3.eth.get_transaction_count(address) == first_nonce + 25
 
 
 def test_an_anchor_refused_after_mining_raises_the_decoded_error_with_its_hash(world: World) -> None:
     client = world.as_("sh_town").certificates
     root = MerkleTree(random_digests(2)).root
+    town = world.addr("sh_town")
 
     first = client.anchor(root, 2, MANIFEST, gas=200_000)
     second = client.anchor(root, 2, MANIFEST, gas=200_000)
@@ -584,22 +738,26 @@ def test_an_anchor_refused_after_mining_raises_the_decoded_error_with_its_hash(w
     with pytest.raises(contract_errors.CertificateRegistryAlreadyAnchored) as info:
         second.wait()
 
-    assert info.value.arguments == {"root": root}
+    assert info.value.arguments == {"agency": town, "root": root}
     assert info.value.tx_hash == second.tx_hash
     assert second.tx["nonce"] == first.tx["nonce"] + 1
     assert world.reader.w3.eth.get_transaction_receipt(second.tx_hash)["status"] == 0
-    assert world.reader.certificates.batch(root).agency == world.addr("sh_town")
+    assert world.reader.certificates.batch(town, root).anchored_at == block_time(world, first.wait())
 
 
 def test_reads_at_an_earlier_block_see_the_earlier_status(world: World) -> None:
+    # anvil keeps the state of the last 512 blocks mined (reverted ones included): the block before the anchoring
+    # must be one mined in this test, not the session snapshot's block every test starts on
+    world.rpc("evm_mine", [])
     batch = anchor_batch(world, "sh_pudong")
     digest = batch.digests[0]
     suspended = send(world, "sh_pudong", batch, "suspend", digest).wait()
     revoked = send(world, "sh_pudong", batch, "revoke", digest).wait()
+    batch_revoked = world.as_("sh_pudong").certificates.revoke_batch(batch.agency, batch.root, 9).wait()
     certificates = world.reader.certificates
 
     def at(block: int) -> CertificateStatus:
-        return certificates.certificate_status(batch.root, digest, block_identifier=block).status
+        return certificates.certificate_status(batch.agency, batch.root, digest, block_identifier=block).status
 
     assert [at(batch.receipt.block_number), at(suspended.block_number), at(revoked.block_number)] == [
         VALID,
@@ -607,10 +765,15 @@ def test_reads_at_an_earlier_block_see_the_earlier_status(world: World) -> None:
         REVOKED,
     ]
     assert certificates.status_of(batch.agency, digest, block_identifier=suspended.block_number).reason == 1
-    assert not certificates.is_anchored(batch.root, block_identifier=batch.receipt.block_number - 1)
-    assert certificates.batch(batch.root, block_identifier=batch.receipt.block_number - 1).agency is None
-    with reverts(contract_errors.CertificateRegistryUnknownRoot, root=batch.root):
-        certificates.certificate_status(batch.root, digest, block_identifier=batch.receipt.block_number - 1)
+    before = batch.receipt.block_number - 1
+    assert not certificates.is_anchored(batch.agency, batch.root, block_identifier=before)
+    assert certificates.batch(batch.agency, batch.root, block_identifier=before) == never_anchored(
+        batch.agency, batch.root
+    )
+    assert not certificates.batch(batch.agency, batch.root, block_identifier=revoked.block_number).revoked
+    assert certificates.batch(batch.agency, batch.root, block_identifier=batch_revoked.block_number).revoked
+    with reverts(contract_errors.CertificateRegistryUnknownRoot, agency=batch.agency, root=batch.root):
+        certificates.certificate_status(batch.agency, batch.root, digest, block_identifier=before)
 
 
 def test_a_ten_thousand_leaf_batch_is_anchored_and_revoked_within_gas_budgets(
@@ -618,6 +781,7 @@ def test_a_ten_thousand_leaf_batch_is_anchored_and_revoked_within_gas_budgets(
 ) -> None:
     big_tree, leaves = big.tree, big.digests
     client = world.as_("sh_pudong").certificates
+    pudong = world.addr("sh_pudong")
     anchored = client.anchor(big_tree.root, len(big_tree), MANIFEST).wait()
     deepest = max(leaves, key=lambda d: len(big_tree.proof(d)))
     proof = big_tree.proof(deepest)
@@ -626,18 +790,18 @@ def test_a_ten_thousand_leaf_batch_is_anchored_and_revoked_within_gas_budgets(
     assert world.reader.certificates.verify_inclusion(big_tree.root, deepest, proof)
     assert world.reader.certificates.leaf_of(deepest) == leaf_hash(deepest)
 
-    revoked = client.revoke(big_tree.root, deepest, proof, 1).wait()
+    revoked = client.revoke(pudong, big_tree.root, deepest, proof, 1).wait()
 
     # Recorded on the test report (what `record_property` does, without its warning under the xunit2 family).
     request.node.user_properties += [("anchor_gas", anchored.gas_used), ("revoke_gas_10000_leaves", revoked.gas_used)]
     assert anchored.gas_used < 120_000
     assert revoked.gas_used < 100_000
-    assert world.reader.certificates.batch(big_tree.root).count == 10_000
-    assert world.reader.certificates.certificate_status(big_tree.root, deepest).status == REVOKED
+    assert world.reader.certificates.batch(pudong, big_tree.root).count == 10_000
+    assert world.reader.certificates.certificate_status(pudong, big_tree.root, deepest).status == REVOKED
 
     others = [d for d in leaves[:4] + leaves[-4:] if d != deepest][:6]
     multi = big_tree.multi_proof(others)
-    client.revoke_multiple(big_tree.root, multi.digests, multi.proof, multi.proof_flags, 2).wait()
-    assert all(world.reader.certificates.certificate_status(big_tree.root, d).status == REVOKED for d in others)
+    client.revoke_multiple(pudong, big_tree.root, multi.digests, multi.proof, multi.proof_flags, 2).wait()
+    assert all(world.reader.certificates.certificate_status(pudong, big_tree.root, d).status == REVOKED for d in others)
     with reverts(contract_errors.CertificateRegistryInvalidProof, root=big_tree.root, digest=leaves[5]):
-        client.suspend(big_tree.root, leaves[5], big_tree.proof(leaves[6]), 1).wait()
+        client.suspend(pudong, big_tree.root, leaves[5], big_tree.proof(leaves[6]), 1).wait()

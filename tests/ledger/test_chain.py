@@ -39,8 +39,8 @@ def test_state_file_persists_the_chain_across_restarts(tmp_path: Path) -> None:
     assert state.is_file()
     with Anvil(accounts=2, state=state) as chain:
         client = HurongClient.connect(chain.url, result.deployment)
-        batch = client.certificates.batch(root)
-        assert batch.agency == result.accounts["sh_amr"] and batch.count == 10
+        batch = client.certificates.batch(result.accounts["sh_amr"], root)
+        assert batch.anchored and batch.count == 10 and not batch.revoked
         assert client.consortium.threshold() == 2
 
 

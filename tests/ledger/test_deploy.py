@@ -120,7 +120,8 @@ def test_deploy_command_bootstraps_the_example_three_province_consortium(tmp_pat
             (330000, "浙江省", ProvinceStatus.ACTIVE),
             (440000, "广东省", ProvinceStatus.ACTIVE),
         ]
-        assert client.consortium.threshold() == 2
+        assert [p.epoch for p in provinces] == [1, 1, 1]
+        assert client.consortium.threshold() == client.consortium.configured_threshold() == 2
         agencies = client.authorities.agencies()
         assert len(agencies) == 6
         pudong = next(a for a in agencies if a.region == 310115)

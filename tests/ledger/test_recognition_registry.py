@@ -34,6 +34,10 @@ ZERO32 = b"\0" * 32
 #: including a suspended agency and a child of a suspended parent.
 NON_ADMINS = ["outsider", "sh_amr", "zj_amr", "gd_amr", "sh_suspended", "sh_child_of_suspended"]
 
+# FRESH_BLOCK_NOTE: anvil (`--prune-history 512`) keeps the state of the last 512 blocks mined, reverted ones
+# included, so the session snapshot's block that every test starts on is no longer readable late in the session.
+# Tests that read "before" state mine a block of their own first.
+
 
 # ---------------------------------------------------------------------------------------------- helpers
 
@@ -191,6 +195,43 @@ def test_set_rule_refuses_a_window_that_ends_before_it_starts(
     start, end = world.now() + offset_from, world.now() + offset_until
     with reverts(errors.RecognitionRegistryInvalidWindow, effectiveFrom=start, effectiveUntil=end):
         world.as_("sh_admin").recognition.set_rule(SH, ZJ, LICENCE, None, start, end).wait()
+
+
+@pytest.mark.parametrize(
+    ("back", "until"),
+    [(1, 0), (86_400, 0), (86_400, 3_600)],
+    ids=["1s, no end", "a day, no end", "a day, ending in an hour"],
+)
+def test_set_rule_refuses_a_start_in_the_past(world: World, back: int, until: int) -> None:
+    now = world.now()
+    effective_until = now + until if until else 0
+    with reverts(
+        errors.RecognitionRegistryInvalidWindow,
+        effectiveFrom=now - back,
+        effectiveUntil=effective_until or NO_END,
+    ):
+        world.as_("sh_admin").recognition.set_rule(SH, ZJ, LICENCE, None, now - back, effective_until).wait()
+    assert world.reader.recognition.rule_count() == 1
+    assert world.reader.recognition.accepts(SH, ZJ, LICENCE, None, now - back) == (False, None)
+
+
+def test_set_rule_accepts_a_start_at_the_block_that_sets_it(world: World) -> None:
+    at = world.now() + 5
+    world.rpc("evm_setNextBlockTimestamp", [at])
+    rule_id, receipt = set_rule(world, "sh_admin", SH, ZJ, LICENCE, None, at)
+    assert block_time(world, receipt) == at
+    rule = world.reader.recognition.rule(rule_id)
+    assert (rule.effective_from, rule.created_at, rule.effective_until) == (at, at, NO_END)
+    assert world.reader.recognition.accepts(SH, ZJ, LICENCE, None, at) == (True, rule_id)
+    assert world.reader.recognition.accepts(SH, ZJ, LICENCE, None, at - 1) == (False, None)
+
+
+def test_set_rule_refuses_a_start_that_is_past_by_the_time_it_is_mined(world: World) -> None:
+    now = world.now()
+    world.rpc("evm_setNextBlockTimestamp", [now + 2])
+    with reverts(errors.RecognitionRegistryInvalidWindow, effectiveFrom=now, effectiveUntil=NO_END):
+        world.as_("sh_admin").recognition.set_rule(SH, ZJ, LICENCE, None, now).wait()
+    assert world.reader.recognition.rule_count() == 1
 
 
 def test_set_rule_refuses_an_end_in_the_past_when_the_start_defaults_to_now(world: World) -> None:
@@ -413,6 +454,7 @@ def test_rules_and_rules_of_list_every_rule_ever_set(world: World) -> None:
 
 def test_reads_at_an_older_block_return_the_old_state(world: World) -> None:
     r = world.reader.recognition
+    world.rpc("evm_mine", [])  # read at a block mined in this test: see FRESH_BLOCK_NOTE
     before = world.reader.head()[0]
     original = r.rule(1)
     now = world.now()
