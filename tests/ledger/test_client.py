@@ -7,7 +7,6 @@ import os
 import pytest
 from eth_abi import encode
 from eth_utils import to_checksum_address
-from web3.exceptions import Web3RPCError
 
 from ledger import contract_errors
 from ledger.contract_errors import CertificateRegistryAlreadyAnchored, ConsortiumUnknownProvince
