@@ -23,6 +23,7 @@ from typing import Any
 
 from eth_utils import is_address, to_checksum_address
 from hexbytes import HexBytes
+from web3.exceptions import BlockNotFound
 
 from .client import HurongClient
 from .codes import encode_code
@@ -108,7 +109,14 @@ class ChainReader:
 
     def __init__(self, client: HurongClient, block: int | str = "latest") -> None:
         self.client = client
-        info = client.w3.eth.get_block(block)  # type: ignore[arg-type]
+        if isinstance(block, int) and block < client.deployment.block_number:
+            raise LedgerValueError(
+                f"block {block} is before the registries were deployed (block {client.deployment.block_number})"
+            )
+        try:
+            info = client.w3.eth.get_block(block)  # type: ignore[arg-type]
+        except BlockNotFound:
+            raise LedgerValueError(f"block {block} does not exist yet") from None
         self.block_number = int(info["number"])
         self.block_hash = HexBytes(info["hash"]).to_0x_hex()
         self.chain_id = client.deployment.chain_id
@@ -345,17 +353,26 @@ class Verifier:
             fail("missing_subject", "credentialSubject is missing or hidden")
             return None
         ctype, province = subject.get("certificateType"), subject.get("issuingProvince")
-        for name, value in (("certificateType", ctype), ("issuingProvince", province)):
+        required = (
+            ("credentialSubject.certificateType", ctype),
+            ("credentialSubject.issuingProvince", province),
+            ("validFrom", doc.get("validFrom")),
+            ("validUntil", doc.get("validUntil")),
+        )
+        for name, value in required:
             if not isinstance(value, str):
-                fail("undisclosed_field", f"credentialSubject.{name} must be disclosed to verify", field=name)
+                fail("undisclosed_field", f"{name} must be disclosed to verify", field=name)
                 return None
         validator = self._validator()
         body = {k: v for k, v in doc.items() if k != "proof"}
+        redacted = bool(proof.get("obfuscated"))
+        if redacted:
+            body = _without_placeholders(body, proof["salts"])
         try:
             validator(body)
         except LedgerValueError as exc:
             listed = [p.as_dict() for p in getattr(exc, "problems", [])]
-            if proof.get("obfuscated"):
+            if redacted:
                 # Hidden fields are absent on purpose: only problems with disclosed values count.
                 listed = [p for p in listed if p["code"] not in _ABSENCE_CODES]
             if listed or not getattr(exc, "problems", None):
@@ -515,7 +532,22 @@ class Verifier:
             put("recognition", "failed", "no_rule", message)
 
 
-_ABSENCE_CODES = {"required", "missing", "missing_field", "required_field"}
+_ABSENCE_CODES = {"required", "missing", "missing_field", "required_field", "too_short"}
+
+
+def _without_placeholders(value: Any, salts: dict[str, str], pointer: str = "") -> Any:
+    """A copy without the `null` placeholders of hidden array elements (nulls that have no salt)."""
+    from .hashing import escape_pointer_token
+
+    if isinstance(value, dict):
+        return {k: _without_placeholders(v, salts, f"{pointer}/{escape_pointer_token(k)}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [
+            _without_placeholders(v, salts, f"{pointer}/{i}")
+            for i, v in enumerate(value)
+            if not (v is None and f"{pointer}/{i}" not in salts)
+        ]
+    return value
 
 
 @cache
