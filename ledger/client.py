@@ -212,24 +212,24 @@ class ConsortiumClient(_ContractClient):
         return [self.province(c, block_identifier=block_identifier) for c in codes]
 
     def province_status(self, code: int, *, block_identifier: BlockIdentifier = "latest") -> ProvinceStatus:
-        return ProvinceStatus(self._call("provinceStatus", code, block_identifier=block_identifier))
+        return ProvinceStatus(self._call("provinceStatus", _province_code(code), block_identifier=block_identifier))
 
     def is_province_active(self, code: int, *, block_identifier: BlockIdentifier = "latest") -> bool:
-        return bool(self._call("isProvinceActive", code, block_identifier=block_identifier))
+        return bool(self._call("isProvinceActive", _province_code(code), block_identifier=block_identifier))
 
     def was_province_active_at(
         self, code: int, timepoint: int, *, block_identifier: BlockIdentifier = "latest"
     ) -> bool:
-        args = (code, _uint(timepoint, 48, "timepoint"))
+        args = (_province_code(code), _uint(timepoint, 48, "timepoint"))
         return bool(self._call("wasProvinceActiveAt", *args, block_identifier=block_identifier))
 
     def province_epoch(self, code: int, *, block_identifier: BlockIdentifier = "latest") -> tuple[int, bool]:
         """(membership epoch, active now) of a province."""
-        raw = self._call("provinceEpoch", code, block_identifier=block_identifier)
+        raw = self._call("provinceEpoch", _province_code(code), block_identifier=block_identifier)
         return int(raw[0]), bool(raw[1])
 
     def province_epoch_at(self, code: int, timepoint: int, *, block_identifier: BlockIdentifier = "latest") -> int:
-        args = (code, _uint(timepoint, 48, "timepoint"))
+        args = (_province_code(code), _uint(timepoint, 48, "timepoint"))
         return int(self._call("provinceEpochAt", *args, block_identifier=block_identifier))
 
     def province_of_admin(self, account: str, *, block_identifier: BlockIdentifier = "latest") -> int | None:
@@ -520,7 +520,7 @@ class CertificateRegistryClient(_ContractClient):
     def certificate_status(
         self, agency: str, root: Bytes32, digest: Bytes32, *, block_identifier: BlockIdentifier = "latest"
     ) -> StatusRecord:
-        args = (checksum(agency, what="agency"), parse_bytes32(root, what="root"), parse_bytes32(digest))
+        args = (checksum(agency, what="agency"), parse_bytes32(root, what="root"), parse_bytes32(digest, what="digest"))
         return _status(self._call("certificateStatus", *args, block_identifier=block_identifier))
 
     def verify_inclusion(

@@ -201,6 +201,9 @@ def session_world(chain: Anvil) -> World:
 @pytest.fixture
 def world(session_world: World) -> Iterator[World]:
     snapshot = session_world.rpc("evm_snapshot")
+    # anvil keeps the state of the last blocks only (--prune-history): mine one so reads at "the block this test
+    # started at" never name a block whose state was pruned while earlier tests ran.
+    session_world.rpc("evm_mine")
     try:
         yield session_world
     finally:

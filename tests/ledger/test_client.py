@@ -173,7 +173,7 @@ def test_a_toggle_mined_in_the_second_after_its_estimate_does_not_run_out_of_gas
     assert authorities.agency_status(town) == AgencyStatus.ACTIVE
 
 
-def test_the_test_clients_wider_margin_covers_that_toggle(world: World) -> None:
+def test_a_client_toggle_mined_in_the_second_after_its_estimate_succeeds(world: World) -> None:
     town, authorities = world.addr("sh_town"), world.reader.authorities
     world.as_("sh_admin").authorities.suspend_agency(town, 1).wait()
     world.rpc("evm_setNextBlockTimestamp", [world.now() + 1])
