@@ -136,6 +136,17 @@ def local_cmd(
 
 cli_certificates.register(app)
 
+
+def _register_service_commands() -> None:
+    try:
+        from api import cli as api_cli
+    except ImportError:  # the service's dependencies are not installed
+        return
+    api_cli.register(app)
+
+
+_register_service_commands()
+
 bench_app = typer.Typer(help="Library-level benchmarks on a fresh local chain (figures for BENCHMARKS.md).")
 app.add_typer(bench_app, name="bench")
 

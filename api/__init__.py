@@ -1,0 +1,1 @@
+"""Hurong's HTTP service: issuing agencies register certificates; verifiers check validity and recognition."""

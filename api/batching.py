@@ -1,0 +1,77 @@
+"""Issuance batching across concurrent requests: certificates submitted within `max_wait` seconds of each
+other (up to `max_size`) are anchored under one Merkle root, and each request gets its own back."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from ledger.issuance import IssuanceError, Issuer
+
+
+class BatchingIssuer:
+    def __init__(
+        self,
+        issuer: Issuer,
+        *,
+        max_size: int,
+        max_wait: float,
+        on_batch: Callable[[int, float], None] | None = None,
+    ) -> None:
+        self.issuer = issuer
+        self.max_size = max_size
+        self.max_wait = max_wait
+        self.on_batch = on_batch
+        self._queue: list[tuple[list[dict[str, Any]], Future[list[dict[str, Any]]]]] = []
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name=f"issuer-{issuer.agency}", daemon=True)
+        self._thread.start()
+
+    def submit(self, credentials: list[dict[str, Any]], timeout: float = 300.0) -> list[dict[str, Any]]:
+        """Validate now (refusing this request alone), then wait for the batch that anchors them."""
+        problems = self.issuer.check(credentials)
+        if problems:
+            raise IssuanceError(problems)
+        future: Future[list[dict[str, Any]]] = Future()
+        with self._cond:
+            self._queue.append((credentials, future))
+            self._cond.notify()
+        return future.result(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue:
+                    self._cond.wait()
+                deadline = time.monotonic() + self.max_wait
+                while sum(len(c) for c, _ in self._queue) < self.max_size:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+                group: list[tuple[list[dict[str, Any]], Future[list[dict[str, Any]]]]] = []
+                total = 0
+                while self._queue and (not group or total + len(self._queue[0][0]) <= self.max_size):
+                    item = self._queue.pop(0)
+                    group.append(item)
+                    total += len(item[0])
+            self._issue(group)
+
+    def _issue(self, group: list[tuple[list[dict[str, Any]], Future[list[dict[str, Any]]]]]) -> None:
+        combined = [c for creds, _ in group for c in creds]
+        started = time.perf_counter()
+        try:
+            wrapped = self.issuer.issue(combined)
+        except Exception as exc:  # noqa: BLE001 (handed to every waiting request)
+            for _, future in group:
+                future.set_exception(exc)
+            return
+        if self.on_batch:
+            self.on_batch(len(combined), time.perf_counter() - started)
+        offset = 0
+        for creds, future in group:
+            future.set_result(wrapped[offset : offset + len(creds)])
+            offset += len(creds)

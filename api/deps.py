@@ -1,0 +1,44 @@
+"""Dependencies: settings, the service, and the caller's API key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader
+
+from .errors import ApiError
+from .keys import Principal
+from .service import Service
+from .settings import Settings, get_settings
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key of an agency or a province")
+
+
+def get_service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def current_principal(service: ServiceDep, key: Annotated[str | None, Depends(_api_key)]) -> Principal:
+    if not key:
+        raise ApiError(401, "missing_api_key", "this endpoint needs an API key in the X-API-Key header")
+    principal = service.keys.authenticate(key)
+    if principal is None:
+        raise ApiError(401, "invalid_api_key", "the API key is unknown or revoked")
+    return principal
+
+
+def current_agency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    if principal.role != "agency":
+        raise ApiError(403, "agency_key_required", "only an issuing agency's API key may issue certificates")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+CurrentAgency = Annotated[Principal, Depends(current_agency)]

@@ -1,0 +1,157 @@
+"""Issuing certificates, reading their status, and changing it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from fastapi import Path as PathParam
+
+from ledger.did import parse_agency_did
+from ledger.errors import LedgerValueError
+from ledger.merkle import MerkleTree
+from ledger.reasons import parse_reason
+
+from ..deps import CurrentAgency, CurrentPrincipal, ServiceDep, SettingsDep
+from ..errors import ApiError
+from ..keys import Principal
+from ..schemas import CertificatesCreate, CertificatesPublic, ErrorResponse, StatusChange, StatusChangeOut
+
+router = APIRouter(
+    prefix="/certificates",
+    tags=["certificates"],
+    responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
+               422: {"model": ErrorResponse}},
+)  # fmt: skip
+
+Digest = Annotated[str, PathParam(pattern=r"^0x[0-9a-fA-F]{64}$", description="Certificate digest")]
+_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+
+@router.post("", response_model=CertificatesPublic, status_code=201)
+def issue(
+    body: CertificatesCreate, agency: CurrentAgency, service: ServiceDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Issue unsigned credentials (or licence records) of the calling agency; answers once they are anchored."""
+    if len(body.certificates) > settings.max_certificates:
+        raise ApiError(413, "too_many_certificates", f"at most {settings.max_certificates} certificates per request")
+    issuer = service.issuer(agency.subject)
+    credentials = [_credential(c, issuer, service) for c in body.certificates]
+    wrapped = issuer.submit(credentials)
+    transactions = sorted({w["proof"].get("anchor", {}).get("transactionHash", "") for w in wrapped} - {""})
+    return {"count": len(wrapped), "transactions": transactions, "data": wrapped}
+
+
+def _credential(item: dict[str, Any], issuer: Any, service: Any) -> dict[str, Any]:
+    if "@context" in item:
+        return item
+    from ledger.certificates import build_credential
+
+    agency = issuer.issuer._agency()  # noqa: SLF001 (cached agency record)
+    return build_credential(
+        item,
+        issuer_address=issuer.issuer.agency,
+        chain_id=service.deployment.chain_id,
+        issuer_name=agency.name,
+        registry=service.client.certificates.address,
+    )
+
+
+@router.get("/{digest}")
+def certificate_status(digest: Digest, service: ServiceDep) -> dict[str, Any]:
+    """A certificate's status record(s) with the history of its status changes."""
+    digest = digest.lower()
+    raw = bytes.fromhex(digest[2:])
+    history = service.indexer.history(raw)
+    agencies = {h["agency"] for h in history}
+    batches = []
+    for journal in service.journals():
+        for batch, _ in journal.find(raw):
+            if batch.state == "anchored":
+                agencies.add(batch.agency)
+                batches.append({"agency": batch.agency, "root": "0x" + batch.root.hex(),
+                                "transactionHash": batch.tx_hash, "blockNumber": batch.block_number})  # fmt: skip
+    if not agencies:
+        raise ApiError(404, "unknown_certificate", f"no certificate {digest} is known to this service")
+    records = []
+    for agency in sorted(agencies):
+        record = service.indexer.status(agency, raw)
+        records.append({
+            "agency": agency,
+            "status": record.status.name.lower(),
+            "reason": record.reason,
+            "updatedAt": record.updated_at or None,
+            "successor": "0x" + record.successor.hex() if record.successor else None,
+        })  # fmt: skip
+    return {"digest": digest, "indexedBlock": service.indexer.indexed_block, "records": records,
+            "batches": batches, "history": history}  # fmt: skip
+
+
+def _change(action: Literal["revoke", "suspend", "reinstate", "supersede"]) -> Any:
+    def change(digest: Digest, body: StatusChange, principal: CurrentPrincipal, service: ServiceDep) -> dict[str, Any]:
+        reason = int(parse_reason(body.reason))
+        if action == "supersede" and body.successor is None:
+            raise ApiError(422, "successor_required", "supersede needs the successor's digest")
+        if action != "supersede" and body.successor is not None:
+            raise ApiError(422, "unexpected_successor", "only supersede takes a successor")
+        agency, root, proof = _locate(digest.lower(), body.certificate, service)
+        signer = _signer_for(principal, agency, service)
+        certs = signer.certificates
+        if action == "supersede":
+            pending = certs.supersede(agency, root, digest, proof, body.successor or "", reason)
+        else:
+            pending = getattr(certs, action)(agency, root, digest, proof, reason)
+        receipt = pending.wait()
+        return {"digest": digest.lower(), "agency": agency, "action": action, "reason": reason,
+                "transactionHash": receipt.tx_hash, "blockNumber": receipt.block_number}  # fmt: skip
+
+    change.__name__ = action
+    change.__doc__ = f"{action.capitalize()} a certificate: its issuing agency's key, or its province's admin key."
+    return change
+
+
+for _action in ("revoke", "suspend", "reinstate", "supersede"):
+    router.post(f"/{{digest}}/{_action}", response_model=StatusChangeOut)(_change(_action))  # type: ignore[arg-type]
+
+
+def _locate(digest: str, certificate: dict[str, Any] | None, service: Any) -> tuple[str, bytes, list[bytes]]:
+    raw = bytes.fromhex(digest[2:])
+    for journal in service.journals():
+        for batch, _ in journal.find(raw):
+            if batch.state != "anchored":
+                continue
+            tree = MerkleTree(journal.digests(batch.id))
+            return batch.agency, batch.root, tree.proof(raw)
+    if certificate is None:
+        raise ApiError(404, "unknown_certificate",
+                       f"the service did not issue {digest}: send the wrapped certificate in the body")  # fmt: skip
+    try:
+        proof = certificate["proof"]
+        _, agency = parse_agency_did(certificate["issuer"]["id"])
+        if str(proof["digest"]).lower() != digest:
+            raise ApiError(422, "digest_mismatch", "the certificate in the body has another digest")
+        root = proof["merkleRoot"]
+        path = proof["merklePath"]
+        if not _HEX32.match(root) or not isinstance(path, list) or not all(_HEX32.match(str(h)) for h in path):
+            raise LedgerValueError("malformed merkleRoot or merklePath")
+    except (KeyError, TypeError, LedgerValueError) as exc:
+        message = f"the certificate in the body is not a wrapped certificate: {exc}"
+        raise ApiError(422, "malformed_certificate", message) from None
+    return agency, bytes.fromhex(root[2:]), [bytes.fromhex(h[2:]) for h in path]
+
+
+def _signer_for(principal: Principal, agency: str, service: Any) -> Any:
+    if principal.role == "agency":
+        if principal.subject != agency:
+            raise ApiError(403, "not_your_certificate", "an agency may only change the status of its own certificates")
+        return service.signer(agency)
+    province = service.client.authorities.agency_province(agency)
+    if province is None or str(province) != principal.subject:
+        raise ApiError(403, "not_your_province", "a province admin may only act on its own province's certificates")
+    admins = service.client.consortium.province(province).admins
+    for admin in admins:
+        if (Path(service.settings.keystore_folder) / f"{admin}.json").is_file():
+            return service.signer(admin)
+    raise ApiError(503, "no_signing_key", f"the service holds no key of an admin of province {province}")
