@@ -134,5 +134,5 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     def root() -> Response:
         return JSONResponse({"service": "hurong", "api": API_PREFIX, "docs": "/docs", "verify": "/verify"})
 
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

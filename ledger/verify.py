@@ -224,7 +224,11 @@ class Verifier:
         return self._verify(document, context, self.reader(block), int(self.clock()))
 
     def verify_many(
-        self, documents: Sequence[Any], context: VerificationContext | None = None, *, block: int | str = "latest"
+        self,
+        documents: Sequence[Any],
+        context: VerificationContext | None = None,
+        *,
+        block: int | str = "latest",
     ) -> list[VerificationResult]:
         """Verify many certificates at one block, sharing chain reads."""
         reader = self.reader(block)
@@ -237,41 +241,24 @@ class Verifier:
     # ------------------------------------------------------------------ the checks
 
     def _verify(
-        self, doc: Any, context: VerificationContext | None, reader: ChainReader, now: int
+        self,
+        doc: Any,
+        context: VerificationContext | None,
+        reader: ChainReader,
+        now: int,
+        local: tuple[dict[str, CheckResult], dict[str, Any] | None] | None = None,
     ) -> VerificationResult:
-        results: dict[str, CheckResult] = {}
+        results, parsed = local if local is not None else self._local_checks(doc)
 
         def put(name: str, outcome: str, code: str, message: str, **details: Any) -> None:
             results[name] = CheckResult(name, outcome, code, message, details)
 
-        parsed = self._check_format(doc, put)
         if parsed is None:
-            for name in CHECKS[1:]:
-                put(name, "skipped", "format_failed", "not checked: the document is malformed")
             return self._result(results, reader, now, context, None)
-
         proof = doc["proof"]
         digest = bytes.fromhex(proof["digest"][2:])
         root = bytes.fromhex(proof["merkleRoot"][2:])
         agency = parsed["agency"]
-
-        # 2. integrity
-        try:
-            recomputed = recompute_digest(doc)
-        except IntegrityError as exc:
-            put("integrity", "failed", "fields_mismatch", str(exc))
-        else:
-            if recomputed == digest:
-                put("integrity", "passed", "ok", "the digest matches the disclosed fields and hidden hashes")
-            else:
-                put("integrity", "failed", "digest_mismatch", "the fields do not hash to the digest in the proof")
-
-        # 3. inclusion
-        path = [bytes.fromhex(h[2:]) for h in proof["merklePath"]]
-        if merkle_verify(root, digest, path):
-            put("inclusion", "passed", "ok", f"the Merkle path ({len(path)} hashes) leads to the root")
-        else:
-            put("inclusion", "failed", "bad_merkle_path", "the Merkle path does not lead from the digest to the root")
 
         # 4. anchoring
         batch = self._check_anchoring(proof, parsed, root, reader, put)
@@ -296,6 +283,37 @@ class Verifier:
         else:
             self._check_recognition(parsed, context, now, reader, put)
         return self._result(results, reader, now, context, parsed)
+
+    def _local_checks(self, doc: Any) -> tuple[dict[str, CheckResult], dict[str, Any] | None]:
+        """Checks 1-3, which need no chain: format, integrity, inclusion."""
+        results: dict[str, CheckResult] = {}
+
+        def put(name: str, outcome: str, code: str, message: str, **details: Any) -> None:
+            results[name] = CheckResult(name, outcome, code, message, details)
+
+        parsed = self._check_format(doc, put)
+        if parsed is None:
+            for name in CHECKS[1:]:
+                put(name, "skipped", "format_failed", "not checked: the document is malformed")
+            return results, None
+        proof = doc["proof"]
+        digest = bytes.fromhex(proof["digest"][2:])
+        root = bytes.fromhex(proof["merkleRoot"][2:])
+        try:
+            recomputed = recompute_digest(doc)
+        except IntegrityError as exc:
+            put("integrity", "failed", "fields_mismatch", str(exc))
+        else:
+            if recomputed == digest:
+                put("integrity", "passed", "ok", "the digest matches the disclosed fields and hidden hashes")
+            else:
+                put("integrity", "failed", "digest_mismatch", "the fields do not hash to the digest in the proof")
+        path = [bytes.fromhex(h[2:]) for h in proof["merklePath"]]
+        if merkle_verify(root, digest, path):
+            put("inclusion", "passed", "ok", f"the Merkle path ({len(path)} hashes) leads to the root")
+        else:
+            put("inclusion", "failed", "bad_merkle_path", "the Merkle path does not lead from the digest to the root")
+        return results, parsed
 
     def _result(
         self,

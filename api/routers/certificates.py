@@ -113,7 +113,7 @@ def _change(action: Literal["revoke", "suspend", "reinstate", "supersede"]) -> A
 
 
 for _action in ("revoke", "suspend", "reinstate", "supersede"):
-    router.post(f"/{{digest}}/{_action}", response_model=StatusChangeOut)(_change(_action))  # type: ignore[arg-type]
+    router.post(f"/{{digest}}/{_action}", response_model=StatusChangeOut)(_change(_action))
 
 
 def _locate(digest: str, certificate: dict[str, Any] | None, service: Any) -> tuple[str, bytes, list[bytes]]:

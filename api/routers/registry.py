@@ -36,7 +36,7 @@ def list_agencies(
 def list_certificate_types() -> dict[str, Any]:
     """The certificate types Hurong knows, with their JSON-LD class and JSON Schema."""
     data = [
-        {"code": t.code, "className": t.class_name, "name": t.name_zh, "holderId": t.holder_id_kind}
+        {"code": t.code, "className": t.class_name, "name": t.name, "holderId": str(t.holder_id)}
         for t in certificate_types()
     ]
     return {"count": len(data), "data": data}
