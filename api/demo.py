@@ -225,11 +225,13 @@ class Demo:
         env |= {"HURONG_RPC_URL": self.anvil.url, "HURONG_HOME": str(self.home),
                 "HURONG_DEPLOYMENTS": str(self.home / "deployments"),
                 "HURONG_KEY_PASSPHRASE": DEMO_PASSPHRASE}  # fmt: skip
-        log = open(self.home / "logs" / "service.log", "ab")  # noqa: SIM115 (lives as long as the process)
-        self.server = subprocess.Popen(  # noqa: S603 (fixed argv)
-            [sys.executable, "-m", "ledger.cli", "serve", "--port", str(self.api_port), "--workers", str(self.workers)],
-            env=env, stdout=log, stderr=log,
-        )  # fmt: skip
+        (self.home / "logs").mkdir(parents=True, exist_ok=True)
+        with open(self.home / "logs" / "service.log", "ab") as log:  # the child keeps its own descriptor
+            self.server = subprocess.Popen(  # noqa: S603 (fixed argv)
+                [sys.executable, "-m", "ledger.cli", "serve", "--port", str(self.api_port),
+                 "--workers", str(self.workers)],
+                env=env, stdout=log, stderr=log,
+            )  # fmt: skip
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.server.poll() is not None:

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.errors import ChainError, ContractRevertError, LedgerError, LedgerValueError
+from ledger.issuance import AnchoringFailed
 
 log = logging.getLogger("hurong.api")
 
@@ -65,11 +66,22 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))  # fmt: skip
 
-    @app.exception_handler(ContractRevertError)
-    async def contract_error(_: Request, exc: ContractRevertError) -> JSONResponse:
+    def contract_response(exc: ContractRevertError, message: str | None = None) -> JSONResponse:
         details = {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in exc.arguments.items()}
         status = 403 if "Unauthorized" in exc.error_name or "NotActive" in exc.error_name else 409
-        return JSONResponse(error_body(_camel_to_snake(exc.error_name), str(exc), details), status_code=status)
+        body = error_body(_camel_to_snake(exc.error_name), message or str(exc), details)
+        return JSONResponse(body, status_code=status)
+
+    @app.exception_handler(ContractRevertError)
+    async def contract_error(_: Request, exc: ContractRevertError) -> JSONResponse:
+        return contract_response(exc)
+
+    @app.exception_handler(AnchoringFailed)
+    async def anchoring_failed(_: Request, exc: AnchoringFailed) -> JSONResponse:
+        if isinstance(exc.cause, ContractRevertError):
+            return contract_response(exc.cause, str(exc))
+        log.warning("anchoring failed: %s", exc)
+        return JSONResponse(error_body("anchoring_failed", str(exc)), status_code=503)
 
     @app.exception_handler(LedgerValueError)
     async def value_error(_: Request, exc: LedgerValueError) -> JSONResponse:

@@ -65,6 +65,17 @@ class Service:
         if self._indexer_thread:
             self._indexer_thread.join(timeout=5)
 
+    def wait_indexed(self, block: int, timeout: float = 5.0) -> None:
+        """Wait until the index has reached `block`, so a caller reads its own writes (bounded wait)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self.indexer.indexed_block < block and time.monotonic() < deadline:
+            if self._indexer_thread is None:
+                self.indexer.sync()
+            else:
+                time.sleep(0.02)
+
     # ------------------------------------------------------------------ readers
 
     def reader(self, consistency: str) -> Any:

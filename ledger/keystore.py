@@ -367,6 +367,7 @@ def _write_atomically(path: Path, data: bytes, *, overwrite: bool) -> None:
     """
     directory = path.parent
     try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise KeystoreError(f"cannot write key file {path}: {exc.strerror or exc}") from None

@@ -41,6 +41,8 @@ def issue(
     credentials = [_credential(c, issuer, service) for c in body.certificates]
     wrapped = issuer.submit(credentials)
     transactions = sorted({w["proof"].get("anchor", {}).get("transactionHash", "") for w in wrapped} - {""})
+    blocks = [w["proof"].get("anchor", {}).get("blockNumber") or 0 for w in wrapped]
+    service.wait_indexed(max(blocks, default=0))  # what the caller verifies next is answered from the index
     return {"count": len(wrapped), "transactions": transactions, "data": wrapped}
 
 
@@ -104,6 +106,7 @@ def _change(action: Literal["revoke", "suspend", "reinstate", "supersede"]) -> A
         else:
             pending = getattr(certs, action)(agency, root, digest, proof, reason)
         receipt = pending.wait()
+        service.wait_indexed(receipt.block_number)
         return {"digest": digest.lower(), "agency": agency, "action": action, "reason": reason,
                 "transactionHash": receipt.tx_hash, "blockNumber": receipt.block_number}  # fmt: skip
 

@@ -215,9 +215,16 @@ def test_overwrite_replaces_a_file_of_looser_mode(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def test_missing_folders_are_created_private(tmp_path: Path) -> None:
+    path = save_key(tmp_path / "keystore" / "key.json", generate(KeyAlgorithm.ED25519), PASSPHRASE)
+    assert path.is_file() and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
 def test_unwritable_destinations_raise_keystore_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
     with pytest.raises(KeystoreError, match="cannot write key file"):
-        save_key(tmp_path / "missing-dir" / "key.json", generate(KeyAlgorithm.ED25519), PASSPHRASE)
+        save_key(blocker / "key.json", generate(KeyAlgorithm.ED25519), PASSPHRASE)
 
 
 def test_empty_passphrase_is_refused(tmp_path: Path) -> None:

@@ -1,0 +1,125 @@
+"""A real Hurong service (uvicorn in its own process, on a free loopback port) over a real anvil chain with the
+test consortium, its agencies' chain keys in an encrypted keystore, and API keys for agencies and provinces."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.keys import ApiKeyStore
+from ledger.chain import Anvil, free_port
+from ledger.client import HurongClient
+from ledger.deploy import BootstrapResult, bootstrap, parse_description
+from ledger.keystore import AccountKey, save_key
+from tests.conftest import SUSPENDED_PROVINCE, WORLD
+
+PASSPHRASE = "correct horse battery staple 马"
+SIGNERS = ["sh_amr", "sh_pudong", "zj_amr", "gd_amr", "sh_admin", "zj_admin", "sh_suspended"]
+
+
+@dataclass
+class Server:
+    url: str
+    chain: Anvil
+    result: BootstrapResult
+    home: Path
+    keys: dict[str, str]  # account name -> API key
+    process: subprocess.Popen[bytes]
+
+    @property
+    def api(self) -> str:
+        return self.url + "/api/v1"
+
+    def client(self, name: str | None = None) -> httpx.Client:
+        headers = {"X-API-Key": self.keys[name]} if name else {}
+        return httpx.Client(base_url=self.api, headers=headers, timeout=120)
+
+    def chain_client(self, name: str | None = None) -> HurongClient:
+        reader = HurongClient.connect(self.chain.url, self.result.deployment)
+        return reader.as_account(self.result.keys[name]) if name else reader
+
+    def addr(self, name: str) -> str:
+        return self.result.accounts[name]
+
+    def wait_indexed(self, timeout: float = 10.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        with self.client() as http:
+            while True:
+                health = http.get("/health").json()
+                if health["indexedBlock"] >= health["headBlock"] or time.monotonic() > deadline:
+                    return health
+                time.sleep(0.05)
+
+
+def start_server(home: Path, chain: Anvil, extra_env: dict[str, str] | None = None) -> tuple[str, Any]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HURONG_")}
+    env |= {
+        "HURONG_RPC_URL": chain.url,
+        "HURONG_HOME": str(home),
+        "HURONG_DEPLOYMENTS": str(home / "deployments"),
+        "HURONG_KEY_PASSPHRASE": PASSPHRASE,
+        "HURONG_BATCH_MAX_WAIT": "0.05",
+        **(extra_env or {}),
+    }
+    with open(home / f"server-{port}.log", "wb") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ledger.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {(home / f'server-{port}.log').read_text()}")
+        try:
+            if httpx.get(url + "/api/v1/health", timeout=1).status_code == 200:
+                return url, process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    home = tmp_path_factory.mktemp("service")
+    with Anvil(accounts=len(WORLD["accounts"])) as chain:
+        result = bootstrap(parse_description(WORLD), chain.url)
+        admin = HurongClient.connect(chain.url, result.deployment, result.keys["sh_admin"])
+        admin.authorities.suspend_agency(result.accounts["sh_suspended"], 1).wait()
+        result.deployment.save(home / "deployments")
+        for name in SIGNERS:
+            key = AccountKey.from_hex(result.keys[name])
+            save_key(home / "keystore" / f"{key.address}.json", key, PASSPHRASE)
+        store = ApiKeyStore(home / "api-keys.sqlite")
+        keys = {name: store.create("agency", result.accounts[name], name)[0] for name in SIGNERS if "admin" not in name}
+        keys |= {"sh_admin": store.create("province", "310000")[0], "zj_admin": store.create("province", "330000")[0],
+                 "bj_admin": store.create("province", str(SUSPENDED_PROVINCE))[0],
+                 "outsider": store.create("agency", result.accounts["outsider"])[0]}  # fmt: skip
+        revoked, principal = store.create("agency", result.accounts["sh_amr"], "revoked")
+        store.revoke(principal.key_id)
+        keys["revoked"] = revoked
+        url, process = start_server(home, chain)
+        try:
+            yield Server(url, chain, result, home, keys, process)
+        finally:
+            stop_server(process)
