@@ -137,16 +137,6 @@ def local_cmd(
 cli_certificates.register(app)
 
 
-def _register_service_commands() -> None:
-    try:
-        from api import cli as api_cli
-    except ImportError:  # the service's dependencies are not installed
-        return
-    api_cli.register(app)
-
-
-_register_service_commands()
-
 bench_app = typer.Typer(help="Library-level benchmarks on a fresh local chain (figures for BENCHMARKS.md).")
 app.add_typer(bench_app, name="bench")
 
@@ -177,6 +167,34 @@ def bench_verify_cmd(
     figures = bench_verify(count, single, report=console.print)
     if json_out:
         json_out.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+
+
+@bench_app.command("api")
+def bench_api_cmd(
+    workers: Annotated[int, typer.Option(min=1, max=64, help="uvicorn workers")] = 2,
+    certificates: Annotated[int, typer.Option(min=1, max=10_000, help="Certificates issued first")] = 2_000,
+    seconds: Annotated[int, typer.Option(min=1, max=600, help="Seconds of load on /verify")] = 10,
+    connections: Annotated[int, typer.Option(min=1, max=1024, help="wrk connections")] = 64,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON here")] = None,
+) -> None:
+    """The service under load: /verify requests/s and p50/p99 with wrk, /verify/bulk certificates/s."""
+    from api.bench import bench_api
+
+    figures = bench_api(workers=workers, certificates=certificates, seconds=seconds, connections=connections,
+                        report=console.print)  # fmt: skip
+    if json_out:
+        json_out.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+
+
+def _register_service_commands() -> None:
+    try:
+        from api import cli as api_cli
+    except ImportError:  # the service's dependencies are not installed
+        return
+    api_cli.register(app)
+
+
+_register_service_commands()
 
 
 def main() -> None:

@@ -5,13 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: Chromium and CJK fonts for the browser test of the verification page.
-if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+# System packages: Chromium and CJK fonts for the browser test of the verification page, wrk for the
+# service benchmark.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1 \
+   || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
   if [ "$(id -u)" = 0 ]; then
-    echo "==> installing chromium and fonts-noto-cjk"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+    echo "==> installing chromium, fonts-noto-cjk and wrk"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk wrk >/dev/null
   else
-    echo "warning: chromium / fonts-noto-cjk missing and not root: install them for the browser test" >&2
+    echo "warning: chromium / fonts-noto-cjk / wrk missing and not root: install them with apt-get" >&2
   fi
 fi
 

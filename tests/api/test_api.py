@@ -238,3 +238,9 @@ def test_openapi_and_docs_and_contexts_are_served(server: Server) -> None:
     assert httpx.get(server.url + "/docs").status_code == 200
     context = httpx.get(server.url + "/contexts/v1").json()
     assert "ElectronicLicense" in json.dumps(context)
+
+
+def test_too_many_certificates_in_one_request_is_refused(server: Server) -> None:
+    with server.client() as http:
+        response = http.post("/verify/bulk", json={"certificates": [{}] * 10_001})
+    error(response, 413, "too_many_certificates")
