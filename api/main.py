@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from . import errors
@@ -60,6 +60,36 @@ class BodyLimit:
                 await _too_large(send, self.limit)
 
 
+class Measure:
+    """Counts requests by route template and status, and observes their latency (pure ASGI, no copies)."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            service: Service | None = getattr(scope["app"].state, "service", None) if "app" in scope else None
+            if service is not None:
+                template = getattr(scope.get("route"), "path", "unmatched")
+                method = scope["method"]
+                service.metrics.requests.labels(method, template, str(status)).inc()
+                service.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -98,18 +128,6 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.dependency_overrides[get_settings] = lambda: settings
     errors.install(app)
 
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        svc: Service | None = getattr(request.app.state, "service", None)
-        if svc is not None:
-            svc.metrics.requests.labels(request.method, template, str(response.status_code)).inc()
-            svc.metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)
-        return response
-
     for router in (health.router, registry.router, certificates.router, verify.router):
         app.include_router(router, prefix=API_PREFIX)
     app.add_api_route(f"{API_PREFIX}/metrics", health.metrics_endpoint, methods=["GET"], tags=["operations"],
@@ -135,4 +153,5 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         return JSONResponse({"service": "hurong", "api": API_PREFIX, "docs": "/docs", "verify": "/verify"})
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(Measure)
     return app

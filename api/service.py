@@ -45,6 +45,7 @@ class Service:
 
         self.indexer = Indexer(self.client, settings.index_database)
         self._indexer_thread: threading.Thread | None = None
+        self._index_reader: Any = None
         self._stop = threading.Event()
 
     # ------------------------------------------------------------------ lifecycle
@@ -86,7 +87,15 @@ class Service:
             self.indexer.sync()
         from ledger.indexer import IndexReader
 
-        return IndexReader(self.indexer, self.client)
+        position = self.indexer.position()
+        with self._lock:
+            cached = self._index_reader
+            if cached is not None and (cached.block_number, cached.block_hash) == position:
+                return cached  # one reader per indexed block: its memoised reads serve every request
+        reader = IndexReader(self.indexer, self.client)
+        with self._lock:
+            self._index_reader = reader
+        return reader
 
     # ------------------------------------------------------------------ signing accounts
 
