@@ -27,6 +27,7 @@ from ledger.keystore import AccountKey, save_key
 
 from .demo import DEMO_PASSPHRASE, demo_licence
 from .keys import ApiKeyStore
+from .launcher import service_env, start_service, stop_service
 
 Report = Callable[[str], None]
 
@@ -80,9 +81,7 @@ def run_wrk(url: str, body: dict[str, Any], *, seconds: int, connections: int, t
 def bench_api(
     *, workers: int = 2, certificates: int = 2_000, seconds: int = 10, connections: int = 64, report: Report = print
 ) -> dict[str, Any]:
-    import os
     import random
-    import sys
 
     figures: dict[str, Any] = {"workers": workers}
     home = Path(tempfile.mkdtemp(prefix="hurong-bench-api-"))
@@ -96,30 +95,10 @@ def bench_api(
             save_key(home / "keystore" / f"{key.address}.json", key, DEMO_PASSPHRASE)
             api_key, _ = ApiKeyStore(home / "api-keys.sqlite").create("agency", key.address)
             port = free_port()
-            env = {k: v for k, v in os.environ.items() if not k.startswith("HURONG_")}
-            env |= {
-                "HURONG_RPC_URL": chain.url,
-                "HURONG_HOME": str(home),
-                "HURONG_DEPLOYMENTS": str(home / "deployments"),
-                "HURONG_KEY_PASSPHRASE": DEMO_PASSPHRASE,
-            }
-            with open(home / "service.log", "wb") as log:
-                server = subprocess.Popen(
-                    [sys.executable, "-m", "ledger.cli", "serve", "--port", str(port), "--workers", str(workers)],
-                    env=env, stdout=log, stderr=log,
-                )  # fmt: skip
+            env = service_env(rpc_url=chain.url, home=home, passphrase=DEMO_PASSPHRASE)
+            server = start_service(env, port=port, workers=workers, log=home / "service.log")
             base = f"http://127.0.0.1:{port}/api/v1"
             try:
-                deadline = time.monotonic() + 60
-                while True:
-                    try:
-                        if httpx.get(base + "/health", timeout=1).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise ToolchainError("the service did not start")
-                    time.sleep(0.1)
                 rng = random.Random(7)
                 records = [demo_licence("business_licence", 310000, rng) for _ in range(certificates)]
                 started = time.perf_counter()
@@ -158,11 +137,7 @@ def bench_api(
                 report(f"POST /verify/bulk: {per_second:,.0f} certificates/s "
                        f"(1,000 per request, median of 5, {median_ms:.0f} ms each)")  # fmt: skip
             finally:
-                server.terminate()
-                try:
-                    server.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    server.kill()
+                stop_service(server)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return figures

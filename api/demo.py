@@ -13,9 +13,7 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
-import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from ledger.errors import DeploymentError, ToolchainError
 from ledger.keystore import AccountKey, save_key
 
 from .keys import ApiKeyStore
+from .launcher import service_env, start_service, stop_service
 
 #: Passphrase of the demo keystore (the keys are the public dev keys of a local chain).
 DEMO_PASSPHRASE = "hurong-demo"
@@ -159,13 +158,8 @@ class Demo:
                 self.stop()
 
     def stop(self) -> None:
-        if self.server is not None and self.server.poll() is None:
-            self.server.send_signal(signal.SIGINT)
-            try:
-                self.server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.server.kill()
-                self.server.wait()
+        if self.server is not None:
+            stop_service(self.server)
         self.server = None
         self.anvil.stop()
 
@@ -221,28 +215,10 @@ class Demo:
     # ------------------------------------------------------------------ service
 
     def _serve(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HURONG_")}
-        env |= {"HURONG_RPC_URL": self.anvil.url, "HURONG_HOME": str(self.home),
-                "HURONG_DEPLOYMENTS": str(self.home / "deployments"),
-                "HURONG_KEY_PASSPHRASE": DEMO_PASSPHRASE}  # fmt: skip
-        (self.home / "logs").mkdir(parents=True, exist_ok=True)
-        with open(self.home / "logs" / "service.log", "ab") as log:  # the child keeps its own descriptor
-            self.server = subprocess.Popen(  # noqa: S603 (fixed argv)
-                [sys.executable, "-m", "ledger.cli", "serve", "--port", str(self.api_port),
-                 "--workers", str(self.workers)],
-                env=env, stdout=log, stderr=log,
-            )  # fmt: skip
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.server.poll() is not None:
-                raise ToolchainError(f"the service exited; see {self.home / 'logs' / 'service.log'}")
-            try:
-                if httpx.get(self.api_url + "/api/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise ToolchainError("the service did not answer within 90 s")
+        env = service_env(rpc_url=self.anvil.url, home=self.home, passphrase=DEMO_PASSPHRASE)
+        self.server = start_service(
+            env, port=self.api_port, workers=self.workers, log=self.home / "logs" / "service.log"
+        )
 
     def _issue_demo_certificates(self, demo: dict[str, Any]) -> int:
         rng = random.Random(20261123)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .certificates.model import FIELD_ALIASES
 from .client import HurongClient, make_web3
 from .deployment import Deployment
 from .errors import ChainError, LedgerValueError
@@ -91,16 +92,8 @@ def read_inputs(paths: list[Path]) -> list[dict[str, Any]]:
     return records
 
 
-_CSV_COLUMNS = {
-    "licence_number": "licenceNumber",
-    "certificate_type": "certificateType",
-    "holder_name": "holderName",
-    "holder_id": "holderId",
-    "issuing_province": "issuingProvince",
-    "issuing_region": "issuingRegion",
-    "valid_from": "validFrom",
-    "valid_until": "validUntil",
-}
+#: CSV columns of the standard licence fields (snake_case or camelCase), as the licence model names them.
+_CSV_COLUMNS = {**FIELD_ALIASES, **{camel: camel for camel in FIELD_ALIASES.values()}}
 
 
 def _csv_record(row: dict[str, str]) -> dict[str, Any]:
@@ -112,7 +105,7 @@ def _csv_record(row: dict[str, str]) -> dict[str, Any]:
         if column is None or value is None or value == "":
             continue
         key = _CSV_COLUMNS.get(column.strip(), column.strip())
-        if key in _CSV_COLUMNS.values():
+        if column.strip() in _CSV_COLUMNS:
             record[key] = value.strip()
         else:
             text = value.strip()

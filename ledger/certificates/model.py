@@ -136,7 +136,8 @@ _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})",
     flags=re.ASCII,
 )
-_FIELD_ALIASES = {
+#: snake_case names of the standard licence fields → their camelCase names in `credentialSubject`.
+FIELD_ALIASES = {
     "licence_number": "licenceNumber",
     "certificate_type": "certificateType",
     "holder_name": "holderName",
@@ -147,11 +148,11 @@ _FIELD_ALIASES = {
     "valid_until": "validUntil",
 }
 _TOP_LEVEL = {"validFrom", "validUntil"}
-_RESERVED_SUBJECT = {"type", "id", *(camel for camel in _FIELD_ALIASES.values() if camel not in _TOP_LEVEL)}
+_RESERVED_SUBJECT = {"type", "id", *(camel for camel in FIELD_ALIASES.values() if camel not in _TOP_LEVEL)}
 
 
 def _pointer_of(name: str) -> str:
-    camel = _FIELD_ALIASES.get(name, name)
+    camel = FIELD_ALIASES.get(name, name)
     return f"/{camel}" if camel in _TOP_LEVEL else f"/credentialSubject/{escape_pointer(camel)}"
 
 
@@ -248,13 +249,13 @@ class LicenceData:
             raise CertificateValidationError(
                 [Problem("", "invalid_type", f"licence data must be a mapping, got {type(data).__name__}")]
             )
-        snake = {camel: name for name, camel in _FIELD_ALIASES.items()}
+        snake = {camel: name for name, camel in FIELD_ALIASES.items()}
         values: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         problems: list[Problem] = []
         for key, value in data.items():
             name = snake.get(key, key)
-            if name in _FIELD_ALIASES:
+            if name in FIELD_ALIASES:
                 if name in values:
                     problems.append(Problem(_pointer_of(name), "duplicate_field", f"{key} is given twice"))
                 values[name] = value
@@ -265,9 +266,9 @@ class LicenceData:
                     extra.update(value)
             else:
                 extra[key] = value
-        for name in _FIELD_ALIASES:
+        for name in FIELD_ALIASES:
             if name != "issuing_region" and name not in values:
-                problems.append(Problem(_pointer_of(name), "missing_field", f"{_FIELD_ALIASES[name]} is required"))
+                problems.append(Problem(_pointer_of(name), "missing_field", f"{FIELD_ALIASES[name]} is required"))
         if problems:
             raise CertificateValidationError(problems)
         return cls(**values, fields=extra)

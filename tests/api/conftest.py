@@ -3,9 +3,7 @@ test consortium, its agencies' chain keys in an encrypted keystore, and API keys
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ import httpx
 import pytest
 
 from api.keys import ApiKeyStore
+from api.launcher import service_env, start_service, stop_service
 from ledger.chain import Anvil, free_port
 from ledger.client import HurongClient
 from ledger.deploy import BootstrapResult, bootstrap, parse_description
@@ -62,41 +61,10 @@ class Server:
 
 def start_server(home: Path, chain: Anvil, extra_env: dict[str, str] | None = None) -> tuple[str, Any]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HURONG_")}
-    env |= {
-        "HURONG_RPC_URL": chain.url,
-        "HURONG_HOME": str(home),
-        "HURONG_DEPLOYMENTS": str(home / "deployments"),
-        "HURONG_KEY_PASSPHRASE": PASSPHRASE,
-        "HURONG_BATCH_MAX_WAIT": "0.05",
-        **(extra_env or {}),
-    }
-    with open(home / f"server-{port}.log", "wb") as log:  # the child keeps its own descriptor
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ledger.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {(home / f'server-{port}.log').read_text()}")
-        try:
-            if httpx.get(url + "/api/v1/health", timeout=1).status_code == 200:
-                return url, process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not start")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    env = service_env(rpc_url=chain.url, home=home, passphrase=PASSPHRASE, HURONG_BATCH_MAX_WAIT="0.05",
+                      **(extra_env or {}))  # fmt: skip
+    process = start_service(env, port=port, log=home / f"server-{port}.log")
+    return f"http://127.0.0.1:{port}", process
 
 
 @pytest.fixture(scope="session")
@@ -122,4 +90,4 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         try:
             yield Server(url, chain, result, home, keys, process)
         finally:
-            stop_server(process)
+            stop_service(process)
