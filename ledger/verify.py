@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -431,7 +431,8 @@ class Verifier:
         if not batch.anchored:
             put("anchoring", "failed", "not_anchored", "the root is not anchored by the issuing agency")
             return None
-        put("anchoring", "passed", "ok", f"anchored by {agency} at {batch.anchored_at}",
+        when = datetime.fromtimestamp(batch.anchored_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        put("anchoring", "passed", "ok", f"anchored by {agency} at {when}",
             anchoredAt=batch.anchored_at, count=batch.count)  # fmt: skip
         return batch
 
