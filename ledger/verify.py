@@ -104,19 +104,23 @@ class VerificationResult:
         }
 
 
+def fetch_block(client: HurongClient, block: int | str) -> Any:
+    try:
+        return client.w3.eth.get_block(block)  # type: ignore[arg-type]
+    except BlockNotFound:
+        raise LedgerValueError(f"block {block} does not exist yet") from None
+
+
 class ChainReader:
     """Chain reads at one fixed block, memoised: the verifier's view of the registries."""
 
-    def __init__(self, client: HurongClient, block: int | str = "latest") -> None:
+    def __init__(self, client: HurongClient, block: int | str = "latest", *, header: Any = None) -> None:
         self.client = client
         if isinstance(block, int) and block < client.deployment.block_number:
             raise LedgerValueError(
                 f"block {block} is before the registries were deployed (block {client.deployment.block_number})"
             )
-        try:
-            info = client.w3.eth.get_block(block)  # type: ignore[arg-type]
-        except BlockNotFound:
-            raise LedgerValueError(f"block {block} does not exist yet") from None
+        info = header if header is not None else fetch_block(client, block)
         self.block_number = int(info["number"])
         self.block_hash = HexBytes(info["hash"]).to_0x_hex()
         self.chain_id = client.deployment.chain_id
@@ -214,9 +218,19 @@ class Verifier:
         self.clock = clock
         self._validate = validate
         self._verify_signature = verify_signature
+        self._latest: ChainReader | None = None
 
     def reader(self, block: int | str = "latest") -> ChainReader:
-        return ChainReader(self.client, block)
+        """A reader at `block`; for "latest", the same reader (and its memoised reads) while the head stays."""
+        if block != "latest":
+            return ChainReader(self.client, block)
+        header = fetch_block(self.client, "latest")
+        cached = self._latest
+        if cached is not None and cached.block_hash == HexBytes(header["hash"]).to_0x_hex():
+            return cached
+        reader = ChainReader(self.client, "latest", header=header)
+        self._latest = reader
+        return reader
 
     def verify(
         self, document: Any, context: VerificationContext | None = None, *, block: int | str = "latest"
