@@ -186,6 +186,21 @@ def bench_api_cmd(
         json_out.write_text(json.dumps(figures, indent=1), encoding="utf-8")
 
 
+@bench_app.command("peer", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench_peer_cmd(ctx: typer.Context) -> None:
+    """Hurong side by side with OpenAttestation on one anvil (options of `python -m bench.compare`)."""
+    import sys
+
+    from .compiler import find_project_root
+
+    sys.path.insert(0, str(find_project_root()))  # bench/ lives in the checkout, not in the installed package
+    try:
+        from bench.compare import main as compare_main
+    except ImportError:
+        raise LedgerError("run from a checkout of the project: the bench/ folder is missing") from None
+    raise typer.Exit(compare_main(list(ctx.args)))
+
+
 def _register_service_commands() -> None:
     try:
         from api import cli as api_cli

@@ -43,4 +43,9 @@ fi
 if [ ! -d node_modules/@nomicfoundation/edr-linux-x64-gnu ]; then
   PATH="$NODE22:$PATH" npm install --no-audit --no-fund --loglevel=error
 fi
+# The peer of the side-by-side benchmark (OpenAttestation), from its own lockfile.
+if [ ! -d bench/peer/node_modules/@govtechsg/oa-verify ] || [ bench/peer/package-lock.json -nt bench/peer/node_modules/.package-lock.json ]; then
+  echo "==> installing the benchmark peer's npm packages"
+  (cd bench/peer && PATH="$NODE22:$PATH" npm install --no-audit --no-fund --loglevel=error)
+fi
 echo "==> setup complete"
