@@ -32,6 +32,17 @@ class Settings(BaseSettings):
     hash_suite: str = "default"
     #: Run the indexer inside this process (off when a separate process runs it).
     run_indexer: bool = True
+    #: A write is answered once its transaction is this many blocks deep (1: mined in the head block).
+    confirmations: int = Field(default=1, ge=1, le=64)
+    #: Fees (EIP-1559): the tip offered to block producers, and the most a transaction may pay per gas unit.
+    priority_fee_gwei: float = Field(default=1.0, ge=0, le=10_000)
+    max_fee_per_gas_gwei: float = Field(default=500.0, gt=0, le=1_000_000)
+    #: `/health` says `degraded` when an agency account cannot pay this many anchors at the current fees.
+    low_balance_anchors: int = Field(default=1_000, ge=0)
+    #: How long the outcome of a write is kept for a retry with the same `Idempotency-Key` (hours).
+    idempotency_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 365)
+    #: Seconds between checks that anchored batches are still on the chain (chain restarts, reorgs).
+    reconcile_interval: float = Field(default=2.0, gt=0, le=3600)
 
     @property
     def index_database(self) -> str:
