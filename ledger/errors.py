@@ -12,7 +12,9 @@ Every exception raised on purpose by `ledger` derives from `LedgerError`::
     ├── ToolchainError                         Node, solc-js or anvil missing or failing to start
     ├── ChainError                             the JSON-RPC endpoint failed or answered nonsense
     │   ├── TransactionFailed                  a mined transaction reverted without a decodable reason
-    │   └── TransactionTimeout                 no receipt within the time allowed
+    │   ├── TransactionTimeout                 no receipt within the time allowed
+    │   ├── TransactionDropped                 the chain forgot a transaction and its nonce went to another
+    │   └── FeeCapExceeded                     the chain's base fee is above what the configuration allows
     ├── DeploymentError                        no deployment record, or one that does not match the chain
     └── ContractRevertError                    a contract refused a call with a custom error
         └── <one class per custom error>       see `ledger.contract_errors`, with the decoded arguments
@@ -68,6 +70,24 @@ class TransactionTimeout(ChainError):
         self.tx_hash = tx_hash
         self.timeout = timeout
         super().__init__(f"no receipt for {tx_hash} after {timeout:.1f}s")
+
+
+class TransactionDropped(ChainError):
+    """A sent transaction is neither mined nor pending, and its nonce was used by another transaction."""
+
+    def __init__(self, tx_hash: str, nonce: int) -> None:
+        self.tx_hash = tx_hash
+        self.nonce = nonce
+        super().__init__(f"transaction {tx_hash} was dropped: nonce {nonce} went to another transaction")
+
+
+class FeeCapExceeded(ChainError):
+    """The chain's base fee is above the most the configuration lets a transaction pay per gas unit."""
+
+    def __init__(self, base_fee: int, cap: int) -> None:
+        self.base_fee = base_fee
+        self.cap = cap
+        super().__init__(f"the chain's base fee {base_fee} wei exceeds the configured cap of {cap} wei per gas")
 
 
 class DeploymentError(LedgerError):
