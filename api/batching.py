@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 from ledger.issuance import IssuanceError, Issuer
@@ -25,19 +26,22 @@ class BatchingIssuer:
         self.max_size = max_size
         self.max_wait = max_wait
         self.on_batch = on_batch
-        self._queue: list[tuple[list[dict[str, Any]], Future[list[dict[str, Any]]]]] = []
+        self._queue: list[_Request] = []
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=f"issuer-{issuer.agency}", daemon=True)
         self._thread.start()
 
-    def submit(self, credentials: list[dict[str, Any]], timeout: float = 300.0) -> list[dict[str, Any]]:
-        """Validate now (refusing this request alone), then wait for the batch that anchors them."""
+    def submit(
+        self, credentials: list[dict[str, Any]], timeout: float = 300.0, *, request_ref: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Validate now (refusing this request alone), then wait for the batch that anchors them. The
+        certificates are journaled under `request_ref`, so a retry finds them (`Issuer.for_request`)."""
         problems = self.issuer.check(credentials)
         if problems:
             raise IssuanceError(problems)
         future: Future[list[dict[str, Any]]] = Future()
         with self._cond:
-            self._queue.append((credentials, future))
+            self._queue.append(_Request(credentials, future, request_ref))
             self._cond.notify()
         return future.result(timeout)
 
@@ -47,31 +51,39 @@ class BatchingIssuer:
                 while not self._queue:
                     self._cond.wait()
                 deadline = time.monotonic() + self.max_wait
-                while sum(len(c) for c, _ in self._queue) < self.max_size:
+                while sum(len(r.credentials) for r in self._queue) < self.max_size:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         break
                     self._cond.wait(remaining)
-                group: list[tuple[list[dict[str, Any]], Future[list[dict[str, Any]]]]] = []
+                group: list[_Request] = []
                 total = 0
-                while self._queue and (not group or total + len(self._queue[0][0]) <= self.max_size):
+                while self._queue and (not group or total + len(self._queue[0].credentials) <= self.max_size):
                     item = self._queue.pop(0)
                     group.append(item)
-                    total += len(item[0])
+                    total += len(item.credentials)
             self._issue(group)
 
-    def _issue(self, group: list[tuple[list[dict[str, Any]], Future[list[dict[str, Any]]]]]) -> None:
-        combined = [c for creds, _ in group for c in creds]
+    def _issue(self, group: list[_Request]) -> None:
+        combined = [c for r in group for c in r.credentials]
+        refs = [r.ref for r in group for _ in r.credentials]
         started = time.perf_counter()
         try:
-            wrapped = self.issuer.issue(combined)
+            wrapped = self.issuer.issue(combined, request_refs=refs)
         except Exception as exc:  # noqa: BLE001 (handed to every waiting request)
-            for _, future in group:
-                future.set_exception(exc)
+            for r in group:
+                r.future.set_exception(exc)
             return
         if self.on_batch:
             self.on_batch(len(combined), time.perf_counter() - started)
         offset = 0
-        for creds, future in group:
-            future.set_result(wrapped[offset : offset + len(creds)])
-            offset += len(creds)
+        for r in group:
+            r.future.set_result(wrapped[offset : offset + len(r.credentials)])
+            offset += len(r.credentials)
+
+
+@dataclass(frozen=True)
+class _Request:
+    credentials: list[dict[str, Any]]
+    future: Future[list[dict[str, Any]]]
+    ref: str | None

@@ -14,10 +14,12 @@ from ledger.deployment import Deployment
 from ledger.errors import ChainError, LedgerError
 from ledger.issuance import Issuer
 from ledger.journal import Journal
+from ledger.transactions import FeePolicy
 from ledger.verify import ChainReader, Verifier
 
 from .batching import BatchingIssuer
 from .errors import ApiError
+from .idempotency import IdempotencyStore
 from .keys import ApiKeyStore
 from .metrics import Metrics
 from .settings import Settings
@@ -36,15 +38,21 @@ class Service:
         self.deployment = Deployment.for_chain(settings.deployments, chain_id)
         self.client = HurongClient.connect(w3, self.deployment)
         self.keys = ApiKeyStore(settings.keys_database)
+        self.idempotency = IdempotencyStore(
+            Path(settings.home) / "idempotency.sqlite", settings.idempotency_ttl_hours * 3600
+        )
+        self.fees = FeePolicy.from_gwei(settings.priority_fee_gwei, settings.max_fee_per_gas_gwei)
         self.verifier = Verifier(self.client)
         self.metrics = Metrics()
         self._issuers: dict[str, BatchingIssuer] = {}
         self._signers: dict[str, HurongClient] = {}
         self._lock = threading.Lock()
+        self._issuer_lock = threading.Lock()
         from ledger.indexer import Indexer
 
         self.indexer = Indexer(self.client, settings.index_database)
         self._indexer_thread: threading.Thread | None = None
+        self._reconciler_thread: threading.Thread | None = None
         self._index_reader: Any = None
         self._stop = threading.Event()
 
@@ -60,11 +68,37 @@ class Service:
                 target=self.indexer.run, args=(self._stop,), name="indexer", daemon=True
             )
             self._indexer_thread.start()
+        self._reconciler_thread = threading.Thread(target=self._reconcile_loop, name="reconciler", daemon=True)
+        self._reconciler_thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._indexer_thread:
-            self._indexer_thread.join(timeout=5)
+        for thread in (self._indexer_thread, self._reconciler_thread):
+            if thread:
+                thread.join(timeout=5)
+
+    def _reconcile_loop(self) -> None:
+        """Settle every journal at start, then keep checking that anchored batches are still on the chain (a node
+        restarted without its latest blocks, a reorg) and send again what it lost: same roots, never twice."""
+        while not self._stop.is_set():
+            for agency in self._journaled_agencies():
+                try:
+                    issuer = self.issuer(agency)
+                    issuer.issuer.reconcile()
+                    lost = issuer.issuer.recheck()
+                    if lost:
+                        log.warning("the chain lost %d anchored batches of %s: sent again", len(lost), agency)
+                except (LedgerError, ApiError, OSError) as exc:
+                    log.warning("reconciling the journal of %s failed: %s", agency, exc)
+                except Exception:  # noqa: BLE001 (the loop must survive a transport failure)
+                    log.exception("reconciling the journal of %s failed", agency)
+            self._stop.wait(self.settings.reconcile_interval)
+
+    def _journaled_agencies(self) -> list[str]:
+        folder = Path(self.settings.home) / "journals"
+        if not folder.is_dir():
+            return []
+        return [p.stem for p in sorted(folder.glob("0x*.sqlite"))]
 
     def wait_indexed(self, block: int, timeout: float = 5.0) -> None:
         """Wait until the index has reached `block`, so a caller reads its own writes (bounded wait)."""
@@ -113,28 +147,41 @@ class Service:
         if Account.from_key(key).address != address:
             raise ApiError(503, "keystore_mismatch", f"key file {path.name} is not the key of {address}")
         client = self.client.as_account(key)
+        assert client.transactor is not None
+        lock = Path(self.settings.home) / "locks" / f"{address}.lock"
+        client.transactor.configure(fees=self.fees, lock_path=lock)  # one nonce sequence across workers
         with self._lock:
             return self._signers.setdefault(address, client)
 
     def issuer(self, agency: str) -> BatchingIssuer:
-        with self._lock:
-            existing = self._issuers.get(agency)
+        existing = self._issuers.get(agency)
         if existing is not None:
             return existing
+        with self._issuer_lock:  # one issuer (and batching thread) per agency
+            existing = self._issuers.get(agency)
+            if existing is not None:
+                return existing
+            batching = self._new_issuer(agency)
+            self._issuers[agency] = batching
+            return batching
+
+    def _new_issuer(self, agency: str) -> BatchingIssuer:
         client = self.signer(agency)
         journal = Journal(Path(self.settings.home) / "journals" / f"{agency}.sqlite")
-        issuer = Issuer(client, journal, suite=self.settings.hash_suite, max_batch=self.settings.batch_max_size)
-        recovered = issuer.reconcile()
-        if recovered:
-            log.info("recovered %d batches of %s", len(recovered), agency)
+        issuer = Issuer(
+            client,
+            journal,
+            suite=self.settings.hash_suite,
+            max_batch=self.settings.batch_max_size,
+            confirmations=self.settings.confirmations,
+        )
         batching = BatchingIssuer(
             issuer,
             max_size=self.settings.batch_max_size,
             max_wait=self.settings.batch_max_wait,
             on_batch=self.metrics.batch_anchored,
         )
-        with self._lock:
-            return self._issuers.setdefault(agency, batching)
+        return batching
 
     def journals(self) -> list[Journal]:
         folder = Path(self.settings.home) / "journals"

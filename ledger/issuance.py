@@ -6,30 +6,42 @@
 Every batch is written to the journal before its anchoring transaction is sent. `reconcile()` (run at every
 start) settles batches left behind by a crash of the process or of the chain: a root already anchored by the
 agency is marked as such (its transaction is found from the `BatchAnchored` event), a transaction still
-pending is awaited, and anything else is sent again. The registry refuses a root the agency already anchored,
-so nothing is ever anchored twice.
+pending is awaited, and anything else is sent again. `recheck()` (run at every start and whenever the chain's
+history changed under the journal: a node restarted without its latest blocks, a reorg) re-reads anchored
+batches from the chain and sends again those the chain lost. The registry refuses a root the agency already
+anchored, so nothing is ever anchored twice.
+
+A batch counts as anchored once its transaction is `confirmations` blocks deep and its block is still on the
+canonical chain. Journaled documents are sealed with a key derived from the agency's own private key
+(`DocumentSealer`), so the journal holds no personal data in plaintext.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from hexbytes import HexBytes
-from web3.exceptions import TransactionNotFound
+from web3.exceptions import BlockNotFound, TransactionNotFound
 
 from .client import HurongClient
 from .did import agency_did
-from .errors import ContractRevertError, LedgerError, LedgerValueError
+from .errors import ChainError, ContractRevertError, LedgerError, LedgerValueError
 from .failpoints import failpoint
 from .hashing import hash_function, salt_fields
 from .journal import BatchRecord, Journal
 from .merkle import MerkleTree
 from .store import BlobStore
-from .transactions import PendingTransaction
+from .transactions import PendingTransaction, Receipt
 
 PROOF_TYPE = "HurongMerkleProof2026"
 STATUS_TYPE = "HurongRegistryStatus"
@@ -58,6 +70,32 @@ class AnchoringFailed(LedgerError):
         self.batch_id = batch_id
         self.cause = cause
         super().__init__(f"batch {batch_id} was not anchored: {cause}")
+
+
+class DocumentSealer:
+    """Seals journaled documents with AES-256-GCM (the digest as associated data) under a key derived by
+    HKDF-SHA256 from the agency's private key: only a holder of that key, the issuer itself, can read them."""
+
+    VERSION = b"\x01"
+
+    def __init__(self, private_key: bytes, agency: str) -> None:
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hurong/journal/v1", info=agency.lower().encode())
+        self._aead = AESGCM(hkdf.derive(private_key))
+
+    def seal(self, digest: bytes, document: dict[str, Any]) -> bytes:
+        nonce = os.urandom(12)
+        plain = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        return self.VERSION + nonce + self._aead.encrypt(nonce, plain, digest)
+
+    def open(self, digest: bytes, sealed: bytes) -> dict[str, Any]:
+        if sealed[:1] != self.VERSION:
+            raise LedgerValueError("journaled document in an unknown format")
+        try:
+            plain = self._aead.decrypt(sealed[1:13], sealed[13:], digest)
+        except InvalidTag:
+            raise LedgerValueError("journaled document does not open with this agency's key") from None
+        document: dict[str, Any] = json.loads(plain)
+        return document
 
 
 @dataclass
@@ -90,9 +128,13 @@ class Issuer:
         store: BlobStore | None = None,
         max_batch: int = DEFAULT_MAX_BATCH,
         validate: Callable[[dict[str, Any]], None] | None = None,
+        confirmations: int = 1,
+        confirmation_timeout: float = 120.0,
     ) -> None:
-        if client.address is None:
+        if client.address is None or client.transactor is None:
             raise LedgerValueError("the issuer needs a client with the agency's private key")
+        if not 1 <= confirmations <= 64:
+            raise LedgerValueError("confirmations must be between 1 and 64")
         if not 1 <= max_batch <= MAX_BATCH_LIMIT:
             raise LedgerValueError(f"max_batch must be between 1 and {MAX_BATCH_LIMIT}")
         hash_function(suite)
@@ -102,7 +144,14 @@ class Issuer:
         self.signer = signer
         self.store = store
         self.max_batch = max_batch
+        self.confirmations = confirmations
+        self.confirmation_timeout = confirmation_timeout
         self.agency: str = client.address
+        self.sealer = DocumentSealer(bytes(client.transactor.account.key), client.address)
+        #: Height and hash up to which every anchored batch of the journal was found on the chain.
+        self._checked: tuple[int, str] | None = None
+        #: Issuing, reconciling and re-checking take turns, so that no batch is sent by two of them at once.
+        self._lock = threading.RLock()
         self.chain_id = client.deployment.chain_id
         self.registry = client.certificates.address
         self.did = agency_did(self.chain_id, self.agency)
@@ -193,14 +242,35 @@ class Issuer:
 
     # ------------------------------------------------------------------ issuing
 
-    def issue(self, credentials: Iterable[dict[str, Any]], *, progress: Progress | None = None) -> list[dict[str, Any]]:
+    def issue(
+        self,
+        credentials: Iterable[dict[str, Any]],
+        *,
+        progress: Progress | None = None,
+        request_refs: Sequence[str | None] | None = None,
+    ) -> list[dict[str, Any]]:
         """Validate, hash, journal and anchor `credentials`; return them wrapped, in the same order.
 
-        Raises `IssuanceError` (nothing issued) when any credential is refused, `AnchoringFailed` when a
-        batch's transaction is refused (its certificates stay in the journal as failed)."""
+        `request_refs` (one per credential) are journaled beside them, so a retried request finds what its first
+        attempt issued (`for_request`). Raises `IssuanceError` (nothing issued) when any credential is refused,
+        `AnchoringFailed` when a batch's transaction is refused (its certificates stay in the journal as
+        failed)."""
+        with self._lock:
+            return self._issue(credentials, progress=progress, request_refs=request_refs)
+
+    def _issue(
+        self,
+        credentials: Iterable[dict[str, Any]],
+        *,
+        progress: Progress | None = None,
+        request_refs: Sequence[str | None] | None = None,
+    ) -> list[dict[str, Any]]:
         items = list(credentials)
         if not items:
             return []
+        refs: list[str | None] = list(request_refs) if request_refs is not None else [None] * len(items)
+        if len(refs) != len(items):
+            raise LedgerValueError("one request reference per credential")
         problems = self.check(items)
         if problems:
             raise IssuanceError(problems)
@@ -212,7 +282,8 @@ class Issuer:
         if progress:
             progress("hashed", len(items), len(items))
         batches = [
-            self._journal_batch(prepared[i : i + self.max_batch]) for i in range(0, len(prepared), self.max_batch)
+            self._journal_batch(prepared[i : i + self.max_batch], refs[i : i + self.max_batch])
+            for i in range(0, len(prepared), self.max_batch)
         ]
         failpoint("after_journal")
         for batch in batches:
@@ -227,7 +298,7 @@ class Issuer:
                 progress("anchored", done, len(items))
         return out
 
-    def _journal_batch(self, prepared: Sequence[tuple[bytes, dict[str, Any]]]) -> _Batch:
+    def _journal_batch(self, prepared: Sequence[tuple[bytes, dict[str, Any]]], refs: Sequence[str | None]) -> _Batch:
         digests = [d for d, _ in prepared]
         tree = MerkleTree(digests)
         root = tree.root
@@ -262,7 +333,8 @@ class Issuer:
             root=root,
             suite=self.suite,
             manifest_cid=manifest_cid,
-            certificates=list(zip(digests, documents, strict=True)),
+            certificates=[(d, self.sealer.seal(d, doc)) for d, doc in zip(digests, documents, strict=True)],
+            request_refs=refs,
         )
         return _Batch(batch_id, root, documents)
 
@@ -278,20 +350,54 @@ class Issuer:
         self.journal.mark_sent(batch.id, batch.pending.tx_hash)
 
     def _settle(self, batch: _Batch) -> list[dict[str, Any]]:
-        tx_hash: str | None
-        block: int | None
+        """Wait until the batch's root is anchored `confirmations` deep on the canonical chain (sending it again
+        if the chain lost it meanwhile), journal it as anchored, and return its wrapped documents."""
+        deadline = time.monotonic() + self.confirmation_timeout
+        while True:
+            tx_hash, block, block_hash = self._anchor_of(batch)
+            if block is not None and self._confirmed(block, block_hash, deadline):
+                break
+            if time.monotonic() > deadline:
+                raise AnchoringFailed(batch.id, ChainError("the anchor did not reach the confirmation depth"))
+            batch.pending = None
+            if self.client.certificates.is_anchored(self.agency, batch.root):
+                time.sleep(0.05)  # anchored in another block than the receipt named (a reorg): find it again
+                continue
+            self._send(batch)
+        self.journal.mark_anchored(batch.id, tx_hash, block, block_hash)
+        return [_with_anchor(doc, tx_hash, block) for doc in batch.documents]
+
+    def _anchor_of(self, batch: _Batch) -> tuple[str | None, int | None, str | None]:
+        """Transaction, block number and block hash that anchored the batch (its own receipt, or the event)."""
         try:
             if batch.pending is None:
                 raise _AlreadyAnchored
-            receipt = batch.pending.wait()
-            tx_hash, block = receipt.tx_hash, receipt.block_number
+            receipt: Receipt = batch.pending.wait()
+            return receipt.tx_hash, receipt.block_number, receipt.block_hash
         except (_AlreadyAnchored, ContractRevertError) as exc:
             if isinstance(exc, ContractRevertError) and exc.error_name != "CertificateRegistryAlreadyAnchored":
                 self.journal.mark_failed(batch.id, str(exc))
                 raise AnchoringFailed(batch.id, exc) from exc
             tx_hash, block = self._find_anchor(batch.root)
-        self.journal.mark_anchored(batch.id, tx_hash, block)
-        return [_with_anchor(doc, tx_hash, block) for doc in batch.documents]
+            return tx_hash, block, self._block_hash(block) if block is not None else None
+
+    def _block_hash(self, number: int) -> str | None:
+        try:
+            return HexBytes(self.client.w3.eth.get_block(number)["hash"]).to_0x_hex()
+        except BlockNotFound:
+            return None
+
+    def _confirmed(self, block: int, block_hash: str | None, deadline: float) -> bool:
+        """Whether `block` reaches the confirmation depth while it stays canonical (False once it is gone)."""
+        while True:
+            head = int(self.client.w3.eth.block_number)
+            if self._block_hash(block) != block_hash:
+                return False
+            if head >= block + self.confirmations - 1:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
 
     # ------------------------------------------------------------------ recovery
 
@@ -313,6 +419,10 @@ class Issuer:
 
     def reconcile(self, *, timeout: float = 120.0) -> list[IssuedBatch]:
         """Settle every batch of this agency left prepared or sent; return them with their certificates."""
+        with self._lock:
+            return self._reconcile(timeout)
+
+    def _reconcile(self, timeout: float) -> list[IssuedBatch]:
         settled: list[IssuedBatch] = []
         for record in self.journal.pending(self.agency):
             if record.chain_id != self.chain_id or record.registry != self.registry:
@@ -321,7 +431,7 @@ class Issuer:
         return settled
 
     def _reconcile_one(self, record: BatchRecord, timeout: float) -> IssuedBatch:
-        documents = [doc for _, doc in self.journal.certificates(record.id)]
+        documents = [self.sealer.open(d, sealed) for d, sealed in self.journal.certificates(record.id)]
         batch = _Batch(record.id, record.root, documents)
         if not self.client.certificates.is_anchored(self.agency, record.root):
             if record.tx_hash and self._still_pending(record.tx_hash):
@@ -341,6 +451,51 @@ class Issuer:
         certificates = self._settle(batch)
         final = self.journal.batch(record.id)
         return IssuedBatch(record.id, record.root, final.tx_hash, final.block_number, certificates)
+
+    def recheck(self) -> list[int]:
+        """Send again every batch the journal holds as anchored that the chain no longer has (a node restarted
+        without its latest blocks, a reorg); return their ids. Cheap when nothing changed: only batches above the
+        last height found intact are read, while the block at that height keeps its hash."""
+        with self._lock:
+            return self._recheck()
+
+    def _recheck(self) -> list[int]:
+        head = int(self.client.w3.eth.block_number)
+        floor = 0
+        if self._checked is not None and self._checked[0] <= head:
+            if self._block_hash(self._checked[0]) == self._checked[1]:
+                floor = self._checked[0]
+        lost: list[int] = []
+        for record in self.journal.anchored_above(floor):
+            if record.agency != self.agency or record.chain_id != self.chain_id or record.registry != self.registry:
+                continue
+            intact = record.block_number is not None and self._block_hash(record.block_number) == record.block_hash
+            if intact or self.client.certificates.is_anchored(self.agency, record.root):
+                continue
+            self.journal.mark_lost(record.id)
+            lost.append(record.id)
+        if lost:
+            self.reconcile()
+        head_hash = self._block_hash(head)
+        if head_hash is not None:
+            self._checked = (head, head_hash)
+        return lost
+
+    def for_request(self, request_ref: str) -> list[dict[str, Any]] | None:
+        """The wrapped certificates a request with this reference submitted, once anchored (settling what is
+        left), in submission order; None when no certificate of that request was journaled."""
+        rows = self.journal.by_request(request_ref)
+        if not rows:
+            return None
+        if any(batch.state in ("prepared", "sent") for batch, _, _ in rows):
+            self.reconcile()
+            rows = self.journal.by_request(request_ref)
+        out = []
+        for batch, digest, sealed in rows:
+            if batch.state != "anchored":
+                raise AnchoringFailed(batch.id, ChainError(batch.error or f"batch {batch.id} is {batch.state}"))
+            out.append(_with_anchor(self.sealer.open(digest, sealed), batch.tx_hash, batch.block_number))
+        return out
 
     def _still_pending(self, tx_hash: str) -> bool:
         try:

@@ -2,12 +2,16 @@
 is sent, so that a crash of the process or of the chain never loses an accepted certificate. On restart,
 batches not yet known to be anchored are reconciled with the chain (`ledger.issuance.Issuer.reconcile`).
 
-SQLite in WAL mode with `synchronous=FULL`: a batch committed here survives a power cut.
+SQLite in WAL mode with `synchronous=FULL`: a batch committed here survives a power cut. The file is
+private to its owner (0600) and documents are stored as the issuer hands them over: sealed (encrypted) by
+`ledger.issuance.DocumentSealer`, so personal data never rests here in plaintext. Each certificate may carry
+the reference of the request that submitted it (an idempotency key's hash), so a retried request finds
+the certificates its first attempt journaled.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import sqlite3
 import threading
 import time
@@ -31,6 +35,7 @@ CREATE TABLE IF NOT EXISTS batches (
     state TEXT NOT NULL CHECK (state IN ('prepared', 'sent', 'anchored', 'failed')),
     tx_hash TEXT,
     block_number INTEGER,
+    block_hash TEXT,
     error TEXT,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL,
@@ -40,12 +45,19 @@ CREATE TABLE IF NOT EXISTS certificates (
     batch_id INTEGER NOT NULL REFERENCES batches (id),
     position INTEGER NOT NULL,
     digest BLOB NOT NULL,
-    document TEXT NOT NULL,
+    document BLOB NOT NULL,
+    request_ref TEXT,
     PRIMARY KEY (batch_id, position)
 );
 CREATE INDEX IF NOT EXISTS certificates_digest ON certificates (digest);
 CREATE INDEX IF NOT EXISTS batches_state ON batches (state);
 """
+#: Columns added after the first release, created on open when an older journal lacks them.
+MIGRATIONS = (
+    ("batches", "block_hash", "ALTER TABLE batches ADD COLUMN block_hash TEXT"),
+    ("certificates", "request_ref", "ALTER TABLE certificates ADD COLUMN request_ref TEXT"),
+)
+INDEXES = "CREATE INDEX IF NOT EXISTS certificates_request ON certificates (request_ref)"
 
 
 class JournalError(LedgerError):
@@ -67,6 +79,7 @@ class BatchRecord:
     block_number: int | None
     error: str | None
     created_at: float
+    block_hash: str | None = None
 
 
 class Journal:
@@ -75,13 +88,18 @@ class Journal:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_file(self.path)
         try:
             self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            for table, column, sql in MIGRATIONS:
+                if column not in {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}:
+                    self._db.execute(sql)
+            self._db.execute(INDEXES)
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"cannot open journal {path}: {exc}") from None
         self._lock = threading.Lock()
@@ -98,11 +116,16 @@ class Journal:
         root: bytes,
         suite: str,
         manifest_cid: str,
-        certificates: Sequence[tuple[bytes, dict[str, Any]]],
+        certificates: Sequence[tuple[bytes, bytes]],
+        request_refs: Sequence[str | None] | None = None,
     ) -> int:
-        """Durably record a prepared batch with its certificates (digest, wrapped document)."""
+        """Durably record a prepared batch with its certificates (digest, sealed document), each with the
+        reference of the request that submitted it (if any)."""
         now = time.time()
-        rows = [(i, digest, json.dumps(doc, ensure_ascii=False)) for i, (digest, doc) in enumerate(certificates)]
+        refs = list(request_refs) if request_refs is not None else [None] * len(certificates)
+        if len(refs) != len(certificates):
+            raise JournalError("one request reference per certificate")
+        rows = [(i, digest, doc, ref) for i, ((digest, doc), ref) in enumerate(zip(certificates, refs, strict=True))]
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -113,8 +136,9 @@ class Journal:
                 )
                 batch_id = int(cur.lastrowid or 0)
                 self._db.executemany(
-                    "INSERT INTO certificates (batch_id, position, digest, document) VALUES (?, ?, ?, ?)",
-                    [(batch_id, i, d, doc) for i, d, doc in rows],
+                    "INSERT INTO certificates (batch_id, position, digest, document, request_ref)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [(batch_id, i, d, doc, ref) for i, d, doc, ref in rows],
                 )
                 self._db.execute("COMMIT")
             except sqlite3.IntegrityError as exc:
@@ -128,10 +152,18 @@ class Journal:
     def mark_sent(self, batch_id: int, tx_hash: str) -> None:
         self._update(batch_id, "state = 'sent', tx_hash = ?", (tx_hash,))
 
-    def mark_anchored(self, batch_id: int, tx_hash: str | None, block_number: int | None) -> None:
+    def mark_anchored(
+        self, batch_id: int, tx_hash: str | None, block_number: int | None, block_hash: str | None = None
+    ) -> None:
         self._update(
-            batch_id, "state = 'anchored', tx_hash = ?, block_number = ?, error = NULL", (tx_hash, block_number)
+            batch_id,
+            "state = 'anchored', tx_hash = ?, block_number = ?, block_hash = ?, error = NULL",
+            (tx_hash, block_number, block_hash),
         )
+
+    def mark_lost(self, batch_id: int) -> None:
+        """The chain no longer holds this anchored batch (a restart lost blocks, a reorg): send it again."""
+        self._update(batch_id, "state = 'prepared', tx_hash = NULL, block_number = NULL, block_hash = NULL", ())
 
     def mark_failed(self, batch_id: int, error: str) -> None:
         self._update(batch_id, "state = 'failed', error = ?", (error,))
@@ -169,12 +201,28 @@ class Journal:
         with self._lock:
             return [BatchRecord(*r) for r in self._db.execute(sql + " ORDER BY id", params).fetchall()]
 
-    def certificates(self, batch_id: int) -> list[tuple[bytes, dict[str, Any]]]:
+    def certificates(self, batch_id: int) -> list[tuple[bytes, bytes]]:
+        """(digest, sealed document) of each certificate of a batch, in batch order."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT digest, document FROM certificates WHERE batch_id = ? ORDER BY position", (batch_id,)
             ).fetchall()
-        return [(bytes(d), json.loads(doc)) for d, doc in rows]
+        return [(bytes(d), _payload(doc)) for d, doc in rows]
+
+    def by_request(self, request_ref: str) -> list[tuple[BatchRecord, bytes, bytes]]:
+        """(batch, digest, sealed document) of every certificate a request submitted, in submission order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT batch_id, digest, document FROM certificates WHERE request_ref = ? ORDER BY batch_id, position",
+                (request_ref,),
+            ).fetchall()
+        batches: dict[int, BatchRecord] = {}
+        out = []
+        for batch_id, digest, doc in rows:
+            if batch_id not in batches:
+                batches[batch_id] = self.batch(int(batch_id))
+            out.append((batches[batch_id], bytes(digest), _payload(doc)))
+        return out
 
     def digests(self, batch_id: int) -> list[bytes]:
         with self._lock:
@@ -183,14 +231,24 @@ class Journal:
             ).fetchall()
         return [bytes(r[0]) for r in rows]
 
-    def find(self, digest: bytes) -> Iterator[tuple[BatchRecord, dict[str, Any]]]:
-        """Every journaled copy of a certificate (normally one) with its batch."""
+    def find(self, digest: bytes) -> Iterator[BatchRecord]:
+        """The batch of every journaled copy of a certificate (normally one)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT batch_id, document FROM certificates WHERE digest = ? ORDER BY batch_id", (digest,)
+                "SELECT batch_id FROM certificates WHERE digest = ? ORDER BY batch_id", (digest,)
             ).fetchall()
-        for batch_id, doc in rows:
-            yield self.batch(int(batch_id)), json.loads(doc)
+        for (batch_id,) in rows:
+            yield self.batch(int(batch_id))
+
+    def anchored_above(self, block_number: int) -> list[BatchRecord]:
+        """Anchored batches whose recorded block is above `block_number`, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM batches WHERE state = 'anchored' AND COALESCE(block_number, 0) > ?"
+                " ORDER BY id",
+                (block_number,),
+            ).fetchall()
+        return [BatchRecord(*r) for r in rows]
 
     def counts(self) -> dict[str, int]:
         with self._lock:
@@ -199,5 +257,20 @@ class Journal:
 
 
 _COLUMNS = (
-    "id, agency, chain_id, registry, root, count, suite, manifest_cid, state, tx_hash, block_number, error, created_at"
+    "id, agency, chain_id, registry, root, count, suite, manifest_cid, state, tx_hash, block_number, error,"
+    " created_at, block_hash"
 )
+
+
+def _payload(value: str | bytes) -> bytes:
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+def private_file(path: Path) -> None:
+    """Create `path` (and SQLite's companions when they exist) readable by its owner only."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for suffix in ("", "-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            os.chmod(companion, 0o600)

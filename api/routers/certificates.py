@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header, Response
 from fastapi import Path as PathParam
 
 from ledger.did import parse_agency_did
@@ -16,6 +16,7 @@ from ledger.reasons import parse_reason
 
 from ..deps import CurrentAgency, CurrentPrincipal, ServiceDep, SettingsDep
 from ..errors import ApiError
+from ..idempotency import HEADER, Claim, fingerprint, parse_key
 from ..keys import Principal
 from ..schemas import CertificatesCreate, CertificatesPublic, ErrorResponse, StatusChange, StatusChangeOut
 
@@ -28,18 +29,52 @@ router = APIRouter(
 
 Digest = Annotated[str, PathParam(pattern=r"^0x[0-9a-fA-F]{64}$", description="Certificate digest")]
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        description="A key of the caller's choosing (1–255 printable ASCII characters): a retry with the same key "
+        "returns the first outcome and never sends a second transaction.",
+    ),
+]
 
 
 @router.post("", response_model=CertificatesPublic, status_code=201)
 def issue(
-    body: CertificatesCreate, agency: CurrentAgency, service: ServiceDep, settings: SettingsDep
+    body: CertificatesCreate,
+    agency: CurrentAgency,
+    service: ServiceDep,
+    settings: SettingsDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    """Issue unsigned credentials (or licence records) of the calling agency; answers once they are anchored."""
+    """Issue unsigned credentials (or licence records) of the calling agency; answers once they are anchored
+    at the configured confirmation depth. With an `Idempotency-Key`, a retry answers the same certificates."""
     if len(body.certificates) > settings.max_certificates:
         raise ApiError(413, "too_many_certificates", f"at most {settings.max_certificates} certificates per request")
+    key = parse_key(idempotency_key)
     issuer = service.issuer(agency.subject)
-    credentials = [_credential(c, issuer, service) for c in body.certificates]
-    wrapped = issuer.submit(credentials)
+    if key is None:
+        return _issued(service, issuer.submit([_credential(c, issuer, service) for c in body.certificates]))
+    claim = service.idempotency.begin(f"agency:{agency.subject}", key, fingerprint("issue", body.certificates))
+    response.headers[HEADER] = key
+    try:
+        wrapped = issuer.issuer.for_request(claim.ref)  # what this key's earlier attempt journaled, settled
+        if claim.finished:
+            response.headers["Idempotent-Replayed"] = "true"
+        elif wrapped is None:
+            credentials = [_credential(c, issuer, service) for c in body.certificates]
+            wrapped = issuer.submit(credentials, request_ref=claim.ref)
+        out = _issued(service, wrapped or [])
+    except BaseException:
+        service.idempotency.release(claim)
+        raise
+    if not claim.finished:
+        service.idempotency.finish(claim, 201, {"count": out["count"], "transactions": out["transactions"]})
+    return out
+
+
+def _issued(service: Any, wrapped: list[dict[str, Any]]) -> dict[str, Any]:
     transactions = sorted({w["proof"].get("anchor", {}).get("transactionHash", "") for w in wrapped} - {""})
     blocks = [w["proof"].get("anchor", {}).get("blockNumber") or 0 for w in wrapped]
     service.wait_indexed(max(blocks, default=0))  # what the caller verifies next is answered from the index
@@ -70,8 +105,9 @@ def certificate_status(digest: Digest, service: ServiceDep) -> dict[str, Any]:
     agencies = {h["agency"] for h in history}
     batches = []
     for journal in service.journals():
-        for batch, _ in journal.find(raw):
-            if batch.state == "anchored":
+        for batch in journal.find(raw):
+            # The journal names the batch; only the chain (through the index) says it is anchored.
+            if batch.state == "anchored" and service.indexer.batch(batch.agency, batch.root).anchored:
                 agencies.add(batch.agency)
                 batches.append({"agency": batch.agency, "root": "0x" + batch.root.hex(),
                                 "transactionHash": batch.tx_hash, "blockNumber": batch.block_number})  # fmt: skip
@@ -92,27 +128,82 @@ def certificate_status(digest: Digest, service: ServiceDep) -> dict[str, Any]:
 
 
 def _change(action: Literal["revoke", "suspend", "reinstate", "supersede"]) -> Any:
-    def change(digest: Digest, body: StatusChange, principal: CurrentPrincipal, service: ServiceDep) -> dict[str, Any]:
+    def change(
+        digest: Digest,
+        body: StatusChange,
+        principal: CurrentPrincipal,
+        service: ServiceDep,
+        response: Response,
+        idempotency_key: IdempotencyKey = None,
+    ) -> dict[str, Any]:
         reason = int(parse_reason(body.reason))
         if action == "supersede" and body.successor is None:
             raise ApiError(422, "successor_required", "supersede needs the successor's digest")
         if action != "supersede" and body.successor is not None:
             raise ApiError(422, "unexpected_successor", "only supersede takes a successor")
-        agency, root, proof = _locate(digest.lower(), body.certificate, service)
-        signer = _signer_for(principal, agency, service)
+        key = parse_key(idempotency_key)
+        if key is None:
+            return _apply(action, digest.lower(), body, reason, principal, service, None)
+        request = fingerprint(action, digest.lower(), body.model_dump(mode="json"))
+        claim = service.idempotency.begin(f"{principal.role}:{principal.subject}", key, request)
+        response.headers[HEADER] = key
+        if claim.finished:
+            response.headers["Idempotent-Replayed"] = "true"
+            return claim.outcome or {}
+        try:
+            out = _apply(action, digest.lower(), body, reason, principal, service, claim)
+        except BaseException:
+            service.idempotency.release(claim)
+            raise
+        service.idempotency.finish(claim, 200, out)
+        return out
+
+    change.__name__ = action
+    change.__doc__ = (
+        f"{action.capitalize()} a certificate: its issuing agency's key, or its province's admin key. Answers once "
+        "the transaction is mined; with an `Idempotency-Key`, a retry answers the first outcome."
+    )
+    return change
+
+
+_TARGET = {"revoke": "revoked", "suspend": "suspended", "reinstate": "valid", "supersede": "superseded"}
+
+
+def _apply(
+    action: str, digest: str, body: StatusChange, reason: int, principal: Principal, service: Any, claim: Claim | None
+) -> dict[str, Any]:
+    """Send the status change, or settle the one an earlier attempt with the same key sent."""
+    agency, root, proof = _locate(digest, body.certificate, service)
+    signer = _signer_for(principal, agency, service)
+    receipt = None
+    if claim is not None and claim.tx_hash is not None:
+        receipt = _earlier_receipt(signer, claim.tx_hash)
+    if receipt is None and claim is not None and claim.tx_hash is not None:
+        status = signer.certificates.status_of(agency, digest)
+        if status.status.name.lower() == _TARGET[action]:
+            raise ApiError(409, "already_applied", f"the certificate is already {_TARGET[action]}")
+    if receipt is None:
         certs = signer.certificates
         if action == "supersede":
             pending = certs.supersede(agency, root, digest, proof, body.successor or "", reason)
         else:
             pending = getattr(certs, action)(agency, root, digest, proof, reason)
+        if claim is not None:
+            service.idempotency.record_transaction(claim, pending.tx_hash)
         receipt = pending.wait()
-        service.wait_indexed(receipt.block_number)
-        return {"digest": digest.lower(), "agency": agency, "action": action, "reason": reason,
-                "transactionHash": receipt.tx_hash, "blockNumber": receipt.block_number}  # fmt: skip
+    service.wait_indexed(receipt.block_number)
+    return {"digest": digest, "agency": agency, "action": action, "reason": reason,
+            "transactionHash": receipt.tx_hash, "blockNumber": receipt.block_number}  # fmt: skip
 
-    change.__name__ = action
-    change.__doc__ = f"{action.capitalize()} a certificate: its issuing agency's key, or its province's admin key."
-    return change
+
+def _earlier_receipt(signer: Any, tx_hash: str) -> Any:
+    """The receipt of a transaction an earlier attempt sent, waiting briefly while the chain still holds it."""
+    from ledger.errors import ChainError
+
+    try:
+        return signer.transactor.wait_for_receipt(tx_hash, {}, timeout=10)
+    except ChainError:
+        return None
 
 
 for _action in ("revoke", "suspend", "reinstate", "supersede"):
@@ -122,7 +213,7 @@ for _action in ("revoke", "suspend", "reinstate", "supersede"):
 def _locate(digest: str, certificate: dict[str, Any] | None, service: Any) -> tuple[str, bytes, list[bytes]]:
     raw = bytes.fromhex(digest[2:])
     for journal in service.journals():
-        for batch, _ in journal.find(raw):
+        for batch in journal.find(raw):
             if batch.state != "anchored":
                 continue
             tree = MerkleTree(journal.digests(batch.id))
