@@ -45,6 +45,7 @@ class Service:
         self.verifier = Verifier(self.client)
         self.metrics = Metrics()
         self._issuers: dict[str, BatchingIssuer] = {}
+        self._journals: dict[str, Journal] = {}
         self._signers: dict[str, HurongClient] = {}
         self._lock = threading.Lock()
         self._issuer_lock = threading.Lock()
@@ -80,11 +81,13 @@ class Service:
     def _reconcile_loop(self) -> None:
         """Settle every journal at start, then keep checking that anchored batches are still on the chain (a node
         restarted without its latest blocks, a reorg) and send again what it lost: same roots, never twice."""
+        first = True
         while not self._stop.is_set():
             for agency in self._journaled_agencies():
                 try:
                     issuer = self.issuer(agency)
-                    issuer.issuer.reconcile()
+                    # Batches of the last minute may still be in the hands of another worker issuing them.
+                    issuer.issuer.reconcile(min_age=0 if first else 60)
                     lost = issuer.issuer.recheck()
                     if lost:
                         log.warning("the chain lost %d anchored batches of %s: sent again", len(lost), agency)
@@ -92,6 +95,7 @@ class Service:
                     log.warning("reconciling the journal of %s failed: %s", agency, exc)
                 except Exception:  # noqa: BLE001 (the loop must survive a transport failure)
                     log.exception("reconciling the journal of %s failed", agency)
+            first = False
             self._stop.wait(self.settings.reconcile_interval)
 
     def _journaled_agencies(self) -> list[str]:
@@ -167,7 +171,7 @@ class Service:
 
     def _new_issuer(self, agency: str) -> BatchingIssuer:
         client = self.signer(agency)
-        journal = Journal(Path(self.settings.home) / "journals" / f"{agency}.sqlite")
+        journal = self.journal(agency)
         issuer = Issuer(
             client,
             journal,
@@ -183,6 +187,14 @@ class Service:
         )
         return batching
 
+    def journal(self, agency: str) -> Journal:
+        """The issuance journal of `agency` (one open journal per agency and process)."""
+        with self._lock:
+            journal = self._journals.get(agency)
+            if journal is None:
+                journal = Journal(Path(self.settings.home) / "journals" / f"{agency}.sqlite")
+                self._journals[agency] = journal
+            return journal
+
     def journals(self) -> list[Journal]:
-        folder = Path(self.settings.home) / "journals"
-        return [Journal(p) for p in sorted(folder.glob("0x*.sqlite"))] if folder.is_dir() else []
+        return [self.journal(agency) for agency in self._journaled_agencies()]

@@ -417,15 +417,21 @@ class Issuer:
                 return HexBytes(log["transactionHash"]).to_0x_hex(), int(log["blockNumber"])
         return None, None
 
-    def reconcile(self, *, timeout: float = 120.0) -> list[IssuedBatch]:
-        """Settle every batch of this agency left prepared or sent; return them with their certificates."""
-        with self._lock:
-            return self._reconcile(timeout)
+    def reconcile(self, *, timeout: float = 120.0, min_age: float = 0.0) -> list[IssuedBatch]:
+        """Settle every batch of this agency left prepared or sent; return them with their certificates.
 
-    def _reconcile(self, timeout: float) -> list[IssuedBatch]:
+        `min_age` (seconds) leaves alone batches journaled more recently, which another process issuing for the
+        same agency may still be sending."""
+        with self._lock:
+            return self._reconcile(timeout, min_age)
+
+    def _reconcile(self, timeout: float, min_age: float = 0.0) -> list[IssuedBatch]:
         settled: list[IssuedBatch] = []
+        cutoff = time.time() - min_age
         for record in self.journal.pending(self.agency):
             if record.chain_id != self.chain_id or record.registry != self.registry:
+                continue
+            if min_age and record.created_at > cutoff:
                 continue
             settled.append(self._reconcile_one(record, timeout))
         return settled

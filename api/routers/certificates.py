@@ -197,11 +197,19 @@ def _apply(
 
 
 def _earlier_receipt(signer: Any, tx_hash: str) -> Any:
-    """The receipt of a transaction an earlier attempt sent, waiting briefly while the chain still holds it."""
+    """The receipt of a transaction an earlier attempt sent: None when the chain does not know it (never
+    broadcast, or lost with a node's latest blocks); awaited while it is still pending."""
+    from web3.exceptions import TransactionNotFound
+
     from ledger.errors import ChainError
 
+    w3 = signer.w3
     try:
-        return signer.transactor.wait_for_receipt(tx_hash, {}, timeout=10)
+        w3.eth.get_transaction(tx_hash)
+    except TransactionNotFound:
+        return None
+    try:
+        return signer.transactor.wait_for_receipt(tx_hash, {}, timeout=60)
     except ChainError:
         return None
 

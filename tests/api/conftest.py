@@ -59,33 +59,42 @@ class Server:
                 time.sleep(0.05)
 
 
-def start_server(home: Path, chain: Anvil, extra_env: dict[str, str] | None = None) -> tuple[str, Any]:
-    port = free_port()
+def start_server(
+    home: Path, chain: Anvil, extra_env: dict[str, str] | None = None, *, workers: int = 1, port: int | None = None
+) -> tuple[str, Any]:
+    port = port or free_port()
     env = service_env(rpc_url=chain.url, home=home, passphrase=PASSPHRASE, HURONG_BATCH_MAX_WAIT="0.05",
                       **(extra_env or {}))  # fmt: skip
-    process = start_service(env, port=port, log=home / f"server-{port}.log")
+    process = start_service(env, port=port, workers=workers, log=home / f"server-{port}.log")
     return f"http://127.0.0.1:{port}", process
+
+
+def prepare_home(home: Path, chain: Anvil) -> tuple[BootstrapResult, dict[str, str]]:
+    """Bootstrap the test consortium on `chain` and lay out a service home for it: deployment, keystore of the
+    signing accounts, API keys (returned by account name)."""
+    result = bootstrap(parse_description(WORLD), chain.url)
+    admin = HurongClient.connect(chain.url, result.deployment, result.keys["sh_admin"])
+    admin.authorities.suspend_agency(result.accounts["sh_suspended"], 1).wait()
+    result.deployment.save(home / "deployments")
+    for name in SIGNERS:
+        key = AccountKey.from_hex(result.keys[name])
+        save_key(home / "keystore" / f"{key.address}.json", key, PASSPHRASE)
+    store = ApiKeyStore(home / "api-keys.sqlite")
+    keys = {name: store.create("agency", result.accounts[name], name)[0] for name in SIGNERS if "admin" not in name}
+    keys |= {"sh_admin": store.create("province", "310000")[0], "zj_admin": store.create("province", "330000")[0],
+             "bj_admin": store.create("province", str(SUSPENDED_PROVINCE))[0],
+             "outsider": store.create("agency", result.accounts["outsider"])[0]}  # fmt: skip
+    revoked, principal = store.create("agency", result.accounts["sh_amr"], "revoked")
+    store.revoke(principal.key_id)
+    keys["revoked"] = revoked
+    return result, keys
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("service")
     with Anvil(accounts=len(WORLD["accounts"])) as chain:
-        result = bootstrap(parse_description(WORLD), chain.url)
-        admin = HurongClient.connect(chain.url, result.deployment, result.keys["sh_admin"])
-        admin.authorities.suspend_agency(result.accounts["sh_suspended"], 1).wait()
-        result.deployment.save(home / "deployments")
-        for name in SIGNERS:
-            key = AccountKey.from_hex(result.keys[name])
-            save_key(home / "keystore" / f"{key.address}.json", key, PASSPHRASE)
-        store = ApiKeyStore(home / "api-keys.sqlite")
-        keys = {name: store.create("agency", result.accounts[name], name)[0] for name in SIGNERS if "admin" not in name}
-        keys |= {"sh_admin": store.create("province", "310000")[0], "zj_admin": store.create("province", "330000")[0],
-                 "bj_admin": store.create("province", str(SUSPENDED_PROVINCE))[0],
-                 "outsider": store.create("agency", result.accounts["outsider"])[0]}  # fmt: skip
-        revoked, principal = store.create("agency", result.accounts["sh_amr"], "revoked")
-        store.revoke(principal.key_id)
-        keys["revoked"] = revoked
+        result, keys = prepare_home(home, chain)
         url, process = start_server(home, chain)
         try:
             yield Server(url, chain, result, home, keys, process)

@@ -1,0 +1,233 @@
+"""A fault campaign: kill -9 of the chain, of a service worker and of the whole service, at random moments while
+clients issue certificates and change statuses, retrying with their idempotency keys. Afterwards every
+acknowledged certificate is anchored exactly once: none lost, none twice. The number of faults is
+`HURONG_FAULTS` (default 21)."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ledger.chain import Anvil, free_port
+from ledger.client import HurongClient
+from tests.api.conftest import prepare_home, start_server
+from tests.api.test_soak import AGENCIES, children, is_worker, record, workers
+from tests.conftest import WORLD
+
+pytestmark = pytest.mark.timeout(1800)
+
+
+def kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+@dataclass
+class Ledger:
+    """What the clients were told: acknowledged certificates by idempotency key."""
+
+    acknowledged: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    conflicting: list[str] = field(default_factory=list)
+    retries: int = 0
+    abandoned: int = 0
+    status_changes: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def acknowledge(self, key: str, docs: list[dict[str, Any]]) -> None:
+        with self.lock:
+            earlier = self.acknowledged.get(key)
+            if earlier is not None and [d["proof"]["digest"] for d in earlier] != [d["proof"]["digest"] for d in docs]:
+                self.conflicting.append(key)
+            self.acknowledged[key] = docs
+
+
+class Campaign:
+    def __init__(self, home: Path, chain: Anvil, result: Any, keys: dict[str, str]) -> None:
+        self.home = home
+        self.chain = chain
+        self.result = result
+        self.keys = keys
+        self.port = free_port()
+        self.process: Any = None
+        self.ledger = Ledger()
+        self.stop = threading.Event()
+        self.faults: dict[str, int] = {"chain": 0, "worker": 0, "service": 0}
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v1"
+
+    def start_service(self) -> None:
+        _, self.process = start_server(self.home, self.chain, {"HURONG_RECONCILE_INTERVAL": "0.5"}, workers=2,
+                                       port=self.port)  # fmt: skip
+
+    def kill_service(self) -> None:
+        pids = children(self.process.pid)
+        kill(self.process.pid)
+        for pid in pids:
+            kill(pid)
+        self.process.wait()
+
+    def restart_chain(self) -> None:
+        assert self.chain.process is not None
+        kill(self.chain.process.pid)
+        self.chain.process.wait()
+        self.chain.process = None
+        time.sleep(random.uniform(0.1, 1.0))
+        self.chain.start()
+
+    def kill_worker(self) -> None:
+        pids = [p for p in children(self.process.pid) if is_worker(p)]
+        if pids:
+            kill(random.choice(pids))
+
+    # ------------------------------------------------------------------ clients
+
+    def _until_done(self, send: Callable[[httpx.Client], httpx.Response | None], http: httpx.Client) -> Any:
+        """Repeat one request (same key) until it has a final answer, or give up after 120 s."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                response = send(http)
+            except httpx.HTTPError:
+                response = None
+            if response is not None and response.status_code < 500 and response.status_code not in (409, 429):
+                return response
+            if response is not None and response.status_code == 409:
+                if response.json()["error"]["code"] != "request_in_progress":
+                    return response
+            with self.ledger.lock:
+                self.ledger.retries += 1
+            time.sleep(0.3)
+        with self.ledger.lock:
+            self.ledger.abandoned += 1
+        return None
+
+    def issuing_client(self, agency: str) -> None:
+        with httpx.Client(base_url=self.api, headers={"X-API-Key": self.keys[agency]}, timeout=30) as http:
+            while not self.stop.is_set():
+                key = str(uuid.uuid4())
+                body = {"certificates": [record(agency)] * random.randint(1, 4)}
+                response = self._until_done(
+                    lambda h, b=body, k=key: h.post("/certificates", json=b, headers={"Idempotency-Key": k}), http
+                )
+                if response is not None:
+                    assert response.status_code == 201, response.text
+                    self.ledger.acknowledge(key, response.json()["data"])
+                    if random.random() < 0.3:  # a client that retries although it got its answer
+                        again = self._until_done(
+                            lambda h, b=body, k=key: h.post("/certificates", json=b, headers={"Idempotency-Key": k}),
+                            http,
+                        )
+                        if again is not None:
+                            self.ledger.acknowledge(key, again.json()["data"])
+
+    def status_client(self, agency: str) -> None:
+        with httpx.Client(base_url=self.api, headers={"X-API-Key": self.keys[agency]}, timeout=30) as http:
+            while not self.stop.is_set():
+                with self.ledger.lock:
+                    mine = [d for docs in self.ledger.acknowledged.values() for d in docs
+                            if d["issuer"]["id"].lower().endswith(self.result.accounts[agency].lower())]  # fmt: skip
+                if not mine:
+                    time.sleep(0.2)
+                    continue
+                digest = random.choice(mine)["proof"]["digest"]
+                for action in ("suspend", "reinstate"):
+                    key = str(uuid.uuid4())
+                    path = f"/certificates/{digest}/{action}"
+                    response = self._until_done(
+                        lambda h, p=path, k=key: h.post(p, json={"reason": 1}, headers={"Idempotency-Key": k}), http
+                    )
+                    if response is not None and response.status_code == 200:
+                        with self.ledger.lock:
+                            self.ledger.status_changes += 1
+
+    # ------------------------------------------------------------------ faults
+
+    def inject(self, count: int) -> None:
+        for i in range(count):
+            time.sleep(random.uniform(1.0, 2.5))
+            kind = ("chain", "worker", "service")[i % 3] if i < 3 else random.choice(("chain", "worker", "service"))
+            self.faults[kind] += 1
+            if kind == "chain":
+                self.restart_chain()
+            elif kind == "worker":
+                self.kill_worker()
+            else:
+                self.kill_service()
+                self.start_service()
+        # Leave everything running and healthy: the chain answers, the service has both workers.
+        workers(self.process, 2)
+
+
+def _anchor_events(client: HurongClient, agency: str, root: bytes) -> int:
+    event = client.certificates.contract.events.BatchAnchored
+    head = int(client.w3.eth.block_number)
+    return len(event.get_logs(from_block=0, to_block=head, argument_filters={"root": root, "agency": agency}))
+
+
+def test_every_acknowledged_certificate_is_anchored_exactly_once_through_kill_9_faults(tmp_path: Path) -> None:
+    count = int(os.environ.get("HURONG_FAULTS", "21"))
+    random.seed(int(os.environ.get("HURONG_FAULT_SEED", str(time.time_ns()))))
+    home = tmp_path / "home"
+    chain = Anvil(accounts=len(WORLD["accounts"]), state=tmp_path / "chain" / "state.json")
+    chain.start()
+    campaign: Campaign | None = None
+    try:
+        result, keys = prepare_home(home, chain)
+        chain.stop()  # a clean stop writes the state: the consortium survives every kill below
+        chain.start()
+        campaign = Campaign(home, chain, result, keys)
+        campaign.start_service()
+        threads = [threading.Thread(target=campaign.issuing_client, args=(a,)) for a in AGENCIES]
+        threads += [threading.Thread(target=campaign.status_client, args=(a,)) for a in AGENCIES[:2]]
+        for thread in threads:
+            thread.start()
+        try:
+            campaign.inject(count)
+            time.sleep(2)
+        finally:
+            campaign.stop.set()
+            for thread in threads:
+                thread.join(timeout=300)
+        reader = HurongClient.connect(chain.url, result.deployment)
+        acknowledged = [d for docs in campaign.ledger.acknowledged.values() for d in docs]
+        roots = {(d["issuer"]["id"].rsplit(":", 1)[1], d["proof"]["merkleRoot"]) for d in acknowledged}
+        deadline = time.monotonic() + 180
+        while True:  # the service re-anchors what the chain lost; give it time to notice
+            missing = {r for r in roots if not reader.certificates.is_anchored(r[0], r[1])}
+            if not missing or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        anchored_once = sum(1 for a, r in roots if _anchor_events(reader, a, bytes.fromhex(r[2:])) == 1)
+        lost = [d for d in acknowledged if (d["issuer"]["id"].rsplit(":", 1)[1], d["proof"]["merkleRoot"]) in missing]
+        digests = [d["proof"]["digest"] for d in acknowledged]
+        ledger = campaign.ledger
+        print(
+            f"\nfaults: {campaign.faults}; acknowledged certificates {len(acknowledged)} in {len(roots)} batches; "
+            f"anchored exactly once {anchored_once} batches; lost {len(lost)}; twice {len(digests) - len(set(digests))}"
+            f" + conflicting answers {len(ledger.conflicting)}; status changes {ledger.status_changes}; "
+            f"client retries {ledger.retries}; abandoned {ledger.abandoned}"
+        )
+        assert sum(campaign.faults.values()) >= count
+        assert acknowledged, "no certificate was acknowledged"
+        assert lost == []
+        assert anchored_once == len(roots)
+        assert len(digests) == len(set(digests)) and ledger.conflicting == []
+    finally:
+        if campaign is not None and campaign.process is not None:
+            campaign.kill_service()
+        chain.stop()
