@@ -23,11 +23,11 @@ import httpx
 from ledger.chain import Anvil, free_port
 from ledger.deploy import bootstrap, load_description
 from ledger.errors import ToolchainError
-from ledger.keystore import AccountKey, save_key
+from ledger.keystore import AccountKey, ensure_passphrase_file, save_key
 
-from .demo import DEMO_PASSPHRASE, demo_licence
+from .demo import demo_licence
 from .keys import ApiKeyStore
-from .launcher import service_env, start_service, stop_service
+from .launcher import passphrase_file, service_env, start_service, stop_service
 
 Report = Callable[[str], None]
 
@@ -92,10 +92,11 @@ def bench_api(
             result.deployment.save(home / "deployments")
             agency = "sh_amr"
             key = AccountKey.from_hex(result.keys[agency])
-            save_key(home / "keystore" / f"{key.address}.json", key, DEMO_PASSPHRASE)
+            passphrase = ensure_passphrase_file(passphrase_file(home))
+            save_key(home / "keystore" / f"{key.address}.json", key, passphrase)
             api_key, _ = ApiKeyStore(home / "api-keys.sqlite").create("agency", key.address)
             port = free_port()
-            env = service_env(rpc_url=chain.url, home=home, passphrase=DEMO_PASSPHRASE)
+            env = service_env(rpc_url=chain.url, home=home)
             server = start_service(env, port=port, workers=workers, log=home / "service.log")
             base = f"http://127.0.0.1:{port}/api/v1"
             try:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ledger.errors import LedgerValueError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 console = Console(soft_wrap=True)
 HomeOption = Annotated[Path, typer.Option("--home", help="Service state folder", envvar="HURONG_HOME")]
@@ -95,7 +99,8 @@ def register(app: typer.Typer) -> None:
         home: HomeOption = Path(".hurong"),
         keystore: Annotated[Path | None, typer.Option(help="Keystore folder (default <home>/keystore)")] = None,
     ) -> None:
-        """Encrypt the chain key in $HURONG_PRIVATE_KEY into the keystore (passphrase: $HURONG_KEY_PASSPHRASE)."""
+        """Encrypt the chain key in $HURONG_PRIVATE_KEY into the keystore (passphrase: $HURONG_KEY_PASSPHRASE, or the
+        file $HURONG_KEY_PASSPHRASE_FILE names)."""
         from ledger.keystore import AccountKey, passphrase_from_env_or_prompt, save_key
 
         secret = os.environ.get("HURONG_PRIVATE_KEY")
@@ -108,16 +113,49 @@ def register(app: typer.Typer) -> None:
 
 
 def serve(host: str, port: int, workers: int) -> None:
+    """Run uvicorn with `workers` processes until it is stopped.
+
+    Every file the service writes is readable by its owner only (umask 077). The workers keep their metrics in
+    one folder made fresh for this run (Prometheus multiprocess mode), so that `/metrics` adds them up.
+    """
     import uvicorn
 
-    uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        log_level=os.environ.get("HURONG_LOG_LEVEL", "warning"),
-        access_log=False,
-    )
+    from .launcher import prepare_metrics_folder
+    from .settings import Settings
+
+    os.umask(0o077)
+    folder, owned = prepare_metrics_folder(Settings().home)
+    try:
+        uvicorn.run(
+            "api.cli:service_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            log_level=os.environ.get("HURONG_LOG_LEVEL", "warning"),
+            access_log=False,
+        )
+    finally:
+        if owned:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def service_app() -> FastAPI:
+    """The application `hurong serve` runs in each worker: settings from the environment, with the keystore
+    passphrase read from the file named by `HURONG_KEY_PASSPHRASE_FILE` when that is set."""
+    from pydantic import SecretStr
+
+    from ledger.keystore import PASSPHRASE_ENV, PASSPHRASE_FILE_ENV, read_passphrase_file
+
+    from .main import create_app
+    from .settings import Settings
+
+    settings = Settings()
+    path = os.environ.get(PASSPHRASE_FILE_ENV)
+    if path:
+        if settings.key_passphrase.get_secret_value():
+            raise LedgerValueError(f"both {PASSPHRASE_ENV} and {PASSPHRASE_FILE_ENV} are set; set only one of them")
+        settings = settings.model_copy(update={"key_passphrase": SecretStr(read_passphrase_file(path))})
+    return create_app(settings)

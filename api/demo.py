@@ -4,6 +4,11 @@ a few hundred demo certificates issued through the service, and the service itse
 
 Everything is set up on the first start and reused afterwards; `.hurong/demo.json` tells scripts the URL
 and the API keys. Ctrl-C stops the service and the chain.
+
+Secrets stay private: every file and folder the demo, its chain and its service write is its owner's only (0600,
+0700); the keystore passphrase is generated on the first start and kept in `secrets/keystore-passphrase`, which
+the service reads (it is never in a process's environment or on a command line); the chain's log leaves out the
+dev accounts' private keys.
 """
 
 from __future__ import annotations
@@ -26,13 +31,20 @@ from ledger.chain import Anvil
 from ledger.deploy import bootstrap, load_description
 from ledger.deployment import Deployment
 from ledger.errors import DeploymentError, ToolchainError
-from ledger.keystore import AccountKey, save_key
+from ledger.keystore import AccountKey, KeystoreError, ensure_passphrase_file, load_key, save_key
 
 from .keys import ApiKeyStore
-from .launcher import service_env, start_service, stop_service
+from .launcher import passphrase_file, service_env, start_service, stop_service
 
-#: Passphrase of the demo keystore (the keys are the public dev keys of a local chain).
-DEMO_PASSPHRASE = "hurong-demo"
+#: Seed of the demo certificates' random contents.
+DEMO_SEED = 20261123
+#: The fixed passphrase of demo keystores written before passphrases were generated: such key files are
+#: re-encrypted under the generated passphrase when the demo first starts with one.
+_LEGACY_PASSPHRASE = "hurong-demo"
+#: What the demo keeps in its home folder (made private on every start).
+_PRIVATE_ENTRIES = ("demo.json", "accounts.json", "api-keys.sqlite", "api-keys.sqlite-wal", "api-keys.sqlite-shm",
+                    "index.sqlite", "index.sqlite-wal", "index.sqlite-shm", "chain", "deployments", "journals",
+                    "keystore", "logs", "metrics", "secrets", "store")  # fmt: skip
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _GIVEN = [
@@ -122,6 +134,43 @@ def demo_licence(certificate_type: str, province: int, rng: random.Random) -> di
     }  # fmt: skip
 
 
+def demo_batches(
+    provinces: list[dict[str, Any]], certificates: int, seed: int = DEMO_SEED
+) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """The demo licences of each agency of `provinces` (as in `demo.json`), in issuing order: about
+    `certificates` in all, the same on every call."""
+    rng = random.Random(seed)
+    agencies = [(p, a) for p in provinces for a in p["agencies"]]
+    per_agency = max(1, certificates // len(agencies))
+    return [
+        (agency, [demo_licence(rng.choice(agency["certificate_types"]), int(province["code"]), rng)
+                  for _ in range(per_agency)])
+        for province, agency in agencies
+    ]  # fmt: skip
+
+
+def make_private(home: Path) -> None:
+    """Make what the demo keeps in `home` its owner's only: folders 0700, files 0600, and the home folder itself
+    once it holds a demo."""
+    if (home / "demo.json").is_file():
+        os.chmod(home, 0o700)
+    for name in _PRIVATE_ENTRIES:
+        entry = home / name
+        if entry.is_symlink() or not entry.exists():
+            continue
+        if entry.is_file():
+            os.chmod(entry, 0o600)
+            continue
+        os.chmod(entry, 0o700)
+        for folder, dirs, files in os.walk(entry):
+            for d in dirs:
+                if not os.path.islink(os.path.join(folder, d)):
+                    os.chmod(os.path.join(folder, d), 0o700)
+            for f in files:
+                if not os.path.islink(os.path.join(folder, f)):
+                    os.chmod(os.path.join(folder, f), 0o600)
+
+
 class Demo:
     def __init__(self, home: Path, config: Path, *, chain_port: int, api_port: int, workers: int,
                  certificates: int, console: Console) -> None:  # fmt: skip
@@ -135,12 +184,17 @@ class Demo:
         self.anvil = Anvil(port=chain_port, accounts=max(20, len(self.spec.accounts)),
                            state=home / "chain" / "state.json", log_file=home / "logs" / "anvil.log")  # fmt: skip
         self.server: subprocess.Popen[bytes] | None = None
+        self.passphrase = ""
 
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
     def run(self, *, wait: bool = True) -> dict[str, Any]:
+        os.umask(0o077)  # the chain, the service and this process write for their owner only
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private(self.home)
+        self.passphrase = self._passphrase()
         try:
             self.anvil.start()
             self.console.print(f"[green]chain[/] {self.anvil.url}")
@@ -201,34 +255,49 @@ class Demo:
         self._write(demo)
         return demo
 
+    def _passphrase(self) -> str:
+        """The keystore passphrase, generated on the first start; key files still under the fixed passphrase of
+        older demos are re-encrypted under it."""
+        path = passphrase_file(self.home)
+        generated = not path.exists()
+        passphrase = ensure_passphrase_file(path)
+        if generated:
+            for key_file in sorted((self.home / "keystore").glob("0x*.json")):
+                try:
+                    key = load_key(key_file, _LEGACY_PASSPHRASE)
+                except KeystoreError:
+                    continue
+                save_key(key_file, key, passphrase, overwrite=True)
+        return passphrase
+
     def _store_key(self, private_key: str) -> None:
         key = AccountKey.from_hex(private_key)
         path = self.home / "keystore" / f"{key.address}.json"
         if not path.exists():
-            save_key(path, key, DEMO_PASSPHRASE)
+            save_key(path, key, self.passphrase)
 
     def _write(self, demo: dict[str, Any]) -> None:
+        """Write `demo.json` (it holds API keys) atomically, readable by its owner only."""
         path = self.home / "demo.json"
-        path.write_text(json.dumps(demo, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        os.chmod(path, 0o600)
+        temporary = path.with_name(f".demo.json.{os.getpid()}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            os.fchmod(file.fileno(), 0o600)
+            file.write(json.dumps(demo, ensure_ascii=False, indent=1) + "\n")
+        os.replace(temporary, path)
 
     # ------------------------------------------------------------------ service
 
     def _serve(self) -> None:
-        env = service_env(rpc_url=self.anvil.url, home=self.home, passphrase=DEMO_PASSPHRASE)
+        env = service_env(rpc_url=self.anvil.url, home=self.home)
         self.server = start_service(
             env, port=self.api_port, workers=self.workers, log=self.home / "logs" / "service.log"
         )
 
     def _issue_demo_certificates(self, demo: dict[str, Any]) -> int:
-        rng = random.Random(20261123)
-        agencies = [(p, a) for p in demo["provinces"] for a in p["agencies"]]
-        per_agency = max(1, self.certificates // len(agencies))
         issued = 0
         with httpx.Client(base_url=self.api_url + "/api/v1", timeout=300) as http:
-            for province, agency in agencies:
-                records = [demo_licence(rng.choice(agency["certificate_types"]), int(province["code"]), rng)
-                           for _ in range(per_agency)]  # fmt: skip
+            for agency, records in demo_batches(demo["provinces"], self.certificates):
                 response = http.post("/certificates", json={"certificates": records},
                                      headers={"X-API-Key": agency["api_key"]})  # fmt: skip
                 if response.status_code != 201:

@@ -1,13 +1,15 @@
 """API keys: bound to an on-chain agency (issuing, status changes) or to a province (its admins' powers).
 
 A key is `hr_<id>_<secret>`; only `sha256(secret)` is stored, next to the id used to find it, and compared in
-constant time. Keys are created and revoked with `hurong keys …`; the plain key is shown once.
+constant time. Keys are created and revoked with `hurong keys …`; the plain key is shown once. The database is
+readable by its owner only (0600; SQLite gives its journal files the same mode).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import secrets
 import sqlite3
@@ -42,7 +44,11 @@ class Principal:
 
 class ApiKeyStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if file.exists() and file.stat().st_mode & 0o077:
+                os.chmod(file, 0o600)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)

@@ -1,12 +1,40 @@
-"""Prometheus metrics of the service."""
+"""Prometheus metrics of the service.
+
+Under `hurong serve` the worker processes keep their metrics in the folder named by `PROMETHEUS_MULTIPROC_DIR`
+(prometheus_client's multiprocess mode, chosen when prometheus_client is first imported), and every scrape, in
+whichever worker it lands, adds up the counters and histograms of all workers, those that have exited included.
+The gauges report the most recent value set by a live worker. Without that variable (an application built inside
+another process, as in tests) the metrics are this process's own.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import atexit
+import os
+import re
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+
+from .launcher import process_alive
+
+#: The variable naming the multiprocess metrics folder (set by `hurong serve` before its workers start).
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# A live-gauge file of one process: `gauge_livemostrecent_<pid>.db`.
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]+_(\d+)\.db")
+_marked_at_exit: set[int] = set()
 
 
 class Metrics:
     def __init__(self) -> None:
+        folder = os.environ.get(MULTIPROCESS_ENV)
+        # Values live in the folder only if the variable was set when prometheus_client was imported.
+        shared = folder and values.ValueClass is not values.MutexValue
+        self.multiprocess_folder = Path(folder) if folder and shared else None
+        if self.multiprocess_folder is not None and os.getpid() not in _marked_at_exit:
+            _marked_at_exit.add(os.getpid())
+            atexit.register(mark_process_dead, os.getpid(), str(self.multiprocess_folder))
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "hurong_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=self.registry
@@ -26,9 +54,19 @@ class Metrics:
         self.batch_seconds = Histogram(
             "hurong_batch_anchor_seconds", "Time to issue and anchor a batch", registry=self.registry
         )
-        self.head_block = Gauge("hurong_chain_head_block", "Chain head block", registry=self.registry)
-        self.indexed_block = Gauge("hurong_indexed_block", "Last indexed block", registry=self.registry)
-        self.index_lag = Gauge("hurong_index_lag_blocks", "Blocks the index lags the chain", registry=self.registry)
+        # The chain and the shared index are the same for every worker: the latest reading is the true one.
+        self.head_block = Gauge(
+            "hurong_chain_head_block", "Chain head block", registry=self.registry, multiprocess_mode="livemostrecent"
+        )
+        self.indexed_block = Gauge(
+            "hurong_indexed_block", "Last indexed block", registry=self.registry, multiprocess_mode="livemostrecent"
+        )
+        self.index_lag = Gauge(
+            "hurong_index_lag_blocks",
+            "Blocks the index lags the chain",
+            registry=self.registry,
+            multiprocess_mode="livemostrecent",
+        )
 
     def batch_anchored(self, count: int, seconds: float) -> None:
         self.batches.inc()
@@ -36,4 +74,19 @@ class Metrics:
         self.batch_seconds.observe(seconds)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The Prometheus text of every worker's metrics (multiprocess mode), or of this process's."""
+        if self.multiprocess_folder is None:
+            return generate_latest(self.registry)
+        forget_dead_workers(self.multiprocess_folder)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(self.multiprocess_folder))  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+
+
+def forget_dead_workers(folder: Path) -> None:
+    """Drop the live gauges of worker processes that are gone (killed, so their exit hook never ran); their
+    counters stay, so totals never go down."""
+    for path in folder.glob("gauge_live*_*.db"):
+        match = _LIVE_GAUGE_FILE.fullmatch(path.name)
+        if match and not process_alive(int(match[1])):
+            mark_process_dead(int(match[1]), str(folder))  # type: ignore[no-untyped-call]

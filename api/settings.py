@@ -43,6 +43,19 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 365)
     #: Seconds between checks that anchored batches are still on the chain (chain restarts, reorgs).
     reconcile_interval: float = Field(default=2.0, gt=0, le=3600)
+    #: Rate limits (token buckets, counted in each worker process separately; 0 turns a limit off). Requests
+    #: per second and burst of one API key, and of one client address (the address the connection comes from;
+    #: no forwarding header is trusted). Verification needs no key and is not limited per address by default.
+    rate_limit_per_key: float = Field(default=0.0, ge=0)
+    rate_limit_per_key_burst: int = Field(default=200, ge=1)
+    rate_limit_per_address: float = Field(default=0.0, ge=0)
+    rate_limit_per_address_burst: int = Field(default=1_000, ge=1)
+    #: Wrong API keys one client address may present per minute (burst: as many at once) before its requests
+    #: carrying a key are refused with 429 until the allowance refills.
+    auth_failures_per_minute: float = Field(default=30.0, ge=0)
+    auth_failures_burst: int = Field(default=30, ge=1)
+    #: The `Retry-After` (seconds) of a 503 while the chain cannot be reached.
+    retry_after_seconds: int = Field(default=5, ge=1, le=3600)
 
     @property
     def index_database(self) -> str:

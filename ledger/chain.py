@@ -3,20 +3,28 @@
 anvil always listens on 127.0.0.1 and runs with `--prune-history` (otherwise it writes a state snapshot per
 block to disk). `--state FILE` persists the chain between runs. The process is owned by the `Anvil` object
 that started it and is stopped by PID, never by name.
+
+anvil prints the private keys and the mnemonic of its dev accounts when it starts. With a log file, its output
+goes through `redact_anvil_output` first, so the log (mode 0600, in a 0700 folder) keeps the listening address,
+the chain parameters and one line per call and transaction, but never a key.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from eth_account import Account
 
@@ -54,6 +62,33 @@ def dev_private_keys(count: int, mnemonic: str = DEV_MNEMONIC) -> list[str]:
     """Private keys (hex) of the first `count` dev accounts of `mnemonic` (BIP-44 path m/44'/60'/0'/0/i)."""
     Account.enable_unaudited_hdwallet_features()
     return [Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{i}").key.to_0x_hex() for i in range(count)]
+
+
+#: Lines of anvil's start-up banner that hold a secret: a dev account's private key (`(0) 0xac09…ff80`), the
+#: mnemonic and its derivation path.
+_PRIVATE_KEY_LINE = re.compile(rb"^\s*\(\d+\)\s+(?:0x)?[0-9a-fA-F]{64}\s*$")
+_WALLET_LINE = re.compile(rb"^\s*(?:Mnemonic|Derivation path)\s*:")
+_RULE = re.compile(rb"^=+$")
+#: Titles of the banner's sections that list secrets.
+_SECRET_SECTIONS = (b"Private Keys", b"Wallet")
+
+
+def redact_anvil_output(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """anvil's output lines without its dev accounts' private keys and mnemonic, every other line unchanged.
+
+    The start-up banner's `Private Keys` and `Wallet` sections are left out (title, rule, entries) up to the next
+    line of another kind, and so is a line anywhere that lists a private key or the mnemonic the way they do.
+    """
+    hiding = False
+    for line in lines:
+        text = line.strip()
+        if text in _SECRET_SECTIONS:
+            hiding = True
+        elif hiding and text and not (_RULE.match(text) or _PRIVATE_KEY_LINE.match(line) or _WALLET_LINE.match(line)):
+            hiding = False
+        if hiding or _PRIVATE_KEY_LINE.match(line) or _WALLET_LINE.match(line):
+            continue
+        yield line
 
 
 def rpc_ready(url: str, timeout: float = 1.0) -> bool:
@@ -106,7 +141,8 @@ class Anvil:
         self.history = history
         self.log_file = log_file
         self.process: subprocess.Popen[bytes] | None = None
-        self._log_handle: object | None = None
+        self._log_handle: BinaryIO | None = None
+        self._log_pump: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -135,7 +171,7 @@ class Anvil:
             "prague",
         ]
         if self.state is not None:
-            self.state.parent.mkdir(parents=True, exist_ok=True)
+            self.state.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             cmd += ["--state", str(self.state), "--state-interval", "30"]
         if self.block_time is not None:
             cmd += ["--block-time", str(self.block_time)]
@@ -146,20 +182,25 @@ class Anvil:
     def start(self, timeout: float = 30.0) -> Anvil:
         if self.process is not None:
             return self
-        if self.log_file is not None:
-            self.log_file.parent.mkdir(parents=True, exist_ok=True)
-            out = open(self.log_file, "ab")  # noqa: SIM115 (closed in stop())
-            self._log_handle = out
-        else:
-            out = subprocess.DEVNULL  # type: ignore[assignment]
+        log = open_private_log(self.log_file) if self.log_file is not None else None
+        self._log_handle = log
         self.process = subprocess.Popen(  # noqa: S603 (fixed argv)
-            self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            self.command(),
+            stdout=subprocess.DEVNULL if log is None else subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+        if log is not None:
+            assert self.process.stdout is not None
+            self._log_pump = threading.Thread(
+                target=_copy_redacted, args=(self.process.stdout, log), name=f"anvil-{self.port}-log", daemon=True
+            )
+            self._log_pump.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 code = self.process.returncode
-                self.process = None
+                self.stop()
                 raise ToolchainError(f"anvil exited with code {code} on start (port {self.port} in use?)")
             if rpc_ready(self.url, timeout=0.5):
                 return self
@@ -180,8 +221,13 @@ class Anvil:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
+        if self._log_pump is not None:
+            self._log_pump.join(timeout=5)
+            self._log_pump = None
+        if proc.stdout is not None:
+            proc.stdout.close()
         if self._log_handle is not None:
-            self._log_handle.close()  # type: ignore[attr-defined]
+            self._log_handle.close()
             self._log_handle = None
 
     def private_keys(self) -> list[str]:
@@ -194,3 +240,22 @@ class Anvil:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def open_private_log(path: Path) -> BinaryIO:
+    """`path` opened for appending, readable by its owner only (0600, also when it existed with a looser mode);
+    missing folders are created with mode 0700."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")
+
+
+def _copy_redacted(source: BinaryIO, target: BinaryIO) -> None:
+    """Copy anvil's output to its log, line by line and redacted, until anvil closes it."""
+    try:
+        for line in redact_anvil_output(iter(source.readline, b"")):
+            target.write(line)
+            target.flush()
+    except (OSError, ValueError):  # the log or the pipe was closed while stopping
+        pass

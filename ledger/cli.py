@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
@@ -124,6 +125,8 @@ def local_cmd(
 ) -> None:
     """Run a local consortium: anvil with persisted state, contracts deployed and bootstrapped once."""
     from .local import LocalConsortium
+
+    os.umask(0o077)  # the chain's state, its log and the records are their owner's only
 
     consortium = LocalConsortium(config=config, home=home, port=port, log=lambda m: console.print(m))
     with consortium:

@@ -17,6 +17,10 @@ UTF-8) with scrypt. Everything but `cipher.nonce` and `cipher.ciphertext` — th
 associated data, as RFC 8785 canonical JSON, so a changed keyId, public key, address or KDF parameter is refused
 just as a wrong passphrase is. Files are written atomically with mode 0600.
 
+A passphrase comes from an environment variable, from a file named by the variable `<NAME>_FILE` (so that it is
+neither in the environment of a process nor on its command line), or from the terminal. `ensure_passphrase_file`
+generates a random one the first time and keeps it in a 0600 file.
+
 Errors: `KeystoreError` (a `LedgerError`) for a wrong passphrase, a corrupted file or one that cannot be read or
 written; its subclass `KeystoreFormatError` (also a `LedgerValueError`) when the file is not a well-formed key
 file, with the reason.
@@ -29,6 +33,7 @@ import getpass
 import json
 import os
 import re
+import secrets
 import sys
 import tempfile
 import unicodedata
@@ -52,8 +57,9 @@ from .signing import ALGORITHM_NAMES, SigningKeyPair
 KEYSTORE_VERSION = 1
 #: `algorithm` of an Ethereum account key.
 SECP256K1 = "secp256k1"
-#: Environment variable read by `passphrase_from_env_or_prompt`.
+#: Environment variables read by `passphrase_from_env_or_prompt`: the passphrase, or the path of a file holding it.
 PASSPHRASE_ENV = "HURONG_KEY_PASSPHRASE"
+PASSPHRASE_FILE_ENV = PASSPHRASE_ENV + "_FILE"
 
 #: scrypt parameters of new key files (32 MiB, about 0.1 s).
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
@@ -61,6 +67,7 @@ _SALT_BYTES, _NONCE_BYTES, _KEY_BYTES, _TAG_BYTES = 16, 12, 32, 16
 # Bounds on the scrypt parameters accepted when reading, so a crafted file cannot demand unbounded work.
 _MIN_N, _MAX_MEMORY, _MAX_P = 2**14, 256 * 2**20, 4
 _MAX_FILE_BYTES = 64 * 1024
+_MAX_PASSPHRASE_FILE_BYTES = 4096
 
 _ALGORITHMS: dict[str, KeyAlgorithm | None] = {
     **{name: algorithm for algorithm, name in ALGORITHM_NAMES.items()},
@@ -237,25 +244,86 @@ def read_key_header(path: str | os.PathLike[str]) -> KeyFileHeader:
 def passphrase_from_env_or_prompt(
     var: str = PASSPHRASE_ENV, prompt: str = "Key passphrase: ", *, confirm: bool = False
 ) -> str:
-    """The key passphrase: the environment variable `var` if set, else asked on the terminal.
+    """The key passphrase: the environment variable `var` if set, else the file named by `<var>_FILE` if set,
+    else asked on the terminal.
 
-    Without the variable and without a terminal on stdin (CI, pipes, services) raises `LedgerValueError` naming
-    the variable. A set but empty variable, an empty answer, or (with `confirm`, for new keys) two different
-    answers also raise `LedgerValueError`.
+    Without either variable and without a terminal on stdin (CI, pipes, services) raises `LedgerValueError` naming
+    them. Both variables set, a set but empty variable, an empty answer, or (with `confirm`, for new keys) two
+    different answers also raise `LedgerValueError`; a passphrase file that cannot be read or is empty raises
+    `KeystoreError`.
     """
-    value = os.environ.get(var)
+    value, file_var = os.environ.get(var), var + "_FILE"
+    path = os.environ.get(file_var)
+    if value is not None and path is not None:
+        raise LedgerValueError(f"both {var} and {file_var} are set; set only one of them")
     if value is not None:
         if not value:
             raise LedgerValueError(f"{var} is set but empty; set it to the key passphrase or unset it")
         return value
+    if path is not None:
+        if not path:
+            raise LedgerValueError(f"{file_var} is set but empty; set it to the path of the passphrase file")
+        return read_passphrase_file(path)
     if sys.stdin is None or not sys.stdin.isatty():
-        raise LedgerValueError(f"no key passphrase: set {var} or run on a terminal to be asked for it")
+        raise LedgerValueError(f"no key passphrase: set {var} or {file_var}, or run on a terminal to be asked for it")
     answer = getpass.getpass(prompt)
     if not answer:
         raise LedgerValueError("the passphrase must not be empty")
     if confirm and getpass.getpass("Repeat " + prompt[:1].lower() + prompt[1:]) != answer:
         raise LedgerValueError("the passphrases do not match")
     return answer
+
+
+def read_passphrase_file(path: str | os.PathLike[str]) -> str:
+    """The passphrase in a file (UTF-8; one final line break is not part of it).
+
+    Raises `KeystoreError` if the file cannot be read, is not UTF-8, is larger than 4 KiB, or holds an empty
+    passphrase.
+    """
+    try:
+        with open(path, "rb") as file:
+            raw = file.read(_MAX_PASSPHRASE_FILE_BYTES + 1)
+    except OSError as exc:
+        raise KeystoreError(f"cannot read passphrase file {path}: {exc.strerror or exc}") from None
+    if len(raw) > _MAX_PASSPHRASE_FILE_BYTES:
+        raise KeystoreError(f"passphrase file {path} is larger than {_MAX_PASSPHRASE_FILE_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise KeystoreError(f"passphrase file {path} is not UTF-8 text") from None
+    passphrase = text.removesuffix("\n").removesuffix("\r")
+    if not passphrase:
+        raise KeystoreError(f"passphrase file {path} is empty")
+    return passphrase
+
+
+def write_passphrase_file(path: str | os.PathLike[str], passphrase: str, *, overwrite: bool = False) -> Path:
+    """Write `passphrase` to `path` atomically with mode 0600 (missing folders: 0700), followed by a line break.
+
+    Refuses (`KeystoreError`) to replace an existing file unless `overwrite` is true, and (`LedgerValueError`) an
+    empty passphrase or one that `read_passphrase_file` would not give back. Returns the path written.
+    """
+    if not _encode_passphrase(passphrase) or passphrase.endswith(("\n", "\r")):
+        raise LedgerValueError("a passphrase file needs a non-empty passphrase that does not end with a line break")
+    target = Path(path)
+    _write_atomically(target, (passphrase + "\n").encode("utf-8"), overwrite=overwrite, what="passphrase file")
+    return target
+
+
+def ensure_passphrase_file(path: str | os.PathLike[str]) -> str:
+    """The passphrase kept in `path`; the first time, a new one (256 random bits, URL-safe base64) is written there
+    with mode 0600, its missing folders created with mode 0700.
+
+    Two processes doing this at once end with the same passphrase: the file is never replaced.
+    """
+    target = Path(path)
+    if not target.exists():
+        try:
+            write_passphrase_file(target, secrets.token_urlsafe(32))
+        except KeystoreError:
+            if not target.exists():  # not a lost race with another writer
+                raise
+    return read_passphrase_file(target)
 
 
 # ---------------------------------------------------------------------------------------------------- internals
@@ -360,7 +428,7 @@ def _prefixed_hex(value: Any, what: str) -> bytes:
     return bytes.fromhex(value[2:])
 
 
-def _write_atomically(path: Path, data: bytes, *, overwrite: bool) -> None:
+def _write_atomically(path: Path, data: bytes, *, overwrite: bool, what: str = "key file") -> None:
     """Write `data` to a 0600 temporary file beside `path`, fsync it, then move it into place.
 
     Without `overwrite` the move is a hard link, which fails if `path` exists (no race with another writer).
@@ -370,7 +438,7 @@ def _write_atomically(path: Path, data: bytes, *, overwrite: bool) -> None:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise KeystoreError(f"cannot write key file {path}: {exc.strerror or exc}") from None
+        raise KeystoreError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as file:
             os.fchmod(file.fileno(), 0o600)
@@ -391,7 +459,7 @@ def _write_atomically(path: Path, data: bytes, *, overwrite: bool) -> None:
                 os.replace(temporary, path)
         _fsync_directory(directory)
     except OSError as exc:
-        raise KeystoreError(f"cannot write key file {path}: {exc.strerror or exc}") from None
+        raise KeystoreError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
@@ -413,16 +481,20 @@ def _fsync_directory(directory: Path) -> None:
 __all__ = [
     "KEYSTORE_VERSION",
     "PASSPHRASE_ENV",
+    "PASSPHRASE_FILE_ENV",
     "SECP256K1",
     "AccountKey",
     "KeyFileHeader",
     "KeystoreError",
     "KeystoreFormatError",
     "StoredKey",
+    "ensure_passphrase_file",
     "load_account_key",
     "load_key",
     "load_signing_key",
     "passphrase_from_env_or_prompt",
     "read_key_header",
+    "read_passphrase_file",
     "save_key",
+    "write_passphrase_file",
 ]

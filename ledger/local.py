@@ -1,9 +1,11 @@
 """A local consortium for development and demonstration: anvil with persisted state, the contracts deployed
-and bootstrapped from a description the first time, and reused on every later start."""
+and bootstrapped from a description the first time, and reused on every later start. What it keeps in its home
+folder is its owner's only (files 0600, folders 0700); the chain's log holds no private key."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -40,6 +42,7 @@ class LocalConsortium:
         self._stop = threading.Event()
 
     def start(self) -> LocalConsortium:
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.anvil.start()
         records = self.home / "deployments"
         try:
@@ -56,7 +59,10 @@ class LocalConsortium:
         result.deployment.save(records)
         self.deployment = result.deployment
         self.accounts = result.accounts
-        (self.home / "accounts.json").write_text(json.dumps(result.accounts, indent=1), encoding="utf-8")
+        fd = os.open(self.home / "accounts.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            os.fchmod(file.fileno(), 0o600)
+            file.write(json.dumps(result.accounts, indent=1))
         return self
 
     def _deployed(self, deployment: Deployment) -> bool:

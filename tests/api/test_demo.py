@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -26,15 +27,18 @@ def readme_run_command() -> str:
     return commands[0].strip()
 
 
-def start(home: Path, api_port: int, chain_port: int) -> subprocess.Popen[bytes]:
+def start(
+    home: Path, api_port: int, chain_port: int, *, workers: int = 1, log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """The README's run command on `home` and the given ports (its output in `log`, by default in `home`)."""
     command = readme_run_command()
     assert command == "scripts/run.sh"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HURONG_")}
-    with open(home / f"run-{time.time_ns()}.log", "wb") as log:
+    with open(log or home / f"run-{time.time_ns()}.log", "wb") as out:
         return subprocess.Popen(
             [str(ROOT / command), "--home", str(home), "--port", str(api_port), "--chain-port", str(chain_port),
-             "--certificates", "60", "--workers", "1"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+             "--certificates", "60", "--workers", str(workers)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
 
 
@@ -105,3 +109,31 @@ def test_the_run_command_brings_up_a_consortium_that_demo_json_lets_a_client_use
         assert answer["verdict"] == "VALID", answer
     finally:
         assert stop(again) == 0
+
+
+def test_an_older_demo_home_is_made_private_and_its_keystore_moves_to_a_generated_passphrase(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from api.demo import Demo, make_private
+    from ledger.keystore import AccountKey, load_key, save_key
+
+    key = AccountKey.generate()
+    key_file = save_key(tmp_path / "keystore" / f"{key.address}.json", key, "hurong-demo")
+    (tmp_path / "demo.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "anvil.log").write_text("", encoding="utf-8")
+    for path, mode in ((tmp_path, 0o755), (tmp_path / "demo.json", 0o644), (tmp_path / "logs", 0o755),
+                       (tmp_path / "logs" / "anvil.log", 0o644), (key_file, 0o644)):  # fmt: skip
+        path.chmod(mode)
+    make_private(tmp_path)
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in tmp_path.rglob("*") if p.is_dir()} == {0o700}
+    assert {stat.S_IMODE(p.stat().st_mode) for p in tmp_path.rglob("*") if p.is_file()} == {0o600}
+
+    demo = Demo(tmp_path, ROOT / "examples" / "demo.yaml", chain_port=free_port(), api_port=free_port(), workers=1,
+                certificates=1, console=Console(quiet=True))  # fmt: skip
+    passphrase = demo._passphrase()
+    assert passphrase != "hurong-demo" and len(passphrase) >= 43
+    assert (tmp_path / "secrets" / "keystore-passphrase").read_text(encoding="utf-8") == passphrase + "\n"
+    assert load_key(key_file, passphrase) == key
+    assert demo._passphrase() == passphrase

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +57,18 @@ def test_tampered_or_malformed_keys_do_not_authenticate(tmp_path: Path) -> None:
     assert store.authenticate(key[:-1] + ("A" if key[-1] != "A" else "B")) is None
     for bad in ("", "hr_", "x" * 60, key.replace("hr_", "hx_")):
         assert store.authenticate(bad) is None
+
+
+def test_the_key_database_is_private_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "home" / "api-keys.sqlite"
+        ApiKeyStore(path).create("province", "310000")
+    finally:
+        os.umask(old)
+    files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+    assert {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    path.chmod(0o644)
+    ApiKeyStore(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600, "an existing database is made private again"

@@ -22,11 +22,13 @@ from ledger.keystore import (
     KeystoreError,
     KeystoreFormatError,
     StoredKey,
+    ensure_passphrase_file,
     load_account_key,
     load_key,
     load_signing_key,
     passphrase_from_env_or_prompt,
     read_key_header,
+    read_passphrase_file,
     save_key,
 )
 from ledger.merkle import keccak256
@@ -438,9 +440,10 @@ def test_empty_environment_passphrase_raises(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_without_environment_or_terminal_the_passphrase_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HURONG_KEY_PASSPHRASE", raising=False)
+    monkeypatch.delenv("HURONG_KEY_PASSPHRASE_FILE", raising=False)
     monkeypatch.setattr(sys, "stdin", io.StringIO("typed passphrase\n"))
     monkeypatch.setattr("getpass.getpass", _fail)
-    with pytest.raises(LedgerValueError, match="set HURONG_KEY_PASSPHRASE or run on a terminal"):
+    with pytest.raises(LedgerValueError, match="set HURONG_KEY_PASSPHRASE or HURONG_KEY_PASSPHRASE_FILE, or run on"):
         passphrase_from_env_or_prompt()
     monkeypatch.setattr(sys, "stdin", None)
     with pytest.raises(LedgerValueError, match="set HURONG_KEY_PASSPHRASE"):
@@ -449,6 +452,7 @@ def test_without_environment_or_terminal_the_passphrase_raises(monkeypatch: pyte
 
 def test_on_a_terminal_the_passphrase_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HURONG_KEY_PASSPHRASE", raising=False)
+    monkeypatch.delenv("HURONG_KEY_PASSPHRASE_FILE", raising=False)
     monkeypatch.setattr(sys, "stdin", _Terminal())
     prompts: list[str] = []
 
@@ -465,6 +469,7 @@ def test_on_a_terminal_the_passphrase_is_asked(monkeypatch: pytest.MonkeyPatch) 
 
 def test_terminal_answers_must_be_non_empty_and_match(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HURONG_KEY_PASSPHRASE", raising=False)
+    monkeypatch.delenv("HURONG_KEY_PASSPHRASE_FILE", raising=False)
     monkeypatch.setattr(sys, "stdin", _Terminal())
     monkeypatch.setattr("getpass.getpass", lambda prompt: "")
     with pytest.raises(LedgerValueError, match="must not be empty"):
@@ -473,6 +478,55 @@ def test_terminal_answers_must_be_non_empty_and_match(monkeypatch: pytest.Monkey
     monkeypatch.setattr("getpass.getpass", lambda prompt: next(answers))
     with pytest.raises(LedgerValueError, match="do not match"):
         passphrase_from_env_or_prompt(confirm=True)
+
+
+def test_passphrase_comes_from_the_file_the_environment_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "passphrase"
+    path.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    monkeypatch.delenv("HURONG_KEY_PASSPHRASE", raising=False)
+    monkeypatch.setenv("HURONG_KEY_PASSPHRASE_FILE", str(path))
+    monkeypatch.setattr("getpass.getpass", _fail)
+    assert passphrase_from_env_or_prompt() == PASSPHRASE
+    monkeypatch.setenv("HURONG_KEY_PASSPHRASE", PASSPHRASE)
+    with pytest.raises(LedgerValueError, match="set only one of them"):
+        passphrase_from_env_or_prompt()
+    monkeypatch.delenv("HURONG_KEY_PASSPHRASE")
+    monkeypatch.setenv("HURONG_KEY_PASSPHRASE_FILE", "")
+    with pytest.raises(LedgerValueError, match="HURONG_KEY_PASSPHRASE_FILE is set but empty"):
+        passphrase_from_env_or_prompt()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "is empty"), (b"\n", "is empty"), (b"\xff\xfe", "not UTF-8"), (b"x" * 5000, "larger than 4096 bytes")],
+    ids=["empty", "line-break", "binary", "large"],
+)
+def test_unusable_passphrase_files_are_refused(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "passphrase"
+    path.write_bytes(content)
+    with pytest.raises(KeystoreError, match=message):
+        read_passphrase_file(path)
+    with pytest.raises(KeystoreError, match="cannot read passphrase file"):
+        read_passphrase_file(tmp_path / "missing")
+
+
+def test_passphrase_file_keeps_one_trailing_line_break_out_and_the_rest_in(tmp_path: Path) -> None:
+    path = tmp_path / "passphrase"
+    path.write_bytes(" 马 \r\n".encode())
+    assert read_passphrase_file(path) == " 马 "
+    path.write_bytes(b"a\n\n")
+    assert read_passphrase_file(path) == "a\n"
+
+
+def test_a_generated_passphrase_is_random_private_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "secrets" / "keystore-passphrase"
+    first = ensure_passphrase_file(path)
+    assert len(first) >= 43 and first == read_passphrase_file(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert ensure_passphrase_file(path) == first
+    assert ensure_passphrase_file(tmp_path / "other") != first
+    assert not [p for p in path.parent.iterdir() if p.name != path.name]  # no temporary file left
 
 
 def _fail(prompt: str = "") -> str:
