@@ -985,9 +985,11 @@ def markdown(figures: dict[str, Any], *, command: str | None = None, chart: str 
         "- The peer has no verification service: the HTTP rows compare Hurong's API with oa-verify called "
         "concurrently inside one Node process (its best case, no HTTP).",
         "- Issuance: the median of the run's repeats; both wait for receipts by polling "
-        "`eth_getTransactionReceipt`, estimate gas per transaction, keep a local nonce and read the fees once per "
-        "run (Hurong: a legacy gas price; the peer: EIP-1559 fees, without which ethers 5 reads the latest block "
-        "and the gas price again for every transaction). Hurong anchors without a manifest CID (an `Issuer` with no "
+        "`eth_getTransactionReceipt` and estimate gas per transaction; both pay EIP-1559 fees. Hurong reads the "
+        "account's nonce from the chain under its account lock for every transaction (so that several processes "
+        "can sign for one account) and its fees from the latest block at most once a second; the peer keeps a local "
+        "nonce and reads its fees once per run (without them ethers 5 reads the latest block and the gas price "
+        "again for every transaction). Hurong anchors without a manifest CID (an `Issuer` with no "
         "blob store, as `hurong bench issue`); with a 59-character CID an anchor costs ~1,500 gas more.",
         "- Verification uses the certificates issued at the largest batch size (Merkle paths of ~log2(batch) "
         "hashes: oa-verify checks each one for revocation).",

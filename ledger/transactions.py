@@ -240,13 +240,23 @@ class Transactor:
         self.stuck_after = stuck_after
         self._lock = AccountLock(lock_path)
         self._chain_id: int | None = None
+        self._quote: tuple[Fees, float] | None = None
 
     def configure(self, *, fees: FeePolicy | None = None, lock_path: Path | None = None) -> None:
         """Set the fee policy and the cross-process lock file of this account (service start-up)."""
         if fees is not None:
             self.fees = fees
+            self._quote = None
         if lock_path is not None and lock_path != self._lock.path:
             self._lock = AccountLock(lock_path)
+
+    def current_fees(self, max_age: float = 1.0) -> Fees:
+        """The policy's fees at the latest block, read again once `max_age` seconds old (a block interval: the
+        base fee moves at most 12.5 % per block, well inside the factor of 2 the maximum fee allows)."""
+        now = time.monotonic()
+        if self._quote is None or now - self._quote[1] > max_age:
+            self._quote = (self.fees.quote(self.w3), now)
+        return self._quote[0]
 
     @property
     def chain_id(self) -> int:
@@ -293,7 +303,7 @@ class Transactor:
             gas = self.estimate_gas(to, data, value)
         if gas > MAX_TRANSACTION_GAS:
             raise LedgerValueError(f"gas {gas} exceeds the transaction cap {MAX_TRANSACTION_GAS}")
-        fees = self.fees.quote(self.w3)
+        fees = self.current_fees()
         for attempt in range(3):
             with self._lock:
                 tx: dict[str, Any] = {
