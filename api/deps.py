@@ -25,7 +25,14 @@ def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-def current_principal(service: ServiceDep, key: Annotated[str | None, Depends(_api_key)]) -> Principal:
+def current_principal(
+    request: Request, service: ServiceDep, key: Annotated[str | None, Depends(_api_key)]
+) -> Principal:
+    """The caller's principal: the one `api.main.Admission` admitted (it checks the key before the body is
+    read, and counts wrong keys), or, outside that middleware, the key's principal checked here."""
+    admitted = getattr(request.state, "principal", None)
+    if isinstance(admitted, Principal):
+        return admitted
     if not key:
         raise ApiError(401, "missing_api_key", "this endpoint needs an API key in the X-API-Key header")
     principal = service.keys.authenticate(key)

@@ -1,18 +1,36 @@
-"""The Hurong service: `uvicorn api.main:create_app --factory`, or `hurong serve`."""
+"""The Hurong service: `uvicorn api.main:create_app --factory`, or `hurong serve`.
+
+Every request passes, outermost first: `RequestContext` (its id, the security headers, a JSON 500 for anything
+that escapes), `Measure` (Prometheus counts and latency), `Admission` (rate limits, the API key of the routes
+that take one, then the body: size, JSON syntax and depth, duplicate keys), and the routes. Errors are answered
+as `api.errors` sets out.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
+import itertools
+import json
+import logging
+import math
+import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from . import errors
-from .errors import error_body
+from .errors import error_body, internal_error_body
 from .routers import certificates, health, registry, verify
 from .service import Service
 from .settings import Settings, get_settings
@@ -22,48 +40,121 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("hurong.api")
+
+# --- security headers -------------------------------------------------------------------------------------------
+
+#: Where Swagger UI's script, style sheet and icon are served, from a Python package (never a CDN).
+DOCS_ASSETS = "/docs/assets"
+_INLINE_SCRIPT = re.compile(r"<script(?P<attributes>[^>]*)>(?P<body>.*?)</script>", re.S | re.I)
+_INLINE_STYLE = re.compile(r"<style[^>]*>(?P<body>.*?)</style>", re.S | re.I)
+_STYLE_ATTRIBUTE = re.compile(r"""\sstyle\s*=\s*(?:"(?P<double>[^"]*)"|'(?P<single>[^']*)')""", re.I)
 
 
-class BodyLimit:
-    """Refuses request bodies over `limit` bytes with 413, whether announced by Content-Length or streamed."""
+def docs_assets_folder() -> str:
+    """The folder of Swagger UI's files in the `fastapi-offline` package."""
+    return str(resources.files("fastapi_offline") / "static")
 
-    def __init__(self, app: Callable[..., Awaitable[None]], limit: int) -> None:
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy(page: str = "", *, images: str = "'self'") -> str:
+    """A policy of `default-src 'self'` with no framing, no plugins and no foreign base or form targets.
+
+    For an HTML `page`, its inline scripts, style sheets and style attributes are allowed by their SHA-256
+    hashes (style attributes through `'unsafe-hashes'`), so nothing else inline runs; `images` lists where
+    images may come from.
+    """
+    scripts = [_sha256(m["body"]) for m in _INLINE_SCRIPT.finditer(page) if "src" not in m["attributes"].lower()]
+    styles = [_sha256(m["body"]) for m in _INLINE_STYLE.finditer(page)]
+    attributes = [
+        _sha256(html.unescape(m["double"] if m["double"] is not None else m["single"]))
+        for m in _STYLE_ATTRIBUTE.finditer(page)
+    ]
+    directives = ["default-src 'self'"]
+    if scripts:
+        directives.append(" ".join(["script-src 'self'", *dict.fromkeys(scripts)]))
+    if styles or attributes:
+        unsafe_hashes = ["'unsafe-hashes'", *attributes] if attributes else []
+        directives.append(" ".join(["style-src 'self'", *dict.fromkeys([*styles, *unsafe_hashes])]))
+    if images != "'self'":
+        directives.append(f"img-src {images}")
+    directives += ["base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'", "object-src 'none'"]
+    return "; ".join(directives)
+
+
+#: The policy of every response that does not bring its own (the HTML pages bring theirs, with hashes).
+DEFAULT_CSP = content_security_policy()
+_SECURITY_HEADERS = (
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+)
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
+
+
+class RequestContext:
+    """Gives each request an id, adds it and the security headers to every response, and answers anything that
+    escapes the layers inside with a JSON 500 (the traceback logged with the request id).
+
+    The id is the caller's `X-Request-Id` when it is 1-128 characters of letters, digits and `._:-`; otherwise a
+    new random one. It is kept in `scope["state"]["request_id"]`, where error answers find it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            await _too_large(send, self.limit)
-            return
-        seen = 0
-        refused = False
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        stamp = [(b"x-request-id", request_id.encode()), *_SECURITY_HEADERS]
+        started = False
 
-        async def limited_receive() -> Message:
-            nonlocal seen, refused
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    refused = True
-                    raise _BodyTooLarge
-            return message
+        async def stamped_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers") or ())
+                if not any(name.lower() == b"content-security-policy" for name, _ in headers):
+                    headers.append((b"content-security-policy", DEFAULT_CSP.encode()))
+                message["headers"] = headers + stamp
+            await send(message)
 
         try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            if refused:
-                await _too_large(send, self.limit)
+            await self.app(scope, receive, stamped_send)
+        except Exception:
+            log.exception("unexpected error in %s %s [request %s]", scope.get("method"), scope.get("path"), request_id)
+            if not started:
+                await send_json(stamped_send, 500, internal_error_body(request_id))
+
+
+def _request_id(scope: Scope) -> str:
+    given = _header(scope.get("headers") or (), b"x-request-id")
+    if given is not None and _REQUEST_ID.fullmatch(given):
+        return given.decode("ascii")
+    return uuid.uuid4().hex
+
+
+async def send_json(send: Send, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    """Answer with a JSON body (used by the middleware, outside FastAPI's exception handlers)."""
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": payload})
 
 
 class Measure:
     """Counts requests by route template and status, and observes their latency (pure ASGI, no copies)."""
 
-    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -90,17 +181,253 @@ class Measure:
                 service.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
 
 
-class _BodyTooLarge(Exception):
-    pass
+# --- admission: rate limits, API keys, bodies -----------------------------------------------------------------
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    import json
+class TokenBuckets:
+    """Token buckets by name (an API key's id, a client address): `rate` tokens a second, at most `burst`.
 
-    body = json.dumps(error_body("body_too_large", f"request bodies are limited to {limit} bytes")).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    The buckets live in this worker process only: with N worker processes a client may get up to N times the
+    rate. At most `capacity` names are tracked; the one seen least recently is forgotten first (and starts
+    again with a full bucket). Used from the event loop only, so it needs no lock.
+    """
+
+    def __init__(self, rate: float, burst: int, capacity: int = 65_536) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.capacity = capacity
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def _level(self, name: str, now: float) -> float:
+        tokens, last = self._buckets.get(name, (self.burst, now))
+        return min(self.burst, tokens + (now - last) * self.rate)
+
+    def wait(self, name: str) -> float:
+        """Seconds until `name` has a token (0: it has one now); takes nothing."""
+        level = self._level(name, time.monotonic())
+        return 0.0 if level >= 1 else (1 - level) / self.rate
+
+    def take(self, name: str) -> float:
+        """Take a token of `name`: 0 when there was one, else the seconds until there is one (nothing taken)."""
+        now = time.monotonic()
+        level = self._level(name, now)
+        waited = 0.0 if level >= 1 else (1 - level) / self.rate
+        self._buckets[name] = (level - 1 if waited == 0.0 else level, now)
+        self._buckets.move_to_end(name)
+        if len(self._buckets) > self.capacity:
+            self._buckets.popitem(last=False)
+        return waited
+
+
+def _buckets(rate: float, burst: int) -> TokenBuckets | None:
+    return TokenBuckets(rate, burst) if rate > 0 else None
+
+
+class Refusal(NamedTuple):
+    status: int
+    code: str
+    message: str
+    headers: dict[str, str] | None = None
+    details: Any = None
+
+
+def _rate_limited(wait: float, what: str) -> Refusal:
+    seconds = max(1, math.ceil(wait))
+    return Refusal(429, "rate_limited", f"too many requests from {what}; retry in {seconds} s",
+                   {"Retry-After": str(seconds)})  # fmt: skip
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(key)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return found
+
+
+#: Deepest nesting of arrays and objects a JSON body may have (a credential needs about 6). Deeper bodies are
+#: refused before any parser recurses into them: with the recursion limit web3's dependencies raise (py_ecc sets
+#: 100,000), a few hundred thousand nested brackets would overflow the C stack of the worker.
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_DEPTH_STEP = [0] * 256
+for _open, _close in (b"[]", b"{}"):
+    _DEPTH_STEP[_open], _DEPTH_STEP[_close] = 1, -1
+
+
+def json_depth(body: bytes) -> int:
+    """How deep arrays and objects nest in a JSON text (brackets inside strings do not count); a cheap upper
+    bound, the number of opening brackets, when that is within `MAX_JSON_DEPTH`."""
+    opening = body.count(b"[") + body.count(b"{")
+    if opening <= MAX_JSON_DEPTH:
+        return opening
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+
+
+def json_body_refusal(body: bytes) -> Refusal | None:
+    """400 for a body that is not JSON, nests deeper than `MAX_JSON_DEPTH`, or holds an object with a key twice
+    (no value silently wins)."""
+    if json_depth(body) > MAX_JSON_DEPTH:
+        return Refusal(400, "json_too_deep", f"JSON bodies may nest arrays and objects {MAX_JSON_DEPTH} deep at most")
+    try:
+        json.loads(body, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        key = exc.key if len(exc.key) <= 64 else exc.key[:61] + "..."
+        message = f"the key {key!r} appears more than once in one object of the body"
+        return Refusal(400, "duplicate_key", message, details={"key": key})
+    except (ValueError, RecursionError):
+        return Refusal(400, "malformed_json", "the request body is not valid JSON")
+    return None
+
+
+def _is_json(content_type: bytes) -> bool:
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+
+
+def _keyed_operations(api: FastAPI) -> dict[str, list[re.Pattern[str]]]:
+    """Path patterns, by method, of the operations that take an API key (those with a security requirement)."""
+    found: dict[str, list[re.Pattern[str]]] = {}
+    for path, operations in api.openapi().get("paths", {}).items():
+        pattern = re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part)
+                                     for part in re.split(r"(\{[^}]*\})", path)))  # fmt: skip
+        for method, operation in operations.items():
+            if operation.get("security"):
+                found.setdefault(method.upper(), []).append(pattern)
+    return found
+
+
+def _header(headers: Iterable[tuple[bytes, bytes]], wanted: bytes) -> bytes | None:
+    for name, value in headers:
+        if name == wanted:
+            return value
+    return None
+
+
+class Admission:
+    """Admits a request before anything reads its body, refusing with JSON:
+
+    - 429 `rate_limited` (with `Retry-After`) past the per-address limit;
+    - for an operation that takes an API key: 401 without a key or with a wrong one, 429 once the address has
+      presented too many wrong keys (the key is then not even checked), 429 past the per-key limit;
+    - 413 `body_too_large` for a body over the limit, announced by Content-Length or streamed (chunked);
+    - 400 `malformed_json`, `json_too_deep` or `duplicate_key` for a JSON body that is not JSON, nests deeper
+      than `MAX_JSON_DEPTH`, or repeats a key in one object.
+
+    The admitted principal is left in `scope["state"]["principal"]` for `api.deps.current_principal`; the body,
+    read once, is handed on to the application.
+    """
+
+    def __init__(self, app: ASGIApp, *, api: FastAPI, settings: Settings) -> None:
+        self.app = app
+        self.api = api
+        self.limit = settings.max_body_bytes
+        self.per_address = _buckets(settings.rate_limit_per_address, settings.rate_limit_per_address_burst)
+        self.per_key = _buckets(settings.rate_limit_per_key, settings.rate_limit_per_key_burst)
+        self.failures = _buckets(settings.auth_failures_per_minute / 60, settings.auth_failures_burst)
+        self._keyed: dict[str, list[re.Pattern[str]]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        address = str(client[0]) if client else "unknown"
+        refusal = None
+        if self.per_address is not None and (wait := self.per_address.take(address)) > 0:
+            refusal = _rate_limited(wait, "this address")
+        elif self._takes_key(scope):
+            refusal = self._authenticate(scope, address)
+        if refusal is None:
+            refusal, receive = await self._read_body(scope, receive)
+        if refusal is None:
+            await self.app(scope, receive, send)
+        elif refusal.status:
+            body = error_body(refusal.code, refusal.message, refusal.details, errors.request_id_of(scope))
+            await send_json(send, refusal.status, body, refusal.headers)
+
+    def _takes_key(self, scope: Scope) -> bool:
+        if self._keyed is None:
+            self._keyed = _keyed_operations(self.api)
+        patterns = self._keyed.get(scope["method"])
+        return bool(patterns) and any(p.fullmatch(scope["path"]) for p in patterns or ())
+
+    def _authenticate(self, scope: Scope, address: str) -> Refusal | None:
+        raw = _header(scope.get("headers") or (), b"x-api-key")
+        if not raw:
+            return Refusal(401, "missing_api_key", "this endpoint needs an API key in the X-API-Key header")
+        if self.failures is not None and (wait := self.failures.wait(address)) > 0:
+            return _rate_limited(wait, "this address after too many wrong API keys")
+        service: Service = self.api.state.service
+        principal = service.keys.authenticate(raw.decode("latin-1"))
+        if principal is None:
+            if self.failures is not None:
+                self.failures.take(address)
+            return Refusal(401, "invalid_api_key", "the API key is unknown or revoked")
+        if self.per_key is not None and (wait := self.per_key.take(principal.key_id)) > 0:
+            return _rate_limited(wait, "this API key")
+        scope.setdefault("state", {})["principal"] = principal
+        return None
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> tuple[Refusal | None, Receive]:
+        headers = scope.get("headers") or ()
+        length = _header(headers, b"content-length")
+        too_large = Refusal(413, "body_too_large", f"request bodies are limited to {self.limit} bytes")
+        if length is not None:
+            digits = length.strip()
+            if not digits.isdigit():
+                return Refusal(400, "bad_request", "Content-Length is not a number"), receive
+            if len(digits.lstrip(b"0")) > 15 or int(digits) > self.limit:
+                return too_large, receive
+            if int(digits) == 0:
+                return None, receive
+        elif _header(headers, b"transfer-encoding") is None:
+            return None, receive
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return Refusal(0, "disconnected", "the client went away"), receive
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                return too_large, receive
+            chunks.append(chunk)
+            more = bool(message.get("more_body", False))
+        body = b"".join(chunks)
+        content_type = _header(headers, b"content-type")
+        if body and content_type is not None and _is_json(content_type):
+            refusal = json_body_refusal(body)
+            if refusal is not None:
+                return refusal, receive
+        return None, _replay(body, receive)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the body already read, then whatever the connection says next (a disconnect)."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 def create_app(settings: Settings | None = None, service: Service | None = None) -> FastAPI:
@@ -121,18 +448,46 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         summary="Cross-province mutual recognition of electronic certificates on a permissioned ledger",
         version="0.1.0",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
     app.dependency_overrides[get_settings] = lambda: settings
-    errors.install(app)
+    errors.install(app, retry_after=settings.retry_after_seconds)
 
     for router in (health.router, registry.router, certificates.router, verify.router):
         app.include_router(router, prefix=API_PREFIX)
     app.add_api_route(f"{API_PREFIX}/metrics", health.metrics_endpoint, methods=["GET"], tags=["operations"],
                       summary="Prometheus metrics")  # fmt: skip
     app.add_api_route("/metrics", health.metrics_endpoint, methods=["GET"], include_in_schema=False)
+    _add_pages(app)
+    _document_errors(app)
+
+    app.add_middleware(Admission, api=app, settings=settings)
+    app.add_middleware(Measure)
+    app.add_middleware(RequestContext)
+    return app
+
+
+def _add_pages(app: FastAPI) -> None:
+    """The verification page, Swagger UI from bundled assets (no CDN), the JSON-LD contexts and the index."""
+    verify_page = (resources.files("api") / "static" / "verify.html").read_text(encoding="utf-8")
+    swagger = get_swagger_ui_html(
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        title="Hurong 互认 API",
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        swagger_ui_parameters={"validatorUrl": None},
+    )
+    docs_page = bytes(swagger.body).decode("utf-8")
+    verify_policy = {"Content-Security-Policy": content_security_policy(verify_page, images="'self' blob: data:")}
+    docs_policy = {"Content-Security-Policy": content_security_policy(docs_page, images="'self' data:")}
+    app.mount(DOCS_ASSETS, StaticFiles(directory=docs_assets_folder()), name="docs-assets")
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(docs_page, headers=docs_policy)
 
     @app.get("/contexts/{name}", include_in_schema=False)
     def context(name: str) -> Response:
@@ -144,14 +499,74 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         return JSONResponse(load_context(urls[name]), media_type="application/ld+json")
 
     @app.get("/verify", response_class=HTMLResponse, include_in_schema=False)
-    def verify_page() -> HTMLResponse:
-        page = resources.files("api") / "static" / "verify.html"
-        return HTMLResponse(page.read_text(encoding="utf-8"))
+    def verify_page_route() -> HTMLResponse:
+        return HTMLResponse(verify_page, headers=verify_policy)
 
     @app.get("/", include_in_schema=False)
     def root() -> Response:
         return JSONResponse({"service": "hurong", "api": API_PREFIX, "docs": "/docs", "verify": "/verify"})
 
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(Measure)
-    return app
+
+#: The error answers every operation may give, beyond those its router declares (see `_document_errors`).
+_ERROR_STATUSES = {
+    400: "Malformed JSON or a duplicate key in the body (`malformed_json`, `duplicate_key`)",
+    401: "No API key, or an unknown or revoked one (`missing_api_key`, `invalid_api_key`)",
+    403: "The key's principal may not do this",
+    404: "Not found",
+    409: "The ledger's state forbids this now (a contract's refusal, by its error's name)",
+    413: "Request body over the limit (`body_too_large`), or too many certificates",
+    422: "A field refused, each problem with its JSON Pointer and code",
+    429: "Rate limited (`rate_limited`): retry after `Retry-After` seconds",
+    500: "Unexpected error (`internal_error`), with the request id to quote",
+    503: "The chain cannot be reached (`chain_unavailable`): retry after `Retry-After` seconds",
+}
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Add the error answers to every operation of the OpenAPI document, all with the `ErrorResponse` body.
+
+    401 and 403 go to operations that take an API key, 409 to writes; 429 and 503 carry `Retry-After`.
+    FastAPI's default 422 body is replaced: the service answers every error as `ErrorResponse`.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        model = errors_schema()
+        components.update(model.pop("$defs", {}))
+        components["ErrorResponse"] = model
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                _add_error_responses(method, operation)
+        for unused in ("HTTPValidationError", "ValidationError"):
+            if unused not in json.dumps(schema.get("paths", {})):
+                components.pop(unused, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def errors_schema() -> dict[str, Any]:
+    from .schemas import ErrorResponse
+
+    return ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+
+
+def _add_error_responses(method: str, operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    keyed = bool(operation.get("security"))
+    retry_after = {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}}
+    for status, description in _ERROR_STATUSES.items():
+        if status in (401, 403) and not keyed or status == 409 and method == "get":
+            continue
+        declared = responses.setdefault(str(status), {"description": description})
+        content = declared.setdefault("content", {}).setdefault("application/json", {})
+        if status == 422 or "schema" not in content:  # FastAPI's 422 body is not what the service answers
+            content["schema"] = {"$ref": "#/components/schemas/ErrorResponse"}
+        if status in (429, 503):
+            declared.setdefault("headers", {}).update(
+                {k: v for k, v in retry_after.items() if k not in declared["headers"]}
+            )

@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from ledger.codes import encode_code
+from ledger.reasons import InvalidReason, Reason, parse_reason
 
 
 class ErrorBody(BaseModel):
-    code: str
-    message: str
-    details: Any | None = None
+    code: str = Field(description="Machine-readable error code", examples=["invalid_request"])
+    message: str = Field(description="What went wrong, for a person")
+    details: Any | None = Field(default=None, description="Each problem with its JSON Pointer, code and message")
+    requestId: str | None = Field(default=None, description="The request's id, also in the X-Request-Id header")
 
 
 class ErrorResponse(BaseModel):
@@ -82,13 +85,27 @@ class CertificatesPublic(BaseModel):
     data: list[dict[str, Any]]
 
 
+_REASON_NAMES = ", ".join(r.name.lower() for r in Reason)
+
+
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: int | str = Field(examples=["fraud", 3])
+    reason: int | str = Field(
+        examples=["fraud", 3],
+        description=f"A reason code 0-{max(Reason)} (a number or its ASCII digits) or its name: {_REASON_NAMES}",
+    )
     successor: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{64}$")
     certificate: dict[str, Any] | None = Field(
         default=None, description="The wrapped certificate, when the service did not issue it"
     )
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: Any) -> int:
+        try:
+            return int(parse_reason(value))
+        except InvalidReason as exc:
+            raise PydanticCustomError(InvalidReason.code, str(exc)) from None
 
 
 class StatusChangeOut(BaseModel):

@@ -18,12 +18,19 @@ import {IConsortium} from "./interfaces/IConsortium.sol";
  * Management rights: a province admin (of an active province) manages every agency of the province; an
  * effectively active agency manages the agencies below it (it may register children, suspend and reinstate
  * descendants, and grant them only types it holds itself). An agency manages its own signing keys.
+ *
+ * Every list a view returns is bounded: an agency has at most {maxChildren} direct children and the tree is at
+ * most {maxDepth} levels deep.
  */
 contract AuthorityRegistry is IAuthorityRegistry {
     using Checkpoints for Checkpoints.Trace208;
     using EnumerableSet for EnumerableSet.Bytes32Set;
 
     uint8 private constant _MAX_DEPTH = 4;
+    uint256 private constant _MAX_CHILDREN = 256;
+
+    /// Domain of the message a proof of possession signs ({proofOfPossessionMessage}); 32 bytes.
+    bytes32 private constant _POSSESSION_DOMAIN = "hurong/signing-key-possession/v1";
 
     /// One slot: the fields read on every anchoring. `epoch` is the province's membership epoch at
     /// registration: an agency belongs to that membership only.
@@ -36,6 +43,17 @@ contract AuthorityRegistry is IAuthorityRegistry {
         uint16 epoch;
     }
 
+    /// A signing key as stored: {SigningKey} plus the time it was revoked (0 if never), packed beside
+    /// `validUntil`.
+    struct Key {
+        address agency;
+        KeyAlgorithm algorithm;
+        uint48 validFrom;
+        uint48 validUntil;
+        uint48 revokedAt;
+        bytes publicKey;
+    }
+
     IConsortium private immutable _consortium;
 
     address[] private _agencyList;
@@ -45,7 +63,7 @@ contract AuthorityRegistry is IAuthorityRegistry {
     mapping(address account => Checkpoints.Trace208) private _statusHistory;
     mapping(address account => EnumerableSet.Bytes32Set) private _grantedTypes;
     mapping(address account => mapping(bytes32 certificateType => Checkpoints.Trace208)) private _grantHistory;
-    mapping(bytes32 keyId => SigningKey) private _keys;
+    mapping(bytes32 keyId => Key) private _keys;
     mapping(address account => bytes32[]) private _keysOf;
 
     /// @param consortium_ the {Consortium} whose provinces and admins this registry serves.
@@ -60,8 +78,9 @@ contract AuthorityRegistry is IAuthorityRegistry {
      * @dev Requirements:
      * - `agency` is non-zero and not registered; `region` is a GB/T 2260 code inside `province`;
      * - if `parent` is zero: the caller is an admin of `province`, which is active;
-     * - otherwise `parent` is an agency of `province`, the tree stays within {maxDepth} levels, and the caller is
-     *   an admin of the active province or `parent` or one of its ancestors, effectively active.
+     * - otherwise `parent` is an agency of `province`, the tree stays within {maxDepth} levels, the caller is
+     *   an admin of the active province or `parent` or one of its ancestors, effectively active, and `parent`
+     *   has fewer than {maxChildren} direct children (suspended ones count: agencies are never deleted).
      * Emits an {AgencyRegistered} event.
      */
     function registerAgency(
@@ -83,6 +102,8 @@ contract AuthorityRegistry is IAuthorityRegistry {
             if (p.depth >= _MAX_DEPTH) revert AuthorityRegistryTreeTooDeep(parent, _MAX_DEPTH);
             depth = p.depth + 1;
             _requireManagerOf(parent, true);
+            uint256 siblings = _children[parent].length;
+            if (siblings >= _MAX_CHILDREN) revert AuthorityRegistryTooManyChildren(parent, siblings, _MAX_CHILDREN);
         }
         if (region / 10000 != province_ / 10000 || region < 110000 || region > 829999) {
             revert AuthorityRegistryInvalidRegion(region, province_);
@@ -159,12 +180,17 @@ contract AuthorityRegistry is IAuthorityRegistry {
 
     /**
      * @notice Registers a detached signing key of an agency, valid in a time window.
-     * @dev `keyId` is `keccak256(publicKey)`, an SM2 key taken in its 64-byte `x || y` form (a 65-byte key
-     * with the `0x04` prefix is stored without it). A `validFrom` of 0 means now; a `validUntil` of 0 means
-     * no end. Windows cannot start in the past, so the history of which keys were valid never changes.
+     * @dev The key's id is {keyIdOf}: `keccak256(abi.encodePacked(agency, algorithm, publicKey))`, an SM2 key
+     * taken in its 64-byte `x || y` form (a 65-byte key with the `0x04` prefix is stored without it), so ids
+     * are per agency. `proofOfPossession` is the new key's signature over {proofOfPossessionMessage} of the
+     * agency and the id: 64 bytes `R || S` for Ed25519, a DER `SEQUENCE { r, s }` for SM2 (SM3, default signer
+     * id). The registry cannot verify it (the EVM has no Ed25519 or SM2): it checks the shape and publishes it
+     * in the event, and clients refuse to register a key without a valid one. A `validFrom` of 0 means now; a
+     * `validUntil` of 0 means no end. Windows cannot start in the past, so the history of which keys were valid
+     * never changes.
      * Requirements: the caller is the agency itself (effectively active) or an admin of its active province;
-     * the key is 32 bytes for Ed25519, 64 or 65 for SM2, and not registered;
-     * `block.timestamp <= validFrom < validUntil`.
+     * the key is 32 bytes for Ed25519, 64 or 65 for SM2, and not registered for this agency; the proof has
+     * the shape of a signature of the algorithm; `block.timestamp <= validFrom < validUntil`.
      * Emits a {SigningKeyAdded} event.
      * @return keyId the key's identifier.
      */
@@ -173,23 +199,24 @@ contract AuthorityRegistry is IAuthorityRegistry {
         KeyAlgorithm algorithm,
         bytes calldata publicKey,
         uint48 validFrom,
-        uint48 validUntil
+        uint48 validUntil,
+        bytes calldata proofOfPossession
     ) external returns (bytes32 keyId) {
         _requireSelfOrAdmin(agency_);
-        uint256 len = publicKey.length;
-        bool lengthOk = (algorithm == KeyAlgorithm.Ed25519 && len == 32) ||
-            (algorithm == KeyAlgorithm.SM2 && (len == 64 || (len == 65 && publicKey[0] == 0x04)));
-        bytes memory key = lengthOk && len == 65 ? publicKey[1:] : publicKey;
-        keyId = keccak256(key);
+        (bool lengthOk, bytes calldata key) = _normalizedKey(algorithm, publicKey);
+        keyId = keccak256(abi.encodePacked(agency_, algorithm, key));
         if (!lengthOk) revert AuthorityRegistryInvalidKey(keyId);
         if (_keys[keyId].agency != address(0)) revert AuthorityRegistryKeyExists(keyId);
+        if (!_proofShapeOk(algorithm, proofOfPossession)) {
+            revert AuthorityRegistryInvalidKeyProof(keyId, proofOfPossession.length);
+        }
         uint48 now_ = Time.timestamp();
         if (validFrom == 0) validFrom = now_;
         if (validUntil == 0) validUntil = type(uint48).max;
         if (validFrom < now_ || validFrom >= validUntil) revert AuthorityRegistryInvalidKeyWindow(validFrom, validUntil);
-        _keys[keyId] = SigningKey(agency_, algorithm, validFrom, validUntil, key);
+        _keys[keyId] = Key(agency_, algorithm, validFrom, validUntil, 0, key);
         _keysOf[agency_].push(keyId);
-        emit SigningKeyAdded(agency_, keyId, algorithm, validFrom, validUntil, key);
+        emit SigningKeyAdded(agency_, keyId, algorithm, validFrom, validUntil, key, proofOfPossession);
     }
 
     /**
@@ -198,12 +225,13 @@ contract AuthorityRegistry is IAuthorityRegistry {
      * (effectively active) or an admin of the agency's active province. Emits a {SigningKeyRevoked} event.
      */
     function revokeSigningKey(bytes32 keyId) external {
-        SigningKey storage k = _keys[keyId];
+        Key storage k = _keys[keyId];
         if (k.agency == address(0)) revert AuthorityRegistryUnknownKey(keyId);
         _requireSelfOrAdmin(k.agency);
         uint48 now_ = Time.timestamp();
         if (k.validUntil <= now_) revert AuthorityRegistryInvalidKeyWindow(k.validFrom, k.validUntil);
         k.validUntil = now_;
+        k.revokedAt = now_;
         emit SigningKeyRevoked(k.agency, keyId, now_);
     }
 
@@ -217,6 +245,11 @@ contract AuthorityRegistry is IAuthorityRegistry {
     /// @notice Deepest level of the agency tree (1 = directly under the province).
     function maxDepth() external pure returns (uint8) {
         return _MAX_DEPTH;
+    }
+
+    /// @notice Most direct children an agency may have.
+    function maxChildren() external pure returns (uint256) {
+        return _MAX_CHILDREN;
     }
 
     /// @notice An agency's full record. Reverts with {AuthorityRegistryUnknownAgency} for an unknown account.
@@ -304,9 +337,9 @@ contract AuthorityRegistry is IAuthorityRegistry {
 
     /// @notice A signing key. Reverts with {AuthorityRegistryUnknownKey} for an unknown id.
     function signingKey(bytes32 keyId) external view returns (SigningKey memory) {
-        SigningKey storage k = _keys[keyId];
+        Key storage k = _keys[keyId];
         if (k.agency == address(0)) revert AuthorityRegistryUnknownKey(keyId);
-        return k;
+        return SigningKey(k.agency, k.algorithm, k.validFrom, k.validUntil, k.publicKey);
     }
 
     /// @notice Ids of every signing key ever registered for an agency.
@@ -314,9 +347,42 @@ contract AuthorityRegistry is IAuthorityRegistry {
         return _keysOf[account];
     }
 
+    /// @notice When a signing key was revoked ({revokeSigningKey}), or 0 if it never was: a key whose window
+    /// simply ended reads 0. Reverts with {AuthorityRegistryUnknownKey} for an unknown id.
+    function signingKeyRevokedAt(bytes32 keyId) external view returns (uint48) {
+        Key storage k = _keys[keyId];
+        if (k.agency == address(0)) revert AuthorityRegistryUnknownKey(keyId);
+        return k.revokedAt;
+    }
+
+    /**
+     * @notice The id a key gets when registered for `account`: `keccak256(abi.encodePacked(account, algorithm,
+     * publicKey))`, an SM2 key taken without the `0x04` prefix of its 65-byte form.
+     * @dev Reverts with {AuthorityRegistryInvalidKey} for a key of the wrong length for its algorithm.
+     */
+    function keyIdOf(
+        address account,
+        KeyAlgorithm algorithm,
+        bytes calldata publicKey
+    ) external pure returns (bytes32) {
+        (bool lengthOk, bytes calldata key) = _normalizedKey(algorithm, publicKey);
+        bytes32 keyId = keccak256(abi.encodePacked(account, algorithm, key));
+        if (!lengthOk) revert AuthorityRegistryInvalidKey(keyId);
+        return keyId;
+    }
+
+    /**
+     * @notice The message a proof of possession of key `keyId` of `account` signs, 136 bytes:
+     * `"hurong/signing-key-possession/v1" || uint256(chainId) || registry || account || keyId` (addresses as
+     * 20 bytes), binding the proof to this chain, this registry, the agency and the key.
+     */
+    function proofOfPossessionMessage(address account, bytes32 keyId) external view returns (bytes memory) {
+        return abi.encodePacked(_POSSESSION_DOMAIN, block.chainid, address(this), account, keyId);
+    }
+
     /// @notice Whether `keyId` belongs to the agency and was inside its validity window at `timepoint`.
     function isKeyValidAt(address account, bytes32 keyId, uint48 timepoint) external view returns (bool) {
-        SigningKey storage k = _keys[keyId];
+        Key storage k = _keys[keyId];
         return k.agency == account && account != address(0) && k.validFrom <= timepoint && timepoint < k.validUntil;
     }
 
@@ -333,7 +399,41 @@ contract AuthorityRegistry is IAuthorityRegistry {
         return active && epoch == a.epoch;
     }
 
+    /**
+     * @notice Whether the consortium, by an executed vote, may revoke certificates anchored by `account`: the
+     * agency is registered and no one of its province can act for it any more, because the province is
+     * suspended or removed or the agency belongs to an earlier membership of it.
+     */
+    function canConsortiumRevokeCertificatesOf(address account) external view returns (bool) {
+        Agency storage a = _agencies[account];
+        uint32 province_ = a.province;
+        if (province_ == 0) return false;
+        (uint32 epoch, bool active) = _consortium.provinceEpoch(province_);
+        return !active || epoch != a.epoch;
+    }
+
     // ------------------------------------------------------------------ internals
+
+    /// Whether `publicKey` has a valid length for `algorithm`, and the key as stored (an SM2 key without the
+    /// `0x04` prefix of its 65-byte form).
+    function _normalizedKey(
+        KeyAlgorithm algorithm,
+        bytes calldata publicKey
+    ) private pure returns (bool lengthOk, bytes calldata key) {
+        uint256 len = publicKey.length;
+        lengthOk =
+            (algorithm == KeyAlgorithm.Ed25519 && len == 32) ||
+            (algorithm == KeyAlgorithm.SM2 && (len == 64 || (len == 65 && publicKey[0] == 0x04)));
+        key = lengthOk && len == 65 ? publicKey[1:] : publicKey;
+    }
+
+    /// Whether `proof` has the shape of a signature of `algorithm`: 64 bytes for Ed25519; for SM2 a DER
+    /// `SEQUENCE` of 8 to 72 bytes whose length byte matches.
+    function _proofShapeOk(KeyAlgorithm algorithm, bytes calldata proof) private pure returns (bool) {
+        uint256 len = proof.length;
+        if (algorithm == KeyAlgorithm.Ed25519) return len == 64;
+        return len >= 8 && len <= 72 && proof[0] == 0x30 && uint8(proof[1]) == len - 2;
+    }
 
     function _isActive(address account) private view returns (bool) {
         Agency storage a = _agencies[account];

@@ -15,6 +15,9 @@ import {ICertificateRegistry} from "./interfaces/ICertificateRegistry.sol";
  * certificate (plus one for a successor digest). Batches and statuses are keyed by agency, so an agency can
  * neither claim another agency's root first nor change the status of a certificate it did not issue by
  * anchoring a tree that contains its digest.
+ *
+ * The consortium (the {Consortium} contract the authority registry serves, acting on an executed proposal)
+ * revokes the certificates of an agency whose province can no longer act for it.
  */
 contract CertificateRegistry is ICertificateRegistry {
     struct Status {
@@ -24,14 +27,17 @@ contract CertificateRegistry is ICertificateRegistry {
     }
 
     IAuthorityRegistry private immutable _authorities;
+    address private immutable _consortium;
 
     mapping(address agency => mapping(bytes32 root => Batch)) private _batches;
     mapping(address agency => mapping(bytes32 digest => Status)) private _statuses;
     mapping(address agency => mapping(bytes32 digest => bytes32 successor)) private _successors;
 
-    /// @param authorities the {AuthorityRegistry} that says which agencies may anchor.
+    /// @param authorities the {AuthorityRegistry} that says which agencies may anchor; its consortium is the
+    /// one that may revoke by vote.
     constructor(IAuthorityRegistry authorities) {
         _authorities = authorities;
+        _consortium = authorities.consortium();
     }
 
     /**
@@ -129,17 +135,7 @@ contract CertificateRegistry is ICertificateRegistry {
         uint16 reason
     ) external {
         _authorizeBatch(agency, root);
-        uint256 n = digests.length;
-        bytes32[] memory leaves = new bytes32[](n);
-        for (uint256 i = 0; i < n; ++i) {
-            leaves[i] = _leaf(digests[i]);
-        }
-        if (n == 0 || !MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, leaves)) {
-            revert CertificateRegistryInvalidProof(root, n == 0 ? bytes32(0) : digests[0]);
-        }
-        for (uint256 i = 0; i < n; ++i) {
-            _revoke(agency, digests[i], reason);
-        }
+        _revokeMultiple(agency, root, digests, proof, proofFlags, reason);
     }
 
     /**
@@ -148,10 +144,57 @@ contract CertificateRegistry is ICertificateRegistry {
      * `agency`'s certificates. Emits a {BatchRevoked} event.
      */
     function revokeBatch(address agency, bytes32 root, uint16 reason) external {
-        Batch storage b = _authorizeBatch(agency, root);
-        b.revokedAt = Time.timestamp();
-        b.revokeReason = reason;
-        emit BatchRevoked(root, agency, msg.sender, reason);
+        _revokeBatch(_authorizeBatch(agency, root), agency, root, reason);
+    }
+
+    // ------------------------------------------------------------------ consortium-only
+
+    /**
+     * @notice Revokes a certificate of an agency whose province can no longer act for it, by consortium vote.
+     * @dev Requirements: called by the consortium (through an executed proposal); `proof` proves `digest` in
+     * the root `agency` anchored, not revoked as a batch; the agency's province is suspended or removed, or the
+     * agency belongs to an earlier membership of it; the certificate is not already revoked.
+     * Emits a {CertificateRevoked} event with `by` the consortium.
+     */
+    function consortiumRevoke(
+        address agency,
+        bytes32 root,
+        bytes32 digest,
+        bytes32[] calldata proof,
+        uint16 reason
+    ) external {
+        _authorizeConsortium(agency, root);
+        if (!MerkleProof.verifyCalldata(proof, root, _leaf(digest))) {
+            revert CertificateRegistryInvalidProof(root, digest);
+        }
+        _revoke(agency, digest, reason);
+    }
+
+    /**
+     * @notice Revokes several certificates of one batch of an agency whose province can no longer act for it,
+     * by consortium vote, with a single OpenZeppelin multi-proof.
+     * @dev Requirements: as {consortiumRevoke}; the multi-proof is valid for `root`; no certificate is already
+     * revoked. Emits a {CertificateRevoked} event per certificate, with `by` the consortium.
+     */
+    function consortiumRevokeMultiple(
+        address agency,
+        bytes32 root,
+        bytes32[] calldata digests,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags,
+        uint16 reason
+    ) external {
+        _authorizeConsortium(agency, root);
+        _revokeMultiple(agency, root, digests, proof, proofFlags, reason);
+    }
+
+    /**
+     * @notice Revokes a whole batch of an agency whose province can no longer act for it, by consortium vote.
+     * @dev Requirements: as {consortiumRevoke} without the proof. Emits a {BatchRevoked} event with `by` the
+     * consortium.
+     */
+    function consortiumRevokeBatch(address agency, bytes32 root, uint16 reason) external {
+        _revokeBatch(_authorizeConsortium(agency, root), agency, root, reason);
     }
 
     // ------------------------------------------------------------------ views
@@ -159,6 +202,12 @@ contract CertificateRegistry is ICertificateRegistry {
     /// @notice The {AuthorityRegistry} consulted for anchoring and status rights.
     function authorityRegistry() external view returns (address) {
         return address(_authorities);
+    }
+
+    /// @notice The {Consortium} whose executed proposals may revoke certificates of agencies whose province can
+    /// no longer act for them; the `by` of the events those revocations emit.
+    function consortium() external view returns (address) {
+        return _consortium;
     }
 
     /// @notice A batch's record; `anchoredAt` is 0 for a root `agency` never anchored.
@@ -220,11 +269,50 @@ contract CertificateRegistry is ICertificateRegistry {
         }
     }
 
+    /// The caller is the consortium, `agency` anchored `root` (not revoked as a batch), and no one of the
+    /// agency's province can act for it any more.
+    function _authorizeConsortium(address agency, bytes32 root) private view returns (Batch storage b) {
+        if (msg.sender != _consortium) revert CertificateRegistryOnlyConsortium(msg.sender);
+        b = _batches[agency][root];
+        if (b.anchoredAt == 0) revert CertificateRegistryUnknownRoot(agency, root);
+        if (b.revokedAt != 0) revert CertificateRegistryBatchRevoked(agency, root);
+        if (!_authorities.canConsortiumRevokeCertificatesOf(agency)) {
+            revert CertificateRegistryIssuerInGoodStanding(agency, _authorities.agencyProvince(agency));
+        }
+    }
+
     function _authorize(address agency, bytes32 root, bytes32 digest, bytes32[] calldata proof) private view {
         _authorizeBatch(agency, root);
         if (!MerkleProof.verifyCalldata(proof, root, _leaf(digest))) {
             revert CertificateRegistryInvalidProof(root, digest);
         }
+    }
+
+    function _revokeMultiple(
+        address agency,
+        bytes32 root,
+        bytes32[] calldata digests,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags,
+        uint16 reason
+    ) private {
+        uint256 n = digests.length;
+        bytes32[] memory leaves = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            leaves[i] = _leaf(digests[i]);
+        }
+        if (n == 0 || !MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, leaves)) {
+            revert CertificateRegistryInvalidProof(root, n == 0 ? bytes32(0) : digests[0]);
+        }
+        for (uint256 i = 0; i < n; ++i) {
+            _revoke(agency, digests[i], reason);
+        }
+    }
+
+    function _revokeBatch(Batch storage b, address agency, bytes32 root, uint16 reason) private {
+        b.revokedAt = Time.timestamp();
+        b.revokeReason = reason;
+        emit BatchRevoked(root, agency, msg.sender, reason);
     }
 
     function _revoke(address agency, bytes32 digest, uint16 reason) private {

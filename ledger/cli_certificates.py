@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -154,16 +155,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (one function registering 
 
         client = connect(rpc, deployments, account_key(key_file))
         assert client.address is not None
-        signer = None
-        if signing_key is not None:
-            from .keystore import load_signing_key, passphrase_from_env_or_prompt
-            from .signing import sign_root
-
-            pair = load_signing_key(signing_key, passphrase_from_env_or_prompt("HURONG_SIGNING_PASSPHRASE"))
-
-            def signer(root: bytes) -> dict[str, Any]:
-                return sign_root(pair, root)
-
+        signer = _root_signer(signing_key, client.address) if signing_key is not None else None
         issuer = Issuer(
             client,
             Journal(journal),
@@ -217,14 +209,26 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (one function registering 
         service_item: Annotated[str | None, typer.Option(help="Service item code")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
         resolve: Annotated[Path | None, typer.Option(help="Folder resolving QR references (<digest>.json)")] = None,
-        block: Annotated[int | None, typer.Option(min=0, help="Read the chain at this block")] = None,
+        block: Annotated[
+            int | None, typer.Option(min=0, help="Verify as of this block: its state, and validity at its time")
+        ] = None,
+        at: Annotated[
+            str | None,
+            typer.Option(
+                help="Verify as of this RFC 3339 time (e.g. 2025-06-01T08:00:00+08:00): the chain at the last "
+                "block at or before it, validity and recognition at that time"
+            ),
+        ] = None,
         rpc: RpcOption = DEFAULT_RPC,
         deployments: DeploymentsOption = None,
     ) -> None:
         """Verify certificates; exit status 0 only when every one is VALID."""
         from .qr import decode_payload, folder_resolver, read_qr
-        from .verify import VALID, VerificationContext, Verifier
+        from .verify import VALID, VerificationContext, Verifier, parse_time
 
+        if block is not None and at is not None:
+            raise LedgerValueError("give --block or --at, not both")
+        when = parse_time(at) if at is not None else None  # refuse a malformed time before reading any file
         context = VerificationContext(province, service_item) if province or service_item else None
         documents: list[Any] = []
         for path in files:
@@ -233,11 +237,11 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (one function registering 
             else:
                 documents.append(read_json(path))
         verifier = Verifier(connect(rpc, deployments))
-        at: int | str = block if block is not None else "latest"
+        point: int | str = block if block is not None else "latest"
         results = (
-            [verifier.verify(documents[0], context, block=at)]
+            [verifier.verify(documents[0], context, block=point, at=when)]
             if len(documents) == 1
-            else verifier.verify_many(documents, context, block=at)
+            else verifier.verify_many(documents, context, block=point, at=when)
         )
         if as_json:
             payload = [r.to_json() | {"file": str(f)} for r, f in zip(results, files, strict=True)]
@@ -321,6 +325,15 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (one function registering 
         change(action)
 
 
+def _root_signer(key_file: Path, agency: str) -> Callable[[bytes], dict[str, Any]]:
+    """Signs Merkle roots with the signing key in `key_file`, naming its registry id for `agency`."""
+    from .keystore import load_signing_key, passphrase_from_env_or_prompt
+    from .signing import sign_root
+
+    pair = load_signing_key(key_file, passphrase_from_env_or_prompt("HURONG_SIGNING_PASSPHRASE"))
+    return lambda root: sign_root(pair, root, agency=agency)
+
+
 def _locate(document: Any) -> tuple[str, str, str, list[str]]:
     from .did import parse_agency_did
 
@@ -345,4 +358,13 @@ def _print_result(path: Path, result: Any) -> None:
     for check in result.checks:
         table.add_row(check.name, marks[check.outcome], check.code, check.message)
     console.print(table)
-    console.print(f"[dim]read at block {result.block_number} ({result.block_hash})[/]")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning {warning.code}:[/] {warning.message}")
+    judged = f", judged as of {_iso(result.at)}" if result.at is not None and result.at != result.checked_at else ""
+    console.print(f"[dim]read at block {result.block_number} ({result.block_hash}){judged}[/]")
+
+
+def _iso(seconds: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -7,6 +7,10 @@ estimating gas or after mining, is raised as its own class from `ledger.contract
 
     client = HurongClient.connect("http://127.0.0.1:8545", deployment, private_key=key)
     client.certificates.anchor(root, 1000, "bafy...").wait()
+
+Functions only the consortium may call (governance-only functions of `Consortium`, the `consortiumRevoke*`
+functions of `CertificateRegistry`) are reached through a proposal: `HurongClient.propose_revocation` and its
+siblings encode the call, check it as the consortium would make it, and propose it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from .models import (
     StatusRecord,
 )
 from .reverts import as_ledger_error
+from .signing import ProofOfPossessionError, SigningKeyPair, sign_proof_of_possession, verify_proof_of_possession
 from .transactions import EventDecoder, PendingTransaction, Transactor
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -129,6 +134,13 @@ class _ContractClient:
     def encode(self, fn: str, *args: Any) -> str:
         """ABI-encoded call data of `fn(*args)` (for proposals and raw transactions)."""
         return str(self.contract.encode_abi(fn, args=list(args)))
+
+    def simulate(self, sender: str, fn: str, *args: Any) -> None:
+        """Run `fn(*args)` as `sender` at the latest block without sending it; raise what it would revert with."""
+        try:
+            self.contract.functions[fn](*args).call({"from": sender}, block_identifier="latest")
+        except (ContractLogicError, Web3RPCError) as exc:
+            raise as_ledger_error(exc) from None
 
     def _send(self, fn: str, *args: Any, gas: int | None = None) -> PendingTransaction:
         if self._tx is None:
@@ -305,19 +317,60 @@ class AuthorityRegistryClient(_ContractClient):
     def add_signing_key(
         self,
         agency: str,
-        algorithm: KeyAlgorithm,
-        public_key: bytes,
+        key: SigningKeyPair,
         valid_from: int = 0,
         valid_until: int = 0,
     ) -> PendingTransaction:
+        """Register `key` for `agency`, with the proof of possession signed by `key` itself.
+
+        The key's id is per agency (`key.key_id_for(agency)`). For a key whose private half is held elsewhere, use
+        `add_signing_key_with_proof`.
+        """
+        if not isinstance(key, SigningKeyPair):
+            raise LedgerValueError(
+                "add_signing_key takes the SigningKeyPair to register (it signs the proof of possession); "
+                "for a key held elsewhere use add_signing_key_with_proof"
+            )
+        account = checksum(agency, what="agency")
+        proof = sign_proof_of_possession(key, chain_id=self._chain_id, registry=self.address, agency=account)
+        return self.add_signing_key_with_proof(account, key.algorithm, key.public_key, proof, valid_from, valid_until)
+
+    def add_signing_key_with_proof(
+        self,
+        agency: str,
+        algorithm: KeyAlgorithm,
+        public_key: bytes,
+        proof: bytes,
+        valid_from: int = 0,
+        valid_until: int = 0,
+    ) -> PendingTransaction:
+        """Register a public key for `agency` with a proof of possession made by its holder.
+
+        `proof` is the key's signature over `proof_of_possession_message` of this chain, this registry, the agency
+        and the key's id for it (see `ledger.signing.sign_proof_of_possession`). Raises `ProofOfPossessionError`,
+        sending nothing, unless it verifies.
+        """
+        account = checksum(agency, what="agency")
+        if not verify_proof_of_possession(
+            algorithm, public_key, proof, chain_id=self._chain_id, registry=self.address, agency=account
+        ):
+            raise ProofOfPossessionError(
+                f"the proof of possession is not a signature by this {KeyAlgorithm(algorithm).name} key over its "
+                f"registration for {account} in registry {self.address} on chain {self._chain_id}"
+            )
         return self._send(
             "addSigningKey",
-            checksum(agency, what="agency"),
+            account,
             int(KeyAlgorithm(algorithm)),
             bytes(public_key),
             _uint(valid_from, 48, "valid_from"),
             _uint(valid_until, 48, "valid_until"),
+            bytes(proof),
         )
+
+    @property
+    def _chain_id(self) -> int:
+        return self._conn.deployment.chain_id
 
     def revoke_signing_key(self, key_id: Bytes32) -> PendingTransaction:
         return self._send("revokeSigningKey", parse_bytes32(key_id, what="key id"))
@@ -328,6 +381,10 @@ class AuthorityRegistryClient(_ContractClient):
 
     def max_depth(self, *, block_identifier: BlockIdentifier = "latest") -> int:
         return int(self._call("maxDepth", block_identifier=block_identifier))
+
+    def max_children(self, *, block_identifier: BlockIdentifier = "latest") -> int:
+        """Most direct children an agency may have."""
+        return int(self._call("maxChildren", block_identifier=block_identifier))
 
     def agency(self, account: str, *, block_identifier: BlockIdentifier = "latest") -> Agency:
         raw = self._call("agency", checksum(account, what="agency"), block_identifier=block_identifier)
@@ -405,6 +462,25 @@ class AuthorityRegistryClient(_ContractClient):
     def signing_keys_of(self, account: str, *, block_identifier: BlockIdentifier = "latest") -> list[bytes]:
         return [bytes(k) for k in self._call("signingKeysOf", checksum(account), block_identifier=block_identifier)]
 
+    def signing_key_revoked_at(self, key_id: Bytes32, *, block_identifier: BlockIdentifier = "latest") -> int | None:
+        """When the key was revoked, or `None` if it never was (a window that simply ended is not a revocation)."""
+        kid = parse_bytes32(key_id, what="key id")
+        return int(self._call("signingKeyRevokedAt", kid, block_identifier=block_identifier)) or None
+
+    def key_id_of(
+        self, account: str, algorithm: KeyAlgorithm, public_key: bytes, *, block_identifier: BlockIdentifier = "latest"
+    ) -> bytes:
+        """The id `public_key` gets when registered for `account` (as `ledger.signing.compute_key_id`)."""
+        args = (checksum(account), int(KeyAlgorithm(algorithm)), bytes(public_key))
+        return bytes(self._call("keyIdOf", *args, block_identifier=block_identifier))
+
+    def proof_of_possession_message(
+        self, account: str, key_id: Bytes32, *, block_identifier: BlockIdentifier = "latest"
+    ) -> bytes:
+        """The message a proof of possession of `key_id` for `account` signs in this registry."""
+        args = (checksum(account), parse_bytes32(key_id, what="key id"))
+        return bytes(self._call("proofOfPossessionMessage", *args, block_identifier=block_identifier))
+
     def is_key_valid_at(
         self, account: str, key_id: Bytes32, timepoint: int, *, block_identifier: BlockIdentifier = "latest"
     ) -> bool:
@@ -416,6 +492,13 @@ class AuthorityRegistryClient(_ContractClient):
     ) -> bool:
         args = (checksum(caller), checksum(account))
         return bool(self._call("canManageCertificatesOf", *args, block_identifier=block_identifier))
+
+    def can_consortium_revoke_certificates_of(
+        self, account: str, *, block_identifier: BlockIdentifier = "latest"
+    ) -> bool:
+        """Whether no one of the agency's province can act for it any more, so the consortium revokes by vote."""
+        args = (checksum(account),)
+        return bool(self._call("canConsortiumRevokeCertificatesOf", *args, block_identifier=block_identifier))
 
 
 class CertificateRegistryClient(_ContractClient):
@@ -482,6 +565,60 @@ class CertificateRegistryClient(_ContractClient):
         args = (checksum(agency, what="agency"), parse_bytes32(root, what="root"), _uint(reason, 16, "reason"))
         return self._send("revokeBatch", *args)
 
+    # --- consortium-only (reach them through HurongClient.propose_revocation and its siblings) ---
+    def consortium_revoke(
+        self, agency: str, root: Bytes32, digest: Bytes32, proof: Sequence[Bytes32], reason: int
+    ) -> PendingTransaction:
+        return self._send("consortiumRevoke", *self.consortium_revoke_args(agency, root, digest, proof, reason))
+
+    def consortium_revoke_multiple(
+        self,
+        agency: str,
+        root: Bytes32,
+        digests: Sequence[Bytes32],
+        proof: Sequence[Bytes32],
+        proof_flags: Sequence[bool],
+        reason: int,
+    ) -> PendingTransaction:
+        args = self.consortium_revoke_multiple_args(agency, root, digests, proof, proof_flags, reason)
+        return self._send("consortiumRevokeMultiple", *args)
+
+    def consortium_revoke_batch(self, agency: str, root: Bytes32, reason: int) -> PendingTransaction:
+        return self._send("consortiumRevokeBatch", *self.consortium_revoke_batch_args(agency, root, reason))
+
+    def consortium_revoke_args(
+        self, agency: str, root: Bytes32, digest: Bytes32, proof: Sequence[Bytes32], reason: int
+    ) -> tuple[Any, ...]:
+        """Checked arguments of `consortiumRevoke`."""
+        return (*self._status_args(agency, root, digest, proof), _uint(reason, 16, "reason"))
+
+    def consortium_revoke_multiple_args(
+        self,
+        agency: str,
+        root: Bytes32,
+        digests: Sequence[Bytes32],
+        proof: Sequence[Bytes32],
+        proof_flags: Sequence[bool],
+        reason: int,
+    ) -> tuple[Any, ...]:
+        """Checked arguments of `consortiumRevokeMultiple` (and of `revokeMultiple`)."""
+        if isinstance(digests, (str, bytes)) or not digests:
+            raise LedgerValueError("digests must be a non-empty list of 32-byte digests")
+        if isinstance(proof_flags, (str, bytes)):
+            raise LedgerValueError("proof flags must be a list of booleans")
+        return (
+            checksum(agency, what="agency"),
+            parse_bytes32(root, what="root"),
+            [parse_bytes32(d, what="digest") for d in digests],
+            _proof(proof),
+            [bool(f) for f in proof_flags],
+            _uint(reason, 16, "reason"),
+        )
+
+    def consortium_revoke_batch_args(self, agency: str, root: Bytes32, reason: int) -> tuple[Any, ...]:
+        """Checked arguments of `consortiumRevokeBatch`."""
+        return (checksum(agency, what="agency"), parse_bytes32(root, what="root"), _uint(reason, 16, "reason"))
+
     @staticmethod
     def _status_args(
         agency: str, root: Bytes32, digest: Bytes32, proof: Sequence[Bytes32]
@@ -496,6 +633,10 @@ class CertificateRegistryClient(_ContractClient):
     # --- views ---
     def authority_registry(self, *, block_identifier: BlockIdentifier = "latest") -> str:
         return to_checksum_address(self._call("authorityRegistry", block_identifier=block_identifier))
+
+    def consortium(self, *, block_identifier: BlockIdentifier = "latest") -> str:
+        """The consortium whose executed proposals revoke by vote: the `by` of the events of those revocations."""
+        return to_checksum_address(self._call("consortium", block_identifier=block_identifier))
 
     def batch(self, agency: str, root: Bytes32, *, block_identifier: BlockIdentifier = "latest") -> Batch:
         a, r = checksum(agency, what="agency"), parse_bytes32(root, what="root")
@@ -604,6 +745,30 @@ class RecognitionRegistryClient(_ContractClient):
         raw = self._call("rulesOf", _province_code(accepting_province), block_identifier=block_identifier)
         return [int(i) for i in raw]
 
+    def max_rules_per_key(self, *, block_identifier: BlockIdentifier = "latest") -> int:
+        """Most unrevoked rules one (accepting province, type, issuing province, service item) key may hold."""
+        return int(self._call("maxRulesPerKey", block_identifier=block_identifier))
+
+    def unrevoked_rules(
+        self,
+        accepting_province: int,
+        certificate_type: str,
+        issuing_province: int | None,
+        service_item: str | None,
+        *,
+        block_identifier: BlockIdentifier = "latest",
+    ) -> list[int]:
+        """Ids of the unrevoked rules with exactly this key (`None` for any province or service item), in order."""
+        raw = self._call(
+            "unrevokedRules",
+            _province_code(accepting_province),
+            encode_code(certificate_type, what="certificate type"),
+            _province_code(issuing_province or 0, allow_zero=True),
+            encode_optional_code(service_item, what="service item"),
+            block_identifier=block_identifier,
+        )
+        return [int(i) for i in raw]
+
     def is_in_force(self, rule_id: int, timepoint: int, *, block_identifier: BlockIdentifier = "latest") -> bool:
         args = (_uint(rule_id, 256, "rule id"), _uint(timepoint, 48, "timepoint"))
         return bool(self._call("isInForce", *args, block_identifier=block_identifier))
@@ -674,3 +839,69 @@ class HurongClient:
     def wait_all(self, pending: Iterable[PendingTransaction], timeout: float = 120.0) -> list[Any]:
         """Wait for every transaction; returns their receipts in order (raising the first failure)."""
         return [p.wait(timeout) for p in pending]
+
+    # --- revocation by consortium vote ---
+    def propose_revocation(
+        self,
+        agency: str,
+        root: Bytes32,
+        digest: Bytes32,
+        proof: Sequence[Bytes32],
+        reason: int,
+        *,
+        expires_at: int,
+        description: str,
+        check: bool = True,
+    ) -> PendingTransaction:
+        """Propose that the consortium revoke a certificate of an agency whose province can no longer act for it.
+
+        The proposal calls `CertificateRegistry.consortiumRevoke`; once enough provinces vote for it, any active
+        admin executes it (`consortium.vote`, `consortium.execute`). With `check` (the default) the call is first
+        run as the consortium would make it, and its refusal raised (for example
+        `CertificateRegistryIssuerInGoodStanding` while the province still acts for the agency) before anything
+        is sent. The proposal id is in the receipt's `ProposalCreated` event.
+        """
+        args = self.certificates.consortium_revoke_args(agency, root, digest, proof, reason)
+        return self._propose_certificates_call("consortiumRevoke", args, expires_at, description, check)
+
+    def propose_multiple_revocation(
+        self,
+        agency: str,
+        root: Bytes32,
+        digests: Sequence[Bytes32],
+        proof: Sequence[Bytes32],
+        proof_flags: Sequence[bool],
+        reason: int,
+        *,
+        expires_at: int,
+        description: str,
+        check: bool = True,
+    ) -> PendingTransaction:
+        """As `propose_revocation`, for several certificates of one batch with a multi-proof
+        (`CertificateRegistry.consortiumRevokeMultiple`)."""
+        args = self.certificates.consortium_revoke_multiple_args(agency, root, digests, proof, proof_flags, reason)
+        return self._propose_certificates_call("consortiumRevokeMultiple", args, expires_at, description, check)
+
+    def propose_batch_revocation(
+        self,
+        agency: str,
+        root: Bytes32,
+        reason: int,
+        *,
+        expires_at: int,
+        description: str,
+        check: bool = True,
+    ) -> PendingTransaction:
+        """As `propose_revocation`, for a whole batch (`CertificateRegistry.consortiumRevokeBatch`)."""
+        args = self.certificates.consortium_revoke_batch_args(agency, root, reason)
+        return self._propose_certificates_call("consortiumRevokeBatch", args, expires_at, description, check)
+
+    def _propose_certificates_call(
+        self, fn: str, args: tuple[Any, ...], expires_at: int, description: str, check: bool
+    ) -> PendingTransaction:
+        if not isinstance(description, str) or len(description.encode()) > 4096:
+            raise LedgerValueError("a proposal's description must be a string of at most 4096 bytes")
+        if check:
+            self.certificates.simulate(self.consortium.address, fn, *args)
+        data = self.certificates.encode(fn, *args)
+        return self.consortium.propose(self.certificates.address, data, expires_at, description)

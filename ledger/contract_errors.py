@@ -100,6 +100,20 @@ class AuthorityRegistryInvalidKey(ContractRevertError):
     keyId: bytes
 
 
+class AuthorityRegistryInvalidKeyProof(ContractRevertError):
+    """`error AuthorityRegistryInvalidKeyProof(bytes32 keyId, uint256 length)`.
+
+    Selector `0xe4d9c068`.
+    """
+
+    error_name = "AuthorityRegistryInvalidKeyProof"
+    selector = "0xe4d9c068"
+    argument_names = ("keyId", "length")
+    argument_types = ("bytes32", "uint256")
+    keyId: bytes
+    length: int
+
+
 class AuthorityRegistryInvalidKeyWindow(ContractRevertError):
     """`error AuthorityRegistryInvalidKeyWindow(uint48 validFrom, uint48 validUntil)`.
 
@@ -180,6 +194,21 @@ class AuthorityRegistryStaleAgency(ContractRevertError):
     argument_types = ("address", "uint32")
     agency: str
     province: int
+
+
+class AuthorityRegistryTooManyChildren(ContractRevertError):
+    """`error AuthorityRegistryTooManyChildren(address parent, uint256 children, uint256 maxChildren)`.
+
+    Selector `0x4310d75d`.
+    """
+
+    error_name = "AuthorityRegistryTooManyChildren"
+    selector = "0x4310d75d"
+    argument_names = ("parent", "children", "maxChildren")
+    argument_types = ("address", "uint256", "uint256")
+    parent: str
+    children: int
+    maxChildren: int
 
 
 class AuthorityRegistryTreeTooDeep(ContractRevertError):
@@ -374,6 +403,33 @@ class CertificateRegistryInvalidTransition(ContractRevertError):
     digest: bytes
     current: int
     requested: int
+
+
+class CertificateRegistryIssuerInGoodStanding(ContractRevertError):
+    """`error CertificateRegistryIssuerInGoodStanding(address agency, uint32 province)`.
+
+    Selector `0xb91fd91d`.
+    """
+
+    error_name = "CertificateRegistryIssuerInGoodStanding"
+    selector = "0xb91fd91d"
+    argument_names = ("agency", "province")
+    argument_types = ("address", "uint32")
+    agency: str
+    province: int
+
+
+class CertificateRegistryOnlyConsortium(ContractRevertError):
+    """`error CertificateRegistryOnlyConsortium(address caller)`.
+
+    Selector `0x36d34efa`.
+    """
+
+    error_name = "CertificateRegistryOnlyConsortium"
+    selector = "0x36d34efa"
+    argument_names = ("caller",)
+    argument_types = ("address",)
+    caller: str
 
 
 class CertificateRegistryUnauthorized(ContractRevertError):
@@ -803,6 +859,23 @@ class RecognitionRegistryRuleAlreadyRevoked(ContractRevertError):
     ruleId: int
 
 
+class RecognitionRegistryTooManyRules(ContractRevertError):
+    """`error RecognitionRegistryTooManyRules(uint32 acceptingProvince, bytes32 certificateType, uint32 issuingProvince, bytes32 serviceItem, uint256 maxRules)`.
+
+    Selector `0x06723a06`.
+    """
+
+    error_name = "RecognitionRegistryTooManyRules"
+    selector = "0x06723a06"
+    argument_names = ("acceptingProvince", "certificateType", "issuingProvince", "serviceItem", "maxRules")
+    argument_types = ("uint32", "bytes32", "uint32", "bytes32", "uint256")
+    acceptingProvince: int
+    certificateType: bytes
+    issuingProvince: int
+    serviceItem: bytes
+    maxRules: int
+
+
 class RecognitionRegistryUnauthorized(ContractRevertError):
     """`error RecognitionRegistryUnauthorized(address caller, uint32 province)`.
 
@@ -865,12 +938,14 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevertError]] = {
     "0x0b1e9234": AuthorityRegistryInvalidAgency,
     "0xaa961a01": AuthorityRegistryInvalidCertificateType,
     "0x7c382e39": AuthorityRegistryInvalidKey,
+    "0xe4d9c068": AuthorityRegistryInvalidKeyProof,
     "0xf38d2206": AuthorityRegistryInvalidKeyWindow,
     "0xfa0c110f": AuthorityRegistryInvalidRegion,
     "0x75e6471d": AuthorityRegistryKeyExists,
     "0xf9e98302": AuthorityRegistryProvinceMismatch,
     "0x8fbd821b": AuthorityRegistryProvinceNotActive,
     "0x97b7acc1": AuthorityRegistryStaleAgency,
+    "0x4310d75d": AuthorityRegistryTooManyChildren,
     "0xef7576d4": AuthorityRegistryTreeTooDeep,
     "0xa750fdd1": AuthorityRegistryTypeAlreadyGranted,
     "0xc9fe10f7": AuthorityRegistryTypeNotGranted,
@@ -885,6 +960,8 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevertError]] = {
     "0x498dd410": CertificateRegistryInvalidProof,
     "0x6aa17a50": CertificateRegistryInvalidSuccessor,
     "0x9ea6bbe2": CertificateRegistryInvalidTransition,
+    "0xb91fd91d": CertificateRegistryIssuerInGoodStanding,
+    "0x36d34efa": CertificateRegistryOnlyConsortium,
     "0xccedd102": CertificateRegistryUnauthorized,
     "0xc47fb7d0": CertificateRegistryUnknownRoot,
     "0x2520601d": CheckpointUnorderedInsertion,
@@ -917,6 +994,7 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevertError]] = {
     "0xe48dce79": RecognitionRegistryInvalidWindow,
     "0x3552140d": RecognitionRegistryProvinceNotActive,
     "0x2f95b5a1": RecognitionRegistryRuleAlreadyRevoked,
+    "0x06723a06": RecognitionRegistryTooManyRules,
     "0xc54a71be": RecognitionRegistryUnauthorized,
     "0x95eac07c": RecognitionRegistryUnknownProvince,
     "0x0642044c": RecognitionRegistryUnknownRule,
@@ -932,12 +1010,14 @@ __all__ = [
     "AuthorityRegistryInvalidAgency",
     "AuthorityRegistryInvalidCertificateType",
     "AuthorityRegistryInvalidKey",
+    "AuthorityRegistryInvalidKeyProof",
     "AuthorityRegistryInvalidKeyWindow",
     "AuthorityRegistryInvalidRegion",
     "AuthorityRegistryKeyExists",
     "AuthorityRegistryProvinceMismatch",
     "AuthorityRegistryProvinceNotActive",
     "AuthorityRegistryStaleAgency",
+    "AuthorityRegistryTooManyChildren",
     "AuthorityRegistryTreeTooDeep",
     "AuthorityRegistryTypeAlreadyGranted",
     "AuthorityRegistryTypeNotGranted",
@@ -952,6 +1032,8 @@ __all__ = [
     "CertificateRegistryInvalidProof",
     "CertificateRegistryInvalidSuccessor",
     "CertificateRegistryInvalidTransition",
+    "CertificateRegistryIssuerInGoodStanding",
+    "CertificateRegistryOnlyConsortium",
     "CertificateRegistryUnauthorized",
     "CertificateRegistryUnknownRoot",
     "CheckpointUnorderedInsertion",
@@ -985,6 +1067,7 @@ __all__ = [
     "RecognitionRegistryInvalidWindow",
     "RecognitionRegistryProvinceNotActive",
     "RecognitionRegistryRuleAlreadyRevoked",
+    "RecognitionRegistryTooManyRules",
     "RecognitionRegistryUnauthorized",
     "RecognitionRegistryUnknownProvince",
     "RecognitionRegistryUnknownRule",

@@ -7,7 +7,9 @@ Every exception raised on purpose by `ledger` derives from `LedgerError`::
     │   ├── ConfigurationError                 a deployment or bootstrap description that does not validate
     │   ├── CertificateValidationError         a certificate refused, with each field's pointer and reason
     │   ├── IntegrityError                     fields, salts and hidden hashes of a document do not fit
-    │   └── IssuanceError                      credentials refused before anything was hashed or anchored
+    │   ├── IssuanceError                      credentials refused before anything was hashed or anchored
+    │   ├── SigningKeyError                    a signing key that cannot sign for the agency now (see signing)
+    │   └── HistoryUnavailable                 the node no longer keeps the state of a past block asked about
     ├── CompilationError                       solc rejected the sources (carries solc's messages)
     ├── ToolchainError                         Node, solc-js or anvil missing or failing to start
     ├── ChainError                             the JSON-RPC endpoint failed or answered nonsense
@@ -90,6 +92,20 @@ class FeeCapExceeded(ChainError):
         super().__init__(f"the chain's base fee {base_fee} wei exceeds the configured cap of {cap} wei per gas")
 
 
+class HistoryUnavailable(LedgerValueError):
+    """The chain node no longer keeps the state of the past block a question was asked at (pruned history)."""
+
+    def __init__(self, block: int) -> None:
+        self.block = block
+        super().__init__(
+            f"the chain node no longer keeps the state of block {block} (its history is pruned): "
+            "ask about a later block or time, or read from an archive node"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.block,))
+
+
 class DeploymentError(LedgerError):
     """A deployment record is missing or does not match the chain."""
 
@@ -144,9 +160,12 @@ __all__ = [
     "ConfigurationError",
     "ContractRevertError",
     "DeploymentError",
+    "FeeCapExceeded",
+    "HistoryUnavailable",
     "LedgerError",
     "LedgerValueError",
     "ToolchainError",
+    "TransactionDropped",
     "TransactionFailed",
     "TransactionTimeout",
     "UnknownContractError",

@@ -10,8 +10,9 @@ from functools import partial
 from .chain import Anvil
 from .client import HurongClient
 from .deploy import bootstrap, parse_description
-from .merkle import MerkleTree, keccak256
+from .merkle import MerkleTree
 from .models import KeyAlgorithm
+from .signing import generate
 from .transactions import PendingTransaction
 
 #: A CIDv1 (base32, raw leaves, sha2-256) of the length a batch manifest has.
@@ -113,12 +114,12 @@ def measure() -> list[GasEntry]:
                lambda: sh.suspend_agency(extra, 1))  # fmt: skip
         record("AuthorityRegistry", "reinstateAgency", "by province admin",
                lambda: sh.reinstate_agency(extra))  # fmt: skip
-        public_key = os.urandom(32)
+        signing_key = generate(KeyAlgorithm.ED25519)
         own = act["sh_amr"].authorities
-        record("AuthorityRegistry", "addSigningKey", "Ed25519, by the agency",
-               lambda: own.add_signing_key(addr["sh_amr"], KeyAlgorithm.ED25519, public_key))  # fmt: skip
+        record("AuthorityRegistry", "addSigningKey", "Ed25519, by the agency, with its proof of possession",
+               lambda: own.add_signing_key(addr["sh_amr"], signing_key))  # fmt: skip
         record("AuthorityRegistry", "revokeSigningKey", "by the agency",
-               lambda: own.revoke_signing_key(keccak256(public_key)))  # fmt: skip
+               lambda: own.revoke_signing_key(signing_key.key_id_for(addr["sh_amr"])))  # fmt: skip
 
         # --- RecognitionRegistry ---
         zj = act["zj_admin"].recognition
@@ -144,6 +145,41 @@ def measure() -> list[GasEntry]:
                lambda: con.add_province_admin(310000, addr["deployer"]))  # fmt: skip
         record("Consortium", "removeProvinceAdmin", "by own admin",
                lambda: con.remove_province_admin(310000, addr["deployer"]))  # fmt: skip
+
+        # --- revocation by consortium vote: 浙江省 suspended, its agency's certificates revoked by the others ---
+        zj_tree = MerkleTree([os.urandom(32) for _ in range(10_000)])
+        act["zj_amr"].certificates.anchor(zj_tree.root, 10_000, SAMPLE_CID).wait()
+        zj_batch = os.urandom(32)
+        act["zj_amr"].certificates.anchor(zj_batch, 1_000, SAMPLE_CID).wait()
+        suspend = con.encode("suspendProvince", 330000)
+        proposal = con.propose(con.address, suspend, now + 86_400, "suspend 330000").wait()
+        proposal_id = proposal.event("ProposalCreated").args["proposalId"]
+        for name in ("sh_admin", "zj_admin", "gd_admin"):  # the threshold is 3 by now
+            act[name].consortium.vote(proposal_id).wait()
+        con.execute(proposal_id).wait()
+
+        def by_vote(propose: Callable[[], PendingTransaction]) -> Callable[[], PendingTransaction]:
+            proposal_id = propose().wait().event("ProposalCreated").args["proposalId"]
+            for name in ("sh_admin", "gd_admin"):
+                act[name].consortium.vote(proposal_id).wait()
+            return partial(con.execute, proposal_id)
+
+        sh_gov, zj_amr = act["sh_admin"], addr["zj_amr"]
+        expires_at = now + 86_400
+        d0 = zj_tree.digests()[0]
+        execute = by_vote(lambda: sh_gov.propose_revocation(
+            zj_amr, zj_tree.root, d0, zj_tree.proof(d0), 2, expires_at=expires_at, description="revoke"))  # fmt: skip
+        record("CertificateRegistry", "consortiumRevoke",
+               "by Consortium.execute, 10,000-certificate batch (execute's gas)", execute)  # fmt: skip
+        mp = zj_tree.multi_proof(zj_tree.digests()[10:20])
+        execute = by_vote(lambda: sh_gov.propose_multiple_revocation(
+            zj_amr, zj_tree.root, mp.digests, mp.proof, mp.proof_flags, 2, expires_at=expires_at,
+            description="revoke 10"))  # fmt: skip
+        record("CertificateRegistry", "consortiumRevokeMultiple",
+               "by Consortium.execute, 10 of a 10,000-certificate batch (execute's gas)", execute)  # fmt: skip
+        execute = by_vote(lambda: sh_gov.propose_batch_revocation(
+            zj_amr, zj_batch, 3, expires_at=expires_at, description="revoke the batch"))  # fmt: skip
+        record("CertificateRegistry", "consortiumRevokeBatch", "by Consortium.execute (execute's gas)", execute)
     return entries
 
 

@@ -3,7 +3,7 @@
     indexer = Indexer(client, "sqlite:///.hurong/index.sqlite")      # or "postgresql://user@host/hurong"
     indexer.sync()                                                    # up to the chain's head
     indexer.status(agency, digest), indexer.history(digest), indexer.rules(accepting=330000)
-    verifier._verify(document, context, IndexReader(indexer), now)   # verification answered from the index
+    verifier.verify_with(IndexReader(indexer), [document], context)  # verification answered from the index
 
 Logs of the Consortium, AuthorityRegistry, CertificateRegistry and RecognitionRegistry are read from the
 deployment block on, in bounded block ranges (one `eth_getLogs` over the four addresses per range), decoded with
@@ -39,7 +39,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -85,7 +85,7 @@ from .models import (
     ProvinceStatus,
     StatusRecord,
 )
-from .verify import ChainReader
+from .verify import STATUS_CACHE_AGENCIES, ChainReader, LruDict, memoised
 
 __all__ = ["SCHEMA_VERSION", "IndexReader", "Indexer", "IndexerError", "metadata"]
 
@@ -95,6 +95,9 @@ log = logging.getLogger("hurong.indexer")
 SCHEMA_VERSION = 1
 
 _ZERO32 = "0x" + "00" * 32
+#: Chain readers (with their memoised reads) an indexer keeps for the blocks its readers answer at: the
+#: indexed block and the few before it that requests still in flight may be using.
+CHAIN_READERS = 4
 _VALID = StatusRecord(CertificateStatus.VALID, 0, 0, None)
 
 
@@ -355,7 +358,7 @@ def _b32(value: bytes | str, what: str) -> str:
     return _hex(parse_bytes32(value.lower() if isinstance(value, str) else value, what=what))
 
 
-@cache
+@lru_cache(maxsize=4096)  # agency accounts: thousands at most, each entry under 200 bytes
 def _address(value: str) -> str:
     return checksum(value, what="agency")
 
@@ -463,7 +466,7 @@ class Indexer:
         }
         self._blocks: OrderedDict[int, tuple[str, int]] = OrderedDict()
         self._lock = threading.RLock()
-        self._chain_reader: ChainReader | None = None
+        self._chain_readers: LruDict[int, ChainReader] = LruDict(CHAIN_READERS)
         try:
             self.engine = _engine(url)
             self._prepare()
@@ -536,7 +539,7 @@ class Indexer:
     def _reset(self, seen: _State) -> _State:
         """Empty every table and start again from the deployment block (one transaction)."""
         self._blocks.clear()
-        self._chain_reader = None
+        self._chain_readers = LruDict(CHAIN_READERS)
         with self.engine.begin() as conn:
             moved = conn.execute(
                 update(index_state)
@@ -1242,13 +1245,13 @@ class Indexer:
     # ------------------------------------------------------------------ readers
 
     def chain_reader(self, block: int, block_hash: str | None = None) -> ChainReader:
-        """A `ChainReader` at `block`, shared by the readers of that block (its reads are memoised)."""
-        reader = self._chain_reader
-        if reader is None or reader.block_number != block:
+        """A `ChainReader` at `block`, shared by the readers of that block (its reads are memoised); the readers
+        of the last `CHAIN_READERS` blocks asked about are kept."""
+        reader = self._chain_readers.get(block)
+        if reader is None or block_hash is not None and reader.block_hash != block_hash:
             reader = ChainReader(self.client, block)
-            self._chain_reader = reader
+            self._chain_readers[block] = reader
         if block_hash is not None and reader.block_hash != block_hash:
-            self._chain_reader = None
             raise IndexerError(f"block {block} changed on the chain since it was indexed: sync the index")
         return reader
 
@@ -1261,9 +1264,10 @@ class IndexReader(ChainReader):
     """The verifier's reader answered from the index at its last indexed block: a drop-in for `ChainReader`.
 
     Batches and certificate statuses come from the index, as they stood at the indexed block (even while the
-    indexer moves on). Agency records, `can_issue_at`, signing keys and recognition questions, which depend on
-    timestamped histories kept by the contracts, are read from the chain at the same block through one shared,
-    memoised `ChainReader`. `ChainReader.__init__` is not called: it would fetch the block from the chain.
+    indexer moves on); batch reads are memoised (bounded, like a `ChainReader`'s). Agency and province records,
+    `can_issue_at`, signing keys and recognition questions, which depend on timestamped histories kept by the
+    contracts, are read from the chain at the same block through the indexer's shared, memoised `ChainReader`.
+    `ChainReader.__init__` is not called: it would fetch the block from the chain.
     """
 
     def __init__(self, indexer: Indexer, client: HurongClient | None = None) -> None:
@@ -1274,18 +1278,27 @@ class IndexReader(ChainReader):
             raise IndexerError("nothing is indexed yet: sync the index first")
         self.block_number = block
         self.block_hash = block_hash
+        self._timestamp = -1
         self.chain_id = self.client.deployment.chain_id
         self.registry = self.client.certificates.address
-        self._statuses: dict[str, dict[bytes, StatusRecord]] = {}
+        self._statuses: LruDict[str, dict[bytes, StatusRecord]] = LruDict(STATUS_CACHE_AGENCIES)
         n = self.block_number
-        self.batch: Callable[[str, bytes], Batch] = cache(lambda a, r: indexer.batch(a, r, at_block=n))
+        self.batch: Callable[[str, bytes], Batch] = memoised(lambda a, r: indexer.batch(a, r, at_block=n))
         self.agency = lambda account: self._chain().agency(account)
         self.can_issue_at = lambda a, t, when: self._chain().can_issue_at(a, t, when)
         self.signing_key = lambda key_id: self._chain().signing_key(key_id)
         self.accepts = lambda acc, iss, t, s, when: self._chain().accepts(acc, iss, t, s, when)
+        self.province = lambda code: self._chain().province(code)
 
     def _chain(self) -> ChainReader:
         return self.indexer.chain_reader(self.block_number, self.block_hash)
+
+    @property
+    def timestamp(self) -> int:
+        """The time of the indexed block (read from the chain once, when first asked)."""
+        if self._timestamp < 0:
+            self._timestamp = self._chain().timestamp
+        return self._timestamp
 
     def _status_of(self, agency: str, digest: bytes) -> StatusRecord:
         statuses = self._statuses.get(agency)
@@ -1297,3 +1310,8 @@ class IndexReader(ChainReader):
         """Load every changed status of `agency`'s certificates at this block in one query."""
         if agency not in self._statuses:
             self._statuses[agency] = self.indexer.statuses(agency, at_block=self.block_number)
+
+    def memos(self) -> dict[str, Any]:
+        """The memoised reads of this reader and of the shared chain reader it delegates to, and the status map."""
+        shared = self.indexer.chain_reader(self.block_number, self.block_hash).memos()
+        return {**{f"chain.{k}": v for k, v in shared.items()}, "batch": self.batch, "statuses": self._statuses}

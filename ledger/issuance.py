@@ -304,6 +304,11 @@ class Issuer:
         root = tree.root
         root_hex = "0x" + root.hex()
         signature = self.signer(root) if self.signer else None
+        if signature is not None:  # an unregistered, revoked, foreign or mismatched key would fail every check
+            from .signing import check_signing_key, parse_root_signature
+
+            parsed = parse_root_signature(signature)
+            check_signing_key(self.client, self.agency, parsed.key_id, parsed.algorithm)
         documents = []
         for digest, doc in prepared:
             proof = doc["proof"]

@@ -36,18 +36,39 @@ LABELS_ZH = {
 }
 
 
-def parse_reason(value: str | int) -> Reason:
-    """A reason from its number or its name (case-insensitive, `-` or `_`)."""
+#: Longest decimal reason accepted: a `uint16` has at most five digits.
+MAX_REASON_DIGITS = 5
+
+
+class InvalidReason(LedgerValueError):
+    """A reason that is neither a documented name nor the decimal number of a known code."""
+
+    code = "invalid_reason"
+
+
+def parse_reason(value: object) -> Reason:
+    """A reason from its number or its documented name (ASCII, case-insensitive, `-` or `_` between words).
+
+    Accepted: a `Reason` member, an integer that names one (not a boolean), a name such as `fraud` or
+    `under-investigation`, or up to five plain ASCII digits (`"3"`). Anything else, such as `True`, `"²"`,
+    `"٣"` (digits of other scripts), `" 3"` or a long run of digits, raises `InvalidReason`.
+    """
+    if isinstance(value, Reason):
+        return value
     if isinstance(value, int) and not isinstance(value, bool):
-        try:
-            return Reason(value)
-        except ValueError:
-            pass
-    elif isinstance(value, str):
-        key = value.strip().upper().replace("-", "_")
-        if key.isdigit():
-            return parse_reason(int(key))
-        if key in Reason.__members__:
-            return Reason[key]
+        if value in _BY_NUMBER:
+            return _BY_NUMBER[value]
+    elif isinstance(value, str) and value.isascii():
+        if value.isdigit():
+            if len(value) <= MAX_REASON_DIGITS and int(value) in _BY_NUMBER:
+                return _BY_NUMBER[int(value)]
+        else:
+            key = value.upper().replace("-", "_")
+            if key in Reason.__members__:
+                return Reason[key]
     names = ", ".join(r.name.lower() for r in Reason)
-    raise LedgerValueError(f"unknown reason {value!r}; expected a number 0-{max(Reason)} or one of: {names}")
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    raise InvalidReason(f"unknown reason {shown}; expected a number 0-{max(Reason)} or one of: {names}")
+
+
+_BY_NUMBER = {int(r): r for r in Reason}

@@ -1,18 +1,37 @@
-"""Detached signing keys of issuing agencies: Ed25519 and SM2 key pairs, signatures and the proof's signature object.
+"""Detached signing keys of issuing agencies: Ed25519 and SM2 key pairs, signatures, the proof's signature object,
+proofs of possession, and the check of a registered key before anything is anchored.
 
 A certificate's `proof.signature` signs the 32 bytes of `proof.merkleRoot` with a key the agency registered in
-`AuthorityRegistry` (`keyId = keccak256(publicKey)`):
+`AuthorityRegistry`. Key ids are per agency: `keyId = keccak256(agency || algorithm || publicKey)` (the 20-byte
+address, the algorithm as one byte, the key; `compute_key_id`), so no agency can take another's id first.
 
 - suite `default`: Ed25519 (RFC 8032, pure Ed25519); the key is the raw 32-byte public key and the signature
   the raw 64 bytes `R || S`;
 - suite `sm`: SM2 with SM3 and the default signer id `1234567812345678` (GB/T 32918.2, the `Z` value included);
   the key is the 64-byte `x || y` (the contract also accepts the 65-byte `04 || x || y` and stores it without
-  the prefix, so `keyId` is always keccak256 of the 64 bytes) and the signature the DER
+  the prefix, so `keyId` is always computed over the 64 bytes) and the signature the DER
   `SEQUENCE { r INTEGER, s INTEGER }` of GB/T 35276, as GmSSL produces and verifies it.
 
 The object is `{"algorithm": "Ed25519" | "SM2", "keyId": "0x" + 64 lowercase hex, "value": base64url}` with the
 signature bytes in unpadded base64url (RFC 4648 §5). Verification never raises for a wrong or malformed
 signature or key; a malformed *object* raises `SignatureFormatError`.
+
+Registering a key takes a proof of possession: the new key's signature (in the same algorithm and encoding) over
+the 136 bytes of `proof_of_possession_message` — `"hurong/signing-key-possession/v1"`, the chain id as 32 bytes,
+the registry's and the agency's 20-byte addresses and the key id — which `AuthorityRegistry.addSigningKey`
+publishes and the client checks before sending (`verify_proof_of_possession`).
+
+Before anything is anchored with a key, `check_signing_key` reads it from the registry and raises a
+`SigningKeyError` when it cannot sign for the agency::
+
+    LedgerValueError
+    ├── ProofOfPossessionError            a proof of possession missing or not verifying
+    └── SigningKeyError                   a key that cannot sign for the agency at the time asked
+        ├── UnregisteredSigningKeyError   no key with this id in the registry
+        ├── ForeignSigningKeyError        registered to another agency
+        ├── WrongKeyAlgorithmError        not of the algorithm the proof suite needs
+        ├── RevokedSigningKeyError        revoked at or before that time
+        └── SigningKeyNotValidError       outside its validity window (not yet valid, or expired)
 """
 
 from __future__ import annotations
@@ -22,10 +41,12 @@ import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from eth_utils import is_address, to_canonical_address, to_checksum_address
 from gmssl_pyx import (  # type: ignore[import-untyped,unused-ignore]
     SM2_DEFAULT_SIGNER_ID,
     GmsslInnerError,
@@ -35,9 +56,13 @@ from gmssl_pyx import (  # type: ignore[import-untyped,unused-ignore]
 )
 
 from .codes import parse_bytes32
+from .contract_errors import AuthorityRegistryUnknownKey
 from .errors import LedgerValueError
 from .merkle import keccak256
-from .models import KeyAlgorithm
+from .models import KeyAlgorithm, SigningKey
+
+if TYPE_CHECKING:
+    from .client import HurongClient
 
 #: The name of each signing algorithm in `proof.signature.algorithm`.
 ALGORITHM_NAMES: Mapping[KeyAlgorithm, str] = {KeyAlgorithm.ED25519: "Ed25519", KeyAlgorithm.SM2: "SM2"}
@@ -48,6 +73,9 @@ SUITE_ALGORITHMS: Mapping[str, KeyAlgorithm] = {"default": KeyAlgorithm.ED25519,
 
 #: The SM2 signer id used for every Hurong signature (the GB/T 32918 default).
 SM2_SIGNER_ID: bytes = bytes(SM2_DEFAULT_SIGNER_ID)
+
+#: The first 32 bytes of the message a proof of possession signs (`AuthorityRegistry.proofOfPossessionMessage`).
+POSSESSION_DOMAIN: bytes = b"hurong/signing-key-possession/v1"
 
 _KEY_ID = re.compile(r"0x[0-9a-f]{64}")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
@@ -64,6 +92,60 @@ _SM2_GY = 0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0
 
 class SignatureFormatError(LedgerValueError):
     """A `proof.signature` object is malformed: not an object, an unknown algorithm, a bad keyId or value."""
+
+
+class ProofOfPossessionError(LedgerValueError):
+    """A signing key's proof of possession is missing or is not the key's signature over the expected message."""
+
+
+class SigningKeyError(LedgerValueError):
+    """A signing key cannot sign for an agency at the time asked; `key_id`, `agency` and `at` say which and when."""
+
+    def __init__(self, message: str, *, key_id: bytes, agency: str, at: int) -> None:
+        self.key_id = key_id
+        self.agency = agency
+        self.at = at
+        super().__init__(message)
+
+
+class UnregisteredSigningKeyError(SigningKeyError):
+    """No key with this id is registered (ids are per agency: see `SigningKeyPair.key_id_for`)."""
+
+
+class ForeignSigningKeyError(SigningKeyError):
+    """The key is registered to another agency; `owner` is that agency."""
+
+    def __init__(self, message: str, *, key_id: bytes, agency: str, at: int, owner: str) -> None:
+        self.owner = owner
+        super().__init__(message, key_id=key_id, agency=agency, at=at)
+
+
+class WrongKeyAlgorithmError(SigningKeyError):
+    """The key's algorithm is not the one asked for (`expected`, `actual`)."""
+
+    def __init__(
+        self, message: str, *, key_id: bytes, agency: str, at: int, expected: KeyAlgorithm, actual: KeyAlgorithm
+    ) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(message, key_id=key_id, agency=agency, at=at)
+
+
+class RevokedSigningKeyError(SigningKeyError):
+    """The key was revoked at `revoked_at`, at or before the time asked."""
+
+    def __init__(self, message: str, *, key_id: bytes, agency: str, at: int, revoked_at: int) -> None:
+        self.revoked_at = revoked_at
+        super().__init__(message, key_id=key_id, agency=agency, at=at)
+
+
+class SigningKeyNotValidError(SigningKeyError):
+    """The time asked is outside the key's window `[valid_from, valid_until)`: not yet valid, or expired."""
+
+    def __init__(self, message: str, *, key_id: bytes, agency: str, at: int, valid_from: int, valid_until: int) -> None:
+        self.valid_from = valid_from
+        self.valid_until = valid_until
+        super().__init__(message, key_id=key_id, agency=agency, at=at)
 
 
 @dataclass(frozen=True)
@@ -96,13 +178,20 @@ class SigningKeyPair:
 
     @property
     def key_id(self) -> bytes:
-        """`keccak256(public_key)`: the key's id in `AuthorityRegistry`."""
+        """`keccak256(public_key)`: the key's fingerprint, as encrypted key files name it.
+
+        Not its id in `AuthorityRegistry`, which is per agency: see `key_id_for`.
+        """
         return keccak256(self.public_key)
 
     @property
     def key_id_hex(self) -> str:
-        """The key id as `0x` followed by 64 lowercase hex digits."""
+        """The fingerprint `key_id` as `0x` followed by 64 lowercase hex digits."""
         return "0x" + self.key_id.hex()
+
+    def key_id_for(self, agency: str) -> bytes:
+        """The key's id in `AuthorityRegistry` once registered for `agency` (`compute_key_id`)."""
+        return compute_key_id(self.algorithm, self.public_key, agency=agency)
 
     @property
     def algorithm_name(self) -> str:
@@ -127,13 +216,138 @@ class RootSignature:
         }
 
 
-def compute_key_id(algorithm: KeyAlgorithm, public_key: bytes) -> bytes:
-    """The registry's id of a public key: keccak256 of it, an SM2 key taken without a 65-byte form's `04` prefix."""
+def compute_key_id(algorithm: KeyAlgorithm, public_key: bytes, *, agency: str) -> bytes:
+    """The registry's id of a public key registered for `agency`, as `AuthorityRegistry.keyIdOf` computes it.
+
+    `keccak256(agency || algorithm || key)`: the 20-byte address, the algorithm as one byte (Ed25519 1, SM2 2) and
+    the key, an SM2 key taken without a 65-byte form's `04` prefix.
+    """
     algorithm = _signing_algorithm(algorithm)
     key = _require_bytes(public_key, "public key")
     if algorithm is KeyAlgorithm.SM2 and len(key) == 65 and key[0] == 0x04:
         key = key[1:]
-    return keccak256(key)
+    return keccak256(_address_bytes(agency, "agency") + bytes([int(algorithm)]) + key)
+
+
+def proof_of_possession_message(*, chain_id: int, registry: str, agency: str, key_id: bytes | str) -> bytes:
+    """The 136 bytes a proof of possession signs, as `AuthorityRegistry.proofOfPossessionMessage` returns them.
+
+    `POSSESSION_DOMAIN || chain_id (32 bytes, big-endian) || registry (20 bytes) || agency (20 bytes) || key_id`.
+    """
+    if isinstance(chain_id, bool) or not isinstance(chain_id, int) or not 0 < chain_id < 2**256:
+        raise LedgerValueError(f"chain id must be a positive integer, got {chain_id!r}")
+    return (
+        POSSESSION_DOMAIN
+        + chain_id.to_bytes(32, "big")
+        + _address_bytes(registry, "registry address")
+        + _address_bytes(agency, "agency")
+        + parse_bytes32(key_id, what="key id")
+    )
+
+
+def sign_proof_of_possession(key: SigningKeyPair, *, chain_id: int, registry: str, agency: str) -> bytes:
+    """The proof that the holder of `key` registers it for `agency` in the registry at `registry` on `chain_id`."""
+    message = proof_of_possession_message(
+        chain_id=chain_id, registry=registry, agency=agency, key_id=key.key_id_for(agency)
+    )
+    return sign(key, message)
+
+
+def verify_proof_of_possession(
+    algorithm: KeyAlgorithm,
+    public_key: bytes,
+    proof: bytes,
+    *,
+    chain_id: int,
+    registry: str,
+    agency: str,
+) -> bool:
+    """Whether `proof` is the signature by `public_key` over the proof-of-possession message of its id for `agency`.
+
+    Returns `False`, never raises, for a wrong, malformed or missing proof and for malformed key bytes (as
+    `verify`); raises `LedgerValueError` for an algorithm other than Ed25519 or SM2, a chain id that is not a
+    positive integer, or a malformed registry or agency address.
+    """
+    algorithm = _signing_algorithm(algorithm)
+    if not isinstance(public_key, bytes | bytearray | memoryview) or not isinstance(proof, bytes | bytearray):
+        return False
+    key_id = compute_key_id(algorithm, bytes(public_key), agency=agency)
+    message = proof_of_possession_message(chain_id=chain_id, registry=registry, agency=agency, key_id=key_id)
+    return verify(algorithm, bytes(public_key), message, bytes(proof))
+
+
+def check_signing_key(
+    client: HurongClient,
+    agency: str,
+    key_id: bytes | str,
+    algorithm: KeyAlgorithm,
+    *,
+    at: int | datetime | None = None,
+) -> SigningKey:
+    """The registered key `key_id`, if it can sign for `agency` in `algorithm` at `at`; else a `SigningKeyError`.
+
+    `at` is a Unix time or an aware datetime, by default the latest block's time (the registry judges windows by
+    block time). Everything is read at one block. Raises, in this order of checks:
+    `UnregisteredSigningKeyError` (no such id), `ForeignSigningKeyError` (another agency's key),
+    `WrongKeyAlgorithmError`, `RevokedSigningKeyError` (revoked at or before `at`) and `SigningKeyNotValidError`
+    (outside `[valid_from, valid_until)`). `LedgerValueError` for a malformed agency, key id, algorithm or time.
+    """
+    account = _checksum(agency, "agency")
+    kid = parse_bytes32(key_id, what="key id")
+    expected = _signing_algorithm(algorithm)
+    when = None if at is None else _timepoint(at)
+    block = client.w3.eth.get_block("latest")
+    number = int(block["number"])
+    when = int(block["timestamp"]) if when is None else when
+    name = "0x" + kid.hex()
+    try:
+        key = client.authorities.signing_key(kid, block_identifier=number)
+    except AuthorityRegistryUnknownKey:
+        raise UnregisteredSigningKeyError(
+            f"signing key {name} is not registered (a key's id is per agency: SigningKeyPair.key_id_for(agency))",
+            key_id=kid,
+            agency=account,
+            at=when,
+        ) from None
+    if key.agency != account:
+        raise ForeignSigningKeyError(
+            f"signing key {name} is registered to {key.agency}, not to {account}",
+            key_id=kid,
+            agency=account,
+            at=when,
+            owner=key.agency,
+        )
+    if key.algorithm is not expected:
+        raise WrongKeyAlgorithmError(
+            f"signing key {name} is an {ALGORITHM_NAMES.get(key.algorithm, key.algorithm.name)} key; "
+            f"{ALGORITHM_NAMES[expected]} is needed",
+            key_id=kid,
+            agency=account,
+            at=when,
+            expected=expected,
+            actual=key.algorithm,
+        )
+    revoked_at = client.authorities.signing_key_revoked_at(kid, block_identifier=number)
+    if revoked_at is not None and revoked_at <= when:
+        raise RevokedSigningKeyError(
+            f"signing key {name} was revoked at {revoked_at}",
+            key_id=kid,
+            agency=account,
+            at=when,
+            revoked_at=revoked_at,
+        )
+    if not key.valid_from <= when < key.valid_until:
+        early = when < key.valid_from
+        state, moment = ("not valid before", key.valid_from) if early else ("expired at", key.valid_until)
+        raise SigningKeyNotValidError(
+            f"signing key {name} is {state} {moment} (asked for {when})",
+            key_id=kid,
+            agency=account,
+            at=when,
+            valid_from=key.valid_from,
+            valid_until=key.valid_until,
+        )
+    return key
 
 
 def algorithm_for_suite(suite: str) -> KeyAlgorithm:
@@ -191,10 +405,13 @@ def verify(algorithm: KeyAlgorithm, public_key: bytes, message: bytes, signature
         return False
 
 
-def sign_root(key: SigningKeyPair, root: bytes | str) -> dict[str, str]:
-    """The `proof.signature` object signing the 32 bytes of a Merkle root (bytes or `0x` hex)."""
+def sign_root(key: SigningKeyPair, root: bytes | str, *, agency: str) -> dict[str, str]:
+    """The `proof.signature` object signing the 32 bytes of a Merkle root (bytes or `0x` hex) for `agency`.
+
+    Its `keyId` is the key's registry id for `agency` (`SigningKeyPair.key_id_for`).
+    """
     root_bytes = parse_bytes32(root, what="Merkle root")
-    return RootSignature(key.algorithm, key.key_id, sign(key, root_bytes)).to_json()
+    return RootSignature(key.algorithm, key.key_id_for(agency), sign(key, root_bytes)).to_json()
 
 
 def parse_root_signature(signature_obj: Any) -> RootSignature:
@@ -236,22 +453,26 @@ def verify_root_signature(
     public_key: bytes,
     *,
     algorithm: KeyAlgorithm | None = None,
+    agency: str | None = None,
 ) -> bool:
     """Whether a `proof.signature` object is a valid signature of `root` by `public_key`.
 
     Raises `SignatureFormatError` for a malformed object (see `parse_root_signature`) and `LedgerValueError` for a
-    root that is not 32 bytes. Returns `False` if its algorithm differs from `algorithm` (pass the algorithm the
-    key was registered with), if its `keyId` is not the key's id (`compute_key_id`), or if the signature does
-    not verify.
+    root that is not 32 bytes or a malformed `agency`. Returns `False` if its algorithm differs from `algorithm`
+    (pass the algorithm the key was registered with), if `agency` is given and its `keyId` is not the key's id
+    for that agency (`compute_key_id`), or if the signature does not verify. Without `agency` the caller vouches
+    for the binding of `keyId` to `public_key`, for example by having read the key by that id from the registry.
     """
     parsed = parse_root_signature(signature_obj)
     root_bytes = parse_bytes32(root, what="Merkle root")
+    if agency is not None:
+        _address_bytes(agency, "agency")
     if not isinstance(public_key, bytes | bytearray | memoryview):
         return False
     key_bytes = bytes(public_key)
     if algorithm is not None and KeyAlgorithm(algorithm) is not parsed.algorithm:
         return False
-    if compute_key_id(parsed.algorithm, key_bytes) != parsed.key_id:
+    if agency is not None and compute_key_id(parsed.algorithm, key_bytes, agency=agency) != parsed.key_id:
         return False
     return verify(parsed.algorithm, key_bytes, root_bytes, parsed.value)
 
@@ -275,6 +496,31 @@ def b64url_decode(text: str) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------------- internals
+
+
+def _address_bytes(value: Any, what: str) -> bytes:
+    if not isinstance(value, str) or not is_address(value):
+        raise LedgerValueError(f"invalid {what}: {value!r}")
+    return bytes(to_canonical_address(value))
+
+
+def _checksum(value: Any, what: str) -> str:
+    _address_bytes(value, what)
+    return str(to_checksum_address(value))
+
+
+def _timepoint(at: Any) -> int:
+    if isinstance(at, datetime):
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise LedgerValueError("a time to check a signing key at must carry its UTC offset")
+        seconds = int(at.timestamp())
+    elif isinstance(at, int) and not isinstance(at, bool):
+        seconds = at
+    else:
+        raise LedgerValueError(f"a time to check a signing key at is a Unix time or a datetime, got {at!r}")
+    if not 0 <= seconds < 2**48:
+        raise LedgerValueError(f"time {seconds} is out of range")
+    return seconds
 
 
 def _require_bytes(value: Any, what: str) -> bytes:
@@ -402,19 +648,31 @@ def _parse_sm2_signature(signature: bytes) -> tuple[int, int] | None:
 
 __all__ = [
     "ALGORITHM_NAMES",
+    "POSSESSION_DOMAIN",
     "SM2_SIGNER_ID",
     "SUITE_ALGORITHMS",
+    "ForeignSigningKeyError",
+    "ProofOfPossessionError",
+    "RevokedSigningKeyError",
     "RootSignature",
     "SignatureFormatError",
+    "SigningKeyError",
+    "SigningKeyNotValidError",
     "SigningKeyPair",
+    "UnregisteredSigningKeyError",
+    "WrongKeyAlgorithmError",
     "algorithm_for_suite",
     "b64url_decode",
     "b64url_encode",
+    "check_signing_key",
     "compute_key_id",
     "generate",
     "parse_root_signature",
+    "proof_of_possession_message",
     "sign",
+    "sign_proof_of_possession",
     "sign_root",
     "verify",
+    "verify_proof_of_possession",
     "verify_root_signature",
 ]

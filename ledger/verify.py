@@ -2,6 +2,7 @@
 
     result = Verifier(client).verify(document, VerificationContext(province=330000))
     result.verdict   # "VALID" | "INVALID" | "NOT_RECOGNIZED"
+    Verifier(client).verify(document, at="2025-06-01T00:00:00+08:00")   # as of a past time (or block=N)
 
 Checks (each `passed`, `failed` or `skipped`, with a machine-readable code): format, integrity, inclusion,
 anchoring, issuer, signature, status, validity, recognition. The verdict is INVALID if any of the first
@@ -9,29 +10,61 @@ eight failed, NOT_RECOGNIZED if only recognition failed, VALID otherwise. Every 
 number and hash its chain reads were made at. `verify_many` checks many certificates at one block and
 shares chain reads: one read per distinct root, agency, type and rule question, and the statuses of each
 agency's certificates from its status events, not one read per certificate.
+
+Time: by default the chain is read at its head and validity and recognition are judged now. Asked about a
+past block, they are judged at that block's time; asked about a past time `at`, the chain is read at the last
+block at or before `at` (found by binary search on block timestamps) and they are judged at `at`. A node that
+no longer keeps the state of that block raises `HistoryUnavailable`; a block or time still to come, or one
+before the registries were deployed, raises `LedgerValueError`.
+
+Standing: an answer carries warnings, apart from the checks. `issuer_not_in_good_standing` says that the
+issuing agency, one of its parents or its province is no longer active today (read at the head), although
+the agency was authorised when it anchored: the verdict is unchanged, since revoking certificates is an
+explicit act of the agency, its province or a consortium vote.
+
+Memory stays bounded: every memoised read keeps at most `READER_CACHE_SIZE` entries per reader, a reader
+keeps the status events of at most `STATUS_CACHE_AGENCIES` agencies, and a verifier keeps its head reader
+and at most `PAST_READERS` readers of past blocks, each dropping the least recently used first.
+
+Nothing in a document makes the verifier raise: a malformed one fails the `format` check.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import re
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from functools import cache
-from typing import Any
+from functools import lru_cache
+from typing import Any, Generic, TypeVar
 
 from eth_utils import is_address, to_checksum_address
 from hexbytes import HexBytes
-from web3.exceptions import BlockNotFound
+from web3.exceptions import BlockNotFound, Web3Exception
 
 from .client import HurongClient
 from .codes import encode_code
 from .did import parse_agency_did
-from .errors import ContractRevertError, LedgerValueError
-from .hashing import IntegrityError, hash_function, recompute_digest
+from .errors import ChainError, ContractRevertError, HistoryUnavailable, LedgerError, LedgerValueError
+from .hashing import escape_pointer_token, hash_function, recompute_digest
 from .merkle import verify as merkle_verify
-from .models import Agency, Batch, CertificateStatus, SigningKey, StatusRecord
+from .models import (
+    Agency,
+    AgencyStatus,
+    Batch,
+    CertificateStatus,
+    Province,
+    ProvinceStatus,
+    SigningKey,
+    StatusRecord,
+)
+
+log = logging.getLogger("hurong.verify")
 
 CHECKS = ("format", "integrity", "inclusion", "anchoring", "issuer", "signature", "status", "validity", "recognition")
 PROOF_TYPE = "HurongMerkleProof2026"
@@ -39,6 +72,61 @@ _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 VALID, INVALID, NOT_RECOGNIZED = "VALID", "INVALID", "NOT_RECOGNIZED"
+NOT_IN_GOOD_STANDING = "issuer_not_in_good_standing"
+
+#: Entries kept by each memoised chain read of one reader (batches, agencies, grants, signing keys, rule
+#: questions, provinces), least recently used dropped first: a few MiB per reader at most.
+READER_CACHE_SIZE = 4096
+#: Agencies whose status changes (loaded from their events for bulk verification) one reader keeps.
+STATUS_CACHE_AGENCIES = 64
+#: Readers of past blocks a verifier keeps, each with its memoised reads (its head reader is kept apart).
+PAST_READERS = 8
+#: Seconds a time asked about may lie beyond both the verifier's clock and the head block's time (clock skew).
+FUTURE_LEEWAY = 60
+#: Largest block number accepted in a question (far beyond any chain, within JSON-RPC's quantities).
+_MAX_BLOCK = 2**63 - 1
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+T = TypeVar("T")
+
+
+class LruDict(Generic[K, V]):
+    """A thread-safe mapping that keeps its `maxsize` most recently used entries."""
+
+    def __init__(self, maxsize: int) -> None:
+        if maxsize < 1:
+            raise LedgerValueError("an LRU mapping needs room for at least one entry")
+        self.maxsize = maxsize
+        self._data: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def __setitem__(self, key: K, value: V) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._data
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def memoised(read: Callable[..., T], maxsize: int | None = None) -> Callable[..., T]:
+    """`read` behind an LRU memo of `maxsize` entries (default `READER_CACHE_SIZE`), a `functools.lru_cache`
+    whose `cache_info()` tells its size."""
+    return lru_cache(maxsize=READER_CACHE_SIZE if maxsize is None else maxsize)(read)
 
 
 @dataclass(frozen=True)
@@ -68,6 +156,15 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class VerificationWarning:
+    """Something a verifier should know beside the verdict, such as an issuer no longer in good standing."""
+
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class VerificationResult:
     verdict: str
     checks: tuple[CheckResult, ...]
@@ -79,6 +176,9 @@ class VerificationResult:
     issuing_province: str | None = None
     certificate_type: str | None = None
     context: VerificationContext | None = None
+    #: The time validity and recognition were judged at (`checked_at` unless a past time or block was asked).
+    at: int | None = None
+    warnings: tuple[VerificationWarning, ...] = ()
 
     def check(self, name: str) -> CheckResult:
         for c in self.checks:
@@ -96,47 +196,127 @@ class VerificationResult:
             "checks": [asdict(c) for c in self.checks],
             "block": {"number": self.block_number, "hash": self.block_hash},
             "checkedAt": self.checked_at,
+            "at": self.checked_at if self.at is None else self.at,
             "digest": self.digest,
             "issuer": self.issuer,
             "issuingProvince": self.issuing_province,
             "certificateType": self.certificate_type,
             "context": asdict(self.context) if self.context else None,
+            "warnings": [asdict(w) for w in self.warnings],
         }
 
 
+# ------------------------------------------------------------------------------------------------- time and blocks
+
+
+def parse_time(value: str | datetime) -> int:
+    """Unix seconds of an RFC 3339 time (`2025-06-01T08:00:00+08:00`, `…Z`) or a timezone-aware datetime."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str) and len(value) <= 40 and _TIME.match(value):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise LedgerValueError(f"{value!r} is not a valid RFC 3339 time") from None
+    else:
+        shown = repr(value) if isinstance(value, str) and len(value) <= 40 else f"a {type(value).__name__}"
+        raise LedgerValueError(f"{shown} is not an RFC 3339 time such as 2025-06-01T08:00:00+08:00")
+    if moment.tzinfo is None:
+        raise LedgerValueError("a time to verify at needs its UTC offset (Z or ±hh:mm)")
+    try:
+        return int(moment.timestamp())
+    except (OverflowError, ValueError):
+        raise LedgerValueError(f"{value} is out of the range of times a chain can answer about") from None
+
+
 def fetch_block(client: HurongClient, block: int | str) -> Any:
+    if isinstance(block, bool) or not (block == "latest" or isinstance(block, int) and 0 <= block <= _MAX_BLOCK):
+        raise LedgerValueError(f"block must be a non-negative block number or 'latest', got {block!r}")
     try:
         return client.w3.eth.get_block(block)  # type: ignore[arg-type]
     except BlockNotFound:
         raise LedgerValueError(f"block {block} does not exist yet") from None
+    except (Web3Exception, OSError) as exc:
+        raise ChainError(f"cannot read block {block} from the chain: {exc}") from None
+
+
+#: Phrases by which nodes say they no longer keep a block's state (anvil, geth, Besu, Erigon, Nethermind).
+_PRUNED = ("missing trie node", "historical state", "state not available", "state is not available",
+           "state unavailable", "world state", "pruned")  # fmt: skip
+_OUT_OF_RANGE = re.compile(r"block height is (\d+) but requested was (\d+)", re.IGNORECASE)
+
+
+def chain_failure(exc: BaseException, block: int) -> LedgerError:
+    """What a failed read at `block` means: `HistoryUnavailable` when the node pruned that block's state,
+    otherwise `ChainError`."""
+    text = str(exc)
+    out_of_range = _OUT_OF_RANGE.search(text)
+    if out_of_range is not None and int(out_of_range[2]) <= int(out_of_range[1]):
+        return HistoryUnavailable(block)
+    if out_of_range is None and any(phrase in text.lower() for phrase in _PRUNED):
+        return HistoryUnavailable(block)
+    return ChainError(f"reading the chain at block {block} failed: {text[:300]}")
+
+
+def guarded(read: Callable[..., T], block: int) -> Callable[..., T]:
+    """`read` with web3 and transport failures raised as `HistoryUnavailable` or `ChainError`."""
+
+    def call(*args: Any) -> T:
+        try:
+            return read(*args)
+        except LedgerError:
+            raise
+        except (Web3Exception, OSError) as exc:
+            raise chain_failure(exc, block) from None
+
+    return call
 
 
 class ChainReader:
-    """Chain reads at one fixed block, memoised: the verifier's view of the registries."""
+    """Chain reads at one fixed block, memoised (bounded): the verifier's view of the registries."""
 
     def __init__(self, client: HurongClient, block: int | str = "latest", *, header: Any = None) -> None:
         self.client = client
-        if isinstance(block, int) and block < client.deployment.block_number:
+        if isinstance(block, int) and not isinstance(block, bool) and block < client.deployment.block_number:
             raise LedgerValueError(
                 f"block {block} is before the registries were deployed (block {client.deployment.block_number})"
             )
         info = header if header is not None else fetch_block(client, block)
         self.block_number = int(info["number"])
         self.block_hash = HexBytes(info["hash"]).to_0x_hex()
+        self._timestamp = int(info["timestamp"])
         self.chain_id = client.deployment.chain_id
         self.registry = client.certificates.address
-        self._statuses: dict[str, dict[bytes, StatusRecord]] = {}
+        self._statuses: LruDict[str, dict[bytes, StatusRecord]] = LruDict(STATUS_CACHE_AGENCIES)
         b = self.block_number
         c = client
-        self.batch: Callable[[str, bytes], Batch] = cache(lambda a, r: c.certificates.batch(a, r, block_identifier=b))
-        self.agency: Callable[[str], Agency | None] = cache(self._agency)
-        self.can_issue_at: Callable[[str, str, int], bool] = cache(
-            lambda a, t, when: c.authorities.can_issue_at(a, t, when, block_identifier=b)
+        if block != "latest":  # a past block: fail at once, and clearly, if the node no longer keeps its state
+            guarded(lambda: c.certificates.authority_registry(block_identifier=b), b)()
+        self.batch: Callable[[str, bytes], Batch] = memoised(
+            guarded(lambda a, r: c.certificates.batch(a, r, block_identifier=b), b)
         )
-        self.signing_key: Callable[[bytes], SigningKey | None] = cache(self._signing_key)
-        self.accepts: Callable[[int, int, str, str | None, int], tuple[bool, int | None]] = cache(
-            lambda acc, iss, t, s, when: c.recognition.accepts(acc, iss, t, s, when, block_identifier=b)
+        self.agency: Callable[[str], Agency | None] = memoised(guarded(self._agency, b))
+        self.can_issue_at: Callable[[str, str, int], bool] = memoised(
+            guarded(lambda a, t, when: c.authorities.can_issue_at(a, t, when, block_identifier=b), b)
         )
+        self.signing_key: Callable[[bytes], SigningKey | None] = memoised(guarded(self._signing_key, b))
+        self.accepts: Callable[[int, int, str, str | None, int], tuple[bool, int | None]] = memoised(
+            guarded(lambda acc, iss, t, s, when: c.recognition.accepts(acc, iss, t, s, when, block_identifier=b), b)
+        )
+        self.province: Callable[[int], Province | None] = memoised(guarded(self._province, b))
+        self._read_status = guarded(lambda a, d: c.certificates.status_of(a, d, block_identifier=b), b)
+
+    @property
+    def timestamp(self) -> int:
+        """The time of this reader's block (Unix seconds)."""
+        return self._timestamp
+
+    def memos(self) -> dict[str, Any]:
+        """The memoised reads by name (each with `cache_info()`), and the status map (with `len()`)."""
+        names = ("batch", "agency", "can_issue_at", "signing_key", "accepts", "province")
+        return {n: getattr(self, n) for n in names if hasattr(getattr(self, n), "cache_info")} | {
+            "statuses": self._statuses
+        }
 
     def _agency(self, account: str) -> Agency | None:
         try:
@@ -148,6 +328,12 @@ class ChainReader:
         try:
             return self.client.authorities.signing_key(key_id, block_identifier=self.block_number)
         except ContractRevertError:
+            return None
+
+    def _province(self, code: int) -> Province | None:
+        try:
+            return self.client.consortium.province(code, block_identifier=self.block_number)
+        except (ContractRevertError, LedgerValueError):
             return None
 
     def status(self, agency: str, root: bytes, digest: bytes, batch: Batch) -> StatusRecord:
@@ -162,12 +348,15 @@ class ChainReader:
         statuses = self._statuses.get(agency)
         if statuses is not None:
             return statuses.get(digest, _VALID_RECORD)
-        return self.client.certificates.status_of(agency, digest, block_identifier=self.block_number)
+        return self._read_status(agency, digest)
 
     def prefetch_statuses(self, agency: str) -> None:
         """Load every status change of `agency`'s certificates up to this block from its events."""
         if agency in self._statuses:
             return
+        self._statuses[agency] = guarded(self._status_changes, self.block_number)(agency)
+
+    def _status_changes(self, agency: str) -> dict[bytes, StatusRecord]:
         contract = self.client.certificates.contract
         events = {
             "CertificateSuspended": CertificateStatus.SUSPENDED,
@@ -197,7 +386,7 @@ class ChainReader:
             if record.successor is None and previous is not None and previous.successor is not None:
                 record = StatusRecord(record.status, record.reason, record.updated_at, previous.successor)
             statuses[digest] = record
-        self._statuses[agency] = statuses
+        return statuses
 
 
 _VALID_RECORD = StatusRecord(CertificateStatus.VALID, 0, 0, None)
@@ -219,11 +408,21 @@ class Verifier:
         self._validate = validate
         self._verify_signature = verify_signature
         self._latest: ChainReader | None = None
+        self._past: LruDict[int, ChainReader] = LruDict(PAST_READERS)
 
     def reader(self, block: int | str = "latest") -> ChainReader:
-        """A reader at `block`; for "latest", the same reader (and its memoised reads) while the head stays."""
+        """A reader at `block`; the same reader (and its memoised reads) while the head stays, or while a past
+        block keeps its hash."""
         if block != "latest":
-            return ChainReader(self.client, block)
+            if isinstance(block, int) and not isinstance(block, bool) and block < self.client.deployment.block_number:
+                return ChainReader(self.client, block)  # refused with the reason
+            header = fetch_block(self.client, block)
+            number, block_hash = int(header["number"]), HexBytes(header["hash"]).to_0x_hex()
+            past = self._past.get(number)
+            if past is None or past.block_hash != block_hash:
+                past = ChainReader(self.client, number, header=header)
+                self._past[number] = past
+            return past
         header = fetch_block(self.client, "latest")
         cached = self._latest
         if cached is not None and cached.block_hash == HexBytes(header["hash"]).to_0x_hex():
@@ -232,10 +431,64 @@ class Verifier:
         self._latest = reader
         return reader
 
+    def resolve(
+        self, *, block: int | str | None = "latest", at: str | datetime | int | None = None
+    ) -> tuple[ChainReader, int | None]:
+        """The reader and the time to judge validity and recognition at (`None`: now) for a question about the
+        head (no `at`, `block` "latest" or `None`), a past block, or a past time `at` (RFC 3339, datetime, or
+        Unix seconds), which is read at the last block at or before it."""
+        if at is None:
+            if block is None or block == "latest":
+                return self.reader("latest"), None
+            reader = self.reader(block)
+            return reader, reader.timestamp
+        if block is not None and block != "latest":
+            raise LedgerValueError("ask about a block or a time, not both")
+        if isinstance(at, bool) or not isinstance(at, str | datetime | int):
+            raise LedgerValueError(f"a time to verify at must be RFC 3339 text, got a {type(at).__name__}")
+        when = at if isinstance(at, int) else parse_time(at)
+        if not -(2**48) < when < 2**48:
+            raise LedgerValueError("a time to verify at must lie within the range of block timestamps")
+        return self.reader(self.block_at(when)), when
+
+    def block_at(self, when: int) -> int:
+        """The last block whose time is at or before `when` (Unix seconds), by binary search on block times."""
+        head = fetch_block(self.client, "latest")
+        head_number, head_time = int(head["number"]), int(head["timestamp"])
+        if when >= head_time:
+            if when > max(int(self.clock()), head_time) + FUTURE_LEEWAY:
+                raise LedgerValueError(f"{_iso(when)} is in the future: the chain can only answer about the past")
+            return head_number
+        lo = self.client.deployment.block_number
+        if when < self._block_time(lo):
+            raise LedgerValueError(
+                f"{_iso(when)} is before the registries were deployed ({_iso(self._block_time(lo))}, block {lo})"
+            )
+        hi = head_number  # invariant: time(lo) <= when < time(hi)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self._block_time(mid) <= when:
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
+    def _block_time(self, number: int) -> int:
+        return int(fetch_block(self.client, number)["timestamp"])
+
     def verify(
-        self, document: Any, context: VerificationContext | None = None, *, block: int | str = "latest"
+        self,
+        document: Any,
+        context: VerificationContext | None = None,
+        *,
+        block: int | str = "latest",
+        at: str | datetime | int | None = None,
     ) -> VerificationResult:
-        return self._verify(document, context, self.reader(block), int(self.clock()))
+        """Verify one certificate, now (default), as of a past `block`, or as of a past time `at`."""
+        reader, when = self.resolve(block=block, at=at)
+        now = int(self.clock())
+        today = reader if when is None else self.reader("latest")
+        return self._verify(document, context, reader, now if when is None else when, today=today, checked_at=now)
 
     def verify_many(
         self,
@@ -243,14 +496,39 @@ class Verifier:
         context: VerificationContext | None = None,
         *,
         block: int | str = "latest",
+        at: str | datetime | int | None = None,
     ) -> list[VerificationResult]:
         """Verify many certificates at one block, sharing chain reads."""
-        reader = self.reader(block)
+        reader, when = self.resolve(block=block, at=at)
+        return self.verify_with(reader, documents, context, at=when)
+
+    def verify_with(
+        self,
+        reader: ChainReader,
+        documents: Sequence[Any],
+        context: VerificationContext | None = None,
+        *,
+        at: int | None = None,
+        today: ChainReader | None = None,
+    ) -> list[VerificationResult]:
+        """Verify `documents` with the reads of `reader` (a `ChainReader` or the index's reader), judging validity
+        and recognition at `at` (Unix seconds; default now) and the issuer's standing with `today` (default:
+        `reader` when judging now, else a reader at the head)."""
         now = int(self.clock())
-        agencies = {_issuer_address(d) for d in documents}
-        for agency in agencies - {None}:
-            reader.prefetch_statuses(agency)  # type: ignore[arg-type]
-        return [self._verify(d, context, reader, now) for d in documents]
+        if len(documents) > 1:
+            self._prefetch(reader, documents)
+        if today is None:
+            today = reader if at is None else self.reader("latest")
+        when = now if at is None else at
+        return [self._verify(d, context, reader, when, today=today, checked_at=now) for d in documents]
+
+    def _prefetch(self, reader: ChainReader, documents: Sequence[Any]) -> None:
+        """Load the status changes of the registered agencies issuing most of `documents` (as many as a reader
+        keeps), so that their statuses need no read per certificate."""
+        issuers = Counter(a for a in map(_issuer_address, documents) if a is not None)
+        for agency, _ in issuers.most_common(STATUS_CACHE_AGENCIES):
+            if reader.agency(agency) is not None:
+                reader.prefetch_statuses(agency)
 
     # ------------------------------------------------------------------ the checks
 
@@ -261,14 +539,20 @@ class Verifier:
         reader: ChainReader,
         now: int,
         local: tuple[dict[str, CheckResult], dict[str, Any] | None] | None = None,
+        *,
+        today: ChainReader | None = None,
+        checked_at: int | None = None,
     ) -> VerificationResult:
+        """The nine checks of `doc` with `reader`'s reads, validity and recognition judged at `now`; the
+        issuer's standing read with `today` (default `reader`)."""
         results, parsed = local if local is not None else self._local_checks(doc)
+        timing = (now, now if checked_at is None else checked_at)
 
         def put(name: str, outcome: str, code: str, message: str, **details: Any) -> None:
             results[name] = CheckResult(name, outcome, code, message, details)
 
         if parsed is None:
-            return self._result(results, reader, now, context, None)
+            return self._result(results, reader, timing, context, None)
         proof = doc["proof"]
         digest = bytes.fromhex(proof["digest"][2:])
         root = bytes.fromhex(proof["merkleRoot"][2:])
@@ -296,7 +580,8 @@ class Verifier:
             put("recognition", "skipped", "invalid", "not checked: the certificate is not valid")
         else:
             self._check_recognition(parsed, context, now, reader, put)
-        return self._result(results, reader, now, context, parsed)
+        warnings = standing(agency, today or reader) if batch is not None else ()
+        return self._result(results, reader, timing, context, parsed, warnings)
 
     def _local_checks(self, doc: Any) -> tuple[dict[str, CheckResult], dict[str, Any] | None]:
         """Checks 1-3, which need no chain: format, integrity, inclusion."""
@@ -315,7 +600,7 @@ class Verifier:
         root = bytes.fromhex(proof["merkleRoot"][2:])
         try:
             recomputed = recompute_digest(doc)
-        except IntegrityError as exc:
+        except LedgerValueError as exc:  # IntegrityError, or a value that cannot be canonicalised
             put("integrity", "failed", "fields_mismatch", str(exc))
         else:
             if recomputed == digest:
@@ -333,9 +618,10 @@ class Verifier:
         self,
         results: dict[str, CheckResult],
         reader: ChainReader,
-        now: int,
+        timing: tuple[int, int],
         context: VerificationContext | None,
         parsed: dict[str, Any] | None,
+        warnings: tuple[VerificationWarning, ...] = (),
     ) -> VerificationResult:
         checks = tuple(results[name] for name in CHECKS)
         if any(c.outcome == "failed" for c in checks[:8]):
@@ -345,17 +631,20 @@ class Verifier:
         else:
             verdict = VALID
         parsed = parsed or {}
+        at, checked_at = timing
         return VerificationResult(
             verdict=verdict,
             checks=checks,
             block_number=reader.block_number,
             block_hash=reader.block_hash,
-            checked_at=now,
+            checked_at=checked_at,
             digest=parsed.get("digest"),
             issuer=parsed.get("agency"),
             issuing_province=parsed.get("province"),
             certificate_type=parsed.get("type"),
             context=context,
+            at=at,
+            warnings=warnings,
         )
 
     def _check_format(self, doc: Any, put: Callable[..., None]) -> dict[str, Any] | None:
@@ -380,6 +669,10 @@ class Verifier:
         except LedgerValueError as exc:
             fail("bad_issuer", str(exc))
             return None
+        unsupported = _unsupported_value(doc)
+        if unsupported is not None:
+            fail("schema", unsupported["message"], problems=[unsupported])
+            return None
         subject = doc.get("credentialSubject")
         if not isinstance(subject, dict):
             fail("missing_subject", "credentialSubject is missing or hidden")
@@ -395,21 +688,10 @@ class Verifier:
             if not isinstance(value, str):
                 fail("undisclosed_field", f"{name} must be disclosed to verify", field=name)
                 return None
-        validator = self._validator()
-        body = {k: v for k, v in doc.items() if k != "proof"}
-        redacted = bool(proof.get("obfuscated"))
-        if redacted:
-            body = _without_placeholders(body, proof["salts"])
-        try:
-            validator(body)
-        except LedgerValueError as exc:
-            listed = [p.as_dict() for p in getattr(exc, "problems", [])]
-            if redacted:
-                # Hidden fields are absent on purpose: only problems with disclosed values count.
-                listed = [p for p in listed if p["code"] not in _ABSENCE_CODES]
-            if listed or not getattr(exc, "problems", None):
-                fail("schema", listed[0]["message"] if listed else str(exc), problems=listed)
-                return None
+        schema = self._schema_problems(doc, proof)
+        if schema is not None:
+            fail("schema", schema[0], problems=schema[1])
+            return None
         put("format", "passed", "ok", "a well-formed ElectronicLicense with a Hurong proof")
         return {
             "agency": agency,
@@ -421,6 +703,26 @@ class Verifier:
             "valid_until": doc.get("validUntil"),
             "status_entry": doc.get("credentialStatus"),
         }
+
+    def _schema_problems(self, doc: dict[str, Any], proof: dict[str, Any]) -> tuple[str, list[Any]] | None:
+        """(message, problems) when the disclosed fields do not validate as a certificate, else `None`."""
+        body = {k: v for k, v in doc.items() if k != "proof"}
+        redacted = bool(proof.get("obfuscated"))
+        if redacted:
+            body = _without_placeholders(body, proof["salts"])
+        try:
+            self._validator()(body)
+        except LedgerValueError as exc:
+            listed = [p.as_dict() for p in getattr(exc, "problems", [])]
+            if redacted:
+                # Hidden fields are absent on purpose: only problems with disclosed values count.
+                listed = [p for p in listed if p["code"] not in _ABSENCE_CODES]
+            if listed or not getattr(exc, "problems", None):
+                return (listed[0]["message"] if listed else str(exc)), listed
+        except Exception as exc:  # noqa: BLE001 (a document the validator cannot handle is not a certificate)
+            log.warning("the certificate validator failed on a document (%s): answered malformed", type(exc).__name__)
+            return "the document could not be validated as a certificate", []
+        return None
 
     def _validator(self) -> Callable[[dict[str, Any]], None]:
         if self._validate is None:
@@ -570,8 +872,6 @@ _ABSENCE_CODES = {"required", "missing", "missing_field", "required_field", "too
 
 def _without_placeholders(value: Any, salts: dict[str, str], pointer: str = "") -> Any:
     """A copy without the `null` placeholders of hidden array elements (nulls that have no salt)."""
-    from .hashing import escape_pointer_token
-
     if isinstance(value, dict):
         return {k: _without_placeholders(v, salts, f"{pointer}/{escape_pointer_token(k)}") for k, v in value.items()}
     if isinstance(value, list):
@@ -583,7 +883,7 @@ def _without_placeholders(value: Any, salts: dict[str, str], pointer: str = "") 
     return value
 
 
-@cache
+@lru_cache(maxsize=256)  # registry addresses: one per deployment
 def _checksum(address: str) -> str:
     return str(to_checksum_address(address))
 
@@ -600,8 +900,11 @@ def _proof_problems(proof: dict[str, Any]) -> list[str]:
     problems = []
     if proof.get("type") != PROOF_TYPE:
         problems.append(f"proof.type must be {PROOF_TYPE}")
+    suite = proof.get("suite")
     try:
-        hash_function(proof.get("suite"))  # type: ignore[arg-type]
+        if not isinstance(suite, str) or len(suite) > 16:
+            raise LedgerValueError("proof.suite must name a hash suite: default or sm")
+        hash_function(suite)
     except LedgerValueError as exc:
         problems.append(str(exc))
     for name in ("digest", "merkleRoot"):
@@ -622,6 +925,71 @@ def _proof_problems(proof: dict[str, Any]) -> list[str]:
     return problems
 
 
+#: Bounds no issued certificate comes near. A document beyond them fails the format check before it is
+#: validated or hashed: nesting, values in all, text length, and integers beyond 64 bits.
+MAX_DEPTH = 32
+MAX_VALUES = 50_000
+MAX_TEXT = 65_536
+_MAX_INT = 2**63
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unsupported_value(doc: dict[str, Any]) -> dict[str, str] | None:
+    """The first value of `doc` that is not plain JSON within the bounds above, as a problem (pointer, code,
+    message); `None` when every value is. Walks without recursion, so any depth is safe; a value's JSON Pointer
+    is only spelt out when it is reported."""
+    stack: list[tuple[Any, int, Any]] = [(doc, 0, None)]  # (value, depth, (parent's place, key) or None)
+    seen = 0
+    while stack:
+        value, depth, place = stack.pop()
+        seen += 1
+        if isinstance(value, str):
+            reason = _text_problem(value)
+        elif isinstance(value, dict | list):
+            reason = None
+            if depth >= MAX_DEPTH:
+                reason = f"nested more than {MAX_DEPTH} levels deep"
+            elif isinstance(value, list):
+                stack.extend((item, depth + 1, (place, i)) for i, item in enumerate(value))
+            else:
+                for key, item in value.items():
+                    if not isinstance(key, str) or _text_problem(key) is not None:
+                        reason = "a member name that is not valid text"
+                        break
+                    stack.append((item, depth + 1, (place, key)))
+        elif isinstance(value, bool) or value is None:
+            reason = None
+        elif isinstance(value, int):
+            reason = None if -_MAX_INT <= value < _MAX_INT else "an integer beyond 64 bits"
+        elif isinstance(value, float):
+            reason = None if math.isfinite(value) else "a number that is not finite"
+        else:
+            reason = f"a {type(value).__name__}, which is not JSON"
+        if reason is None and seen > MAX_VALUES:
+            reason, place = f"more than {MAX_VALUES} values", None
+        if reason is not None:
+            pointer = _pointer(place)
+            return {"pointer": pointer, "code": "unsupported_value", "message": f"{pointer or '/'}: {reason}"}
+    return None
+
+
+def _text_problem(text: str) -> str | None:
+    if len(text) > MAX_TEXT:
+        return f"text longer than {MAX_TEXT} characters"
+    if not text.isascii() and _LONE_SURROGATE.search(text):
+        return "text that is not valid Unicode (a lone surrogate)"
+    return None
+
+
+def _pointer(place: Any) -> str:
+    """The JSON Pointer of a place built by `_unsupported_value` (nested (parent, key) pairs)."""
+    tokens: list[str] = []
+    while place is not None:
+        place, key = place
+        tokens.append(escape_pointer_token(key) if isinstance(key, str) else str(key))
+    return "".join("/" + token for token in reversed(tokens))
+
+
 def _timestamp(value: Any) -> int | None:
     if value is None:
         return None
@@ -629,5 +997,66 @@ def _timestamp(value: Any) -> int | None:
         return None
     try:
         return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
-    except ValueError:
+    except (ValueError, OverflowError):  # no such date, or one beyond the years datetime can hold once shifted
         return None
+
+
+def _iso(seconds: int) -> str:
+    try:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, OSError):
+        return f"{seconds} (Unix seconds)"
+
+
+# ------------------------------------------------------------------------------------------------ issuer standing
+
+#: How many parents up the agency tree standing is looked for (the registry's tree is far shallower).
+_MAX_DEPTH = 32
+
+
+def standing(account: str, reader: ChainReader) -> tuple[VerificationWarning, ...]:
+    """`issuer_not_in_good_standing` warnings for the agency `account` as `reader` sees it: the agency, each
+    parent and the province that is not active, or the agency itself when it belongs to an earlier membership
+    of a province removed and admitted again. None when the agency is effectively active (or unknown)."""
+    agency = reader.agency(account)
+    if agency is None or agency.effectively_active:
+        return ()
+    found: list[VerificationWarning] = []
+    if agency.status != AgencyStatus.ACTIVE:
+        found.append(_standing_warning(reader, "agency", account, agency.name, agency.status.name.lower()))
+    parent, depth = agency.parent, 0
+    while parent is not None and depth < _MAX_DEPTH:
+        above = reader.agency(parent)
+        if above is None:
+            break
+        if above.status != AgencyStatus.ACTIVE:
+            found.append(_standing_warning(reader, "parent", parent, above.name, above.status.name.lower()))
+        parent, depth = above.parent, depth + 1
+    province = reader.province(agency.province)
+    if province is None or province.status != ProvinceStatus.ACTIVE:
+        status = province.status.name.lower() if province is not None else "unknown"
+        name = province.name if province is not None else str(agency.province)
+        since = {"since": province.status_since} if province is not None else {}
+        found.append(_standing_warning(reader, "province", str(agency.province), name, status, **since))
+    if not found:  # every status is active, yet the agency is not: registered before its province was removed
+        found.append(_standing_warning(reader, "agency", account, agency.name, "stale_membership"))
+    return tuple(found)
+
+
+_STANDING_MESSAGES = {
+    "agency": "the issuing agency {name} is {status} today",
+    "parent": "{name}, a parent of the issuing agency, is {status} today",
+    "province": "the issuing province {name} ({id}) is {status} today",
+}
+
+
+def _standing_warning(
+    reader: ChainReader, entity: str, ident: str, name: str, status: str, **extra: Any
+) -> VerificationWarning:
+    if status == "stale_membership":
+        message = f"the issuing agency {name} belongs to an earlier membership of its province, which was removed"
+    else:
+        message = _STANDING_MESSAGES[entity].format(name=name, status=status, id=ident)
+    details = {"entity": entity, "id": ident, "name": name, "status": status, **extra, "block": reader.block_number}
+    return VerificationWarning(NOT_IN_GOOD_STANDING, message + "; the certificate was authorised when anchored",
+                               details)  # fmt: skip

@@ -182,7 +182,9 @@ class World:
 
 @pytest.fixture(scope="session")
 def chain() -> Iterator[Anvil]:
-    with Anvil(accounts=len(ACCOUNT_NAMES) + 2) as anvil:
+    # Every test reverts its blocks, but anvil keeps the states of reverted blocks among the `history` it holds:
+    # a long session needs room, or the state of a block a test has just mined can already be gone.
+    with Anvil(accounts=len(ACCOUNT_NAMES) + 2, history=8192) as anvil:
         yield anvil
 
 

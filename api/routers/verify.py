@@ -1,22 +1,23 @@
-"""Verification: one certificate, or many at one block height."""
+"""Verification: one certificate, or many at one block height; now, or as of a past time or block."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from ledger.verify import VerificationContext
+from ledger.errors import HistoryUnavailable, LedgerValueError
+from ledger.verify import ChainReader, VerificationContext, VerificationResult, parse_time
 
 from ..deps import ServiceDep, SettingsDep
 from ..errors import ApiError
 from ..schemas import (
-    BulkVerificationOut,
     BulkVerifyRequest,
     ErrorResponse,
     VerificationContextIn,
@@ -25,12 +26,81 @@ from ..schemas import (
 )
 from ..service import Service
 
+AS_OF = """
+Ask about the past with `at` (an RFC 3339 time with its offset, e.g. `2025-06-01T08:00:00+08:00`) or `block`
+(a block number), not both. The chain is then read at that block (for `at`, the last block at or before it),
+and validity (`validFrom` ≤ t ≤ `validUntil`) and recognition (rules in force) are judged at that time (for
+`block`, the block's time); `consistency` is then ignored. A time or block still to come, or before the
+registries were deployed, is refused with 422 `out_of_range`; a block whose state the chain node no longer
+keeps (pruned history) with 422 `history_unavailable`.
+
+`warnings` lists what a verifier should know beside the verdict: `issuer_not_in_good_standing` when the
+issuing agency, one of its parents or its province is suspended or removed today (details name the `entity`
+— `agency`, `parent` or `province` — its `id`, `name` and `status`). The verdict stays what was true when
+the certificate was anchored: revoking certificates is a separate, explicit act (of the agency, its province,
+or a consortium vote).
+"""
+
 router = APIRouter(prefix="/verify", tags=["verification"], responses={422: {"model": ErrorResponse}})
 
 Consistency = Annotated[
     Literal["index", "chain"],
     Query(description="index: answer from the event index (lag ≤ 1 block); chain: read the chain's head"),
 ]
+_AT = Field(
+    default=None,
+    max_length=40,
+    pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$",
+    description="Verify as of this past time (RFC 3339 with its UTC offset)",
+    examples=["2025-06-01T08:00:00+08:00"],
+    json_schema_extra={"format": "date-time"},
+)
+_BLOCK = Field(default=None, strict=True, ge=0, le=2**63 - 1, description="Verify as of this past block")
+
+
+class _AsOf(BaseModel):
+    at: str | None = _AT
+    block: int | None = _BLOCK
+
+    @field_validator("at")
+    @classmethod
+    def _time(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_time(value)  # a LedgerValueError is a ValueError: answered 422 with the field's pointer
+        return value
+
+    @model_validator(mode="after")
+    def _one_of(self) -> _AsOf:
+        if self.at is not None and self.block is not None:
+            raise ValueError("give `at` or `block`, not both")
+        return self
+
+
+class VerifyAsOfRequest(_AsOf, VerifyRequest):
+    pass
+
+
+class BulkVerifyAsOfRequest(_AsOf, BulkVerifyRequest):
+    pass
+
+
+class WarningOut(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] = {}
+
+
+class VerificationAsOfOut(VerificationOut):
+    at: int = Field(description="The time validity and recognition were judged at (Unix seconds)")
+    warnings: list[WarningOut]
+
+
+class BulkVerificationAsOfOut(BaseModel):
+    block: dict[str, Any]
+    at: int | None
+    count: int
+    verdicts: dict[str, int]
+    results: list[VerificationAsOfOut]
 
 
 def _context(value: VerificationContextIn | None) -> VerificationContext | None:
@@ -39,54 +109,69 @@ def _context(value: VerificationContextIn | None) -> VerificationContext | None:
     return VerificationContext(int(value.province) if value.province else None, value.service_item)
 
 
-@router.post("", response_model=VerificationOut)
-async def verify_one(body: VerifyRequest, service: ServiceDep, consistency: Consistency = "index") -> Response:
-    """Verify one wrapped certificate: nine checks, a verdict, and the block the answer was read at."""
-    if consistency == "chain":  # several JSON-RPC round trips: keep them off the event loop
+@router.post("", response_model=VerificationAsOfOut, description=AS_OF)
+async def verify_one(body: VerifyAsOfRequest, service: ServiceDep, consistency: Consistency = "index") -> Response:
+    """Verify one wrapped certificate: nine checks, a verdict, warnings, and the block the answer was read at."""
+    if consistency == "chain" or body.at is not None or body.block is not None:
+        # several JSON-RPC round trips: keep them off the event loop
         return await run_in_threadpool(_verify_one, body, service, consistency)
     # From the index the work is ~0.3 ms of CPU over memoised or local reads: run it inline rather than hop
     # to a thread.
     return _verify_one(body, service, consistency)
 
 
-def _verify_one(body: VerifyRequest, service: Service, consistency: str) -> Response:
-    reader = service.reader(consistency)
-    result = service.verifier._verify(body.certificate, _context(body.context), reader, int(time.time()))  # noqa: SLF001
-    service.metrics.verifications.labels(result.verdict).inc()
+def _verify_one(body: VerifyAsOfRequest, service: Service, consistency: str) -> Response:
+    (result,), _, _ = _verify(service, body, [body.certificate], consistency)
     return _json(result.to_json())
 
 
-def _json(payload: Any) -> Response:
-    # The payload is built from plain JSON types: serialise it directly rather than through the response
-    # model's validation and jsonable_encoder (the schema still documents it).
-    return Response(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
-
-
-@router.post("/bulk", response_model=BulkVerificationOut)
+@router.post("/bulk", response_model=BulkVerificationAsOfOut, description=AS_OF)
 def verify_bulk(
-    body: BulkVerifyRequest, service: ServiceDep, settings: SettingsDep, consistency: Consistency = "index"
+    body: BulkVerifyAsOfRequest, service: ServiceDep, settings: SettingsDep, consistency: Consistency = "index"
 ) -> Response:
     """Verify many certificates at one consistent block height."""
     if len(body.certificates) > settings.max_certificates:
         raise ApiError(413, "too_many_certificates", f"at most {settings.max_certificates} certificates per request")
-    reader = service.reader(consistency)
-    now = int(time.time())
-    context = _context(body.context)
-    agencies = {_issuer(d) for d in body.certificates} - {None}
-    for agency in agencies:
-        reader.prefetch_statuses(agency)
-    results = [service.verifier._verify(doc, context, reader, now) for doc in body.certificates]  # noqa: SLF001
-    for r in results:
-        service.metrics.verifications.labels(r.verdict).inc()
+    results, reader, when = _verify(service, body, body.certificates, consistency)
     return _json({
         "block": {"number": reader.block_number, "hash": reader.block_hash},
+        "at": when,
         "count": len(results),
         "verdicts": dict(Counter(r.verdict for r in results)),
         "results": [r.to_json() for r in results],
     })  # fmt: skip
 
 
-def _issuer(doc: Any) -> str | None:
-    from ledger.verify import _issuer_address
+def _verify(
+    service: Service, body: _AsOf, documents: Sequence[Any], consistency: str
+) -> tuple[list[VerificationResult], ChainReader, int | None]:
+    """Verify `documents` at the index's (or the chain's) head, or as of the time or block the body names."""
+    context = _context(getattr(body, "context", None))
+    try:
+        if body.at is None and body.block is None:
+            reader, when, today = service.reader(consistency), None, None
+        else:
+            try:
+                reader, when = service.verifier.resolve(block=body.block, at=body.at)
+            except HistoryUnavailable:
+                raise
+            except LedgerValueError as exc:
+                raise ApiError(422, "out_of_range", str(exc)) from None
+            today = service.reader(consistency)
+        results = service.verifier.verify_with(reader, documents, context, at=when, today=today)
+    except HistoryUnavailable as exc:
+        raise ApiError(422, "history_unavailable", str(exc), {"block": exc.block}) from None
+    for r in results:
+        service.metrics.verifications.labels(r.verdict).inc()
+    return results, reader, when
 
-    return _issuer_address(doc)
+
+def _json(payload: Any) -> Response:
+    # The payload is built from plain JSON types: serialise it directly rather than through the response
+    # model's validation and jsonable_encoder (the schema still documents it).
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate echoed from the request: escape it rather than fail
+        body = json.dumps(payload, separators=(",", ":")).encode("ascii")
+    return Response(body, media_type="application/json")

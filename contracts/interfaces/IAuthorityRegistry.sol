@@ -9,6 +9,12 @@ pragma solidity ^0.8.24;
  * Statuses and grants are kept as timestamped histories, so "was agency X allowed to issue type T at time
  * t" is a view ({canIssueAt}). An agency is effectively active only while it, every ancestor and its province
  * are active: suspending a parent suspends everything below it without touching the children's records.
+ *
+ * Signing keys belong to one agency: a key's id is `keccak256(abi.encodePacked(agency, algorithm, publicKey))`
+ * ({keyIdOf}), so no agency can take another's id first or block its registration. Registering a key takes a
+ * proof of possession: a signature by the new key over the message of {proofOfPossessionMessage}. The EVM
+ * cannot check Ed25519 or SM2 signatures, so the registry checks the proof's shape and publishes it in
+ * {SigningKeyAdded}; clients check it before registering and anyone can check it afterwards.
  */
 interface IAuthorityRegistry {
     enum AgencyStatus {
@@ -65,6 +71,8 @@ interface IAuthorityRegistry {
     error AuthorityRegistryUnknownKey(bytes32 keyId);
     error AuthorityRegistryInvalidKeyWindow(uint48 validFrom, uint48 validUntil);
     error AuthorityRegistryStaleAgency(address agency, uint32 province);
+    error AuthorityRegistryInvalidKeyProof(bytes32 keyId, uint256 length);
+    error AuthorityRegistryTooManyChildren(address parent, uint256 children, uint256 maxChildren);
 
     // ----- events -----
     event AgencyRegistered(
@@ -84,7 +92,8 @@ interface IAuthorityRegistry {
         KeyAlgorithm algorithm,
         uint48 validFrom,
         uint48 validUntil,
-        bytes publicKey
+        bytes publicKey,
+        bytes proofOfPossession
     );
     event SigningKeyRevoked(address indexed agency, bytes32 indexed keyId, uint48 validUntil);
 
@@ -105,13 +114,15 @@ interface IAuthorityRegistry {
         KeyAlgorithm algorithm,
         bytes calldata publicKey,
         uint48 validFrom,
-        uint48 validUntil
+        uint48 validUntil,
+        bytes calldata proofOfPossession
     ) external returns (bytes32 keyId);
     function revokeSigningKey(bytes32 keyId) external;
 
     // ----- views -----
     function consortium() external view returns (address);
     function maxDepth() external view returns (uint8);
+    function maxChildren() external view returns (uint256);
     function agency(address account) external view returns (AgencyView memory);
     function agencyStatus(address account) external view returns (AgencyStatus);
     function agencyProvince(address account) external view returns (uint32);
@@ -125,6 +136,10 @@ interface IAuthorityRegistry {
     function isAncestor(address ancestor, address account) external view returns (bool);
     function signingKey(bytes32 keyId) external view returns (SigningKey memory);
     function signingKeysOf(address account) external view returns (bytes32[] memory);
+    function signingKeyRevokedAt(bytes32 keyId) external view returns (uint48);
+    function keyIdOf(address account, KeyAlgorithm algorithm, bytes calldata publicKey) external pure returns (bytes32);
+    function proofOfPossessionMessage(address account, bytes32 keyId) external view returns (bytes memory);
     function isKeyValidAt(address account, bytes32 keyId, uint48 timepoint) external view returns (bool);
     function canManageCertificatesOf(address caller, address account) external view returns (bool);
+    function canConsortiumRevokeCertificatesOf(address account) external view returns (bool);
 }

@@ -10,6 +10,12 @@ pragma solidity ^0.8.24;
  * certificate statuses are keyed by the issuing agency: another agency can neither take a root first (by
  * copying it from a pending transaction) nor change the status of a certificate it did not issue. A status
  * is changed by presenting the certificate's Merkle proof to an anchored root of its agency.
+ *
+ * The agency and its province admin change statuses while the province is in good standing. Once no one of
+ * the province can act any more (the province is suspended or removed, or the agency belongs to an earlier
+ * membership of it), the consortium revokes its certificates by vote: {Consortium} executes an approved
+ * proposal calling {consortiumRevoke}, {consortiumRevokeMultiple} or {consortiumRevokeBatch}. Those emit the
+ * same {CertificateRevoked} and {BatchRevoked} events, with `by` the consortium's address ({consortium}).
  */
 interface ICertificateRegistry {
     /// Status of a certificate. `Valid` is the status of every anchored certificate never changed.
@@ -45,6 +51,8 @@ interface ICertificateRegistry {
     error CertificateRegistryInvalidTransition(bytes32 digest, CertificateStatus current, CertificateStatus requested);
     error CertificateRegistryBatchRevoked(address agency, bytes32 root);
     error CertificateRegistryInvalidSuccessor(bytes32 digest, bytes32 successor);
+    error CertificateRegistryOnlyConsortium(address caller);
+    error CertificateRegistryIssuerInGoodStanding(address agency, uint32 province);
 
     // ----- events -----
     event BatchAnchored(bytes32 indexed root, address indexed agency, uint32 count, string manifestCid);
@@ -83,8 +91,27 @@ interface ICertificateRegistry {
     ) external;
     function revokeBatch(address agency, bytes32 root, uint16 reason) external;
 
+    // ----- consortium-only (called through an executed proposal) -----
+    function consortiumRevoke(
+        address agency,
+        bytes32 root,
+        bytes32 digest,
+        bytes32[] calldata proof,
+        uint16 reason
+    ) external;
+    function consortiumRevokeMultiple(
+        address agency,
+        bytes32 root,
+        bytes32[] calldata digests,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags,
+        uint16 reason
+    ) external;
+    function consortiumRevokeBatch(address agency, bytes32 root, uint16 reason) external;
+
     // ----- views -----
     function authorityRegistry() external view returns (address);
+    function consortium() external view returns (address);
     function batch(address agency, bytes32 root) external view returns (Batch memory);
     function isAnchored(address agency, bytes32 root) external view returns (bool);
     function statusOf(address agency, bytes32 digest) external view returns (StatusRecord memory);

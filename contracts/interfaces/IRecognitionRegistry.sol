@@ -8,6 +8,12 @@ pragma solidity ^0.8.24;
  *
  * Rules are set and revoked by the accepting province's admins. A rule with `issuingProvince == 0` accepts
  * every issuing province; with `serviceItem == 0` every service item. A mutual agreement is two rules.
+ *
+ * Rules are indexed by their key (accepting province, certificate type, issuing province or any, service item
+ * or any), and a key holds at most {maxRulesPerKey} unrevoked rules: {accepts} reads at most the four keys that
+ * can match a question, and only their unrevoked rules when asked about the present or the future (rules
+ * revoked since `timepoint` too when asked about the past), whatever other provinces, types and service items
+ * have set.
  */
 interface IRecognitionRegistry {
     struct Rule {
@@ -30,6 +36,13 @@ interface IRecognitionRegistry {
     error RecognitionRegistryInvalidWindow(uint48 effectiveFrom, uint48 effectiveUntil);
     error RecognitionRegistryUnknownRule(uint256 ruleId);
     error RecognitionRegistryRuleAlreadyRevoked(uint256 ruleId);
+    error RecognitionRegistryTooManyRules(
+        uint32 acceptingProvince,
+        bytes32 certificateType,
+        uint32 issuingProvince,
+        bytes32 serviceItem,
+        uint256 maxRules
+    );
 
     // ----- events -----
     event RecognitionRuleSet(
@@ -61,6 +74,13 @@ interface IRecognitionRegistry {
     function ruleCount() external view returns (uint256);
     function rule(uint256 ruleId) external view returns (Rule memory);
     function rulesOf(uint32 acceptingProvince) external view returns (uint256[] memory);
+    function maxRulesPerKey() external view returns (uint256);
+    function unrevokedRules(
+        uint32 acceptingProvince,
+        bytes32 certificateType,
+        uint32 issuingProvince,
+        bytes32 serviceItem
+    ) external view returns (uint256[] memory);
     function isInForce(uint256 ruleId, uint48 timepoint) external view returns (bool);
     function accepts(
         uint32 acceptingProvince,

@@ -180,6 +180,8 @@ def normalise_datetime(value: datetime | str, pointer: str = "") -> str:
         raise CertificateValidationError(
             [Problem(pointer, "invalid_datetime", f"{value!r} has no time zone; give UTC (Z) or an offset")]
         )
+    if problems := validation.check_datetime_range(parsed, pointer):
+        raise CertificateValidationError(problems)
     return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -474,7 +476,9 @@ def _schema_problems(name: str, instance: Any, base: str) -> list[Problem]:
 # refuses. The compiler knows just the keywords the bundled schemas use and gives up (None) on any other.
 
 Predicate = Callable[[Any], bool]
-_ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "examples", "default", "x-error-code"})
+_ANNOTATIONS = frozenset(
+    {"$schema", "$id", "$comment", "title", "description", "examples", "default", "x-error-code", "x-multiline"}
+)
 
 
 class _Unsupported(Exception):
@@ -686,8 +690,37 @@ def _unencodable(value: Any, pointer: str) -> Iterator[Problem]:
         yield Problem(pointer, "invalid_type", f"a {type(value).__name__} is no JSON value")
 
 
-def _cross_checks(doc: Mapping[str, Any], kind: CertificateType | None, refused: set[str]) -> list[Problem]:
+@cache
+def _multiline(name: str, base: str) -> frozenset[str]:
+    """Pointers of the running-text properties (`"x-multiline": true`) of a bundled schema's top level."""
+    properties = _schema(name).get("properties", {})
+    return frozenset(f"{base}/{escape_pointer(k)}" for k, v in properties.items() if v.get("x-multiline") is True)
+
+
+def _text_problems(credential: Mapping[str, Any], kind: CertificateType | None) -> list[Problem]:
+    multiline = _multiline("_envelope.json", "")
+    if kind is not None:
+        multiline |= _multiline(kind.schema_file, "/credentialSubject")
+    return list(validation.text_problems(credential, "", multiline))
+
+
+def _datetime_problems(doc: Mapping[str, Any], refused: set[str]) -> list[Problem]:
     problems: list[Problem] = []
+    for name in ("validFrom", "validUntil"):
+        value, pointer = doc.get(name), f"/{name}"
+        if pointer in refused or not isinstance(value, str):
+            continue
+        try:
+            parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        except ValueError:
+            continue  # the schema's format check has refused it
+        problems.extend(validation.check_datetime_range(parsed, pointer))
+    return problems
+
+
+def _cross_checks(doc: Mapping[str, Any], kind: CertificateType | None, refused: set[str]) -> list[Problem]:
+    problems = _datetime_problems(doc, refused)
+    refused = refused | {p.pointer for p in problems}
     valid_from, valid_until = doc.get("validFrom"), doc.get("validUntil")
     if (
         not refused & {"/validFrom", "/validUntil"}
@@ -783,6 +816,7 @@ def validate_credential(doc: Mapping[str, Any]) -> None:
             problems.append(_unknown_type(code))
         else:
             problems.extend(_schema_problems(kind.schema_file, subject, "/credentialSubject"))
+    problems.extend(_text_problems(credential, kind))
     refused = {p.pointer for p in problems}
     problems.extend(_cross_checks(credential, kind, refused))
     if problems:

@@ -14,12 +14,24 @@ Each check takes the value and the JSON Pointer of the field it came from, and r
   GB/T 2260 region code in positions 3-8 (or 100000 for national registration), and the MOD 31 check character.
 - Province and region codes (GB/T 2260): a province must be a current province-level code; a region must be a
   known code (current or historical) inside its province.
+- Dates and times: an instant must lie, in UTC, between 1900-01-01T00:00:00Z (as birth dates: no licence of a
+  living holder is older) and 9999-12-31T23:59:59Z (the last instant RFC 3339's four-digit years can write), so
+  `0001-01-01T00:00:00+01:00` or `9999-12-31T23:59:59-01:00`, whose UTC form has no four-digit year, are refused.
+- Text: no string may hold a control character (C0, DEL, C1; line and paragraph separators), an explicit
+  bidirectional embedding, override or isolate (U+202A-U+202E, U+2066-U+2069), or an invisible character that
+  only serves to make two different texts look alike (zero-width space, word joiner, BOM U+FEFF, soft hyphen,
+  Hangul fillers, tag characters, ...). Fields of running text (a business scope, a description) may hold line
+  feeds and tabs. Kept, because Chinese names and minority scripts need them: ZWJ and ZWNJ (Uyghur, Kazakh and
+  emoji), the directional marks LRM, RLM and ALM (strong characters that override nothing), Mongolian free
+  variation selectors and vowel separator, and variation selectors (ideographic variation sequences of rare
+  characters, 生僻字).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -279,19 +291,103 @@ def check_region_code(value: Any, pointer: str = "", *, province: str | None = N
     return []
 
 
+# --- dates and times ---------------------------------------------------------------------------------------------
+
+#: The earliest and latest instants a certificate may name (see the module's docstring).
+EARLIEST_DATETIME = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_DATETIME = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def check_datetime_range(value: datetime, pointer: str = "") -> list[Problem]:
+    """Problems of an aware datetime outside EARLIEST_DATETIME..LATEST_DATETIME once taken to UTC.
+
+    Aware datetimes compare by their UTC instants without being converted, so a value whose UTC form would not
+    fit in a `datetime` (year 0 or 10000) is refused rather than overflowing.
+    """
+    if value.tzinfo is None or value.utcoffset() is None:
+        return [Problem(pointer, "invalid_datetime", "a date and time needs a time zone (Z or an offset)")]
+    if EARLIEST_DATETIME <= value <= LATEST_DATETIME:
+        return []
+    return [
+        Problem(
+            pointer,
+            "datetime_out_of_range",
+            f"{value.isoformat()} is outside {EARLIEST_DATETIME:%Y-%m-%dT%H:%M:%SZ}"
+            f"..{LATEST_DATETIME:%Y-%m-%dT%H:%M:%SZ} in UTC",
+        )
+    ]
+
+
+# --- text -------------------------------------------------------------------------------------------------------
+
+_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+_INVISIBLE = (
+    "\u00ad\u034f\u115f\u1160\u17b4\u17b5\u200b\u2060-\u2065\u206a-\u206f\u3164\ufeff\uffa0\ufff0-\ufffb"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e00ff\U000e01f0-\U000e0fff"
+)
+_CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029"
+#: Characters refused in one-line text, and in running text (which may hold line feeds and tabs).
+_REFUSED_IN_LINE = re.compile(f"[\t\n{_CONTROLS}{_BIDI_CONTROLS}{_INVISIBLE}]")
+_REFUSED_IN_TEXT = re.compile(f"[{_CONTROLS}{_BIDI_CONTROLS}{_INVISIBLE}]")
+_BIDI = re.compile(f"[{_BIDI_CONTROLS}]")
+_CONTROL = re.compile(f"[\t\n{_CONTROLS}]")
+
+
+def check_text(value: Any, pointer: str = "", *, multiline: bool = False) -> list[Problem]:
+    """Problems of a string holding a control, bidirectional or invisible character (see the module's docstring).
+
+    `multiline` allows line feeds and tabs (running text). Names the first refused character and its position.
+    Values other than strings have no problems here.
+    """
+    if not isinstance(value, str):
+        return []
+    found = (_REFUSED_IN_TEXT if multiline else _REFUSED_IN_LINE).search(value)
+    if found is None:
+        return []
+    char = found.group()
+    if _BIDI.match(char):
+        code, kind = "bidi_control", "bidirectional formatting character"
+    elif _CONTROL.match(char):
+        code, kind = "control_character", "control character"
+    else:
+        code, kind = "invisible_character", "invisible character"
+    name = unicodedata.name(char, "")
+    label = f"U+{ord(char):04X}" + (f" {name}" if name else "")
+    return [Problem(pointer, code, f"{kind} {label} at character {found.start() + 1} is not allowed in text")]
+
+
+def text_problems(value: Any, pointer: str = "", multiline: frozenset[str] = frozenset()) -> Iterator[Problem]:
+    """`check_text` of every string in a JSON value, each at its JSON Pointer; `multiline` names running text."""
+    if isinstance(value, str):
+        yield from check_text(value, pointer, multiline=pointer in multiline)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(item, str | Mapping | list):
+                token = str(key).replace("~", "~0").replace("/", "~1")
+                yield from text_problems(item, f"{pointer}/{token}", multiline)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from text_problems(item, f"{pointer}/{index}", multiline)
+
+
 __all__ = [
     "CertificateValidationError",
     "EARLIEST_BIRTH_DATE",
+    "EARLIEST_DATETIME",
+    "LATEST_DATETIME",
     "NATIONAL_REGION_CODE",
     "Problem",
     "REGISTRATION_AUTHORITIES",
     "USCC_CHARSET",
+    "check_datetime_range",
     "check_province_code",
     "check_region_code",
     "check_resident_id",
+    "check_text",
     "check_uscc",
     "is_valid_resident_id",
     "is_valid_uscc",
     "resident_id_check_character",
+    "text_problems",
     "uscc_check_character",
 ]

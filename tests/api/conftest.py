@@ -3,6 +3,7 @@ test consortium, its agencies' chain keys in an encrypted keystore, and API keys
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 from collections.abc import Iterator
@@ -90,13 +91,19 @@ def prepare_home(home: Path, chain: Anvil) -> tuple[BootstrapResult, dict[str, s
     return result, keys
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    home = tmp_path_factory.mktemp("service")
+@contextlib.contextmanager
+def own_server(home: Path, extra_env: dict[str, str] | None = None, *, workers: int = 1) -> Iterator[Server]:
+    """A chain of its own with the test consortium, and a service over it; both stopped on exit."""
     with Anvil(accounts=len(WORLD["accounts"])) as chain:
         result, keys = prepare_home(home, chain)
-        url, process = start_server(home, chain)
+        url, process = start_server(home, chain, extra_env, workers=workers)
         try:
             yield Server(url, chain, result, home, keys, process)
         finally:
             stop_service(process)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with own_server(tmp_path_factory.mktemp("service")) as running:
+        yield running

@@ -194,7 +194,7 @@ def test_status_change_bodies_are_validated(server: Server) -> None:
     doc = issue(server)[0]
     digest = doc["proof"]["digest"]
     with server.client("sh_amr") as http:
-        error(http.post(f"/certificates/{digest}/revoke", json={"reason": "because"}), 422, "invalid_input")
+        error(http.post(f"/certificates/{digest}/revoke", json={"reason": "because"}), 422, "invalid_reason")
         error(http.post(f"/certificates/{digest}/supersede", json={"reason": 6}), 422, "successor_required")
         error(http.post(f"/certificates/{digest}/revoke", json={"reason": 1, "successor": digest}), 422,
               "unexpected_successor")  # fmt: skip

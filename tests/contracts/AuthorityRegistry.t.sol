@@ -6,6 +6,9 @@ import {IAuthorityRegistry} from "../../contracts/interfaces/IAuthorityRegistry.
 import {IConsortium} from "../../contracts/interfaces/IConsortium.sol";
 
 contract AuthorityRegistryTest is HurongFixture {
+    IAuthorityRegistry.KeyAlgorithm internal constant ED25519 = IAuthorityRegistry.KeyAlgorithm.Ed25519;
+    IAuthorityRegistry.KeyAlgorithm internal constant SM2 = IAuthorityRegistry.KeyAlgorithm.SM2;
+
     address internal newAgency;
 
     function setUp() public override {
@@ -93,6 +96,53 @@ contract AuthorityRegistryTest is HurongFixture {
         vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryTreeTooDeep.selector, newAgency, 4));
         vm.prank(shAdmin);
         authorities.registerAgency(makeAddr("tooDeep"), SH, newAgency, 310115, "");
+    }
+
+    /// Registers `n` children under `parent` (each with a fresh account), as `by`.
+    function _registerChildren(address by, address parent, uint256 n) private {
+        vm.startPrank(by);
+        for (uint256 i = 0; i < n; ++i) {
+            authorities.registerAgency(address(uint160(0x10000 + i)), SH, parent, 310115, "");
+        }
+        vm.stopPrank();
+    }
+
+    function test_registerAgency_allowsChildrenUpToTheCap() public {
+        uint256 cap = authorities.maxChildren();
+        assertEq(cap, 256);
+        _registerChildren(shAdmin, shDistrict, cap - 2); // shDistrict already has shStreet
+        vm.prank(shDistrict); // the parent itself registers the last one
+        authorities.registerAgency(newAgency, SH, shDistrict, 310115, "");
+        assertEq(authorities.agency(shDistrict).children.length, cap);
+        assertTrue(authorities.isActive(newAgency));
+    }
+
+    function test_registerAgency_revertsForAChildBeyondTheCap() public {
+        uint256 cap = authorities.maxChildren();
+        _registerChildren(shAdmin, shDistrict, cap - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryTooManyChildren.selector, shDistrict, cap, cap)
+        );
+        vm.prank(shDistrict);
+        authorities.registerAgency(newAgency, SH, shDistrict, 310115, "");
+        // The province admin is bound by the cap as well; a suspended child still counts.
+        _suspendAgency(shAdmin, shStreet);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryTooManyChildren.selector, shDistrict, cap, cap)
+        );
+        vm.prank(shAdmin);
+        authorities.registerAgency(newAgency, SH, shDistrict, 310115, "");
+        assertEq(uint8(authorities.agencyStatus(newAgency)), uint8(IAuthorityRegistry.AgencyStatus.None));
+        // Another parent, and the province's own top level, are not affected.
+        _registerAgency(shAdmin, newAgency, SH, shCity, 310115);
+        _registerAgency(shAdmin, makeAddr("topLevel"), SH, address(0), 310101);
+    }
+
+    function test_registerAgency_checksTheRightsOfTheCallerBeforeTheCap() public {
+        _registerChildren(shAdmin, shDistrict, authorities.maxChildren() - 1);
+        _expectUnauthorized(outsider, shDistrict);
+        vm.prank(outsider);
+        authorities.registerAgency(newAgency, SH, shDistrict, 310115, "");
     }
 
     function test_registerAgency_revertsForParentOfAnotherProvince() public {
@@ -597,7 +647,7 @@ contract AuthorityRegistryTest is HurongFixture {
         bytes memory key = _ed25519Key(3);
         _expectStale(gdCity);
         vm.prank(gdNewAdmin);
-        authorities.addSigningKey(gdCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+        authorities.addSigningKey(gdCity, ED25519, key, 0, 0, _possessionProof(ED25519));
 
         _expectStale(gdCity);
         vm.prank(gdNewAdmin);
@@ -622,7 +672,7 @@ contract AuthorityRegistryTest is HurongFixture {
         bytes memory key = _ed25519Key(3);
         vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryAgencyNotActive.selector, gdCity));
         vm.prank(gdCity);
-        authorities.addSigningKey(gdCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+        authorities.addSigningKey(gdCity, ED25519, key, 0, 0, _possessionProof(ED25519));
 
         vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryAgencyNotActive.selector, gdCity));
         vm.prank(gdCity);
@@ -726,7 +776,7 @@ contract AuthorityRegistryTest is HurongFixture {
 
     function test_addSigningKey_bySelf() public {
         bytes memory key = _ed25519Key(1);
-        bytes32 expectedId = keccak256(key);
+        bytes32 expectedId = keccak256(abi.encodePacked(shDistrict, uint8(1), key));
         vm.expectEmit();
         emit IAuthorityRegistry.SigningKeyAdded(
             shDistrict,
@@ -734,10 +784,11 @@ contract AuthorityRegistryTest is HurongFixture {
             IAuthorityRegistry.KeyAlgorithm.Ed25519,
             START,
             type(uint48).max,
-            key
+            key,
+            _possessionProof(IAuthorityRegistry.KeyAlgorithm.Ed25519)
         );
         vm.prank(shDistrict);
-        bytes32 keyId = authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+        bytes32 keyId = authorities.addSigningKey(shDistrict, ED25519, key, 0, 0, _possessionProof(ED25519));
 
         assertEq(keyId, expectedId);
         IAuthorityRegistry.SigningKey memory k = authorities.signingKey(keyId);
@@ -755,8 +806,8 @@ contract AuthorityRegistryTest is HurongFixture {
     function test_addSigningKey_byAdmin() public {
         bytes memory key = _ed25519Key(1);
         vm.prank(shAdmin);
-        bytes32 keyId = authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
-        assertEq(keyId, keccak256(key));
+        bytes32 keyId = authorities.addSigningKey(shDistrict, ED25519, key, 0, 0, _possessionProof(ED25519));
+        assertEq(keyId, _keyIdOf(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key));
         assertEq(authorities.signingKey(keyId).agency, shDistrict);
     }
 
@@ -764,7 +815,7 @@ contract AuthorityRegistryTest is HurongFixture {
         bytes memory key = _sm2Key(1);
         assertEq(key.length, 65);
         bytes memory raw = _withoutPrefix(key);
-        bytes32 expectedId = keccak256(raw);
+        bytes32 expectedId = keccak256(abi.encodePacked(shDistrict, uint8(2), raw));
         vm.expectEmit();
         emit IAuthorityRegistry.SigningKeyAdded(
             shDistrict,
@@ -772,10 +823,11 @@ contract AuthorityRegistryTest is HurongFixture {
             IAuthorityRegistry.KeyAlgorithm.SM2,
             START,
             type(uint48).max,
-            raw
+            raw,
+            _possessionProof(IAuthorityRegistry.KeyAlgorithm.SM2)
         );
         vm.prank(shAdmin);
-        bytes32 keyId = authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.SM2, key, 0, 0);
+        bytes32 keyId = authorities.addSigningKey(shDistrict, SM2, key, 0, 0, _possessionProof(SM2));
         assertEq(keyId, expectedId);
         IAuthorityRegistry.SigningKey memory k = authorities.signingKey(keyId);
         assertEq(k.agency, shDistrict);
@@ -787,22 +839,23 @@ contract AuthorityRegistryTest is HurongFixture {
     function test_addSigningKey_revertsForThe64ByteFormOfARegistered65ByteSm2Key() public {
         bytes memory key = _sm2Key(2);
         vm.prank(shCity);
-        bytes32 keyId = authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.SM2, key, 0, 0);
+        bytes32 keyId = authorities.addSigningKey(shCity, SM2, key, 0, 0, _possessionProof(SM2));
         bytes memory raw = _withoutPrefix(key);
         vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryKeyExists.selector, keyId));
-        vm.prank(zjCity);
-        authorities.addSigningKey(zjCity, IAuthorityRegistry.KeyAlgorithm.SM2, raw, 0, 0);
+        vm.prank(shAdmin);
+        authorities.addSigningKey(shCity, SM2, raw, 0, 0, _possessionProof(SM2));
     }
 
     function test_addSigningKey_revertsForThe65ByteFormOfARegistered64ByteSm2Key() public {
         bytes memory key = _sm2Key(3);
         bytes memory raw = _withoutPrefix(key);
         vm.prank(shCity);
-        bytes32 keyId = authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.SM2, raw, 0, 0);
-        assertEq(keyId, keccak256(raw));
+        bytes32 keyId = authorities.addSigningKey(shCity, SM2, raw, 0, 0, _possessionProof(SM2));
+        assertEq(keyId, keccak256(abi.encodePacked(shCity, IAuthorityRegistry.KeyAlgorithm.SM2, raw)));
+        assertEq(authorities.keyIdOf(shCity, IAuthorityRegistry.KeyAlgorithm.SM2, key), keyId);
         vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryKeyExists.selector, keyId));
         vm.prank(shCity);
-        authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.SM2, key, 0, 0);
+        authorities.addSigningKey(shCity, SM2, key, 0, 0, _possessionProof(SM2));
     }
 
     function _withoutPrefix(bytes memory key) private pure returns (bytes memory raw) {
@@ -813,8 +866,8 @@ contract AuthorityRegistryTest is HurongFixture {
     function test_addSigningKey_acceptsAnSm2KeyWithoutPrefix() public {
         bytes memory key = abi.encodePacked(keccak256("x"), keccak256("y"));
         vm.prank(shCity);
-        bytes32 keyId = authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.SM2, key, 0, 0);
-        assertEq(keyId, keccak256(key));
+        bytes32 keyId = authorities.addSigningKey(shCity, SM2, key, 0, 0, _possessionProof(SM2));
+        assertEq(keyId, _keyIdOf(shCity, IAuthorityRegistry.KeyAlgorithm.SM2, key));
         assertEq(authorities.signingKey(keyId).publicKey, key);
     }
 
@@ -822,28 +875,28 @@ contract AuthorityRegistryTest is HurongFixture {
         bytes memory key = _ed25519Key(1);
         _expectUnauthorized(outsider, shDistrict);
         vm.prank(outsider);
-        authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+        authorities.addSigningKey(shDistrict, ED25519, key, 0, 0, _possessionProof(ED25519));
     }
 
     function test_addSigningKey_revertsForAnotherAgency() public {
         bytes memory key = _ed25519Key(1);
         _expectUnauthorized(zjCity, shDistrict);
         vm.prank(zjCity);
-        authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+        authorities.addSigningKey(shDistrict, ED25519, key, 0, 0, _possessionProof(ED25519));
     }
 
     function test_addSigningKey_revertsForTheParentAgency() public {
         bytes memory key = _ed25519Key(1);
         _expectUnauthorized(shCity, shDistrict);
         vm.prank(shCity);
-        authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+        authorities.addSigningKey(shDistrict, ED25519, key, 0, 0, _possessionProof(ED25519));
     }
 
     function test_addSigningKey_revertsForAdminOfAnotherProvince() public {
         bytes memory key = _ed25519Key(1);
         _expectUnauthorized(zjAdmin, shDistrict);
         vm.prank(zjAdmin);
-        authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+        authorities.addSigningKey(shDistrict, ED25519, key, 0, 0, _possessionProof(ED25519));
     }
 
     function test_addSigningKey_revertsForAdminOfSuspendedProvince() public {
@@ -851,7 +904,7 @@ contract AuthorityRegistryTest is HurongFixture {
         bytes memory key = _ed25519Key(1);
         _expectProvinceNotActive(GD);
         vm.prank(gdAdmin);
-        authorities.addSigningKey(gdCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+        authorities.addSigningKey(gdCity, ED25519, key, 0, 0, _possessionProof(ED25519));
     }
 
     function test_addSigningKey_revertsForSelfUnderASuspendedParent() public {
@@ -861,24 +914,24 @@ contract AuthorityRegistryTest is HurongFixture {
             abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryAgencyNotActive.selector, shDistrict)
         );
         vm.prank(shDistrict);
-        authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+        authorities.addSigningKey(shDistrict, ED25519, key, 0, 0, _possessionProof(ED25519));
     }
 
     function test_addSigningKey_revertsForUnknownAgency() public {
         bytes memory key = _ed25519Key(1);
         vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryUnknownAgency.selector, newAgency));
         vm.prank(newAgency);
-        authorities.addSigningKey(newAgency, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+        authorities.addSigningKey(newAgency, ED25519, key, 0, 0, _possessionProof(ED25519));
     }
 
     function _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm algorithm, bytes memory key) private {
-        _expectInvalidKey(algorithm, key, keccak256(key));
+        _expectInvalidKey(algorithm, key, keccak256(abi.encodePacked(shCity, algorithm, key)));
     }
 
     function _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm algorithm, bytes memory key, bytes32 keyId) private {
         vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidKey.selector, keyId));
         vm.prank(shCity);
-        authorities.addSigningKey(shCity, algorithm, key, 0, 0);
+        authorities.addSigningKey(shCity, algorithm, key, 0, 0, _possessionProof(algorithm));
     }
 
     function test_addSigningKey_revertsForWrongKeyLengths() public {
@@ -894,17 +947,99 @@ contract AuthorityRegistryTest is HurongFixture {
     function test_addSigningKey_revertsForUncompressedSm2KeyWithoutThe04Prefix() public {
         bytes memory key = _sm2Key(1);
         key[0] = 0x02;
-        // A refused key is named by the hash of the bytes sent.
-        _expectInvalidKey(IAuthorityRegistry.KeyAlgorithm.SM2, key, keccak256(key));
+        // A refused key is named by the id of the bytes sent.
+        _expectInvalidKey(
+            IAuthorityRegistry.KeyAlgorithm.SM2,
+            key,
+            keccak256(abi.encodePacked(shCity, IAuthorityRegistry.KeyAlgorithm.SM2, key))
+        );
     }
 
-    function test_addSigningKey_revertsForRegisteredKey() public {
+    function test_addSigningKey_revertsForAKeyTheAgencyRegisteredBefore() public {
         bytes memory key = _ed25519Key(1);
         vm.prank(shCity);
-        authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
-        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryKeyExists.selector, keccak256(key)));
+        bytes32 keyId = authorities.addSigningKey(shCity, ED25519, key, 0, 0, _possessionProof(ED25519));
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryKeyExists.selector, keyId));
+        vm.prank(shAdmin);
+        authorities.addSigningKey(shCity, ED25519, key, 0, 0, _possessionProof(ED25519));
+    }
+
+    /// Ids are per agency: an agency registering a key first neither takes another agency's id nor blocks the
+    /// other's registration of a key it holds too.
+    function test_addSigningKey_idsArePerAgencySoNoAgencyCanSquatAnother() public {
+        bytes memory key = _ed25519Key(1);
         vm.prank(zjCity);
-        authorities.addSigningKey(zjCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+        bytes32 zjId = authorities.addSigningKey(zjCity, ED25519, key, 0, 0, _possessionProof(ED25519));
+        vm.prank(shCity);
+        bytes32 shId = authorities.addSigningKey(shCity, ED25519, key, 0, 0, _possessionProof(ED25519));
+
+        assertTrue(zjId != shId);
+        assertEq(zjId, authorities.keyIdOf(zjCity, ED25519, key));
+        assertEq(shId, authorities.keyIdOf(shCity, ED25519, key));
+        assertEq(authorities.signingKey(zjId).agency, zjCity);
+        assertEq(authorities.signingKey(shId).agency, shCity);
+        assertTrue(authorities.isKeyValidAt(shCity, shId, START));
+        assertFalse(authorities.isKeyValidAt(shCity, zjId, START));
+        // The same bytes under another algorithm are another key.
+        assertTrue(authorities.keyIdOf(shCity, IAuthorityRegistry.KeyAlgorithm.SM2, bytes.concat(key, key)) != shId);
+    }
+
+    function test_keyIdOf_revertsForAKeyOfTheWrongLength() public {
+        bytes memory key = new bytes(31);
+        bytes32 keyId = keccak256(abi.encodePacked(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key));
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidKey.selector, keyId));
+        authorities.keyIdOf(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key);
+    }
+
+    function _expectInvalidProof(
+        IAuthorityRegistry.KeyAlgorithm algorithm,
+        bytes memory key,
+        bytes memory proof
+    ) private {
+        bytes32 keyId = authorities.keyIdOf(shCity, algorithm, key);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidKeyProof.selector, keyId, proof.length)
+        );
+        vm.prank(shCity);
+        authorities.addSigningKey(shCity, algorithm, key, 0, 0, proof);
+    }
+
+    function test_addSigningKey_revertsWithoutAProofOfPossessionShapedAsASignature() public {
+        _expectInvalidProof(ED25519, _ed25519Key(1), "");
+        _expectInvalidProof(ED25519, _ed25519Key(1), new bytes(63));
+        _expectInvalidProof(ED25519, _ed25519Key(1), new bytes(65));
+        _expectInvalidProof(ED25519, _ed25519Key(1), _possessionProof(SM2));
+        _expectInvalidProof(SM2, _sm2Key(1), "");
+        _expectInvalidProof(SM2, _sm2Key(1), _possessionProof(ED25519)); // 64 bytes, not DER
+        bytes memory wrongLength = _possessionProof(SM2);
+        wrongLength[1] = bytes1(uint8(wrongLength.length - 1));
+        _expectInvalidProof(SM2, _sm2Key(1), wrongLength);
+        bytes memory tooLong = new bytes(74);
+        tooLong[0] = 0x30;
+        tooLong[1] = bytes1(uint8(72));
+        _expectInvalidProof(SM2, _sm2Key(1), tooLong);
+        assertEq(authorities.signingKeysOf(shCity).length, 0);
+    }
+
+    function test_addSigningKey_acceptsSm2ProofsOfEveryDerLength() public {
+        for (uint256 len = 8; len <= 72; len += 16) {
+            bytes memory proof = new bytes(len);
+            proof[0] = 0x30;
+            proof[1] = bytes1(uint8(len - 2));
+            vm.prank(shCity);
+            authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.SM2, _sm2Key(len), 0, 0, proof);
+        }
+        assertEq(authorities.signingKeysOf(shCity).length, 5);
+    }
+
+    function test_proofOfPossessionMessage_bindsChainRegistryAgencyAndKey() public view {
+        bytes32 keyId = authorities.keyIdOf(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, _ed25519Key(1));
+        bytes memory message = authorities.proofOfPossessionMessage(shCity, keyId);
+        assertEq(message.length, 136);
+        assertEq(
+            message,
+            abi.encodePacked("hurong/signing-key-possession/v1", block.chainid, address(authorities), shCity, keyId)
+        );
     }
 
     function test_addSigningKey_revertsForEmptyWindow() public {
@@ -914,7 +1049,7 @@ contract AuthorityRegistryTest is HurongFixture {
             abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidKeyWindow.selector, at, at)
         );
         vm.prank(shCity);
-        authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, at, at);
+        authorities.addSigningKey(shCity, ED25519, key, at, at, _possessionProof(ED25519));
     }
 
     function test_addSigningKey_revertsForAnEndBeforeNowWithDefaultStart() public {
@@ -923,7 +1058,7 @@ contract AuthorityRegistryTest is HurongFixture {
             abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryInvalidKeyWindow.selector, START, START - 1)
         );
         vm.prank(shCity);
-        authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, START - 1);
+        authorities.addSigningKey(shCity, ED25519, key, 0, START - 1, _possessionProof(ED25519));
     }
 
     /// Windows cannot start in the past, so what {isKeyValidAt} answers for a past time never changes.
@@ -931,7 +1066,7 @@ contract AuthorityRegistryTest is HurongFixture {
         uint48 now_ = START + 30 days;
         vm.warp(now_);
         bytes memory key = _ed25519Key(7);
-        bytes32 keyId = keccak256(key);
+        bytes32 keyId = authorities.keyIdOf(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key);
 
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -941,7 +1076,7 @@ contract AuthorityRegistryTest is HurongFixture {
             )
         );
         vm.prank(shCity);
-        authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, START, START + 2 days);
+        authorities.addSigningKey(shCity, ED25519, key, START, START + 2 days, _possessionProof(ED25519));
 
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -951,7 +1086,7 @@ contract AuthorityRegistryTest is HurongFixture {
             )
         );
         vm.prank(shAdmin);
-        authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, now_ - 1, 0);
+        authorities.addSigningKey(shCity, ED25519, key, now_ - 1, 0, _possessionProof(ED25519));
 
         assertFalse(authorities.isKeyValidAt(shCity, keyId, START + 1 days));
     }
@@ -961,7 +1096,7 @@ contract AuthorityRegistryTest is HurongFixture {
         vm.warp(now_);
         bytes memory key = _ed25519Key(7);
         vm.prank(shCity);
-        bytes32 keyId = authorities.addSigningKey(shCity, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, now_, 0);
+        bytes32 keyId = authorities.addSigningKey(shCity, ED25519, key, now_, 0, _possessionProof(ED25519));
         assertEq(authorities.signingKey(keyId).validFrom, now_);
         assertFalse(authorities.isKeyValidAt(shCity, keyId, now_ - 1));
         assertTrue(authorities.isKeyValidAt(shCity, keyId, now_));
@@ -975,7 +1110,8 @@ contract AuthorityRegistryTest is HurongFixture {
             IAuthorityRegistry.KeyAlgorithm.Ed25519,
             key,
             START + 10,
-            START + 100
+            START + 100,
+            _possessionProof(IAuthorityRegistry.KeyAlgorithm.Ed25519)
         );
         assertFalse(authorities.isKeyValidAt(shCity, keyId, START + 9));
         assertTrue(authorities.isKeyValidAt(shCity, keyId, START + 10));
@@ -991,6 +1127,7 @@ contract AuthorityRegistryTest is HurongFixture {
         authorities.revokeSigningKey(keyId);
 
         assertEq(authorities.signingKey(keyId).validUntil, START + 50);
+        assertEq(authorities.signingKeyRevokedAt(keyId), START + 50);
         assertTrue(authorities.isKeyValidAt(shCity, keyId, START + 20));
         assertTrue(authorities.isKeyValidAt(shCity, keyId, START + 49));
         assertFalse(authorities.isKeyValidAt(shCity, keyId, START + 50));
@@ -1000,7 +1137,7 @@ contract AuthorityRegistryTest is HurongFixture {
     function test_revokeSigningKey_byAdmin() public {
         bytes memory key = _ed25519Key(1);
         vm.prank(shDistrict);
-        bytes32 keyId = authorities.addSigningKey(shDistrict, IAuthorityRegistry.KeyAlgorithm.Ed25519, key, 0, 0);
+        bytes32 keyId = authorities.addSigningKey(shDistrict, ED25519, key, 0, 0, _possessionProof(ED25519));
         vm.warp(START + 1 days);
         vm.expectEmit();
         emit IAuthorityRegistry.SigningKeyRevoked(shDistrict, keyId, START + 1 days);
@@ -1054,11 +1191,35 @@ contract AuthorityRegistryTest is HurongFixture {
     function test_signingKey_revertsForUnknownKey() public {
         vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryUnknownKey.selector, bytes32("k")));
         authorities.signingKey(bytes32("k"));
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityRegistry.AuthorityRegistryUnknownKey.selector, bytes32("k")));
+        authorities.signingKeyRevokedAt(bytes32("k"));
+    }
+
+    function test_signingKeyRevokedAt_isZeroForAKeyWhoseWindowEndedOnItsOwn() public {
+        vm.prank(shCity);
+        bytes32 keyId = authorities.addSigningKey(
+            shCity,
+            IAuthorityRegistry.KeyAlgorithm.Ed25519,
+            _ed25519Key(4),
+            0,
+            START + 10,
+            _possessionProof(IAuthorityRegistry.KeyAlgorithm.Ed25519)
+        );
+        vm.warp(START + 20);
+        assertFalse(authorities.isKeyValidAt(shCity, keyId, START + 20));
+        assertEq(authorities.signingKeyRevokedAt(keyId), 0);
     }
 
     function _addKey(address agency) private returns (bytes32 keyId) {
         vm.prank(agency);
-        keyId = authorities.addSigningKey(agency, IAuthorityRegistry.KeyAlgorithm.Ed25519, _ed25519Key(9), 0, 0);
+        keyId = authorities.addSigningKey(
+            agency,
+            IAuthorityRegistry.KeyAlgorithm.Ed25519,
+            _ed25519Key(9),
+            0,
+            0,
+            _possessionProof(IAuthorityRegistry.KeyAlgorithm.Ed25519)
+        );
     }
 
     // ================================================================== certificate management rights
@@ -1077,6 +1238,27 @@ contract AuthorityRegistryTest is HurongFixture {
 
         _suspendProvince(SH);
         assertFalse(authorities.canManageCertificatesOf(shAdmin, shDistrict));
+    }
+
+    function test_canConsortiumRevokeCertificatesOf_onlyOnceTheProvinceCanNoLongerAct() public {
+        assertFalse(authorities.canConsortiumRevokeCertificatesOf(outsider));
+        assertFalse(authorities.canConsortiumRevokeCertificatesOf(gdCity));
+        _suspendAgency(gdAdmin, gdCity); // the province admin still acts for it
+        assertFalse(authorities.canConsortiumRevokeCertificatesOf(gdCity));
+
+        _suspendProvince(GD);
+        assertTrue(authorities.canConsortiumRevokeCertificatesOf(gdCity));
+        assertFalse(authorities.canConsortiumRevokeCertificatesOf(shCity));
+        _reinstateProvince(GD);
+        assertFalse(authorities.canConsortiumRevokeCertificatesOf(gdCity));
+
+        _removeProvince(GD);
+        assertTrue(authorities.canConsortiumRevokeCertificatesOf(gdCity));
+        gdNewAdmin = makeAddr("gdNewAdmin");
+        _govern(abi.encodeCall(IConsortium.admitProvince, (GD, unicode"广东省", _one(gdNewAdmin))));
+        assertTrue(authorities.canConsortiumRevokeCertificatesOf(gdCity)); // an agency of the earlier membership
+        _registerAgency(gdNewAdmin, newAgency, GD, address(0), 440100);
+        assertFalse(authorities.canConsortiumRevokeCertificatesOf(newAgency));
     }
 
     function test_consortium_isTheFixturesConsortium() public view {

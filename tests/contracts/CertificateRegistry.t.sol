@@ -966,6 +966,237 @@ contract CertificateRegistryTest is HurongFixture {
         assertEq(_status(gdCity, gdRoot, gdDigests[0]), uint8(ICertificateRegistry.CertificateStatus.Valid));
     }
 
+    // ================================================================== revocation by consortium vote
+
+    /// Two certificates anchored by gdCity (广东省), and their tree.
+    function _anchorGuangdong() internal returns (bytes32[] memory gdDigests, bytes32 gdRoot) {
+        gdDigests = new bytes32[](3);
+        gdDigests[0] = keccak256(unicode"粤-营业执照-1");
+        gdDigests[1] = keccak256(unicode"粤-营业执照-2");
+        gdDigests[2] = keccak256(unicode"粤-营业执照-3");
+        gdRoot = gdDigests.root();
+        _anchor(gdCity, gdRoot, 3);
+    }
+
+    /// Runs {consortiumRevoke} of gdCity's certificate `index` through propose / vote / execute.
+    function _voteRevoke(bytes32 gdRoot, bytes32[] memory gdDigests, uint256 index, uint16 reason) internal {
+        bytes32[] memory proof = gdDigests.proof(index);
+        _govern(
+            address(certificates),
+            abi.encodeCall(ICertificateRegistry.consortiumRevoke, (gdCity, gdRoot, gdDigests[index], proof, reason))
+        );
+    }
+
+    function _expectOnlyConsortium(address caller) internal {
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryOnlyConsortium.selector, caller)
+        );
+    }
+
+    /// The scenario of a suspended province: its agency and its admin can no longer act, nor can any other
+    /// province directly; a vote of the consortium revokes the certificate.
+    function test_consortiumRevoke_revokesACertificateOfASuspendedProvinceByVote() public {
+        (bytes32[] memory gdDigests, bytes32 gdRoot) = _anchorGuangdong();
+        bytes32[] memory proof = gdDigests.proof(1);
+        vm.warp(START + 1 days);
+        _suspendProvince(GD);
+        assertTrue(authorities.canConsortiumRevokeCertificatesOf(gdCity));
+
+        _expectUnauthorized(gdCity, gdCity);
+        vm.prank(gdCity);
+        certificates.revoke(gdCity, gdRoot, gdDigests[1], proof, 2);
+        _expectUnauthorized(gdAdmin, gdCity);
+        vm.prank(gdAdmin);
+        certificates.revoke(gdCity, gdRoot, gdDigests[1], proof, 2);
+        _expectUnauthorized(zjAdmin, gdCity);
+        vm.prank(zjAdmin);
+        certificates.revoke(gdCity, gdRoot, gdDigests[1], proof, 2);
+        _expectOnlyConsortium(zjAdmin);
+        vm.prank(zjAdmin);
+        certificates.consortiumRevoke(gdCity, gdRoot, gdDigests[1], proof, 2);
+
+        vm.warp(START + 2 days);
+        uint256 proposalId = _proposeApproved(
+            address(certificates),
+            abi.encodeCall(ICertificateRegistry.consortiumRevoke, (gdCity, gdRoot, gdDigests[1], proof, 2))
+        );
+        vm.expectEmit(address(certificates));
+        emit ICertificateRegistry.CertificateRevoked(gdDigests[1], gdCity, address(consortium), 2);
+        vm.prank(zjAdmin);
+        consortium.execute(proposalId);
+
+        ICertificateRegistry.StatusRecord memory record = certificates.certificateStatus(gdCity, gdRoot, gdDigests[1]);
+        assertEq(uint8(record.status), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        assertEq(record.reason, 2);
+        assertEq(record.updatedAt, START + 2 days);
+        assertEq(_status(gdCity, gdRoot, gdDigests[0]), uint8(ICertificateRegistry.CertificateStatus.Valid));
+        assertEq(certificates.consortium(), address(consortium));
+    }
+
+    function test_consortiumRevoke_revokesACertificateOfARemovedProvince() public {
+        (bytes32[] memory gdDigests, bytes32 gdRoot) = _anchorGuangdong();
+        _removeProvince(GD);
+        _voteRevoke(gdRoot, gdDigests, 0, 5);
+        assertEq(_status(gdCity, gdRoot, gdDigests[0]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+    }
+
+    function test_consortiumRevoke_revokesASuspendedCertificate() public {
+        (bytes32[] memory gdDigests, bytes32 gdRoot) = _anchorGuangdong();
+        bytes32[] memory proof = gdDigests.proof(0);
+        vm.prank(gdCity);
+        certificates.suspend(gdCity, gdRoot, gdDigests[0], proof, 1);
+        _suspendProvince(GD);
+        _voteRevoke(gdRoot, gdDigests, 0, 5);
+        assertEq(_status(gdCity, gdRoot, gdDigests[0]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+    }
+
+    /// After removal and re-admission the old agency belongs to an earlier membership: the new admins cannot
+    /// manage it, so its certificates are the consortium's to revoke.
+    function test_consortiumRevoke_revokesACertificateOfAnAgencyOfAnEarlierMembership() public {
+        (bytes32[] memory gdDigests, bytes32 gdRoot) = _anchorGuangdong();
+        _removeProvince(GD);
+        _govern(abi.encodeCall(IConsortium.admitProvince, (GD, unicode"广东省", _one(makeAddr("gdNewAdmin")))));
+        assertTrue(authorities.canConsortiumRevokeCertificatesOf(gdCity));
+        _voteRevoke(gdRoot, gdDigests, 2, 5);
+        assertEq(_status(gdCity, gdRoot, gdDigests[2]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+    }
+
+    function test_consortiumRevoke_revertsForAnAgencyInGoodStanding() public {
+        (bytes32[] memory gdDigests, bytes32 gdRoot) = _anchorGuangdong();
+        // gdCity itself suspended by its admin: the province still acts for it, so the consortium may not.
+        _suspendAgency(gdAdmin, gdCity);
+        assertFalse(authorities.canConsortiumRevokeCertificatesOf(gdCity));
+        bytes32[] memory proof = gdDigests.proof(0);
+        uint256 proposalId = _proposeApproved(
+            address(certificates),
+            abi.encodeCall(ICertificateRegistry.consortiumRevoke, (gdCity, gdRoot, gdDigests[0], proof, 2))
+        );
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryIssuerInGoodStanding.selector, gdCity, GD)
+        );
+        vm.prank(shAdmin);
+        consortium.execute(proposalId);
+        assertEq(_status(gdCity, gdRoot, gdDigests[0]), uint8(ICertificateRegistry.CertificateStatus.Valid));
+    }
+
+    function test_consortiumRevoke_revertsForAnyCallerButTheConsortium() public {
+        (bytes32[] memory gdDigests, bytes32 gdRoot) = _anchorGuangdong();
+        _suspendProvince(GD);
+        bytes32[] memory proof = gdDigests.proof(0);
+        address[4] memory callers = [gdCity, gdAdmin, shAdmin, outsider];
+        for (uint256 i = 0; i < callers.length; ++i) {
+            _expectOnlyConsortium(callers[i]);
+            vm.prank(callers[i]);
+            certificates.consortiumRevoke(gdCity, gdRoot, gdDigests[0], proof, 2);
+            _expectOnlyConsortium(callers[i]);
+            vm.prank(callers[i]);
+            certificates.consortiumRevokeMultiple(gdCity, gdRoot, _single(gdDigests[0]), proof, new bool[](0), 2);
+            _expectOnlyConsortium(callers[i]);
+            vm.prank(callers[i]);
+            certificates.consortiumRevokeBatch(gdCity, gdRoot, 2);
+        }
+    }
+
+    function test_consortiumRevoke_revertsForAnInvalidProofAnUnknownRootOrARevokedCertificate() public {
+        (bytes32[] memory gdDigests, bytes32 gdRoot) = _anchorGuangdong();
+        _suspendProvince(GD);
+        bytes32[] memory wrong = gdDigests.proof(1);
+        bytes32[] memory proof = gdDigests.proof(0);
+        vm.startPrank(address(consortium)); // as an executed proposal calls it
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidProof.selector, gdRoot, gdDigests[0])
+        );
+        certificates.consortiumRevoke(gdCity, gdRoot, gdDigests[0], wrong, 2);
+        _expectUnknownRoot(gdCity, root);
+        certificates.consortiumRevoke(gdCity, root, gdDigests[0], proof, 2);
+        _expectUnknownRoot(shCity, gdRoot); // a root of gdCity named under another agency
+        certificates.consortiumRevoke(shCity, gdRoot, gdDigests[0], proof, 2);
+        certificates.consortiumRevoke(gdCity, gdRoot, gdDigests[0], proof, 2);
+        _expectTransition(
+            gdDigests[0],
+            ICertificateRegistry.CertificateStatus.Revoked,
+            ICertificateRegistry.CertificateStatus.Revoked
+        );
+        certificates.consortiumRevoke(gdCity, gdRoot, gdDigests[0], proof, 2);
+        vm.stopPrank();
+    }
+
+    function test_consortiumRevokeMultiple_revokesSeveralCertificatesOfASuspendedProvince() public {
+        _anchor(gdCity, root4, 4);
+        _suspendProvince(GD);
+        bytes memory call = abi.encodeCall(
+            ICertificateRegistry.consortiumRevokeMultiple,
+            (gdCity, root4, _pair(d4[0], d4[1]), _single(h23), _flags(true, false), 7)
+        );
+        uint256 proposalId = _proposeApproved(address(certificates), call);
+        vm.expectEmit(address(certificates));
+        emit ICertificateRegistry.CertificateRevoked(d4[0], gdCity, address(consortium), 7);
+        vm.expectEmit(address(certificates));
+        emit ICertificateRegistry.CertificateRevoked(d4[1], gdCity, address(consortium), 7);
+        vm.prank(shAdmin);
+        consortium.execute(proposalId);
+
+        assertEq(_status(gdCity, root4, d4[0]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        assertEq(_status(gdCity, root4, d4[1]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        assertEq(_status(gdCity, root4, d4[2]), uint8(ICertificateRegistry.CertificateStatus.Valid));
+    }
+
+    function test_consortiumRevokeMultiple_revertsForAnInvalidMultiproofOrAnAgencyInGoodStanding() public {
+        _anchor(gdCity, root4, 4);
+        vm.startPrank(address(consortium));
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryIssuerInGoodStanding.selector, gdCity, GD)
+        );
+        certificates.consortiumRevokeMultiple(gdCity, root4, _pair(d4[0], d4[1]), _single(h23), _flags(true, false), 7);
+        vm.stopPrank();
+
+        _suspendProvince(GD);
+        vm.startPrank(address(consortium));
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryInvalidProof.selector, root4, d4[0])
+        );
+        certificates.consortiumRevokeMultiple(gdCity, root4, _pair(d4[0], d4[1]), _single(h23), _flags(false, true), 7);
+        vm.stopPrank();
+    }
+
+    function test_consortiumRevokeBatch_revokesAWholeBatchOfARemovedProvince() public {
+        (bytes32[] memory gdDigests, bytes32 gdRoot) = _anchorGuangdong();
+        vm.warp(START + 3 days);
+        _removeProvince(GD);
+        uint256 proposalId = _proposeApproved(
+            address(certificates),
+            abi.encodeCall(ICertificateRegistry.consortiumRevokeBatch, (gdCity, gdRoot, 9))
+        );
+        vm.expectEmit(address(certificates));
+        emit ICertificateRegistry.BatchRevoked(gdRoot, gdCity, address(consortium), 9);
+        vm.prank(shAdmin);
+        consortium.execute(proposalId);
+
+        ICertificateRegistry.Batch memory b = certificates.batch(gdCity, gdRoot);
+        assertEq(b.revokedAt, START + 3 days);
+        assertEq(b.revokeReason, 9);
+        for (uint256 i = 0; i < gdDigests.length; ++i) {
+            assertEq(_status(gdCity, gdRoot, gdDigests[i]), uint8(ICertificateRegistry.CertificateStatus.Revoked));
+        }
+
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryBatchRevoked.selector, gdCity, gdRoot)
+        );
+        vm.prank(address(consortium));
+        certificates.consortiumRevokeBatch(gdCity, gdRoot, 9);
+    }
+
+    function test_consortiumRevokeBatch_revertsForAnAgencyInGoodStandingOrAnUnknownAgency() public {
+        vm.startPrank(address(consortium));
+        vm.expectRevert(
+            abi.encodeWithSelector(ICertificateRegistry.CertificateRegistryIssuerInGoodStanding.selector, shCity, SH)
+        );
+        certificates.consortiumRevokeBatch(shCity, root, 1);
+        _expectUnknownRoot(outsider, root);
+        certificates.consortiumRevokeBatch(outsider, root, 1);
+        vm.stopPrank();
+    }
+
     function test_authorityRegistry_isTheFixturesRegistry() public view {
         assertEq(certificates.authorityRegistry(), address(authorities));
     }

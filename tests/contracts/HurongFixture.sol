@@ -103,9 +103,14 @@ abstract contract HurongFixture is Test {
 
     /// Proposes a call on the consortium itself, expiring after {VOTING_PERIOD}.
     function _propose(address proposer, bytes memory data) internal returns (uint256 proposalId) {
+        proposalId = _propose(proposer, address(consortium), data);
+    }
+
+    /// Proposes a call on `target`, expiring after {VOTING_PERIOD}.
+    function _propose(address proposer, address target, bytes memory data) internal returns (uint256 proposalId) {
         uint48 expiresAt = uint48(block.timestamp) + VOTING_PERIOD;
         vm.prank(proposer);
-        proposalId = consortium.propose(address(consortium), data, expiresAt, "fixture proposal");
+        proposalId = consortium.propose(target, data, expiresAt, "fixture proposal");
     }
 
     function _vote(address voter, uint256 proposalId) internal {
@@ -115,7 +120,12 @@ abstract contract HurongFixture is Test {
 
     /// Proposes `data` and has founding provinces that are active vote for it until the threshold is reached.
     function _proposeApproved(bytes memory data) internal returns (uint256 proposalId) {
-        proposalId = _propose(_firstActiveAdmin(), data);
+        proposalId = _proposeApproved(address(consortium), data);
+    }
+
+    /// Proposes a call on `target` and has active founding provinces vote for it until the threshold is reached.
+    function _proposeApproved(address target, bytes memory data) internal returns (uint256 proposalId) {
+        proposalId = _propose(_firstActiveAdmin(), target, data);
         uint256 needed = consortium.threshold();
         uint256 cast = 0;
         for (uint256 i = 0; i < founders.length && cast < needed; ++i) {
@@ -127,7 +137,12 @@ abstract contract HurongFixture is Test {
 
     /// Runs `data` on the consortium through propose / vote / execute.
     function _govern(bytes memory data) internal returns (uint256 proposalId) {
-        proposalId = _proposeApproved(data);
+        proposalId = _govern(address(consortium), data);
+    }
+
+    /// Runs a call on `target` through propose / vote / execute.
+    function _govern(address target, bytes memory data) internal returns (uint256 proposalId) {
+        proposalId = _proposeApproved(target, data);
         vm.prank(_firstActiveAdmin());
         consortium.execute(proposalId);
     }
@@ -187,5 +202,25 @@ abstract contract HurongFixture is Test {
 
     function _sm2Key(uint256 seed) internal pure returns (bytes memory) {
         return abi.encodePacked(bytes1(0x04), keccak256(abi.encode("sm2x", seed)), keccak256(abi.encode("sm2y", seed)));
+    }
+
+    /// Bytes shaped as a proof of possession for `algorithm` (the registry checks the shape only): 64 bytes for
+    /// Ed25519, a 70-byte DER `SEQUENCE` of two 32-byte integers for SM2.
+    function _possessionProof(IAuthorityRegistry.KeyAlgorithm algorithm) internal pure returns (bytes memory) {
+        if (algorithm == IAuthorityRegistry.KeyAlgorithm.SM2) {
+            bytes32 r = keccak256("r");
+            bytes32 s_ = keccak256("s");
+            return abi.encodePacked(hex"3044", hex"0220", r, hex"0220", s_);
+        }
+        return abi.encodePacked(keccak256("R"), keccak256("S"));
+    }
+
+    /// The registry's id of a key of `agency`, for a key already in its stored form.
+    function _keyIdOf(
+        address agency,
+        IAuthorityRegistry.KeyAlgorithm algorithm,
+        bytes memory key
+    ) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(agency, algorithm, key));
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {console} from "forge-std/console.sol";
 import {HurongFixture} from "./HurongFixture.sol";
 import {IRecognitionRegistry} from "../../contracts/interfaces/IRecognitionRegistry.sol";
 
@@ -335,7 +336,201 @@ contract RecognitionRegistryTest is HurongFixture {
         assertEq(matched, specific);
     }
 
+    function test_accepts_prefersTheMostSpecificRuleInForce() public {
+        vm.startPrank(shAdmin);
+        uint256 anyAny = recognition.setRule(SH, 0, HOUSEHOLD, bytes32(0), 0, 0, BASIS);
+        uint256 anyItem = recognition.setRule(SH, 0, HOUSEHOLD, SCHOOL_ENROLMENT, 0, 0, BASIS);
+        uint256 provinceAny = recognition.setRule(SH, ZJ, HOUSEHOLD, bytes32(0), 0, 0, BASIS);
+        uint256 exact = recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, 0, 0, BASIS);
+        vm.stopPrank();
+        (, uint256 matched) = _accepts(ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, START);
+        assertEq(matched, exact);
+        (, matched) = _accepts(ZJ, HOUSEHOLD, HOUSING_FUND, START);
+        assertEq(matched, provinceAny);
+        (, matched) = _accepts(GD, HOUSEHOLD, SCHOOL_ENROLMENT, START);
+        assertEq(matched, anyItem);
+        (, matched) = _accepts(GD, HOUSEHOLD, HOUSING_FUND, START);
+        assertEq(matched, anyAny);
+        (, matched) = _accepts(GD, HOUSEHOLD, bytes32(0), START);
+        assertEq(matched, anyAny);
+    }
+
+    // ================================================================== rule index
+
+    function test_unrevokedRules_listsAKeysRulesInOrderAndDropsRevokedOnes() public {
+        vm.startPrank(shAdmin);
+        uint256 first = recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, 0, START + 10 days, BASIS);
+        uint256 second = recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, START + 10 days, 0, BASIS);
+        uint256 third = recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, 0, 0, BASIS);
+        uint256 other = recognition.setRule(SH, ZJ, HOUSEHOLD, HOUSING_FUND, 0, 0, BASIS);
+        vm.stopPrank();
+        uint256[] memory ids = recognition.unrevokedRules(SH, HOUSEHOLD, ZJ, SCHOOL_ENROLMENT);
+        assertEq(ids.length, 3);
+        assertEq(ids[0], first);
+        assertEq(ids[1], second);
+        assertEq(ids[2], third);
+
+        vm.prank(shAdmin);
+        recognition.revokeRule(second);
+        ids = recognition.unrevokedRules(SH, HOUSEHOLD, ZJ, SCHOOL_ENROLMENT);
+        assertEq(ids.length, 2);
+        assertEq(ids[0], first);
+        assertEq(ids[1], third);
+        vm.prank(shAdmin);
+        recognition.revokeRule(first);
+        ids = recognition.unrevokedRules(SH, HOUSEHOLD, ZJ, SCHOOL_ENROLMENT);
+        assertEq(ids.length, 1);
+        assertEq(ids[0], third);
+        assertEq(recognition.unrevokedRules(SH, HOUSEHOLD, ZJ, HOUSING_FUND)[0], other);
+        assertEq(recognition.unrevokedRules(SH, HOUSEHOLD, 0, SCHOOL_ENROLMENT).length, 0);
+        assertEq(recognition.rulesOf(SH).length, 4); // every rule ever set stays listed by province
+    }
+
+    function test_setRule_revertsBeyondTheRulesAKeyMayHold() public {
+        uint256 cap = recognition.maxRulesPerKey();
+        assertEq(cap, 16);
+        vm.startPrank(shAdmin);
+        for (uint256 i = 0; i < cap; ++i) {
+            recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, 0, 0, BASIS);
+        }
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IRecognitionRegistry.RecognitionRegistryTooManyRules.selector,
+                SH,
+                HOUSEHOLD,
+                ZJ,
+                SCHOOL_ENROLMENT,
+                cap
+            )
+        );
+        recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, 0, 0, BASIS);
+        // Other keys are not affected, and revoking a rule makes room again.
+        recognition.setRule(SH, ZJ, HOUSEHOLD, HOUSING_FUND, 0, 0, BASIS);
+        recognition.setRule(SH, 0, HOUSEHOLD, SCHOOL_ENROLMENT, 0, 0, BASIS);
+        recognition.revokeRule(3);
+        uint256 again = recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, 0, 0, BASIS);
+        vm.stopPrank();
+        assertEq(recognition.unrevokedRules(SH, HOUSEHOLD, ZJ, SCHOOL_ENROLMENT).length, cap);
+        assertEq(recognition.unrevokedRules(SH, HOUSEHOLD, ZJ, SCHOOL_ENROLMENT)[cap - 1], again);
+    }
+
+    /// A rule revoked since keeps answering for the time it was in force, however many rules of its key were
+    /// revoked before or after it.
+    function test_accepts_answersForThePastWithRulesRevokedSince() public {
+        vm.startPrank(shAdmin);
+        uint256[] memory ids = new uint256[](5);
+        for (uint48 i = 0; i < 5; ++i) {
+            vm.warp(START + i * 10 days);
+            ids[i] = recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, 0, START + i * 10 days + 5 days, BASIS);
+        }
+        vm.warp(START + 100 days);
+        for (uint256 i = 0; i < 5; ++i) {
+            recognition.revokeRule(ids[i]);
+            vm.warp(_now() + 1 days);
+        }
+        vm.stopPrank();
+        assertEq(recognition.unrevokedRules(SH, HOUSEHOLD, ZJ, SCHOOL_ENROLMENT).length, 0);
+        for (uint48 i = 0; i < 5; ++i) {
+            (bool accepted, uint256 matched) = _accepts(ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, START + i * 10 days + 1);
+            assertTrue(accepted);
+            assertEq(matched, ids[i]);
+            (accepted, ) = _accepts(ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, START + i * 10 days + 6 days);
+            assertFalse(accepted);
+        }
+        (bool now_, ) = _accepts(ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, _now());
+        assertFalse(now_);
+    }
+
+    function test_accepts_answersForThePastAcrossRevocationTimes() public {
+        vm.startPrank(shAdmin);
+        uint256 early = recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, 0, 0, BASIS);
+        uint256 late = recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, START + 20 days, 0, BASIS);
+        vm.warp(START + 10 days);
+        recognition.revokeRule(early); // in force [START, START + 10 days)
+        vm.warp(START + 30 days);
+        recognition.revokeRule(late); // in force [START + 20 days, START + 30 days)
+        vm.stopPrank();
+        (bool accepted, uint256 matched) = _accepts(ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, START + 5 days);
+        assertTrue(accepted);
+        assertEq(matched, early);
+        (accepted, ) = _accepts(ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, START + 15 days);
+        assertFalse(accepted);
+        (accepted, matched) = _accepts(ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, START + 25 days);
+        assertTrue(accepted);
+        assertEq(matched, late);
+        (accepted, ) = _accepts(ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, START + 30 days);
+        assertFalse(accepted);
+    }
+
     function test_consortium_isTheFixturesConsortium() public view {
         assertEq(recognition.consortium(), address(consortium));
+    }
+}
+
+/**
+ * @notice Gas of {RecognitionRegistry.accepts} as rules pile up in other lookup buckets: other certificate
+ * types, other service items of the same type and issuing province, and revoked rules of the same key. The
+ * matching rule is set last, so a lookup that scans rules it does not need pays for every one of them.
+ */
+contract RecognitionRegistryLookupGasTest is HurongFixture {
+    bytes32 internal constant SCHOOL_ENROLMENT = keccak256("hurong.service.school-enrolment");
+
+    /// Largest growth of the gas of a lookup between 1 and 500 unrelated rules.
+    uint256 internal constant FLAT = 500;
+
+    enum Filler {
+        OtherTypes,
+        OtherServiceItems,
+        RevokedSameKey
+    }
+
+    function _fill(Filler filler, uint256 n) internal {
+        vm.startPrank(shAdmin);
+        for (uint256 i = 0; i < n; ++i) {
+            if (filler == Filler.OtherTypes) {
+                recognition.setRule(SH, ZJ, keccak256(abi.encode("type", i)), SCHOOL_ENROLMENT, 0, 0, "");
+            } else if (filler == Filler.OtherServiceItems) {
+                recognition.setRule(SH, ZJ, HOUSEHOLD, keccak256(abi.encode("item", i)), 0, 0, "");
+            } else {
+                recognition.revokeRule(recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, 0, 0, ""));
+            }
+        }
+        recognition.setRule(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, 0, 0, "");
+        vm.stopPrank();
+        vm.warp(START + 1 days);
+        vm.cool(address(recognition)); // measure a lookup as a fresh call would pay for it
+    }
+
+    function _lookupGas(Filler filler, uint256 n) internal returns (uint256 used) {
+        _fill(filler, n);
+        uint256 before = gasleft();
+        (bool accepted, uint256 ruleId) = recognition.accepts(SH, ZJ, HOUSEHOLD, SCHOOL_ENROLMENT, _now());
+        used = before - gasleft();
+        assertTrue(accepted);
+        assertEq(ruleId, n + 1);
+    }
+
+    function _measure(Filler filler, string memory label) internal {
+        uint256 snapshot = vm.snapshotState();
+        uint256 one = _lookupGas(filler, 1);
+        vm.revertToState(snapshot);
+        uint256 fifty = _lookupGas(filler, 50);
+        vm.revertToState(snapshot);
+        uint256 fiveHundred = _lookupGas(filler, 500);
+        console.log(label);
+        console.log("  accepts gas with 1 / 50 / 500:", one, fifty, fiveHundred);
+        assertLe(fiveHundred, one + FLAT, "a lookup pays for rules outside its bucket");
+    }
+
+    function test_accepts_gasStaysFlatWithRulesOfOtherTypes() public {
+        _measure(Filler.OtherTypes, "rules of other certificate types");
+    }
+
+    function test_accepts_gasStaysFlatWithRulesForOtherServiceItems() public {
+        _measure(Filler.OtherServiceItems, "rules of the same type for other service items");
+    }
+
+    function test_accepts_gasStaysFlatWithRevokedRules() public {
+        _measure(Filler.RevokedSameKey, "revoked rules of the same key");
     }
 }

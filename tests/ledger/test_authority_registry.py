@@ -17,7 +17,16 @@ from ledger import contract_errors
 from ledger.codes import encode_code
 from ledger.errors import LedgerValueError
 from ledger.models import NO_END, AgencyStatus, KeyAlgorithm
-from ledger.transactions import Receipt
+from ledger.signing import (
+    ProofOfPossessionError,
+    SigningKeyPair,
+    generate,
+    sign,
+    sign_proof_of_possession,
+    verify,
+    verify_proof_of_possession,
+)
+from ledger.transactions import PendingTransaction, Receipt
 from tests.conftest import SUSPENDED_PROVINCE, World, reverts
 
 SH, ZJ = 310000, 330000
@@ -46,6 +55,12 @@ def names(world: World) -> dict[str, str]:
     ).wait()
     world.as_("sh_admin").authorities.grant_certificate_type(grandchild, LICENCE).wait()
     return {**world.result.accounts, "grandchild_of_suspended": grandchild}
+
+
+def nothing_sent(world: World, account: str) -> tuple[int, int]:
+    """Nonce of `account` and the chain head, to show that a refused call sent nothing."""
+    w3 = world.reader.w3
+    return w3.eth.get_transaction_count(to_checksum_address(world.addr(account))), w3.eth.block_number
 
 
 def resolve(names: dict[str, str], expected: dict[str, Any]) -> dict[str, Any]:
@@ -293,6 +308,30 @@ def test_register_agency_is_refused_to_accounts_without_rights(
     assert world.reader.authorities.agency_status(names["new_agency"]) == AgencyStatus.NONE
 
 
+def test_an_agency_has_at_most_max_children_direct_children(world: World) -> None:
+    """Finding: any agency could add unlimited children, inflating the `agency` view every verification reads."""
+    authorities = world.reader.authorities
+    town = world.addr("sh_town")
+    cap = authorities.max_children()
+    assert cap == 256
+    children = [fresh_address() for _ in range(cap)]
+    admin, own = world.as_("sh_admin").authorities, world.as_("sh_town").authorities
+    pending = [
+        admin.register_agency(child, SH, town, PUDONG, f"第{i}监督管理站") for i, child in enumerate(children[:-1])
+    ]
+    world.reader.wait_all(pending)
+    own.register_agency(children[-1], SH, town, PUDONG, "最后一个").wait()  # the parent itself, at the cap
+    assert authorities.agency(town).children == tuple(children)
+
+    for actor in ("sh_town", "sh_pudong", "sh_admin"):
+        with reverts(contract_errors.AuthorityRegistryTooManyChildren, parent=town, children=cap, maxChildren=cap):
+            world.as_(actor).authorities.register_agency(world.addr("new_agency"), SH, town, PUDONG, "多余").wait()
+    assert authorities.agency_status(world.addr("new_agency")) == AgencyStatus.NONE
+    # only that parent is full
+    pudong = world.addr("sh_pudong")
+    world.as_("sh_admin").authorities.register_agency(world.addr("new_agency"), SH, pudong, PUDONG, "下级").wait()
+
+
 # ------------------------------------------------------------------------------------ suspend / reinstate agency
 
 
@@ -533,66 +572,225 @@ def test_revoke_certificate_type_is_refused_to_accounts_without_rights(
 # ------------------------------------------------------------------------------------------------ signing keys
 
 
-def test_an_agency_adds_its_own_ed25519_key(world: World) -> None:
-    town = world.addr("sh_town")
-    public_key = os.urandom(32)
-    key_id = keccak(public_key)
+def ed25519() -> SigningKeyPair:
+    return generate(KeyAlgorithm.ED25519)
 
-    receipt = world.as_("sh_town").authorities.add_signing_key(town, KeyAlgorithm.ED25519, public_key).wait()
+
+def shaped_proof(algorithm: KeyAlgorithm) -> bytes:
+    """Bytes with the shape of a signature of `algorithm` (all the registry can check) but proving nothing."""
+    if algorithm is KeyAlgorithm.SM2:
+        return bytes.fromhex("3044" + "0220" + "11" * 32 + "0220" + "22" * 32)
+    return b"\x33" * 64
+
+
+def raw_add_signing_key(
+    world: World,
+    actor: str,
+    agency: str,
+    algorithm: KeyAlgorithm,
+    public_key: bytes,
+    valid_from: int = 0,
+    valid_until: int = 0,
+    proof: bytes | None = None,
+) -> PendingTransaction:
+    """`addSigningKey` sent as is, around the client's check of the proof, to reach the registry's own checks."""
+    client = world.as_(actor)
+    proof = shaped_proof(algorithm) if proof is None else proof
+    args = (agency, int(algorithm), public_key, valid_from, valid_until, proof)
+    assert client.transactor is not None
+    return client.transactor.send(client.authorities.address, client.authorities.encode("addSigningKey", *args))
+
+
+def registry_key_id(agency: str, algorithm: KeyAlgorithm, public_key: bytes) -> bytes:
+    """`keccak256(abi.encodePacked(agency, algorithm, key))`, computed here independently of `ledger.signing`."""
+    return keccak(bytes.fromhex(agency[2:]) + bytes([int(algorithm)]) + public_key)
+
+
+def possession(world: World, agency: str, key: SigningKeyPair) -> bytes:
+    return sign_proof_of_possession(
+        key, chain_id=world.deployment.chain_id, registry=world.reader.authorities.address, agency=agency
+    )
+
+
+def test_an_agency_adds_its_own_ed25519_key_with_its_proof_of_possession(world: World) -> None:
+    town = world.addr("sh_town")
+    key = ed25519()
+    key_id = registry_key_id(town, KeyAlgorithm.ED25519, key.public_key)
+
+    receipt = world.as_("sh_town").authorities.add_signing_key(town, key).wait()
 
     now = block_time(world, receipt)
-    assert receipt.event("SigningKeyAdded").args == {
+    args = receipt.event("SigningKeyAdded").args
+    assert args == {
         "agency": town,
         "keyId": key_id,
         "algorithm": KeyAlgorithm.ED25519,
         "validFrom": now,
         "validUntil": NO_END,
-        "publicKey": public_key,
+        "publicKey": key.public_key,
+        "proofOfPossession": possession(world, town, key),
     }
-    key = world.reader.authorities.signing_key(key_id)
-    assert (key.key_id, key.agency, key.algorithm) == (key_id, town, KeyAlgorithm.ED25519)
-    assert (key.valid_from, key.valid_until, key.public_key) == (now, NO_END, public_key)
+    assert key.key_id_for(town) == key_id
+    assert world.reader.authorities.key_id_of(town, KeyAlgorithm.ED25519, key.public_key) == key_id
+    message = world.reader.authorities.proof_of_possession_message(town, key_id)
+    assert len(message) == 136
+    assert verify(KeyAlgorithm.ED25519, key.public_key, message, args["proofOfPossession"])
+    assert verify_proof_of_possession(
+        KeyAlgorithm.ED25519,
+        args["publicKey"],
+        args["proofOfPossession"],
+        chain_id=world.deployment.chain_id,
+        registry=world.reader.authorities.address,
+        agency=town,
+    )
+    registered = world.reader.authorities.signing_key(key_id)
+    assert (registered.key_id, registered.agency, registered.algorithm) == (key_id, town, KeyAlgorithm.ED25519)
+    assert (registered.valid_from, registered.valid_until, registered.public_key) == (now, NO_END, key.public_key)
     assert world.reader.authorities.signing_keys_of(town) == [key_id]
     assert world.reader.authorities.is_key_valid_at(town, key_id, now)
+    assert world.reader.authorities.signing_key_revoked_at(key_id) is None
 
 
-SM2_POINT = os.urandom(64)  # x || y of an SM2 public key
-
-
-@pytest.mark.parametrize("public_key", [SM2_POINT, b"\x04" + SM2_POINT], ids=["64-bytes", "65-bytes"])
-def test_a_province_admin_adds_an_sm2_key_for_an_agency_stored_in_its_64_byte_form(
-    world: World, public_key: bytes
-) -> None:
+@pytest.mark.parametrize("form", [64, 65], ids=["64-bytes", "65-bytes"])
+def test_a_province_admin_adds_an_sm2_key_for_an_agency_stored_in_its_64_byte_form(world: World, form: int) -> None:
+    """The key's holder signs the proof; the admin who registers it need not hold the key."""
     town = world.addr("sh_town")
-    key_id = keccak(SM2_POINT)
+    key = generate(KeyAlgorithm.SM2)
+    public_key = key.public_key if form == 64 else b"\x04" + key.public_key
+    key_id = registry_key_id(town, KeyAlgorithm.SM2, key.public_key)
     now = world.now()
     receipt = (
         world.as_("sh_admin")
-        .authorities.add_signing_key(town, KeyAlgorithm.SM2, public_key, now + 10, now + 1000)
+        .authorities.add_signing_key_with_proof(
+            town, KeyAlgorithm.SM2, public_key, possession(world, town, key), now + 10, now + 1000
+        )
         .wait()
     )
 
     args = receipt.event("SigningKeyAdded").args
     assert (args["agency"], args["keyId"], args["algorithm"]) == (town, key_id, KeyAlgorithm.SM2)
-    assert (args["validFrom"], args["validUntil"], args["publicKey"]) == (now + 10, now + 1000, SM2_POINT)
-    key = world.reader.authorities.signing_key(key_id)
-    assert (key.key_id, key.agency, key.algorithm, key.public_key) == (key_id, town, KeyAlgorithm.SM2, SM2_POINT)
-    assert (key.valid_from, key.valid_until) == (now + 10, now + 1000)
-    assert world.reader.authorities.signing_keys_of(town) == [key_id]
+    assert (args["validFrom"], args["validUntil"], args["publicKey"]) == (now + 10, now + 1000, key.public_key)
+    registered = world.reader.authorities.signing_key(key_id)
+    assert (registered.agency, registered.algorithm, registered.public_key) == (town, KeyAlgorithm.SM2, key.public_key)
+    assert (registered.valid_from, registered.valid_until) == (now + 10, now + 1000)
+    assert world.reader.authorities.key_id_of(town, KeyAlgorithm.SM2, public_key) == key_id == key.key_id_for(town)
     assert world.reader.authorities.is_key_valid_at(town, key_id, now + 10)
 
 
 @pytest.mark.parametrize("first", [64, 65], ids=["64-then-65", "65-then-64"])
 def test_the_two_forms_of_one_sm2_key_are_one_key(world: World, first: int) -> None:
-    point = os.urandom(64)
-    forms = {64: point, 65: b"\x04" + point}
+    town = world.addr("sh_town")
+    key = generate(KeyAlgorithm.SM2)
+    forms = {64: key.public_key, 65: b"\x04" + key.public_key}
     second = 65 if first == 64 else 64
-    world.as_("sh_town").authorities.add_signing_key(world.addr("sh_town"), KeyAlgorithm.SM2, forms[first]).wait()
-    with reverts(contract_errors.AuthorityRegistryKeyExists, keyId=keccak(point)):
-        world.as_("sh_admin").authorities.add_signing_key(
-            world.addr("sh_pudong"), KeyAlgorithm.SM2, forms[second]
+    proof = possession(world, town, key)
+    world.as_("sh_town").authorities.add_signing_key_with_proof(town, KeyAlgorithm.SM2, forms[first], proof).wait()
+    with reverts(contract_errors.AuthorityRegistryKeyExists, keyId=key.key_id_for(town)):
+        world.as_("sh_admin").authorities.add_signing_key_with_proof(
+            town, KeyAlgorithm.SM2, forms[second], proof
         ).wait()
-    assert world.reader.authorities.signing_keys_of(world.addr("sh_pudong")) == []
+    assert world.reader.authorities.signing_keys_of(town) == [key.key_id_for(town)]
+
+
+def test_another_agency_can_neither_take_a_keys_id_nor_block_its_registration(world: World) -> None:
+    """Finding: any agency could register another agency's public key first. Ids are per agency now, and a
+    registration without a proof by the key is refused by the client and recognisable on chain."""
+    town, zj_amr = world.addr("sh_town"), world.addr("zj_amr")
+    key = ed25519()
+    nonce = nothing_sent(world, "zj_amr")
+    with pytest.raises(ProofOfPossessionError):
+        world.as_("zj_amr").authorities.add_signing_key_with_proof(
+            zj_amr, KeyAlgorithm.ED25519, key.public_key, shaped_proof(KeyAlgorithm.ED25519)
+        )
+    assert nothing_sent(world, "zj_amr") == nonce
+    # Sent around the client, the registry takes the key under zj_amr's own id, with a proof that does not verify.
+    squat = raw_add_signing_key(world, "zj_amr", zj_amr, KeyAlgorithm.ED25519, key.public_key).wait()
+    squatted = squat.event("SigningKeyAdded").args
+    assert squatted["keyId"] == key.key_id_for(zj_amr) != key.key_id_for(town)
+    assert not verify_proof_of_possession(
+        KeyAlgorithm.ED25519,
+        squatted["publicKey"],
+        squatted["proofOfPossession"],
+        chain_id=world.deployment.chain_id,
+        registry=world.reader.authorities.address,
+        agency=zj_amr,
+    )
+
+    receipt = world.as_("sh_town").authorities.add_signing_key(town, key).wait()
+
+    assert receipt.event("SigningKeyAdded").args["keyId"] == key.key_id_for(town)
+    assert world.reader.authorities.signing_key(key.key_id_for(town)).agency == town
+    assert not world.reader.authorities.is_key_valid_at(town, key.key_id_for(zj_amr), world.now())
+
+
+def test_a_key_registered_twice_for_one_agency_is_refused(world: World) -> None:
+    town, key = world.addr("sh_town"), ed25519()
+    world.as_("sh_town").authorities.add_signing_key(town, key).wait()
+    with reverts(contract_errors.AuthorityRegistryKeyExists, keyId=key.key_id_for(town)):
+        world.as_("sh_admin").authorities.add_signing_key(town, key).wait()
+
+
+def proof_variants(world: World, agency: str, key: SigningKeyPair) -> dict[str, bytes]:
+    """Proofs of possession that must not pass for `key` registered for `agency` here."""
+    chain_id, registry = world.deployment.chain_id, world.reader.authorities.address
+    other = ed25519() if key.algorithm is KeyAlgorithm.ED25519 else generate(KeyAlgorithm.SM2)
+    good = possession(world, agency, key)
+    return {
+        "another-agency": sign_proof_of_possession(
+            key, chain_id=chain_id, registry=registry, agency=world.addr("zj_amr")
+        ),
+        "another-chain": sign_proof_of_possession(key, chain_id=chain_id + 1, registry=registry, agency=agency),
+        "another-registry": sign_proof_of_possession(
+            key, chain_id=chain_id, registry=world.reader.certificates.address, agency=agency
+        ),
+        "another-key": sign_proof_of_possession(other, chain_id=chain_id, registry=registry, agency=agency),
+        "the-root-signature-instead": sign(key, keccak(b"root")),
+        "tampered": good[:-1] + bytes([good[-1] ^ 1]),
+        "empty": b"",
+    }
+
+
+@pytest.mark.parametrize("algorithm", [KeyAlgorithm.ED25519, KeyAlgorithm.SM2], ids=["Ed25519", "SM2"])
+def test_the_client_refuses_to_register_a_key_without_a_valid_proof_of_possession(
+    world: World, algorithm: KeyAlgorithm
+) -> None:
+    town = world.addr("sh_town")
+    key = generate(algorithm)
+    before = nothing_sent(world, "sh_admin")
+    for name, proof in proof_variants(world, town, key).items():
+        with pytest.raises(ProofOfPossessionError, match="proof of possession"):
+            world.as_("sh_admin").authorities.add_signing_key_with_proof(town, algorithm, key.public_key, proof)
+        assert nothing_sent(world, "sh_admin") == before, name
+    assert world.reader.authorities.signing_keys_of(town) == []
+
+
+def test_add_signing_key_takes_a_key_pair(world: World) -> None:
+    old_style: list[Any] = [world.addr("sh_town"), KeyAlgorithm.ED25519, os.urandom(32)]
+    with pytest.raises(LedgerValueError, match="SigningKeyPair"):
+        world.as_("sh_town").authorities.add_signing_key(*old_style)
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "proof"),
+    [
+        (KeyAlgorithm.ED25519, b""),
+        (KeyAlgorithm.ED25519, b"\x01" * 63),
+        (KeyAlgorithm.ED25519, shaped_proof(KeyAlgorithm.SM2)),
+        (KeyAlgorithm.SM2, b""),
+        (KeyAlgorithm.SM2, shaped_proof(KeyAlgorithm.ED25519)),
+        (KeyAlgorithm.SM2, b"\x30\x05" + b"\x02" * 4),
+    ],
+    ids=["ed25519-empty", "ed25519-63", "ed25519-der", "sm2-empty", "sm2-64-raw", "sm2-bad-length-byte"],
+)
+def test_the_registry_refuses_a_proof_not_shaped_as_a_signature(
+    world: World, algorithm: KeyAlgorithm, proof: bytes
+) -> None:
+    town = world.addr("sh_town")
+    public_key = generate(algorithm).public_key
+    key_id = registry_key_id(town, algorithm, public_key)
+    with reverts(contract_errors.AuthorityRegistryInvalidKeyProof, keyId=key_id, length=len(proof)):
+        raw_add_signing_key(world, "sh_town", town, algorithm, public_key, proof=proof).wait()
+    assert world.reader.authorities.signing_keys_of(town) == []
 
 
 @pytest.mark.parametrize(
@@ -612,26 +810,20 @@ def test_the_two_forms_of_one_sm2_key_are_one_key(world: World, first: int) -> N
 def test_a_key_of_the_wrong_length_or_algorithm_is_refused(
     world: World, algorithm: KeyAlgorithm, public_key: bytes
 ) -> None:
-    with reverts(contract_errors.AuthorityRegistryInvalidKey, keyId=keccak(public_key)):
-        world.as_("sh_town").authorities.add_signing_key(world.addr("sh_town"), algorithm, public_key).wait()
-    assert world.reader.authorities.signing_keys_of(world.addr("sh_town")) == []
-
-
-def test_a_key_registered_twice_is_refused_even_for_another_agency(world: World) -> None:
-    public_key = os.urandom(32)
-    world.as_("sh_town").authorities.add_signing_key(world.addr("sh_town"), KeyAlgorithm.ED25519, public_key).wait()
-    with reverts(contract_errors.AuthorityRegistryKeyExists, keyId=keccak(public_key)):
-        world.as_("sh_pudong").authorities.add_signing_key(
-            world.addr("sh_pudong"), KeyAlgorithm.ED25519, public_key
-        ).wait()
+    town = world.addr("sh_town")
+    with pytest.raises(LedgerValueError):  # the client cannot even check a proof for it
+        world.as_("sh_town").authorities.add_signing_key_with_proof(
+            town, algorithm, public_key, shaped_proof(KeyAlgorithm.ED25519)
+        )
+    with reverts(contract_errors.AuthorityRegistryInvalidKey, keyId=registry_key_id(town, algorithm, public_key)):
+        raw_add_signing_key(world, "sh_town", town, algorithm, public_key).wait()
+    assert world.reader.authorities.signing_keys_of(town) == []
 
 
 def test_a_key_window_that_ends_before_it_starts_is_refused(world: World) -> None:
     now = world.now()
     with reverts(contract_errors.AuthorityRegistryInvalidKeyWindow, validFrom=now + 100, validUntil=now + 100):
-        world.as_("sh_town").authorities.add_signing_key(
-            world.addr("sh_town"), KeyAlgorithm.ED25519, os.urandom(32), now + 100, now + 100
-        ).wait()
+        world.as_("sh_town").authorities.add_signing_key(world.addr("sh_town"), ed25519(), now + 100, now + 100).wait()
 
 
 @pytest.mark.parametrize("actor", ["sh_town", "sh_admin"])
@@ -644,9 +836,7 @@ def test_a_key_window_that_starts_in_the_past_is_refused(world: World, actor: st
         validFrom=now - back,
         validUntil=valid_until or NO_END,
     ):
-        world.as_(actor).authorities.add_signing_key(
-            world.addr("sh_town"), KeyAlgorithm.ED25519, os.urandom(32), now - back, valid_until
-        ).wait()
+        world.as_(actor).authorities.add_signing_key(world.addr("sh_town"), ed25519(), now - back, valid_until).wait()
     assert world.reader.authorities.signing_keys_of(world.addr("sh_town")) == []
 
 
@@ -654,7 +844,7 @@ def test_a_key_window_may_start_at_the_block_that_registers_it(world: World) -> 
     town = world.addr("sh_town")
     at = world.now() + 5
     world.rpc("evm_setNextBlockTimestamp", [at])
-    receipt = world.as_("sh_town").authorities.add_signing_key(town, KeyAlgorithm.ED25519, os.urandom(32), at).wait()
+    receipt = world.as_("sh_town").authorities.add_signing_key(town, ed25519(), at).wait()
     assert block_time(world, receipt) == at
     key = world.reader.authorities.signing_key(receipt.event("SigningKeyAdded").args["keyId"])
     assert (key.valid_from, key.valid_until) == (at, NO_END)
@@ -666,13 +856,15 @@ def test_a_key_window_that_starts_now_is_refused_once_mined_later(world: World) 
     now = world.now()
     world.rpc("evm_setNextBlockTimestamp", [now + 2])
     with reverts(contract_errors.AuthorityRegistryInvalidKeyWindow, validFrom=now, validUntil=NO_END):
-        world.as_("sh_town").authorities.add_signing_key(town, KeyAlgorithm.ED25519, os.urandom(32), now).wait()
+        world.as_("sh_town").authorities.add_signing_key(town, ed25519(), now).wait()
 
 
 def test_an_unknown_key_cannot_be_read(world: World) -> None:
     key_id = keccak(os.urandom(32))
     with reverts(contract_errors.AuthorityRegistryUnknownKey, keyId=key_id):
         world.reader.authorities.signing_key(key_id)
+    with reverts(contract_errors.AuthorityRegistryUnknownKey, keyId=key_id):
+        world.reader.authorities.signing_key_revoked_at(key_id)
 
 
 def key_unauthorized(actor: str, target: str) -> tuple[str, str, type, dict[str, Any]]:
@@ -706,13 +898,13 @@ def test_add_signing_key_is_refused_to_accounts_without_rights(
     world: World, names: dict[str, str], actor: str, target: str, error: type, expected: dict
 ) -> None:
     with reverts(error, **resolve(names, expected)):
-        world.as_(actor).authorities.add_signing_key(names[target], KeyAlgorithm.ED25519, os.urandom(32)).wait()
+        world.as_(actor).authorities.add_signing_key(names[target], ed25519()).wait()
     assert world.reader.authorities.signing_keys_of(names[target]) == []
 
 
 def test_an_agency_revokes_its_own_key(world: World) -> None:
     town = world.addr("sh_town")
-    receipt = world.as_("sh_town").authorities.add_signing_key(town, KeyAlgorithm.ED25519, os.urandom(32)).wait()
+    receipt = world.as_("sh_town").authorities.add_signing_key(town, ed25519()).wait()
     key_id = receipt.event("SigningKeyAdded").args["keyId"]
     added_at = block_time(world, receipt)
     world.advance(60)
@@ -723,6 +915,7 @@ def test_an_agency_revokes_its_own_key(world: World) -> None:
     assert receipt.event("SigningKeyRevoked").args == {"agency": town, "keyId": key_id, "validUntil": revoked_at}
     key = world.reader.authorities.signing_key(key_id)
     assert (key.valid_from, key.valid_until) == (added_at, revoked_at)
+    assert world.reader.authorities.signing_key_revoked_at(key_id) == revoked_at
     assert world.reader.authorities.is_key_valid_at(town, key_id, revoked_at - 1)
     assert not world.reader.authorities.is_key_valid_at(town, key_id, revoked_at)
     with reverts(contract_errors.AuthorityRegistryInvalidKeyWindow, validFrom=added_at, validUntil=revoked_at):
@@ -731,7 +924,7 @@ def test_an_agency_revokes_its_own_key(world: World) -> None:
 
 def test_a_province_admin_revokes_an_agencys_key_even_after_the_agency_is_suspended(world: World) -> None:
     town = world.addr("sh_town")
-    receipt = world.as_("sh_town").authorities.add_signing_key(town, KeyAlgorithm.ED25519, os.urandom(32)).wait()
+    receipt = world.as_("sh_town").authorities.add_signing_key(town, ed25519()).wait()
     key_id = receipt.event("SigningKeyAdded").args["keyId"]
     world.as_("sh_admin").authorities.suspend_agency(town, 9).wait()
 
@@ -755,15 +948,15 @@ def test_revoke_signing_key_is_refused_to_accounts_without_rights(
     world: World, names: dict[str, str], actor: str, target: str, error: type, expected: dict
 ) -> None:
     agency = names[target]
-    public_key = os.urandom(32)
-    key_id = keccak(public_key)
+    key = ed25519()
+    key_id = key.key_id_for(agency)
     if target == "bj_amr":  # the province is suspended: the key is added while it is reinstated
         consortium = world.reader.consortium
         world.govern(consortium.address, consortium.encode("reinstateProvince", SUSPENDED_PROVINCE))
-        world.as_("bj_amr").authorities.add_signing_key(agency, KeyAlgorithm.ED25519, public_key).wait()
+        world.as_("bj_amr").authorities.add_signing_key(agency, key).wait()
         world.govern(consortium.address, consortium.encode("suspendProvince", SUSPENDED_PROVINCE))
     else:
-        world.as_("sh_admin").authorities.add_signing_key(agency, KeyAlgorithm.ED25519, public_key).wait()
+        world.as_("sh_admin").authorities.add_signing_key(agency, key).wait()
 
     with reverts(error, **resolve(names, expected)):
         world.as_(actor).authorities.revoke_signing_key(key_id).wait()
@@ -773,11 +966,7 @@ def test_revoke_signing_key_is_refused_to_accounts_without_rights(
 def test_a_key_is_valid_only_inside_its_window(world: World) -> None:
     town = world.addr("sh_town")
     start = world.now() + 100
-    receipt = (
-        world.as_("sh_town")
-        .authorities.add_signing_key(town, KeyAlgorithm.ED25519, os.urandom(32), start, start + 100)
-        .wait()
-    )
+    receipt = world.as_("sh_town").authorities.add_signing_key(town, ed25519(), start, start + 100).wait()
     key_id = receipt.event("SigningKeyAdded").args["keyId"]
     authorities = world.reader.authorities
 
@@ -789,6 +978,8 @@ def test_a_key_is_valid_only_inside_its_window(world: World) -> None:
     ]
     assert not authorities.is_key_valid_at(world.addr("sh_pudong"), key_id, start)
     assert not authorities.is_key_valid_at(town, keccak(b"unknown"), start)
+    world.advance(300)
+    assert authorities.signing_key_revoked_at(key_id) is None  # its window ended; it was never revoked
 
 
 # --------------------------------------------------------------------------------------------- history views
@@ -881,7 +1072,7 @@ class Readmitted:
 def readmitted(world: World) -> Readmitted:
     gd_amr, child = world.addr("gd_amr"), fresh_address()
     world.as_("gd_amr").authorities.register_agency(child, GD, gd_amr, GUANGZHOU, "广州市市场监督管理局").wait()
-    receipt = world.as_("gd_amr").authorities.add_signing_key(gd_amr, KeyAlgorithm.ED25519, os.urandom(32)).wait()
+    receipt = world.as_("gd_amr").authorities.add_signing_key(gd_amr, generate(KeyAlgorithm.ED25519)).wait()
     before = block_time(world, receipt)
     world.advance(10)
     consortium = world.reader.consortium
@@ -940,7 +1131,7 @@ STALE_ADMIN_ACTIONS = {
     "reinstate_agency": lambda w, a, r: a.reinstate_agency(w.addr("gd_amr")),
     "grant_certificate_type": lambda w, a, r: a.grant_certificate_type(w.addr("gd_amr"), FOOD),
     "revoke_certificate_type": lambda w, a, r: a.revoke_certificate_type(w.addr("gd_amr"), LICENCE),
-    "add_signing_key": lambda w, a, r: a.add_signing_key(w.addr("gd_amr"), KeyAlgorithm.ED25519, os.urandom(32)),
+    "add_signing_key": lambda w, a, r: a.add_signing_key(w.addr("gd_amr"), generate(KeyAlgorithm.ED25519)),
     "revoke_signing_key": lambda w, a, r: a.revoke_signing_key(r.key_id),
     "register_agency": lambda w, a, r: a.register_agency(fresh_address(), GD, w.addr("gd_amr"), GUANGZHOU, "下级"),
 }
@@ -967,7 +1158,7 @@ def test_an_agency_of_the_old_membership_can_no_longer_act(world: World, readmit
     gd_amr = world.addr("gd_amr")
     own = world.as_("gd_amr").authorities
     with reverts(contract_errors.AuthorityRegistryAgencyNotActive, agency=gd_amr):
-        own.add_signing_key(gd_amr, KeyAlgorithm.ED25519, os.urandom(32)).wait()
+        own.add_signing_key(gd_amr, generate(KeyAlgorithm.ED25519)).wait()
     with reverts(contract_errors.AuthorityRegistryAgencyNotActive, agency=gd_amr):
         own.revoke_signing_key(readmitted.key_id).wait()
     with reverts(contract_errors.AuthorityRegistryUnauthorized, caller=gd_amr, agency=gd_amr):

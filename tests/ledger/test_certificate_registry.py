@@ -13,8 +13,10 @@ import random
 from dataclasses import dataclass
 
 import pytest
+from eth_utils import to_checksum_address
 
 from ledger import contract_errors
+from ledger.errors import LedgerValueError
 from ledger.merkle import MerkleTree, leaf_hash, verify
 from ledger.models import Batch, CertificateStatus, StatusRecord
 from ledger.transactions import PendingTransaction, Receipt
@@ -707,6 +709,218 @@ def test_a_revoked_batch_refuses_every_further_change(world: World, batch: Ancho
     with reverts(contract_errors.CertificateRegistryAlreadyAnchored, agency=batch.agency, root=batch.root):
         world.as_("sh_pudong").certificates.anchor(batch.root, 8, MANIFEST).wait()
     assert world.reader.certificates.batch(batch.agency, batch.root).revoke_reason == 1
+
+
+# ------------------------------------------------------------------------------ revocation by consortium vote
+
+DAY = 86_400
+
+
+def proposal_id_of(receipt: Receipt) -> int:
+    return int(receipt.event("ProposalCreated").args["proposalId"])
+
+
+def vote_and_execute(world: World, proposal_id: int, voters: tuple[str, ...] = ("sh_admin", "zj_admin")) -> Receipt:
+    for voter in voters:
+        world.as_(voter).consortium.vote(proposal_id).wait()
+    receipt: Receipt = world.as_(voters[0]).consortium.execute(proposal_id).wait()
+    return receipt
+
+
+def beijing_batch(world: World) -> AnchoredBatch:
+    """A batch anchored by 北京市's agency while its province is (briefly) reinstated; suspended again after."""
+    consortium = world.reader.consortium
+    world.govern(consortium.address, consortium.encode("reinstateProvince", SUSPENDED_PROVINCE))
+    beijing = anchor_batch(world, "bj_amr")
+    world.govern(consortium.address, consortium.encode("suspendProvince", SUSPENDED_PROVINCE))
+    return beijing
+
+
+def nonce_and_head(world: World, account: str) -> tuple[int, int]:
+    w3 = world.reader.w3
+    return w3.eth.get_transaction_count(to_checksum_address(world.addr(account))), w3.eth.block_number
+
+
+def test_a_consortium_vote_revokes_a_certificate_of_a_suspended_province(world: World) -> None:
+    """Finding: a suspended province's certificates could be revoked by no one. Suspended by vote, its agency and
+    admin can no longer act, and a vote of the other provinces revokes the certificate."""
+    beijing = beijing_batch(world)
+    digest = beijing.digests[3]
+    for actor in ("bj_amr", "bj_admin", "sh_admin"):
+        with reverts(contract_errors.CertificateRegistryUnauthorized, caller=world.addr(actor), agency=beijing.agency):
+            send(world, actor, beijing, "revoke", digest).wait()
+    assert world.reader.authorities.can_consortium_revoke_certificates_of(beijing.agency)
+
+    proposed = (
+        world.as_("sh_admin")
+        .propose_revocation(
+            beijing.agency,
+            beijing.root,
+            digest,
+            beijing.proof(digest),
+            2,
+            expires_at=world.now() + DAY,
+            description="吊销北京市暂停期间的营业执照",
+        )
+        .wait()
+    )
+    proposal = world.reader.consortium.proposal(proposal_id_of(proposed))
+    assert proposal.target == world.reader.certificates.address
+    executed = vote_and_execute(world, proposal.id)
+
+    consortium = world.reader.consortium.address
+    assert world.reader.certificates.consortium() == consortium
+    assert executed.event("CertificateRevoked").args == {
+        "digest": digest,
+        "agency": beijing.agency,
+        "by": consortium,
+        "reason": 2,
+    }
+    assert "ProposalExecuted" in [e.name for e in executed.events]
+    assert record_of(world, beijing, digest) == StatusRecord(REVOKED, 2, block_time(world, executed), None)
+    assert [status(world, beijing, d) for d in beijing.digests if d != digest] == [VALID] * 7
+
+
+def test_a_consortium_vote_revokes_several_certificates_and_whole_batches_of_a_removed_province(world: World) -> None:
+    several, whole = anchor_batch(world, "gd_amr", count=16), anchor_batch(world, "gd_amr")
+    consortium = world.reader.consortium
+    world.govern(consortium.address, consortium.encode("removeProvince", GD))
+    chosen = [several.digests[i] for i in (0, 5, 6, 11)]
+    multi = several.tree.multi_proof(chosen)
+    proposer = world.as_("zj_admin")
+    expires_at = world.now() + DAY
+
+    first = proposer.propose_multiple_revocation(
+        several.agency,
+        several.root,
+        multi.digests,
+        multi.proof,
+        multi.proof_flags,
+        4,
+        expires_at=expires_at,
+        description="吊销四张",
+    ).wait()
+    second = proposer.propose_batch_revocation(
+        whole.agency, whole.root, 5, expires_at=expires_at, description="整批"
+    ).wait()
+    revoked = vote_and_execute(world, proposal_id_of(first))
+    batch_revoked = vote_and_execute(world, proposal_id_of(second))
+
+    by = world.reader.consortium.address
+    assert sorted(e.args["digest"] for e in revoked.events if e.name == "CertificateRevoked") == sorted(chosen)
+    assert {e.args["by"] for e in revoked.events if e.name == "CertificateRevoked"} == {by}
+    assert [status(world, several, d) for d in several.digests].count(REVOKED) == 4
+    assert batch_revoked.event("BatchRevoked").args == {
+        "root": whole.root,
+        "agency": whole.agency,
+        "by": by,
+        "reason": 5,
+    }
+    batch = world.reader.certificates.batch(whole.agency, whole.root)
+    assert (batch.revoked_at, batch.revoke_reason) == (block_time(world, batch_revoked), 5)
+    assert [status(world, whole, d) for d in whole.digests] == [REVOKED] * 8
+
+
+def test_a_revocation_is_checked_as_the_consortium_would_make_it_before_it_is_proposed(
+    world: World, batch: AnchoredBatch
+) -> None:
+    proposer = world.as_("sh_admin")
+    digest = batch.digests[0]
+    before = nonce_and_head(world, "sh_admin")
+    with reverts(contract_errors.CertificateRegistryIssuerInGoodStanding, agency=batch.agency, province=310000):
+        proposer.propose_revocation(
+            batch.agency, batch.root, digest, batch.proof(digest), 2, expires_at=world.now() + DAY, description="x"
+        )
+    assert nonce_and_head(world, "sh_admin") == before
+    beijing = beijing_batch(world)
+    before = nonce_and_head(world, "sh_admin")
+    with reverts(contract_errors.CertificateRegistryInvalidProof, root=beijing.root, digest=beijing.digests[0]):
+        proposer.propose_revocation(
+            beijing.agency,
+            beijing.root,
+            beijing.digests[0],
+            beijing.proof(beijing.digests[1]),
+            2,
+            expires_at=world.now() + DAY,
+            description="x",
+        )
+    with reverts(contract_errors.CertificateRegistryUnknownRoot, agency=beijing.agency, root=batch.root):
+        proposer.propose_batch_revocation(beijing.agency, batch.root, 2, expires_at=world.now() + DAY, description="x")
+    assert nonce_and_head(world, "sh_admin") == before
+
+
+def test_a_revocation_proposed_before_the_suspension_is_executed_after_it(world: World) -> None:
+    """`check=False` proposes in advance; execution succeeds only once the province can no longer act."""
+    gd = anchor_batch(world, "gd_amr")
+    digest = gd.digests[0]
+    proposer = world.as_("sh_admin")
+    proposal_id = proposal_id_of(
+        proposer.propose_revocation(
+            gd.agency,
+            gd.root,
+            digest,
+            gd.proof(digest),
+            2,
+            expires_at=world.now() + DAY,
+            description="预先提出",
+            check=False,
+        ).wait()
+    )
+    world.as_("sh_admin").consortium.vote(proposal_id).wait()
+    world.as_("zj_admin").consortium.vote(proposal_id).wait()
+    with reverts(contract_errors.CertificateRegistryIssuerInGoodStanding, agency=gd.agency, province=GD):
+        proposer.consortium.execute(proposal_id).wait()
+
+    consortium = world.reader.consortium
+    world.govern(consortium.address, consortium.encode("suspendProvince", GD))
+    proposer.consortium.execute(proposal_id).wait()
+    assert status(world, gd, digest) == REVOKED
+
+
+@pytest.mark.parametrize("actor", ["bj_amr", "bj_admin", "sh_admin", "zj_admin", "outsider"])
+def test_consortium_revocations_are_refused_to_every_account(world: World, actor: str) -> None:
+    beijing = beijing_batch(world)
+    digest = beijing.digests[0]
+    caller = world.addr(actor)
+    client = world.as_(actor).certificates
+    multi = beijing.tree.multi_proof([digest])
+    with reverts(contract_errors.CertificateRegistryOnlyConsortium, caller=caller):
+        client.consortium_revoke(beijing.agency, beijing.root, digest, beijing.proof(digest), 2).wait()
+    with reverts(contract_errors.CertificateRegistryOnlyConsortium, caller=caller):
+        client.consortium_revoke_multiple(
+            beijing.agency, beijing.root, multi.digests, multi.proof, multi.proof_flags, 2
+        ).wait()
+    with reverts(contract_errors.CertificateRegistryOnlyConsortium, caller=caller):
+        client.consortium_revoke_batch(beijing.agency, beijing.root, 2).wait()
+    assert status(world, beijing, digest) == VALID
+
+
+def test_malformed_revocation_proposals_are_refused_before_anything_is_sent(world: World, batch: AnchoredBatch) -> None:
+    proposer = world.as_("sh_admin")
+    digest = batch.digests[0]
+    expires_at = world.now() + DAY
+    before = nonce_and_head(world, "sh_admin")
+    calls = [
+        lambda: proposer.propose_revocation("0x12", batch.root, digest, [], 2, expires_at=expires_at, description=""),
+        lambda: proposer.propose_revocation(batch.agency, b"x", digest, [], 2, expires_at=expires_at, description=""),
+        lambda: proposer.propose_revocation(
+            batch.agency, batch.root, digest, [], 70_000, expires_at=expires_at, description=""
+        ),
+        lambda: proposer.propose_multiple_revocation(
+            batch.agency, batch.root, [], [], [], 2, expires_at=expires_at, description=""
+        ),
+        lambda: proposer.propose_batch_revocation(
+            batch.agency,
+            batch.root,
+            2,
+            expires_at=expires_at,
+            description=None,  # type: ignore[arg-type]
+        ),
+    ]
+    for call in calls:
+        with pytest.raises(LedgerValueError):
+            call()
+    assert nonce_and_head(world, "sh_admin") == before
 
 
 # ------------------------------------------------------------------------------ transactions, history and gas

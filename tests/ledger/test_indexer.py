@@ -150,7 +150,7 @@ def test_register_filters_and_later_register_changes(world: World, indexer: Inde
     world.advance(10)
     revoked = world.as_("zj_admin").recognition.revoke_rule(1).wait()
     key = generate(KeyAlgorithm.ED25519)
-    world.as_("sh_amr").authorities.add_signing_key(world.addr("sh_amr"), KeyAlgorithm.ED25519, key.public_key).wait()
+    world.as_("sh_amr").authorities.add_signing_key(world.addr("sh_amr"), key).wait()
     indexer.sync()
 
     sh_agencies = indexer.agencies(province=SH)
@@ -175,7 +175,7 @@ def test_register_filters_and_later_register_changes(world: World, indexer: Inde
     assert indexer.rules(accepting=ZJ, in_force_at=first["revoked_at"] - 1)[0]["id"] == 1
 
     (signing_key,) = indexer.signing_keys(world.addr("sh_amr"))
-    on_chain = world.reader.authorities.signing_key(key.key_id)
+    on_chain = world.reader.authorities.signing_key(key.key_id_for(world.addr("sh_amr")))
     assert signing_key["key_id"] == "0x" + on_chain.key_id.hex() and signing_key["algorithm"] == "ed25519"
     assert (signing_key["valid_from"], signing_key["valid_until"]) == (on_chain.valid_from, on_chain.valid_until)
     assert signing_key["public_key"] == "0x" + on_chain.public_key.hex()

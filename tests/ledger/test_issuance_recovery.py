@@ -126,3 +126,43 @@ def test_batches_a_restarted_chain_lost_are_anchored_again_exactly_once(restarta
     with sqlite3.connect(tmp_path / "journal.sqlite") as db:
         (blocks,) = db.execute("SELECT COUNT(DISTINCT block_hash) FROM batches").fetchone()
     assert blocks >= 1
+
+
+def test_a_key_that_cannot_sign_for_the_agency_refuses_the_batch_before_anything_is_anchored(
+    world: World, tmp_path: Path
+) -> None:
+    from ledger.models import KeyAlgorithm
+    from ledger.signing import (
+        ForeignSigningKeyError,
+        RevokedSigningKeyError,
+        UnregisteredSigningKeyError,
+        generate,
+        sign_root,
+    )
+
+    agency = world.addr("sh_amr")
+    unregistered = generate(KeyAlgorithm.ED25519)
+    foreign = generate(KeyAlgorithm.ED25519)
+    world.as_("zj_amr").authorities.add_signing_key(world.addr("zj_amr"), foreign).wait()
+    revoked = generate(KeyAlgorithm.ED25519)
+    world.as_("sh_amr").authorities.add_signing_key(agency, revoked).wait()
+    world.as_("sh_amr").authorities.revoke_signing_key(revoked.key_id_for(agency)).wait()
+    good = generate(KeyAlgorithm.ED25519)
+    world.as_("sh_amr").authorities.add_signing_key(agency, good).wait()
+    cases = [
+        (unregistered, agency, UnregisteredSigningKeyError),
+        (foreign, world.addr("zj_amr"), ForeignSigningKeyError),
+        (revoked, agency, RevokedSigningKeyError),
+    ]
+    for pair, named_for, error in cases:
+        journal = Journal(tmp_path / f"{error.__name__}.sqlite")
+        issuer = Issuer(
+            world.as_("sh_amr"), journal, signer=lambda root, p=pair, a=named_for: sign_root(p, root, agency=a)
+        )
+        with pytest.raises(error):
+            issuer.issue(credentials(world, 2))
+        assert journal.batches() == []  # nothing journaled, nothing sent
+    issuer = Issuer(world.as_("sh_amr"), Journal(tmp_path / "good.sqlite"),
+                    signer=lambda root: sign_root(good, root, agency=agency))  # fmt: skip
+    doc = issuer.issue(credentials(world, 1))[0]
+    assert doc["proof"]["signature"]["keyId"] == "0x" + good.key_id_for(agency).hex()

@@ -434,6 +434,91 @@ def test_accepts_names_the_first_rule_in_force(world: World) -> None:
     assert r.accepts(ZJ, SH, LICENCE, None, now + 1_000) == (True, later)
 
 
+# ---------------------------------------------------------------------------------------------- the rule index
+
+
+def lookup_gas(world: World, service_item: str | None, timepoint: int) -> int:
+    """Gas of `accepts(浙江省, 上海市, business_licence, service_item, timepoint)` as a call at the latest block."""
+    fn = world.reader.recognition.contract.functions.accepts(
+        ZJ, SH, encode_code(LICENCE), encode_code(service_item) if service_item else ZERO32, timepoint
+    )
+    return int(fn.estimate_gas())
+
+
+def test_a_lookup_reads_only_the_keys_that_can_match(world: World) -> None:
+    """Finding: `accepts` scanned every rule ever set for the accepting province and type. Rules of other types,
+    for other service items and revoked rules of the same key now leave the cost of a lookup unchanged."""
+    r, zj = world.reader.recognition, world.as_("zj_admin").recognition
+    when = world.now() + 1_000
+    before = {item: lookup_gas(world, item, when) for item in (None, CATERING)}
+    pending = []
+    for i in range(12):
+        pending.append(zj.set_rule(ZJ, SH, LICENCE, f"service_{i}"))
+        pending.append(zj.set_rule(ZJ, SH, f"type_{i}", CATERING))
+    world.reader.wait_all(pending)
+    for _ in range(6):
+        rule_id, _receipt = set_rule(world, "zj_admin", ZJ, SH, LICENCE)
+        zj.revoke_rule(rule_id).wait()
+    assert r.rule_count() == 1 + 24 + 6
+    after = {item: lookup_gas(world, item, when) for item in (None, CATERING)}
+    assert r.accepts(ZJ, SH, LICENCE, CATERING, when) == (True, 1)
+    for item, gas in after.items():
+        assert abs(gas - before[item]) <= 200, (item, before[item], gas)
+
+
+def test_unrevoked_rules_lists_a_keys_rules_in_order_without_the_revoked_ones(world: World) -> None:
+    r = world.reader.recognition
+    assert r.unrevoked_rules(ZJ, LICENCE, SH, None) == [1]
+    second, _ = set_rule(world, "zj_admin", ZJ, SH, LICENCE)
+    third, _ = set_rule(world, "zj_admin", ZJ, SH, LICENCE, "*")
+    other, _ = set_rule(world, "zj_admin", ZJ, SH, LICENCE, CATERING)
+    assert r.unrevoked_rules(ZJ, LICENCE, SH, None) == [1, second, third]
+    world.as_("zj_admin").recognition.revoke_rule(second).wait()
+    assert r.unrevoked_rules(ZJ, LICENCE, SH, None) == [1, third]
+    world.as_("zj_admin").recognition.revoke_rule(1).wait()
+    assert r.unrevoked_rules(ZJ, LICENCE, SH, None) == [third]
+    assert r.unrevoked_rules(ZJ, LICENCE, SH, CATERING) == [other]
+    assert r.unrevoked_rules(ZJ, LICENCE, None, None) == []
+    assert r.rules_of(ZJ) == [1, second, third, other]  # the listing by province keeps every rule
+
+
+def test_set_rule_refuses_more_unrevoked_rules_of_one_key_than_the_cap(world: World) -> None:
+    r, zj = world.reader.recognition, world.as_("zj_admin").recognition
+    cap = r.max_rules_per_key()
+    assert cap == 16
+    world.reader.wait_all([zj.set_rule(ZJ, SH, LICENCE) for _ in range(cap - 1)])  # the bootstrap rule is one
+    before = nothing_sent(world, "zj_admin")
+    with reverts(
+        errors.RecognitionRegistryTooManyRules,
+        acceptingProvince=ZJ,
+        certificateType=encode_code(LICENCE),
+        issuingProvince=SH,
+        serviceItem=ZERO32,
+        maxRules=cap,
+    ):
+        zj.set_rule(ZJ, SH, LICENCE).wait()
+    assert nothing_sent(world, "zj_admin") == before
+    set_rule(world, "zj_admin", ZJ, SH, LICENCE, CATERING)  # another key
+    zj.revoke_rule(1).wait()
+    again, _ = set_rule(world, "zj_admin", ZJ, SH, LICENCE)  # room again once one is revoked
+    assert r.unrevoked_rules(ZJ, LICENCE, SH, None)[-1] == again
+    assert len(r.unrevoked_rules(ZJ, LICENCE, SH, None)) == cap
+
+
+def test_accepts_prefers_the_most_specific_rule_and_keeps_the_past_of_revoked_ones(world: World) -> None:
+    r = world.reader.recognition
+    world.advance(10)
+    specific, receipt = set_rule(world, "zj_admin", ZJ, SH, LICENCE, CATERING)
+    set_at = block_time(world, receipt)
+    assert r.accepts(ZJ, SH, LICENCE, CATERING, set_at) == (True, specific)
+    assert r.accepts(ZJ, SH, LICENCE, "market_entry", set_at) == (True, 1)
+    world.advance(10)
+    revoked = world.as_("zj_admin").recognition.revoke_rule(specific).wait()
+    revoked_at = block_time(world, revoked)
+    assert r.accepts(ZJ, SH, LICENCE, CATERING, revoked_at - 1) == (True, specific)
+    assert r.accepts(ZJ, SH, LICENCE, CATERING, revoked_at) == (True, 1)
+
+
 # ---------------------------------------------------------------------------------------------- listings and history
 
 

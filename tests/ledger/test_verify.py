@@ -23,6 +23,7 @@ from ledger.signing import generate, sign_root
 from ledger.verify import (
     CHECKS,
     INVALID,
+    NOT_IN_GOOD_STANDING,
     NOT_RECOGNIZED,
     VALID,
     VerificationContext,
@@ -61,6 +62,12 @@ def expect(result: VerificationResult, verdict: str, **changes: tuple[str, str])
     assert [c.name for c in result.checks] == list(CHECKS)
     assert outcomes(result) == {**ALL_PASSED, **changes}
     assert result.verdict == verdict
+
+
+def standing_of(result: VerificationResult) -> list[tuple[str, str, str]]:
+    """(entity, id, status) of each `issuer_not_in_good_standing` warning of `result`."""
+    assert all(w.code == NOT_IN_GOOD_STANDING for w in result.warnings)
+    return [(w.details["entity"], w.details["id"], w.details["status"]) for w in result.warnings]
 
 
 def seconds(rfc3339: str) -> int:
@@ -308,13 +315,25 @@ def test_agency_suspended_after_anchoring_keeps_its_certificates_valid(
 ) -> None:
     sh_doc = issue(world, tmp_path, n=2)[0]
     pudong_doc = issue(world, tmp_path, "sh_pudong", n=2)[0]
+    assert verifier.verify(sh_doc).warnings == verifier.verify(pudong_doc).warnings == ()
     world.advance(60)
+    before = world.reader.w3.eth.block_number
     world.as_("sh_admin").authorities.suspend_agency(world.addr("sh_amr"), 7).wait()
     assert not world.reader.authorities.is_active(world.addr("sh_pudong"))  # its parent is suspended
 
     for doc in (sh_doc, pudong_doc):
         expect(verifier.verify(doc), VALID)
         expect(verifier.verify(doc, VerificationContext(ZJ)), VALID, recognition=("passed", "rule"))
+    # ...with a warning naming who is no longer in good standing: the agency itself, or a parent
+    sh_amr = world.addr("sh_amr")
+    assert standing_of(verifier.verify(sh_doc)) == [("agency", sh_amr, "suspended")]
+    assert standing_of(verifier.verify(pudong_doc)) == [("parent", sh_amr, "suspended")]
+    (warning,) = verifier.verify(pudong_doc).to_json()["warnings"]
+    assert warning["code"] == NOT_IN_GOOD_STANDING and warning["details"]["name"] == "上海市市场监督管理局"
+    assert "suspended today" in warning["message"]
+    # today's standing, even asked about a block before the suspension
+    assert standing_of(verifier.verify(sh_doc, block=before)) == [("agency", sh_amr, "suspended")]
+    assert verifier.verify(sh_doc, block=before).verdict == VALID
 
     # anchoring while suspended is refused on chain, so no later certificate exists
     for agency in ("sh_amr", "sh_pudong"):
@@ -333,6 +352,62 @@ def test_province_suspended_after_anchoring_keeps_its_certificates_valid(
     assert not world.reader.consortium.is_province_active(ZJ)
     expect(verifier.verify(doc), VALID)
     expect(verifier.verify(doc, VerificationContext(ZJ)), VALID, recognition=("passed", "same_province"))
+
+
+def test_a_province_suspended_or_removed_by_vote_is_named_in_a_warning(
+    world: World, verifier: Verifier, tmp_path: Path
+) -> None:
+    doc = issue(world, tmp_path, "zj_amr", n=1)[0]
+    assert verifier.verify(doc).warnings == ()
+    world.advance(60)
+    consortium = world.reader.consortium
+    voters = ("sh_admin", "gd_admin")
+    receipt = world.govern(consortium.address, consortium.encode("suspendProvince", ZJ), voters=voters)
+    result = verifier.verify(doc, VerificationContext(GD))
+    assert result.verdict == NOT_RECOGNIZED  # Guangdong has no rule for it: the warning is beside the verdict
+    assert standing_of(result) == [("province", str(ZJ), "suspended")]
+    expect(verifier.verify(doc), VALID)
+    (warning,) = verifier.verify(doc).warnings
+    assert warning.details["since"] == block_time(world, receipt) and warning.details["name"] == "浙江省"
+    assert warning.message.startswith("the issuing province 浙江省 (330000) is suspended today")
+
+    world.govern(consortium.address, consortium.encode("reinstateProvince", ZJ), voters=voters)
+    assert verifier.verify(doc).warnings == ()
+    world.govern(consortium.address, consortium.encode("removeProvince", ZJ), voters=voters)
+    assert standing_of(verifier.verify(doc)) == [("province", str(ZJ), "removed")]
+    expect(verifier.verify(doc), VALID)
+    # admitted again, the province starts a new membership: the agency registered in the old one is not active
+    admit = consortium.encode("admitProvince", ZJ, "浙江省", [world.addr("zj_admin")])
+    world.govern(consortium.address, admit, voters=voters)
+    assert standing_of(verifier.verify(doc)) == [("agency", world.addr("zj_amr"), "stale_membership")]
+
+
+def test_the_worlds_suspended_agencies_keep_earlier_certificates_valid_with_a_warning(
+    world: World, verifier: Verifier, tmp_path: Path
+) -> None:
+    admin = world.as_("sh_admin").authorities
+    suspended, parent, child = "sh_suspended", "sh_parent_suspended", "sh_child_of_suspended"
+    for name in (suspended, parent):
+        admin.reinstate_agency(world.addr(name)).wait()
+    own, below = issue(world, tmp_path, suspended, n=1)[0], issue(world, tmp_path, child, n=1)[0]
+    assert verifier.verify(own).warnings == verifier.verify(below).warnings == ()
+    world.advance(60)  # suspended at a later time than anchored
+    for name in (suspended, parent):
+        admin.suspend_agency(world.addr(name), 1).wait()
+    for doc in (own, below):
+        expect(verifier.verify(doc, VerificationContext(ZJ)), VALID, recognition=("passed", "rule"))
+    assert standing_of(verifier.verify(own)) == [("agency", world.addr(suspended), "suspended")]
+    assert standing_of(verifier.verify(below)) == [("parent", world.addr(parent), "suspended")]
+    many = verifier.verify_many([own, below, {"proof": {}}])
+    assert [standing_of(r) for r in many] == [
+        [("agency", world.addr(suspended), "suspended")],
+        [("parent", world.addr(parent), "suspended")],
+        [],
+    ]
+    # a certificate that is not anchored by its issuer carries no warning about that issuer
+    forged = copy.deepcopy(own)
+    forged["proof"]["merkleRoot"] = "0x" + "42" * 32
+    assert verifier.verify(forged).warnings == ()
 
 
 def test_type_revoked_after_anchoring_keeps_its_certificates_valid(
@@ -661,33 +736,35 @@ def test_hiding_the_validity_period_does_not_make_a_certificate_valid(
 
 def add_key(world: World, agency: str, algorithm: KeyAlgorithm, **window: int) -> Any:
     key = generate(algorithm)
-    world.as_(agency).authorities.add_signing_key(world.addr(agency), algorithm, key.public_key, **window).wait()
+    world.as_(agency).authorities.add_signing_key(world.addr(agency), key, **window).wait()
     return key
 
 
-def signed(key: Any) -> Callable[[bytes], dict[str, str]]:
-    return lambda root: sign_root(key, root)
+def signed(world: World, key: Any, agency: str = "sh_amr") -> Callable[[bytes], dict[str, str]]:
+    """A signer of roots with `key`, naming its id for `agency`."""
+    return lambda root: sign_root(key, root, agency=world.addr(agency))
 
 
 def test_ed25519_signature_of_a_registered_key(world: World, verifier: Verifier, tmp_path: Path) -> None:
     key = add_key(world, "sh_amr", KeyAlgorithm.ED25519)
-    docs = issue(world, tmp_path, signer=signed(key))
-    assert docs[0]["proof"]["signature"]["keyId"] == key.key_id_hex
+    docs = issue(world, tmp_path, signer=signed(world, key))
+    key_id = "0x" + key.key_id_for(world.addr("sh_amr")).hex()
+    assert docs[0]["proof"]["signature"]["keyId"] == key_id
     for doc in docs:
         result = verifier.verify(doc, VerificationContext(ZJ))
         expect(result, VALID, signature=("passed", "ok"), recognition=("passed", "rule"))
-        assert result.check("signature").details == {"keyId": key.key_id_hex}
+        assert result.check("signature").details == {"keyId": key_id}
 
     # a key revoked after anchoring still covers the batches it signed before
     world.advance(10)
-    world.as_("sh_amr").authorities.revoke_signing_key(key.key_id).wait()
+    world.as_("sh_amr").authorities.revoke_signing_key(key_id).wait()
     expect(verifier.verify(docs[0]), VALID, signature=("passed", "ok"))
 
 
 def test_forged_and_misplaced_signatures(world: World, verifier: Verifier, tmp_path: Path) -> None:
     key = add_key(world, "sh_amr", KeyAlgorithm.ED25519)
-    doc, _ = issue(world, tmp_path, n=2, signer=signed(key))
-    (other,) = issue(world, tmp_path, n=1, signer=signed(key))
+    doc, _ = issue(world, tmp_path, n=2, signer=signed(world, key))
+    (other,) = issue(world, tmp_path, n=1, signer=signed(world, key))
 
     forged = copy.deepcopy(doc)
     raw = bytearray(base64.urlsafe_b64decode(forged["proof"]["signature"]["value"] + "=="))
@@ -711,27 +788,34 @@ def test_forged_and_misplaced_signatures(world: World, verifier: Verifier, tmp_p
     expect(verifier.verify(stripped), VALID)
 
 
+def signed_raw(world: World, key: Any, agency: str = "sh_amr") -> dict[str, Any]:
+    """A certificate anchored by a raw call (the Issuer refuses a key it cannot verify with), signed by `key`."""
+    (doc,) = issuing.anchor_raw(world, agency, issuing.credentials(world, agency, 1))
+    doc["proof"]["signature"] = signed(world, key, agency)(bytes.fromhex(doc["proof"]["merkleRoot"][2:]))
+    return doc
+
+
 def test_signature_by_a_key_not_registered_to_the_agency(world: World, verifier: Verifier, tmp_path: Path) -> None:
     unregistered = generate(KeyAlgorithm.ED25519)
-    (doc,) = issue(world, tmp_path, n=1, signer=signed(unregistered))
+    doc = signed_raw(world, unregistered)
     expect(verifier.verify(doc), INVALID, signature=("failed", "unknown_key"))
 
     zj_key = add_key(world, "zj_amr", KeyAlgorithm.ED25519)  # registered, but to another agency
-    (doc,) = issue(world, tmp_path, n=1, signer=signed(zj_key))
+    doc = signed_raw(world, zj_key)
     expect(verifier.verify(doc), INVALID, signature=("failed", "unknown_key"))
 
 
 def test_signature_by_a_key_registered_after_anchoring(world: World, verifier: Verifier, tmp_path: Path) -> None:
     key = generate(KeyAlgorithm.ED25519)
-    (doc,) = issue(world, tmp_path, n=1, signer=signed(key))
+    doc = signed_raw(world, key)
     world.advance(10)
-    world.as_("sh_amr").authorities.add_signing_key(world.addr("sh_amr"), KeyAlgorithm.ED25519, key.public_key).wait()
+    world.as_("sh_amr").authorities.add_signing_key(world.addr("sh_amr"), key).wait()
     expect(verifier.verify(doc), INVALID, signature=("failed", "key_not_valid"))
 
 
 def test_sm2_key_in_the_default_suite_is_the_wrong_algorithm(world: World, verifier: Verifier, tmp_path: Path) -> None:
     key = add_key(world, "sh_amr", KeyAlgorithm.SM2)
-    (doc,) = issue(world, tmp_path, n=1, signer=signed(key))
+    (doc,) = issue(world, tmp_path, n=1, signer=signed(world, key))
     result = verifier.verify(doc)
     expect(result, INVALID, signature=("failed", "wrong_algorithm"))
     assert result.check("signature").message == "a SM2 key cannot sign in the default suite"
@@ -739,7 +823,7 @@ def test_sm2_key_in_the_default_suite_is_the_wrong_algorithm(world: World, verif
 
 def test_sm_suite_with_an_sm2_key(world: World, verifier: Verifier, tmp_path: Path) -> None:
     key = add_key(world, "sh_amr", KeyAlgorithm.SM2)
-    docs = issue(world, tmp_path, suite="sm", signer=signed(key))
+    docs = issue(world, tmp_path, suite="sm", signer=signed(world, key))
     assert docs[0]["proof"]["suite"] == "sm"
     assert docs[0]["proof"]["signature"]["algorithm"] == "SM2"
     for doc in docs:
@@ -913,6 +997,18 @@ GARBAGE: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
     ("issuer-missing", _without("issuer"), "bad_issuer"),
     ("issuer-number", _with("issuer", value=42), "bad_issuer"),
     ("issuer-id-web", _with("issuer", "id", value="did:web:amr.sh.gov.cn"), "bad_issuer"),
+    ("issuer-null", _with("issuer", value=None), "bad_issuer"),
+    ("issuer-list", lambda d: _with("issuer", value=[d["issuer"]["id"]])(d), "bad_issuer"),
+    ("issuer-object-without-id", _with("issuer", value={"name": "上海市市场监督管理局"}), "bad_issuer"),
+    ("issuer-huge-string", _with("issuer", value="did:pkh:eip155:31337:0x" + "ab" * 500_000), "bad_issuer"),
+    ("issuer-id-list", lambda d: _with("issuer", "id", value=[d["issuer"]["id"]])(d), "bad_issuer"),
+    ("issuer-id-object", lambda d: _with("issuer", "id", value={"id": d["issuer"]["id"]})(d), "bad_issuer"),
+    ("issuer-id-number", _with("issuer", "id", value=31337), "bad_issuer"),
+    ("issuer-id-huge-number", _with("issuer", "id", value=10**5000), "bad_issuer"),
+    ("issuer-id-float", _with("issuer", "id", value=1e308), "bad_issuer"),
+    ("issuer-id-bool", _with("issuer", "id", value=False), "bad_issuer"),
+    ("issuer-id-null", _with("issuer", "id", value=None), "bad_issuer"),
+    ("issuer-id-huge-string", _with("issuer", "id", value="did:pkh:eip155:" + "9" * 1_000_000), "bad_issuer"),
     ("subject-missing", _without("credentialSubject"), "missing_subject"),
     ("subject-string", _with("credentialSubject", value="上海浦江科技有限公司"), "missing_subject"),
     ("type-number", _with("credentialSubject", "certificateType", value=1), "undisclosed_field"),
@@ -932,6 +1028,25 @@ def test_garbage_is_invalid_format_without_an_exception(
     assert result.failed == ["format"]
     (many,) = verifier.verify_many([document], VerificationContext(ZJ))
     assert outcomes(many) == outcomes(result)
+
+
+def test_malformed_issuers_fail_format_alone_in_a_bulk_verification(
+    world: World, verifier: Verifier, tmp_path: Path
+) -> None:
+    docs = issue(world, tmp_path, n=3)
+    bad: list[Any] = []
+    for value in ([docs[0]["issuer"]["id"]], {"id": [1]}, {"id": {"id": "x"}}, 7, None, "did:pkh:" + "x" * 10**6):
+        doc = copy.deepcopy(docs[0])
+        doc["issuer"] = value
+        bad.append(doc)
+    mixed = [docs[0], *bad, docs[1], docs[2]]
+    results = verifier.verify_many(mixed, VerificationContext(ZJ))
+    assert [r.verdict for r in results] == [VALID, *[INVALID] * len(bad), VALID, VALID]
+    for result in results[1 : 1 + len(bad)]:
+        expect(result, INVALID, format=("failed", "bad_issuer"), **FORMAT_FAILED)
+        assert len(result.check("format").message) < 300  # the rejected value is not echoed whole
+    for result in (results[0], *results[-2:]):
+        expect(result, VALID, recognition=("passed", "rule"))
 
 
 @pytest.mark.parametrize(

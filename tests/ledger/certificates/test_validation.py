@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 from ledger.certificates import CertificateValidationError, build_credential, validate_credential
 from ledger.certificates.validation import (
+    check_datetime_range,
     check_province_code,
     check_region_code,
     check_resident_id,
+    check_text,
     check_uscc,
     resident_id_check_character,
     uscc_check_character,
@@ -411,3 +413,106 @@ def test_building_refuses_bad_licences_before_returning_anything() -> None:
 def test_today_is_a_valid_birth_date() -> None:
     today = datetime.now(UTC).date()
     assert check_resident_id(resident_id("330106", today, 1), today=today) == []
+
+
+# --- dates out of range -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "refused"),
+    [("0001-01-01T00:00:00+01:00", True), ("9999-12-31T23:59:59-01:00", True), ("1899-12-31T23:59:59Z", True),
+     ("1900-01-01T07:59:59+08:00", True), ("1900-01-01T00:00:00Z", False), ("9999-12-31T23:59:59Z", False),
+     ("1900-01-01T08:00:00+08:00", False), ("9999-12-31T22:59:59-01:00", False)],
+)  # fmt: skip
+def test_instants_outside_1900_to_9999_in_utc_are_refused_without_overflow(value: str, refused: bool) -> None:
+    problems = check_datetime_range(datetime.fromisoformat(value), "/validFrom")
+    assert [p.code for p in problems] == (["datetime_out_of_range"] if refused else [])
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("validFrom", "0001-01-01T00:00:00+01:00"), ("validUntil", "9999-12-31T23:59:59-01:00")]
+)
+def test_building_with_dates_whose_utc_form_overflows_names_the_field(field: str, value: str) -> None:
+    data = licence("business_licence") | {field: value}
+    with pytest.raises(CertificateValidationError) as info:
+        build_credential(data, issuer_address=ISSUER, chain_id=CHAIN_ID, issuer_name="发证机关")
+    assert info.value.codes() == {f"/{field}": "datetime_out_of_range"}
+    aware = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
+    with pytest.raises(CertificateValidationError) as info:
+        build_credential(data | {field: aware}, issuer_address=ISSUER, chain_id=CHAIN_ID, issuer_name="发证机关")
+    assert info.value.codes() == {f"/{field}": "datetime_out_of_range"}
+
+
+def test_credentials_with_dates_out_of_range_are_refused() -> None:
+    doc = credential()
+    doc["validFrom"] = "0001-01-01T00:00:00Z"
+    assert problems_of(doc) == {"/validFrom": "datetime_out_of_range"}
+    doc = credential()
+    doc["validFrom"] = "0001-01-01T00:00:00+01:00"  # not the UTC form the schema asks for
+    assert problems_of(doc) == {"/validFrom": "invalid_datetime"}
+
+
+# --- text -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("char", "code"),
+    [("\x00", "control_character"), ("\x07", "control_character"), ("\x1b", "control_character"),
+     ("\x7f", "control_character"), ("\x85", "control_character"), ("\x9f", "control_character"),
+     ("\t", "control_character"), ("\n", "control_character"), ("\r", "control_character"),
+     ("\u2028", "control_character"), ("\u2029", "control_character"),
+     *[(chr(c), "bidi_control") for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]],
+     ("\ufeff", "invisible_character"), ("\u200b", "invisible_character"), ("\u2060", "invisible_character"),
+     ("\u00ad", "invisible_character"), ("\u3164", "invisible_character"), ("\U000e0041", "invisible_character"),
+     ("\u2063", "invisible_character")],
+)  # fmt: skip
+def test_text_with_controls_bidi_or_invisible_characters_is_refused(char: str, code: str) -> None:
+    problems = check_text(f"张{char}三", "/x")
+    assert [(p.pointer, p.code) for p in problems] == [("/x", code)]
+    assert f"U+{ord(char):04X}" in problems[0].message and "character 2" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["张三", "ئۇيغۇر\u200cشىركىتى", "👩\u200d💻", "abc\u200e123\u200f", "ᠮᠣᠩᠭᠣᠯ\u180b\u180e", "𠀀\U000e0100",
+     "葛\ufe00", "O'Brien & 李", "张 三"],
+    ids=["Chinese", "Uyghur ZWNJ", "emoji ZWJ", "LRM RLM", "Mongolian FVS MVS", "IVS", "VS1", "Latin", "space"],
+)  # fmt: skip
+def test_text_of_names_keeps_the_characters_scripts_need(text: str) -> None:
+    assert check_text(text, "/x") == []
+
+
+def test_running_text_may_hold_line_feeds_and_tabs_only() -> None:
+    assert check_text("一、食品销售\n二、餐饮服务\t（依法须经批准）", multiline=True) == []
+    assert [p.code for p in check_text("a\r\nb", multiline=True)] == ["control_character"]
+    assert [p.code for p in check_text("a\u202eb", multiline=True)] == ["bidi_control"]
+    assert check_text(42) == [] and check_text(None) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "pointer", "code"),
+    [(lambda d: d["credentialSubject"].update(holderName="上海\u202e司公"), f"{SUBJECT}/holderName", "bidi_control"),
+     (lambda d: d["credentialSubject"].update(address="上海\x00路"), f"{SUBJECT}/address", "control_character"),
+     (lambda d: d["credentialSubject"].update(businessScope="\ufeff食品销售"), f"{SUBJECT}/businessScope",
+      "invisible_character"),
+     (lambda d: d["issuer"].update(name="发证\u2066机关\u2069"), "/issuer/name", "bidi_control"),
+     (lambda d: d.update(name="电子\n营业执照"), "/name", "control_character"),
+     (lambda d: d.update(description="第一行\u200b"), "/description", "invisible_character")],
+    ids=["holder name", "address", "business scope", "issuer name", "credential name", "description"],
+)  # fmt: skip
+def test_credentials_with_spoofing_characters_are_refused_at_the_field(
+    change: Callable[[dict[str, Any]], None], pointer: str, code: str
+) -> None:
+    doc = credential()
+    change(doc)
+    assert problems_of(doc).get(pointer) == code
+
+
+def test_text_in_lists_is_checked_and_running_text_keeps_line_feeds() -> None:
+    doc = credential(PERSON)
+    doc["credentialSubject"]["practiceScope"] = ["内科专业", "外科\u202e专业"]
+    assert problems_of(doc) == {f"{SUBJECT}/practiceScope/1": "bidi_control"}
+    doc = credential()
+    doc["credentialSubject"]["businessScope"] = "一、食品销售\n二、餐饮服务"
+    doc["description"] = "第一行\n第二行"
+    validate_credential(doc)
