@@ -14,6 +14,7 @@ from ledger.deployment import Deployment
 from ledger.errors import ChainError, LedgerError
 from ledger.issuance import Issuer
 from ledger.journal import Journal
+from ledger.status_changes import StatusChanges
 from ledger.transactions import FeePolicy
 from ledger.verify import ChainReader, Verifier
 
@@ -46,6 +47,7 @@ class Service:
         self.metrics = Metrics()
         self._issuers: dict[str, BatchingIssuer] = {}
         self._journals: dict[str, Journal] = {}
+        self._status_changes: dict[str, StatusChanges] = {}
         self._signers: dict[str, HurongClient] = {}
         self._lock = threading.Lock()
         self._issuer_lock = threading.Lock()
@@ -85,12 +87,16 @@ class Service:
         while not self._stop.is_set():
             for agency in self._journaled_agencies():
                 try:
-                    issuer = self.issuer(agency)
-                    # Batches of the last minute may still be in the hands of another worker issuing them.
-                    issuer.issuer.reconcile(min_age=0 if first else 60)
-                    lost = issuer.issuer.recheck()
-                    if lost:
-                        log.warning("the chain lost %d anchored batches of %s: sent again", len(lost), agency)
+                    if self.holds_key(agency) and self.journal(agency).batches():
+                        issuer = self.issuer(agency)
+                        # Batches of the last minute may still be in the hands of another worker issuing them.
+                        issuer.issuer.reconcile(min_age=0 if first else 60)
+                        lost = issuer.issuer.recheck()
+                        if lost:
+                            log.warning("the chain lost %d anchored batches of %s: sent again", len(lost), agency)
+                    again = self.status_changes(agency).recheck(self.signer)
+                    if again:
+                        log.warning("the chain lost %d status changes of %s: applied again", len(again), agency)
                 except (LedgerError, ApiError, OSError) as exc:
                     log.warning("reconciling the journal of %s failed: %s", agency, exc)
                 except Exception:  # noqa: BLE001 (the loop must survive a transport failure)
@@ -113,7 +119,8 @@ class Service:
             if self._indexer_thread is None:
                 self.indexer.sync()
             else:
-                time.sleep(0.02)
+                self.indexer.wake()
+                time.sleep(0.005)
 
     # ------------------------------------------------------------------ readers
 
@@ -137,13 +144,17 @@ class Service:
 
     # ------------------------------------------------------------------ signing accounts
 
+    def holds_key(self, address: str) -> bool:
+        """Whether the service's keystore holds the chain key of `address`."""
+        return (Path(self.settings.keystore_folder) / f"{address}.json").is_file()
+
     def signer(self, address: str) -> HurongClient:
         """A client acting as `address`, with its key from the encrypted keystore."""
         with self._lock:
             if address in self._signers:
                 return self._signers[address]
         path = Path(self.settings.keystore_folder) / f"{address}.json"
-        if not path.is_file():
+        if not self.holds_key(address):
             raise ApiError(503, "no_signing_key", f"the service holds no chain key for {address}")
         from ledger.keystore import load_account_key
 
@@ -195,6 +206,16 @@ class Service:
                 journal = Journal(Path(self.settings.home) / "journals" / f"{agency}.sqlite")
                 self._journals[agency] = journal
             return journal
+
+    def status_changes(self, agency: str) -> StatusChanges:
+        """The journaled status changes of `agency`'s certificates (one tracker per agency and process)."""
+        journal = self.journal(agency)
+        with self._lock:
+            changes = self._status_changes.get(agency)
+            if changes is None:
+                changes = StatusChanges(self.client, journal, confirmations=self.settings.confirmations)
+                self._status_changes[agency] = changes
+            return changes
 
     def journals(self) -> list[Journal]:
         return [self.journal(agency) for agency in self._journaled_agencies()]

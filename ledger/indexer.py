@@ -436,6 +436,7 @@ class Indexer:
         assert sorted(self._contracts) == sorted(CONTRACT_NAMES)
         self._addresses = [str(c.address) for c in self._contracts.values()]
         self._decoders: dict[tuple[str, str], tuple[str, Any]] = {}
+        self._wake = threading.Event()
         for name, contract in self._contracts.items():
             for ev in contract.all_events():
                 self._decoders[(str(contract.address).lower(), HexBytes(ev.topic).to_0x_hex())] = (name, ev)
@@ -733,7 +734,13 @@ class Indexer:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
-            stop.wait(poll_interval)
+            # Until the next poll, or sooner when a reader waits for a block it knows was mined (`wake`).
+            if self._wake.wait(poll_interval):
+                self._wake.clear()
+
+    def wake(self) -> None:
+        """Ask the thread in `run` to sync now (a writer waits to read its own write)."""
+        self._wake.set()
 
     # ------------------------------------------------------------------ event handlers: Consortium
 

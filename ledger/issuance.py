@@ -31,7 +31,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from hexbytes import HexBytes
-from web3.exceptions import BlockNotFound, TransactionNotFound
 
 from .client import HurongClient
 from .did import agency_did
@@ -41,7 +40,7 @@ from .hashing import hash_function, salt_fields
 from .journal import BatchRecord, Journal
 from .merkle import MerkleTree
 from .store import BlobStore
-from .transactions import PendingTransaction, Receipt
+from .transactions import Canonical, PendingTransaction, Receipt
 
 PROOF_TYPE = "HurongMerkleProof2026"
 STATUS_TYPE = "HurongRegistryStatus"
@@ -133,8 +132,6 @@ class Issuer:
     ) -> None:
         if client.address is None or client.transactor is None:
             raise LedgerValueError("the issuer needs a client with the agency's private key")
-        if not 1 <= confirmations <= 64:
-            raise LedgerValueError("confirmations must be between 1 and 64")
         if not 1 <= max_batch <= MAX_BATCH_LIMIT:
             raise LedgerValueError(f"max_batch must be between 1 and {MAX_BATCH_LIMIT}")
         hash_function(suite)
@@ -145,6 +142,7 @@ class Issuer:
         self.store = store
         self.max_batch = max_batch
         self.confirmations = confirmations
+        self.chain = Canonical(client.w3, confirmations)
         self.confirmation_timeout = confirmation_timeout
         self.agency: str = client.address
         self.sealer = DocumentSealer(bytes(client.transactor.account.key), client.address)
@@ -360,7 +358,7 @@ class Issuer:
         deadline = time.monotonic() + self.confirmation_timeout
         while True:
             tx_hash, block, block_hash = self._anchor_of(batch)
-            if block is not None and self._confirmed(block, block_hash, deadline):
+            if block is not None and self.chain.confirmed(block, block_hash, deadline):
                 break
             if time.monotonic() > deadline:
                 raise AnchoringFailed(batch.id, ChainError("the anchor did not reach the confirmation depth"))
@@ -384,25 +382,7 @@ class Issuer:
                 self.journal.mark_failed(batch.id, str(exc))
                 raise AnchoringFailed(batch.id, exc) from exc
             tx_hash, block = self._find_anchor(batch.root)
-            return tx_hash, block, self._block_hash(block) if block is not None else None
-
-    def _block_hash(self, number: int) -> str | None:
-        try:
-            return HexBytes(self.client.w3.eth.get_block(number)["hash"]).to_0x_hex()
-        except BlockNotFound:
-            return None
-
-    def _confirmed(self, block: int, block_hash: str | None, deadline: float) -> bool:
-        """Whether `block` reaches the confirmation depth while it stays canonical (False once it is gone)."""
-        while True:
-            head = int(self.client.w3.eth.block_number)
-            if self._block_hash(block) != block_hash:
-                return False
-            if head >= block + self.confirmations - 1:
-                return True
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
+            return tx_hash, block, self.chain.block_hash(block) if block is not None else None
 
     # ------------------------------------------------------------------ recovery
 
@@ -445,13 +425,13 @@ class Issuer:
         documents = [self.sealer.open(d, sealed) for d, sealed in self.journal.certificates(record.id)]
         batch = _Batch(record.id, record.root, documents)
         if not self.client.certificates.is_anchored(self.agency, record.root):
-            if record.tx_hash and self._still_pending(record.tx_hash):
+            if record.tx_hash and self.chain.known(record.tx_hash):
                 batch.pending = PendingTransaction(self.client.transactor, record.tx_hash, {})  # type: ignore[arg-type]
                 deadline = time.monotonic() + timeout
                 while time.monotonic() < deadline and not self.client.certificates.is_anchored(
                     self.agency, record.root
                 ):
-                    if self._mined(record.tx_hash):
+                    if self.chain.receipt(record.tx_hash) is not None:
                         break
                     time.sleep(0.05)
             if not self.client.certificates.is_anchored(self.agency, record.root):
@@ -474,20 +454,20 @@ class Issuer:
         head = int(self.client.w3.eth.block_number)
         floor = 0
         if self._checked is not None and self._checked[0] <= head:
-            if self._block_hash(self._checked[0]) == self._checked[1]:
+            if self.chain.block_hash(self._checked[0]) == self._checked[1]:
                 floor = self._checked[0]
         lost: list[int] = []
         for record in self.journal.anchored_above(floor):
             if record.agency != self.agency or record.chain_id != self.chain_id or record.registry != self.registry:
                 continue
-            intact = record.block_number is not None and self._block_hash(record.block_number) == record.block_hash
+            intact = record.block_number is not None and self.chain.block_hash(record.block_number) == record.block_hash
             if intact or self.client.certificates.is_anchored(self.agency, record.root):
                 continue
             self.journal.mark_lost(record.id)
             lost.append(record.id)
         if lost:
             self.reconcile()
-        head_hash = self._block_hash(head)
+        head_hash = self.chain.block_hash(head)
         if head_hash is not None:
             self._checked = (head, head_hash)
         return lost
@@ -507,19 +487,6 @@ class Issuer:
                 raise AnchoringFailed(batch.id, ChainError(batch.error or f"batch {batch.id} is {batch.state}"))
             out.append(_with_anchor(self.sealer.open(digest, sealed), batch.tx_hash, batch.block_number))
         return out
-
-    def _still_pending(self, tx_hash: str) -> bool:
-        try:
-            self.client.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
-        except TransactionNotFound:
-            return False
-        return True
-
-    def _mined(self, tx_hash: str) -> bool:
-        try:
-            return self.client.w3.eth.get_transaction_receipt(tx_hash) is not None  # type: ignore[arg-type]
-        except TransactionNotFound:
-            return False
 
 
 class _AlreadyAnchored(Exception):

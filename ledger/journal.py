@@ -51,6 +51,28 @@ CREATE TABLE IF NOT EXISTS certificates (
 );
 CREATE INDEX IF NOT EXISTS certificates_digest ON certificates (digest);
 CREATE INDEX IF NOT EXISTS batches_state ON batches (state);
+CREATE TABLE IF NOT EXISTS status_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    agency TEXT NOT NULL,
+    chain_id INTEGER NOT NULL,
+    registry TEXT NOT NULL,
+    signer TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('revoke', 'suspend', 'reinstate', 'supersede')),
+    digest BLOB NOT NULL,
+    root BLOB NOT NULL,
+    proof BLOB NOT NULL,
+    reason INTEGER NOT NULL,
+    successor BLOB,
+    state TEXT NOT NULL CHECK (state IN ('prepared', 'sent', 'applied', 'lost', 'failed')),
+    tx_hash TEXT,
+    block_number INTEGER,
+    block_hash TEXT,
+    error TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    acknowledged INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS status_changes_state ON status_changes (state);
 """
 #: Columns added after the first release, created on open when an older journal lacks them.
 MIGRATIONS = (
@@ -82,8 +104,44 @@ class BatchRecord:
     block_hash: str | None = None
 
 
+@dataclass(frozen=True)
+class StatusChangeRecord:
+    """A status change the service sent: what, by whom, and where the chain applied it."""
+
+    id: int
+    agency: str
+    chain_id: int
+    registry: str
+    signer: str
+    action: str
+    digest: bytes
+    root: bytes
+    proof: list[bytes]
+    reason: int
+    successor: bytes | None
+    state: str
+    tx_hash: str | None
+    block_number: int | None
+    block_hash: str | None
+    error: str | None
+    created_at: float
+    updated_at: float
+    #: Whether the change was ever confirmed (and so may have been answered to a client): never given up.
+    acknowledged: bool
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> StatusChangeRecord:
+        values = list(row)
+        values[6], values[7] = bytes(values[6]), bytes(values[7])
+        proof = bytes(values[8])
+        values[8] = [proof[i : i + 32] for i in range(0, len(proof), 32)]
+        values[10] = bytes(values[10]) if values[10] is not None else None
+        values[18] = bool(values[18])
+        return cls(*values)
+
+
 class Journal:
-    """A SQLite journal of batches and their certificates (thread-safe)."""
+    """A SQLite journal of batches, their certificates and the status changes sent (thread-safe)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -250,6 +308,106 @@ class Journal:
             ).fetchall()
         return [BatchRecord(*r) for r in rows]
 
+    # ------------------------------------------------------------------ status changes
+
+    def record_status_change(
+        self,
+        *,
+        agency: str,
+        chain_id: int,
+        registry: str,
+        signer: str,
+        action: str,
+        digest: bytes,
+        root: bytes,
+        proof: Sequence[bytes],
+        reason: int,
+        successor: bytes | None = None,
+    ) -> int:
+        """Durably record a status change before its transaction is sent."""
+        if any(len(p) != 32 for p in proof) or len(digest) != 32 or len(root) != 32:
+            raise JournalError("digests, roots and proof elements are 32 bytes")
+        now = time.time()
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO status_changes (agency, chain_id, registry, signer, action, digest, root, proof, reason,"
+                " successor, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'prepared', ?, ?)",
+                (
+                    agency,
+                    chain_id,
+                    registry,
+                    signer,
+                    action,
+                    digest,
+                    root,
+                    b"".join(proof),
+                    reason,
+                    successor,
+                    now,
+                    now,
+                ),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def mark_status_sent(self, change_id: int, tx_hash: str) -> None:
+        self._update_change(change_id, "state = 'sent', tx_hash = ?", (tx_hash,))
+
+    def mark_status_applied(
+        self, change_id: int, tx_hash: str | None, block_number: int | None, block_hash: str | None
+    ) -> None:
+        self._update_change(
+            change_id,
+            "state = 'applied', tx_hash = ?, block_number = ?, block_hash = ?, error = NULL, acknowledged = 1",
+            (tx_hash, block_number, block_hash),
+        )
+
+    def mark_status_lost(self, change_id: int) -> None:
+        """The chain no longer holds this applied change (a restart lost blocks, a reorg): apply it again."""
+        self._update_change(change_id, "state = 'lost', block_number = NULL, block_hash = NULL", ())
+
+    def claim_lost_status_change(self, change_id: int) -> bool:
+        """Take a lost change to apply it again: True for exactly one of the processes that ask."""
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE status_changes SET state = 'prepared', tx_hash = NULL, updated_at = ?"
+                " WHERE id = ? AND state = 'lost'",
+                (time.time(), change_id),
+            )
+            return cursor.rowcount == 1
+
+    def mark_status_failed(self, change_id: int, error: str) -> None:
+        self._update_change(change_id, "state = 'failed', error = ?", (error,))
+
+    def _update_change(self, change_id: int, assignments: str, params: tuple[Any, ...]) -> None:
+        with self._lock:
+            self._db.execute(
+                f"UPDATE status_changes SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608 (fixed SQL)
+                (*params, time.time(), change_id),
+            )
+
+    def status_change(self, change_id: int) -> StatusChangeRecord:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_CHANGE_COLUMNS} FROM status_changes WHERE id = ?", (change_id,)
+            ).fetchone()
+        if row is None:
+            raise JournalError(f"no status change {change_id} in the journal")
+        return StatusChangeRecord.from_row(row)
+
+    def status_changes(self, state: str | None = None, *, above: int | None = None) -> list[StatusChangeRecord]:
+        """Status changes (in one state; recorded in a block above `above`), oldest first."""
+        sql = f"SELECT {_CHANGE_COLUMNS} FROM status_changes WHERE 1 = 1"
+        params: tuple[Any, ...] = ()
+        if state is not None:
+            sql += " AND state = ?"
+            params = (state,)
+        if above is not None:
+            sql += " AND COALESCE(block_number, 0) > ?"
+            params = (*params, above)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY id", params).fetchall()
+        return [StatusChangeRecord.from_row(r) for r in rows]
+
     def counts(self) -> dict[str, int]:
         with self._lock:
             rows = self._db.execute("SELECT state, SUM(count) FROM batches GROUP BY state").fetchall()
@@ -259,6 +417,12 @@ class Journal:
 _COLUMNS = (
     "id, agency, chain_id, registry, root, count, suite, manifest_cid, state, tx_hash, block_number, error,"
     " created_at, block_hash"
+)
+
+
+_CHANGE_COLUMNS = (
+    "id, agency, chain_id, registry, signer, action, digest, root, proof, reason, successor, state, tx_hash,"
+    " block_number, block_hash, error, created_at, updated_at, acknowledged"
 )
 
 

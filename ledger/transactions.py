@@ -24,7 +24,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.exceptions import BlockNotFound, ContractLogicError, TransactionNotFound, Web3RPCError
 
 from .errors import (
     ChainError,
@@ -408,6 +408,50 @@ class Transactor:
                 return err
             return TransactionFailed(f"transaction {tx_hash} failed: {exc}", tx_hash)
         return TransactionFailed(f"transaction {tx_hash} reverted (out of gas or unreproducible)", tx_hash)
+
+
+class Canonical:
+    """Whether blocks and transactions are (still) on the canonical chain, and deep enough to count."""
+
+    def __init__(self, w3: Web3, confirmations: int = 1) -> None:
+        if not 1 <= confirmations <= 64:
+            raise LedgerValueError("confirmations must be between 1 and 64")
+        self.w3 = w3
+        self.confirmations = confirmations
+
+    def head(self) -> int:
+        return int(self.w3.eth.block_number)
+
+    def block_hash(self, number: int) -> str | None:
+        """The hash of block `number` on the canonical chain, or None when the chain has no such block."""
+        try:
+            return HexBytes(self.w3.eth.get_block(number)["hash"]).to_0x_hex()
+        except BlockNotFound:
+            return None
+
+    def confirmed(self, block: int, block_hash: str | None, deadline: float) -> bool:
+        """Whether `block` reaches the confirmation depth while it stays canonical (False once it is gone or
+        at the `deadline`, a `time.monotonic()` value)."""
+        while True:
+            head = self.head()
+            if self.block_hash(block) != block_hash:
+                return False
+            if head >= block + self.confirmations - 1:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+    def known(self, tx_hash: str) -> bool:
+        """Whether the node knows the transaction (pending or mined)."""
+        return _known(self.w3, tx_hash)
+
+    def receipt(self, tx_hash: str) -> Any:
+        """The transaction's receipt, None while it is pending or unknown."""
+        try:
+            return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return None
 
 
 def _known(w3: Web3, tx_hash: str) -> bool:

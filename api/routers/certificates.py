@@ -13,6 +13,7 @@ from ledger.did import parse_agency_did
 from ledger.errors import LedgerValueError
 from ledger.merkle import MerkleTree
 from ledger.reasons import parse_reason
+from ledger.status_changes import TARGET as _TARGET
 
 from ..deps import CurrentAgency, CurrentPrincipal, ServiceDep, SettingsDep
 from ..errors import ApiError
@@ -166,9 +167,6 @@ def _change(action: Literal["revoke", "suspend", "reinstate", "supersede"]) -> A
     return change
 
 
-_TARGET = {"revoke": "revoked", "suspend": "suspended", "reinstate": "valid", "supersede": "superseded"}
-
-
 def _apply(
     action: str, digest: str, body: StatusChange, reason: int, principal: Principal, service: Any, claim: Claim | None
 ) -> dict[str, Any]:
@@ -183,14 +181,11 @@ def _apply(
         if status.status.name.lower() == _TARGET[action]:
             raise ApiError(409, "already_applied", f"the certificate is already {_TARGET[action]}")
     if receipt is None:
-        certs = signer.certificates
-        if action == "supersede":
-            pending = certs.supersede(agency, root, digest, proof, body.successor or "", reason)
-        else:
-            pending = getattr(certs, action)(agency, root, digest, proof, reason)
-        if claim is not None:
-            service.idempotency.record_transaction(claim, pending.tx_hash)
-        receipt = pending.wait()
+        on_sent = None if claim is None else (lambda tx_hash: service.idempotency.record_transaction(claim, tx_hash))
+        successor = bytes.fromhex(body.successor[2:]) if action == "supersede" and body.successor else None
+        receipt = service.status_changes(agency).apply(
+            signer, action, agency, root, bytes.fromhex(digest[2:]), proof, reason, successor=successor, on_sent=on_sent
+        )
     service.wait_indexed(receipt.block_number)
     return {"digest": digest, "agency": agency, "action": action, "reason": reason,
             "transactionHash": receipt.tx_hash, "blockNumber": receipt.block_number}  # fmt: skip
