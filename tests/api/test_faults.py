@@ -44,7 +44,7 @@ class Ledger:
     conflicting: list[str] = field(default_factory=list)
     retries: int = 0
     abandoned: int = 0
-    status_changes: int = 0
+    changes: int = 0
     #: The status each certificate was last acknowledged to have, by (agency, digest).
     statuses: dict[tuple[str, str], str] = field(default_factory=dict)
     #: Certificates with a status change that never got a final answer: their status is not asserted.
@@ -163,7 +163,7 @@ class Campaign:
                             or (response.status_code == 409 and response.json()["error"]["code"] == "already_applied")
                         )
                         if applied:
-                            self.ledger.status_changes += 1
+                            self.ledger.changes += 1
                             self.ledger.statuses[(agency_address, digest)] = target
                         elif response is None:
                             self.ledger.uncertain.add((agency_address, digest))
@@ -242,7 +242,7 @@ def test_every_acknowledged_certificate_is_anchored_exactly_once_through_kill_9_
         print(
             f"\nfaults: {campaign.faults}; acknowledged certificates {len(acknowledged)} in {len(roots)} batches; "
             f"anchored exactly once {anchored_once} batches; lost {len(lost)}; twice {len(digests) - len(set(digests))}"
-            f" + conflicting answers {len(ledger.conflicting)}; status changes {ledger.status_changes} on "
+            f" + conflicting answers {len(ledger.conflicting)}; status changes {ledger.changes} on "
             f"{len(expected)} certificates, with another status than acknowledged {len(wrong)}; "
             f"client retries {ledger.retries}; abandoned {ledger.abandoned}"
         )
@@ -251,7 +251,7 @@ def test_every_acknowledged_certificate_is_anchored_exactly_once_through_kill_9_
         assert lost == []
         assert anchored_once == len(roots)
         assert len(digests) == len(set(digests)) and ledger.conflicting == []
-        assert ledger.status_changes > 0 and wrong == {}
+        assert ledger.changes > 0 and wrong == {}
     finally:
         if campaign is not None and campaign.process is not None:
             campaign.kill_service()
