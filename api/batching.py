@@ -10,7 +10,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.issuance import IssuanceError, Issuer
+from ledger.issuance.issuer import IssuanceError, Issuer
 
 
 class BatchingIssuer:

@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
         certificates: Annotated[int, typer.Option(min=1, max=100_000, help="Demo certificates (first start)")] = 300,
     ) -> None:
         """Run the local consortium: chain, contracts, demo data, API and verification page, until Ctrl-C."""
-        from .demo import Demo
+        from api.demo import Demo
 
         Demo(home, config, chain_port=chain_port, api_port=port, workers=workers, certificates=certificates,
              console=console).run()  # fmt: skip
@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
         """Create an API key bound to an agency or a province; the key is printed once."""
         from eth_utils import is_address, to_checksum_address
 
-        from .keys import ApiKeyStore
+        from api.keys import ApiKeyStore
 
         if (agency is None) == (province is None):
             raise LedgerValueError("give exactly one of --agency ADDRESS or --province CODE")
@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
     @keys_app.command("revoke")
     def keys_revoke(key_id: str, home: HomeOption = Path(".hurong")) -> None:
         """Revoke an API key by its id."""
-        from .keys import ApiKeyStore
+        from api.keys import ApiKeyStore
 
         if not ApiKeyStore(home / "api-keys.sqlite").revoke(key_id):
             raise LedgerValueError(f"no active key {key_id}")
@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
     @keys_app.command("list")
     def keys_list(home: HomeOption = Path(".hurong")) -> None:
         """List API keys (never their secrets)."""
-        from .keys import ApiKeyStore
+        from api.keys import ApiKeyStore
 
         table = Table("id", "role", "subject", "label", "revoked")
         for row in ApiKeyStore(home / "api-keys.sqlite").list():
@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Encrypt the chain key in $HURONG_PRIVATE_KEY into the keystore (passphrase: $HURONG_KEY_PASSPHRASE, or the
         file $HURONG_KEY_PASSPHRASE_FILE names)."""
-        from ledger.keystore import AccountKey, passphrase_from_env_or_prompt, save_key
+        from ledger.keys.keystore import AccountKey, passphrase_from_env_or_prompt, save_key
 
         secret = os.environ.get("HURONG_PRIVATE_KEY")
         if not secret:
@@ -120,8 +120,8 @@ def serve(host: str, port: int, workers: int) -> None:
     """
     import uvicorn
 
-    from .launcher import prepare_metrics_folder
-    from .settings import Settings
+    from api.launcher import prepare_metrics_folder
+    from api.settings import Settings
 
     os.umask(0o077)
     folder, owned = prepare_metrics_folder(Settings().home)
@@ -147,10 +147,9 @@ def service_app() -> FastAPI:
     passphrase read from the file named by `HURONG_KEY_PASSPHRASE_FILE` when that is set."""
     from pydantic import SecretStr
 
-    from ledger.keystore import PASSPHRASE_ENV, PASSPHRASE_FILE_ENV, read_passphrase_file
-
-    from .main import create_app
-    from .settings import Settings
+    from api.main import create_app
+    from api.settings import Settings
+    from ledger.keys.keystore import PASSPHRASE_ENV, PASSPHRASE_FILE_ENV, read_passphrase_file
 
     settings = Settings()
     path = os.environ.get(PASSPHRASE_FILE_ENV)

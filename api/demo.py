@@ -26,15 +26,14 @@ from typing import Any
 import httpx
 from rich.console import Console
 
+from api.keys import ApiKeyStore
+from api.launcher import passphrase_file, service_env, start_service, stop_service
 from ledger.certificates.validation import resident_id_check_character, uscc_check_character
-from ledger.chain import Anvil
-from ledger.deploy import bootstrap, load_description
-from ledger.deployment import Deployment
+from ledger.chain.bootstrap import bootstrap, load_description
+from ledger.chain.deployment import Deployment
+from ledger.chain.node import Anvil
 from ledger.errors import DeploymentError, ToolchainError
-from ledger.keystore import AccountKey, KeystoreError, ensure_passphrase_file, load_key, save_key
-
-from .keys import ApiKeyStore
-from .launcher import passphrase_file, service_env, start_service, stop_service
+from ledger.keys.keystore import AccountKey, KeystoreError, ensure_passphrase_file, load_key, save_key
 
 #: Seed of the demo certificates' random contents.
 DEMO_SEED = 20261123
@@ -223,7 +222,7 @@ class Demo:
         demo_path = self.home / "demo.json"
         try:
             deployment = Deployment.for_chain(self.home / "deployments", self.anvil.chain_id)
-            from ledger.client import make_web3
+            from ledger.chain.client import make_web3
 
             w3 = make_web3(self.anvil.url)
             if demo_path.is_file() and all(len(w3.eth.get_code(r.address)) for r in deployment.contracts.values()):  # type: ignore[arg-type]

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
-from .errors import ApiError
-from .keys import Principal
-from .service import Service
-from .settings import Settings, get_settings
+from api.errors import ApiError
+from api.keys import Principal
+from api.service import Service
+from api.settings import Settings, get_settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

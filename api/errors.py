@@ -21,9 +21,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ledger.certificates.reasons import InvalidReason
 from ledger.errors import ChainError, ContractRevertError, DeploymentError, LedgerError, LedgerValueError
-from ledger.issuance import AnchoringFailed
-from ledger.reasons import InvalidReason
+from ledger.issuance.issuer import AnchoringFailed
 
 log = logging.getLogger("hurong.api")
 

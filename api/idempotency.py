@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger.journal import private_file
-
-from .errors import ApiError
+from api.errors import ApiError
+from ledger.issuance.journal import private_file
 
 HEADER = "Idempotency-Key"
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import httpx
 
-from ledger.chain import open_private_log
+from ledger.chain.node import open_private_log
 from ledger.errors import LedgerValueError, ToolchainError
-from ledger.keystore import PASSPHRASE_ENV, PASSPHRASE_FILE_ENV, write_passphrase_file
+from ledger.keys.keystore import PASSPHRASE_ENV, PASSPHRASE_FILE_ENV, write_passphrase_file
 
 #: Where a service home keeps the keystore passphrase.
 PASSPHRASE_FILE = Path("secrets") / "keystore-passphrase"

@@ -29,11 +29,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from . import errors
-from .errors import error_body, internal_error_body
-from .routers import certificates, health, registry, verify
-from .service import Service
-from .settings import Settings, get_settings
+from api import errors
+from api.errors import error_body, internal_error_body
+from api.routers import certificates, health, registry, verify
+from api.service import Service
+from api.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
 Scope = MutableMapping[str, Any]
@@ -550,7 +550,7 @@ def _document_errors(app: FastAPI) -> None:
 
 
 def errors_schema() -> dict[str, Any]:
-    from .schemas import ErrorResponse
+    from api.schemas import ErrorResponse
 
     return ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
-from .launcher import process_alive
+from api.launcher import process_alive
 
 #: The variable naming the multiprocess metrics folder (set by `hurong serve` before its workers start).
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"

@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from ledger.codes import encode_code
-from ledger.reasons import InvalidReason, Reason, parse_reason
+from ledger.certificates.reasons import InvalidReason, Reason, parse_reason
+from ledger.chain.codes import encode_code
 
 
 class ErrorBody(BaseModel):

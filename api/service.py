@@ -9,21 +9,20 @@ from typing import Any
 
 from eth_account import Account
 
-from ledger.client import HurongClient, make_web3
-from ledger.deployment import Deployment
+from api.batching import BatchingIssuer
+from api.errors import ApiError
+from api.idempotency import IdempotencyStore
+from api.keys import ApiKeyStore
+from api.metrics import Metrics
+from api.settings import Settings
+from ledger.chain.client import HurongClient, make_web3
+from ledger.chain.deployment import Deployment
+from ledger.chain.transactions import FeePolicy
 from ledger.errors import ChainError, LedgerError
-from ledger.issuance import Issuer
-from ledger.journal import Journal
-from ledger.status_changes import StatusChanges
-from ledger.transactions import FeePolicy
-from ledger.verify import ChainReader, Verifier
-
-from .batching import BatchingIssuer
-from .errors import ApiError
-from .idempotency import IdempotencyStore
-from .keys import ApiKeyStore
-from .metrics import Metrics
-from .settings import Settings
+from ledger.issuance.issuer import Issuer
+from ledger.issuance.journal import Journal
+from ledger.issuance.status_changes import StatusChanges
+from ledger.verification.verifier import ChainReader, Verifier
 
 log = logging.getLogger("hurong.api")
 
@@ -51,7 +50,7 @@ class Service:
         self._signers: dict[str, HurongClient] = {}
         self._lock = threading.Lock()
         self._issuer_lock = threading.Lock()
-        from ledger.indexer import Indexer
+        from ledger.index.indexer import Indexer
 
         self.indexer = Indexer(self.client, settings.index_database)
         self._indexer_thread: threading.Thread | None = None
@@ -130,7 +129,7 @@ class Service:
             return ChainReader(self.client, "latest")
         if not self.settings.run_indexer or self._indexer_thread is None:
             self.indexer.sync()
-        from ledger.indexer import IndexReader
+        from ledger.index.indexer import IndexReader
 
         position = self.indexer.position()
         with self._lock:
@@ -156,7 +155,7 @@ class Service:
         path = Path(self.settings.keystore_folder) / f"{address}.json"
         if not self.holds_key(address):
             raise ApiError(503, "no_signing_key", f"the service holds no chain key for {address}")
-        from ledger.keystore import load_account_key
+        from ledger.keys.keystore import load_account_key
 
         key = load_account_key(path, self.settings.key_passphrase.get_secret_value())
         if Account.from_key(key).address != address:

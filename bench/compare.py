@@ -4,9 +4,9 @@
 
 1. Installs the peer (`bench/peer/`: pinned `@govtechsg/open-attestation` 6.9, `@govtechsg/document-store`
    3.0.0, `ethers` 5.7.2, `@govtechsg/oa-verify` 9.4) with `npm install` from its lockfile, under Node 22.
-2. Starts one anvil (`ledger.chain.Anvil`), bootstraps Hurong's contracts with a one-agency consortium (as
-   `ledger/bench.py` does) and deploys the peer's DocumentStore (3.0.0 ABI and bytecode, ethers 5.7) to it.
-3. Builds the same N business licences for both (`ledger.bench.sample_licence`: the same fields, Chinese
+2. Starts one anvil (`ledger.chain.node.Anvil`), bootstraps Hurong's contracts with a one-agency consortium (as
+   `bench/library.py` does) and deploys the peer's DocumentStore (3.0.0 ABI and bytecode, ethers 5.7) to it.
+3. Builds the same N business licences for both (`bench.library.sample_licence`: the same fields, Chinese
    text, ~1.2–1.5 KiB): a VC 2.0 `ElectronicLicense` for Hurong, an OpenAttestation v2 raw document (the same
    data plus `issuers` with the `documentStore` and a DNS-TXT identity-proof placeholder) for the peer.
 4. Issues them end to end with both at each batch size (Hurong: `Issuer.issue`; the peer: `wrapDocuments`
@@ -189,9 +189,9 @@ def tamper_peer(doc: dict[str, Any]) -> dict[str, Any]:
 
 def never_issued_hurong(credential: dict[str, Any], chain_id: int, registry: str) -> dict[str, Any]:
     """A well-formed wrapped certificate (salted, hashed, its own one-leaf tree) whose root was never anchored."""
-    from ledger.hashing import salt_fields
-    from ledger.issuance import PROOF_TYPE
-    from ledger.merkle import MerkleTree
+    from ledger.certificates.hashing import salt_fields
+    from ledger.certificates.merkle import MerkleTree
+    from ledger.issuance.issuer import PROOF_TYPE
 
     doc: dict[str, Any] = json.loads(json.dumps(credential, ensure_ascii=False))
     salts, digest = salt_fields(doc, "default")
@@ -214,16 +214,16 @@ def never_issued_hurong(credential: dict[str, Any], chain_id: int, registry: str
 
 
 class SharedChain:
-    """One anvil with Hurong's one-agency consortium (as `ledger/bench.py`) and the peer's DocumentStore."""
+    """One anvil with Hurong's one-agency consortium (as `bench/library.py`) and the peer's DocumentStore."""
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
 
     def __enter__(self) -> SharedChain:
-        from ledger.bench import _DESCRIPTION, _NAMES
-        from ledger.chain import Anvil
-        from ledger.client import HurongClient
-        from ledger.deploy import bootstrap, parse_description
+        from bench.library import _DESCRIPTION, _NAMES
+        from ledger.chain.bootstrap import bootstrap, parse_description
+        from ledger.chain.client import HurongClient
+        from ledger.chain.node import Anvil
 
         self.anvil = Anvil(accounts=len(_NAMES) + 1).start()
         try:
@@ -261,8 +261,8 @@ class SharedChain:
         )
 
     def issuer(self, batch: int, name: str) -> Any:
-        from ledger.issuance import Issuer
-        from ledger.journal import Journal
+        from ledger.issuance.issuer import Issuer
+        from ledger.issuance.journal import Journal
 
         return Issuer(self.agency, Journal(self.workdir / f"{name}.sqlite"), max_batch=batch)
 
@@ -280,11 +280,11 @@ class SharedChain:
 
 @contextmanager
 def hurong_service(chain: SharedChain, *, workers: int) -> Iterator[str]:
-    """`hurong serve` (uvicorn, `workers` processes) on the shared chain, as `api/bench.py` starts it;
+    """`hurong serve` (uvicorn, `workers` processes) on the shared chain, as `bench/service.py` starts it;
     yields the API's base URL once its index has caught up with the chain."""
     import httpx
 
-    from ledger.chain import free_port
+    from ledger.chain.node import free_port
 
     home = Path(tempfile.mkdtemp(prefix="hurong-compare-api-"))
     chain.result.deployment.save(home / "deployments")
@@ -361,10 +361,10 @@ end
 
 def wrk_verify(url: str, bodies: Sequence[dict[str, Any]], *, seconds: int, connections: int) -> dict[str, Any]:
     """`POST /verify` under wrk, cycling through every certificate (not one body over and over); each answer
-    is checked to be a 200 with verdict VALID. api/bench.py's percentile parsing."""
+    is checked to be a 200 with verdict VALID. bench/service.py's percentile parsing."""
     import re
 
-    from api.bench import _percentile_ms
+    from bench.service import _percentile_ms
 
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -458,8 +458,8 @@ class Comparison:
         repeat: int,
         report: Report,
     ) -> None:
-        from ledger.bench import sample_licence
-        from ledger.verify import VerificationContext
+        from bench.library import sample_licence
+        from ledger.verification.verifier import VerificationContext
 
         self.chain, self.n, self.batches, self.report = chain, n, list(batches), report
         self.concurrency, self.single, self.warmup, self.repeat = concurrency, single, warmup, repeat
@@ -567,7 +567,7 @@ class Comparison:
     def verify_libraries(self, batch: int, probes_h: dict[str, Any], probes_p: dict[str, Any]) -> dict[str, Any]:
         """Hurong `verify` one at a time and `verify_many`; oa-verify one at a time and concurrently; and the
         verdicts of every library verifier on the probes."""
-        from ledger.verify import VALID, Verifier
+        from ledger.verification.verifier import VALID, Verifier
 
         docs_h, docs_p, n, single = self.hurong_docs[batch], self.peer_docs[batch], self.n, self.single
         # One at a time with a verifier of its own: its memoised reads at an unchanged head are the library's
@@ -654,7 +654,7 @@ class Comparison:
             h_http = wrk_verify(base + "/verify", bodies, seconds=seconds, connections=connections)
             chunk = min(1_000, n)
             parts = [docs_h[i : i + chunk] for i in range(0, n, chunk)]
-            rounds = -(-5 // len(parts))  # at least five requests, as api/bench.py
+            rounds = -(-5 // len(parts))  # at least five requests, as bench/service.py
             timings: list[float] = []
             bulk_ok = True
             with httpx.Client(base_url=base, timeout=600) as http:

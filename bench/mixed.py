@@ -29,10 +29,10 @@ import httpx
 from api.demo import demo_licence
 from api.keys import ApiKeyStore
 from api.launcher import passphrase_file, service_env, start_service, stop_service
-from ledger.chain import Anvil, free_port
-from ledger.client import make_web3
-from ledger.deploy import bootstrap, load_description
-from ledger.keystore import AccountKey, ensure_passphrase_file, save_key
+from ledger.chain.bootstrap import bootstrap, load_description
+from ledger.chain.client import make_web3
+from ledger.chain.node import Anvil, free_port
+from ledger.keys.keystore import AccountKey, ensure_passphrase_file, save_key
 
 AGENCIES = {"sh_amr": 310000, "zj_amr": 330000, "gd_amr": 440000}
 ROOT = Path(__file__).resolve().parent.parent

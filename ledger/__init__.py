@@ -1,15 +1,16 @@
 """Hurong's Python core: contracts toolchain, chain client, Merkle trees, deployment.
 
-The public surface is re-exported here; submodules hold the rest (`ledger.contract_errors` has one exception
+The public surface is re-exported here; submodules hold the rest (`ledger.chain.contract_errors` has one exception
 class per custom error of the contracts).
 """
 
-from .chain import Anvil
-from .client import HurongClient
-from .compiler import Artifact, build, compile_contracts, load_artifact
-from .deploy import bootstrap, deploy_contracts, load_description
-from .deployment import Deployment
-from .errors import (
+from ledger.certificates.merkle import MerkleTree, MultiProof
+from ledger.chain.bootstrap import bootstrap, deploy_contracts, load_description
+from ledger.chain.client import HurongClient
+from ledger.chain.deployment import Deployment
+from ledger.chain.node import Anvil
+from ledger.chain.transactions import PendingTransaction, Receipt
+from ledger.errors import (
     ChainError,
     CompilationError,
     ConfigurationError,
@@ -22,8 +23,11 @@ from .errors import (
     TransactionTimeout,
     UnknownContractError,
 )
-from .merkle import MerkleTree, MultiProof
-from .transactions import PendingTransaction, Receipt
+from ledger.index.indexer import Indexer, IndexReader
+from ledger.issuance.issuer import Issuer
+from ledger.issuance.journal import Journal
+from ledger.toolchain.compiler import Artifact, build, compile_contracts, load_artifact
+from ledger.verification.verifier import ChainReader, VerificationContext, VerificationResult, Verifier
 
 __version__ = "0.1.0"
 
@@ -31,12 +35,17 @@ __all__ = [
     "Anvil",
     "Artifact",
     "ChainError",
+    "ChainReader",
     "CompilationError",
     "ConfigurationError",
     "ContractRevertError",
     "Deployment",
     "DeploymentError",
     "HurongClient",
+    "IndexReader",
+    "Indexer",
+    "Issuer",
+    "Journal",
     "LedgerError",
     "LedgerValueError",
     "MerkleTree",
@@ -47,6 +56,9 @@ __all__ = [
     "TransactionFailed",
     "TransactionTimeout",
     "UnknownContractError",
+    "VerificationContext",
+    "VerificationResult",
+    "Verifier",
     "bootstrap",
     "build",
     "compile_contracts",

@@ -19,7 +19,7 @@ Every exception raised on purpose by `ledger` derives from `LedgerError`::
     │   └── FeeCapExceeded                     the chain's base fee is above what the configuration allows
     ├── DeploymentError                        no deployment record, or one that does not match the chain
     └── ContractRevertError                    a contract refused a call with a custom error
-        └── <one class per custom error>       see `ledger.contract_errors`, with the decoded arguments
+        └── <one class per custom error>       see `ledger.chain.contract_errors`, with the decoded arguments
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ class DeploymentError(LedgerError):
 class ContractRevertError(LedgerError):
     """A contract call reverted with a custom error declared in the contracts' ABIs.
 
-    Subclasses (in `ledger.contract_errors`) exist for every custom error and expose its arguments as
+    Subclasses (in `ledger.chain.contract_errors`) exist for every custom error and expose its arguments as
     attributes; `arguments` holds them as a dict in declaration order.
     """
 

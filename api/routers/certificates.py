@@ -9,17 +9,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Response
 from fastapi import Path as PathParam
 
-from ledger.did import parse_agency_did
+from api.deps import CurrentAgency, CurrentPrincipal, ServiceDep, SettingsDep
+from api.errors import ApiError
+from api.idempotency import HEADER, Claim, fingerprint, parse_key
+from api.keys import Principal
+from api.schemas import CertificatesCreate, CertificatesPublic, ErrorResponse, StatusChange, StatusChangeOut
+from ledger.certificates.did import parse_agency_did
+from ledger.certificates.merkle import MerkleTree
+from ledger.certificates.reasons import parse_reason
 from ledger.errors import LedgerValueError
-from ledger.merkle import MerkleTree
-from ledger.reasons import parse_reason
-from ledger.status_changes import TARGET as _TARGET
-
-from ..deps import CurrentAgency, CurrentPrincipal, ServiceDep, SettingsDep
-from ..errors import ApiError
-from ..idempotency import HEADER, Claim, fingerprint, parse_key
-from ..keys import Principal
-from ..schemas import CertificatesCreate, CertificatesPublic, ErrorResponse, StatusChange, StatusChangeOut
+from ledger.issuance.status_changes import TARGET as _TARGET
 
 router = APIRouter(
     prefix="/certificates",
@@ -173,40 +172,25 @@ def _apply(
     """Send the status change, or settle the one an earlier attempt with the same key sent."""
     agency, root, proof = _locate(digest, body.certificate, service)
     signer = _signer_for(principal, agency, service)
+    changes = service.status_changes(agency)
     receipt = None
     if claim is not None and claim.tx_hash is not None:
-        receipt = _earlier_receipt(signer, claim.tx_hash)
-    if receipt is None and claim is not None and claim.tx_hash is not None:
-        status = signer.certificates.status_of(agency, digest)
-        if status.status.name.lower() == _TARGET[action]:
-            raise ApiError(409, "already_applied", f"the certificate is already {_TARGET[action]}")
+        # A retry: the first attempt's change, confirmed; or, when the chain does not have it, the state once
+        # the changes the chain lost are applied again.
+        receipt = changes.settle(claim.tx_hash)
+        if receipt is None:
+            changes.recheck(service.signer)
+            status = signer.certificates.status_of(agency, digest)
+            if status.status.name.lower() == _TARGET[action]:
+                raise ApiError(409, "already_applied", f"the certificate is already {_TARGET[action]}")
     if receipt is None:
         on_sent = None if claim is None else (lambda tx_hash: service.idempotency.record_transaction(claim, tx_hash))
         successor = bytes.fromhex(body.successor[2:]) if action == "supersede" and body.successor else None
-        receipt = service.status_changes(agency).apply(
-            signer, action, agency, root, bytes.fromhex(digest[2:]), proof, reason, successor=successor, on_sent=on_sent
-        )
+        receipt = changes.apply(signer, action, agency, root, bytes.fromhex(digest[2:]), proof, reason,
+                                successor=successor, on_sent=on_sent, signer_for=service.signer)  # fmt: skip
     service.wait_indexed(receipt.block_number)
     return {"digest": digest, "agency": agency, "action": action, "reason": reason,
             "transactionHash": receipt.tx_hash, "blockNumber": receipt.block_number}  # fmt: skip
-
-
-def _earlier_receipt(signer: Any, tx_hash: str) -> Any:
-    """The receipt of a transaction an earlier attempt sent: None when the chain does not know it (never
-    broadcast, or lost with a node's latest blocks); awaited while it is still pending."""
-    from web3.exceptions import TransactionNotFound
-
-    from ledger.errors import ChainError
-
-    w3 = signer.w3
-    try:
-        w3.eth.get_transaction(tx_hash)
-    except TransactionNotFound:
-        return None
-    try:
-        return signer.transactor.wait_for_receipt(tx_hash, {}, timeout=60)
-    except ChainError:
-        return None
 
 
 for _action in ("revoke", "suspend", "reinstate", "supersede"):

@@ -31,12 +31,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
-from ledger.client import make_web3
+from api.deps import ServiceDep
+from api.service import Service
+from ledger.chain.client import make_web3
 from ledger.errors import LedgerError
-from ledger.keystore import SECP256K1, read_key_header
-
-from ..deps import ServiceDep
-from ..service import Service
+from ledger.keys.keystore import SECP256K1, read_key_header
 
 log = logging.getLogger("hurong.api")
 

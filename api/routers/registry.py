@@ -6,9 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from api.deps import ServiceDep
 from ledger.certificates import certificate_types
-
-from ..deps import ServiceDep
 
 router = APIRouter(tags=["registers"])
 

@@ -12,19 +12,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from ledger.errors import HistoryUnavailable, LedgerValueError
-from ledger.verify import ChainReader, VerificationContext, VerificationResult, parse_time
-
-from ..deps import ServiceDep, SettingsDep
-from ..errors import ApiError
-from ..schemas import (
+from api.deps import ServiceDep, SettingsDep
+from api.errors import ApiError
+from api.schemas import (
     BulkVerifyRequest,
     ErrorResponse,
     VerificationContextIn,
     VerificationOut,
     VerifyRequest,
 )
-from ..service import Service
+from api.service import Service
+from ledger.errors import HistoryUnavailable, LedgerValueError
+from ledger.verification.verifier import ChainReader, VerificationContext, VerificationResult, parse_time
 
 AS_OF = """
 Ask about the past with `at` (an RFC 3339 time with its offset, e.g. `2025-06-01T08:00:00+08:00`) or `block`

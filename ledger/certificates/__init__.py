@@ -6,8 +6,8 @@ numbers, unified social credit codes, GB/T 2260 codes from `regions`); `load_con
 JSON-LD contexts (`contexts/`). The format is described in docs/certificate-format.md.
 """
 
-from . import regions, validation
-from .model import (
+from ledger.certificates import regions, validation
+from ledger.certificates.model import (
     CONTEXT_FILES,
     CREDENTIAL_CONTEXT,
     CREDENTIAL_TYPE,
@@ -24,7 +24,7 @@ from .model import (
     load_schema,
     validate_credential,
 )
-from .validation import CertificateValidationError, Problem
+from ledger.certificates.validation import CertificateValidationError, Problem
 
 __all__ = [
     "CONTEXT_FILES",

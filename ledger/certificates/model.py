@@ -28,9 +28,9 @@ from jsonschema import (  # type: ignore[import-untyped,unused-ignore]
     ValidationError,
 )
 
-from ..errors import LedgerValueError
-from . import validation
-from .validation import CertificateValidationError, Problem
+from ledger.certificates import validation
+from ledger.certificates.validation import CertificateValidationError, Problem
+from ledger.errors import LedgerValueError
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 HURONG_CONTEXT = "https://w3id.org/hurong/contexts/v1"

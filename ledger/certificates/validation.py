@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ..errors import LedgerValueError
-from . import regions
+from ledger.certificates import regions
+from ledger.errors import LedgerValueError
 
 
 @dataclass(frozen=True, slots=True)

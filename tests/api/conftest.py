@@ -16,10 +16,10 @@ import pytest
 
 from api.keys import ApiKeyStore
 from api.launcher import service_env, start_service, stop_service
-from ledger.chain import Anvil, free_port
-from ledger.client import HurongClient
-from ledger.deploy import BootstrapResult, bootstrap, parse_description
-from ledger.keystore import AccountKey, save_key
+from ledger.chain.bootstrap import BootstrapResult, bootstrap, parse_description
+from ledger.chain.client import HurongClient
+from ledger.chain.node import Anvil, free_port
+from ledger.keys.keystore import AccountKey, save_key
 from tests.conftest import SUSPENDED_PROVINCE, WORLD
 
 PASSPHRASE = "correct horse battery staple 马"

@@ -18,9 +18,9 @@ import httpx
 
 from api.keys import ApiKeyStore
 from api.launcher import service_env, stop_service
-from ledger.chain import Anvil, free_port
-from ledger.deploy import bootstrap, parse_description
-from ledger.keystore import AccountKey, save_key
+from ledger.chain.bootstrap import bootstrap, parse_description
+from ledger.chain.node import Anvil, free_port
+from ledger.keys.keystore import AccountKey, save_key
 from tests.api.conftest import PASSPHRASE, Server, start_server
 from tests.conftest import WORLD
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx
 
-from ledger.chain import free_port
-from ledger.compiler import find_project_root
+from ledger.chain.node import free_port
+from ledger.toolchain.compiler import find_project_root
 
 ROOT = find_project_root()
 
@@ -115,7 +115,7 @@ def test_an_older_demo_home_is_made_private_and_its_keystore_moves_to_a_generate
     from rich.console import Console
 
     from api.demo import Demo, make_private
-    from ledger.keystore import AccountKey, load_key, save_key
+    from ledger.keys.keystore import AccountKey, load_key, save_key
 
     key = AccountKey.generate()
     key_file = save_key(tmp_path / "keystore" / f"{key.address}.json", key, "hurong-demo")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import threading
 import time
 import uuid
@@ -20,8 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger.chain import Anvil, free_port
-from ledger.client import HurongClient
+from ledger.chain.client import HurongClient
+from ledger.chain.node import Anvil, free_port
 from tests.api.conftest import prepare_home, start_server
 from tests.api.test_soak import AGENCIES, children, is_worker, record, workers
 from tests.conftest import WORLD
@@ -49,6 +50,8 @@ class Ledger:
     statuses: dict[tuple[str, str], str] = field(default_factory=dict)
     #: Certificates with a status change that never got a final answer: their status is not asserted.
     uncertain: set[tuple[str, str]] = field(default_factory=set)
+    #: Every final answer to a status change, by certificate: (action, HTTP status, error code).
+    answers: dict[tuple[str, str], list[tuple[str, int, str]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def acknowledge(self, key: str, docs: list[dict[str, Any]]) -> None:
@@ -158,6 +161,10 @@ class Campaign:
                         lambda h, p=path, k=key: h.post(p, json={"reason": 1}, headers={"Idempotency-Key": k}), http
                     )
                     with self.ledger.lock:
+                        if response is not None:
+                            code = "" if response.status_code == 200 else response.json()["error"]["code"]
+                            answer = (action, response.status_code, code)
+                            self.ledger.answers.setdefault((agency_address, digest), []).append(answer)
                         applied = response is not None and (
                             response.status_code == 200
                             or (response.status_code == 409 and response.json()["error"]["code"] == "already_applied")
@@ -190,6 +197,18 @@ def _anchor_events(client: HurongClient, agency: str, root: bytes) -> int:
     event = client.certificates.contract.events.BatchAnchored
     head = int(client.w3.eth.block_number)
     return len(event.get_logs(from_block=0, to_block=head, argument_filters={"root": root, "agency": agency}))
+
+
+def _explain(home: Path, key: tuple[str, str], expected: str, found: str, ledger: Ledger) -> str:
+    """What the clients were told about one certificate and what the journal holds of its changes."""
+    agency, digest = key
+    with sqlite3.connect(home / "journals" / f"{agency}.sqlite") as db:
+        rows = db.execute(
+            "SELECT id, action, state, tx_hash, block_number, acknowledged, error FROM status_changes"
+            " WHERE digest = ? ORDER BY id",
+            (bytes.fromhex(digest[2:]),),
+        ).fetchall()
+    return f"{digest}: expected {expected}, found {found}; answers {ledger.answers.get(key)}; journal {rows}"
 
 
 def _status(client: HurongClient, agency: str, digest: str) -> str:
@@ -251,7 +270,8 @@ def test_every_acknowledged_certificate_is_anchored_exactly_once_through_kill_9_
         assert lost == []
         assert anchored_once == len(roots)
         assert len(digests) == len(set(digests)) and ledger.conflicting == []
-        assert ledger.changes > 0 and wrong == {}
+        assert ledger.changes > 0
+        assert wrong == {}, [_explain(home, k, v, _status(reader, *k), ledger) for k, v in list(wrong.items())[:3]]
     finally:
         if campaign is not None and campaign.process is not None:
             campaign.kill_service()

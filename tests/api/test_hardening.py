@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger import contract_errors
+from ledger.chain import contract_errors
 from ledger.errors import ContractRevertError
 from tests.api.conftest import Server
 from tests.api.support import Extra, extra_server, own_chain_server, raw_request, uvicorn_app

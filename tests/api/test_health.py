@@ -13,10 +13,10 @@ import httpx
 
 from api.launcher import service_env, start_service, stop_service
 from api.routers.health import ANCHOR_GAS, FUNDS_CHECK_SECONDS
-from ledger.chain import Anvil, free_port
-from ledger.client import make_web3
-from ledger.deploy import bootstrap, parse_description
-from ledger.keystore import AccountKey, save_key
+from ledger.chain.bootstrap import bootstrap, parse_description
+from ledger.chain.client import make_web3
+from ledger.chain.node import Anvil, free_port
+from ledger.keys.keystore import AccountKey, save_key
 from tests.conftest import WORLD
 
 PASSPHRASE = "health 健康 check"

@@ -17,8 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.launcher import service_env, start_service, stop_service
 from api.metrics import Metrics
-from ledger.chain import Anvil, free_port
-from ledger.deploy import bootstrap, parse_description
+from ledger.chain.bootstrap import bootstrap, parse_description
+from ledger.chain.node import Anvil, free_port
 from tests.conftest import WORLD
 
 REQUESTS = 120

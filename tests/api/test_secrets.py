@@ -15,10 +15,10 @@ import pytest
 
 from api.demo import demo_batches, demo_licence
 from api.launcher import service_env
-from ledger.chain import DEV_MNEMONIC, dev_private_keys, free_port
-from ledger.deploy import load_description
+from ledger.chain.bootstrap import load_description
+from ledger.chain.node import DEV_MNEMONIC, dev_private_keys, free_port
 from ledger.errors import LedgerValueError
-from ledger.keystore import read_passphrase_file
+from ledger.keys.keystore import read_passphrase_file
 from tests.api.test_demo import ROOT, start, stop, wait_up
 
 PASSPHRASE_FILE = Path("secrets") / "keystore-passphrase"

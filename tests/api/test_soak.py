@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from api.launcher import stop_service
-from ledger.chain import Anvil
+from ledger.chain.node import Anvil
 from tests.api.conftest import Server, prepare_home, start_server
 from tests.api.test_api import BUSINESS
 from tests.conftest import WORLD

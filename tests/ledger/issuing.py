@@ -1,5 +1,5 @@
 """Issuing real certificates in tests: credentials made from the sample licences for a named agency of the
-`world`, issued through `ledger.issuance.Issuer` (or anchored with a raw `certificates.anchor` call, bypassing
+`world`, issued through `ledger.issuance.issuer.Issuer` (or anchored with a raw `certificates.anchor` call, bypassing
 the Issuer's checks), and the status changes an agency makes to them."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from ledger.certificates import build_credential
-from ledger.did import parse_agency_did
-from ledger.hashing import salt_fields
-from ledger.issuance import PROOF_TYPE, STATUS_TYPE, Issuer
-from ledger.journal import Journal
-from ledger.merkle import MerkleTree
-from ledger.transactions import Receipt
+from ledger.certificates.did import parse_agency_did
+from ledger.certificates.hashing import salt_fields
+from ledger.certificates.merkle import MerkleTree
+from ledger.chain.transactions import Receipt
+from ledger.issuance.issuer import PROOF_TYPE, STATUS_TYPE, Issuer
+from ledger.issuance.journal import Journal
 from tests.conftest import World
 from tests.ledger.certificates.samples import licence
 

@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 from eth_utils import keccak, to_checksum_address
 
-from ledger import contract_errors
-from ledger.codes import encode_code
+from ledger.chain import contract_errors
+from ledger.chain.codes import encode_code
+from ledger.chain.models import NO_END, AgencyStatus, KeyAlgorithm
+from ledger.chain.transactions import PendingTransaction, Receipt
 from ledger.errors import LedgerValueError
-from ledger.models import NO_END, AgencyStatus, KeyAlgorithm
-from ledger.signing import (
+from ledger.keys.signing import (
     ProofOfPossessionError,
     SigningKeyPair,
     generate,
@@ -26,7 +27,6 @@ from ledger.signing import (
     verify,
     verify_proof_of_possession,
 )
-from ledger.transactions import PendingTransaction, Receipt
 from tests.conftest import SUSPENDED_PROVINCE, World, reverts
 
 SH, ZJ = 310000, 330000
@@ -602,7 +602,7 @@ def raw_add_signing_key(
 
 
 def registry_key_id(agency: str, algorithm: KeyAlgorithm, public_key: bytes) -> bytes:
-    """`keccak256(abi.encodePacked(agency, algorithm, key))`, computed here independently of `ledger.signing`."""
+    """`keccak256(abi.encodePacked(agency, algorithm, key))`, computed here independently of `ledger.keys.signing`."""
     return keccak(bytes.fromhex(agency[2:]) + bytes([int(algorithm)]) + public_key)
 
 

@@ -1,7 +1,7 @@
 """CertificateRegistry on a live chain: anchoring Merkle roots and changing certificate statuses with real proofs.
 
-Trees come from `ledger.merkle.MerkleTree` over random 32-byte digests, so every proof is the one an issuing
-agency would present. Batches and statuses are keyed by the issuing agency: every status change names the agency
+Trees come from `ledger.certificates.merkle.MerkleTree` over random 32-byte digests, so every proof is the one an
+issuing agency would present. Batches and statuses are keyed by the issuing agency: every status change names the agency
 whose batch it touches, and two agencies anchoring the same root hold two independent batches. Each mutating
 function is checked on its success path (views and event) and refused with its exact custom error for every role
 that must not call it.
@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import pytest
 from eth_utils import to_checksum_address
 
-from ledger import contract_errors
+from ledger.certificates.merkle import MerkleTree, leaf_hash, verify
+from ledger.chain import contract_errors
+from ledger.chain.models import Batch, CertificateStatus, StatusRecord
+from ledger.chain.transactions import PendingTransaction, Receipt
 from ledger.errors import LedgerValueError
-from ledger.merkle import MerkleTree, leaf_hash, verify
-from ledger.models import Batch, CertificateStatus, StatusRecord
-from ledger.transactions import PendingTransaction, Receipt
 from tests.conftest import SUSPENDED_PROVINCE, World, reverts
 
 VALID, SUSPENDED, REVOKED, SUPERSEDED = (

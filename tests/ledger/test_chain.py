@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
 
-from ledger.chain import DEV_MNEMONIC, Anvil, dev_private_keys, redact_anvil_output, rpc_ready
-from ledger.client import HurongClient, make_web3
-from ledger.deploy import bootstrap, parse_description
+from ledger.chain.bootstrap import bootstrap, parse_description
+from ledger.chain.client import HurongClient, make_web3
+from ledger.chain.node import DEV_MNEMONIC, Anvil, dev_private_keys, redact_anvil_output, rpc_ready
 from ledger.errors import LedgerValueError
 from tests.conftest import WORLD
 
@@ -100,6 +101,10 @@ def test_the_chain_log_is_private_and_holds_no_dev_key(tmp_path: Path) -> None:
         w3 = make_web3(chain.url)
         sender, receiver = w3.eth.accounts[:2]
         tx = w3.eth.send_transaction({"from": sender, "to": receiver, "value": 1})
+        w3.eth.wait_for_transaction_receipt(tx)
+        deadline = time.monotonic() + 10  # anvil prints a mined transaction after answering: a busy machine lags
+        while tx.to_0x_hex() not in log.read_text(encoding="utf-8") and time.monotonic() < deadline:
+            time.sleep(0.05)
     text = log.read_text(encoding="utf-8")
     assert "Listening on 127.0.0.1:" in text and "Available Accounts" in text and tx.to_0x_hex() in text
     assert not any(k.removeprefix("0x") in text for k in dev_private_keys(3)) and DEV_MNEMONIC not in text

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from ledger.chain import Anvil
-from ledger.deploy import bootstrap, parse_description
+from ledger.chain.bootstrap import bootstrap, parse_description
+from ledger.chain.node import Anvil
 from tests.conftest import WORLD
 from tests.ledger.certificates.samples import LICENCES
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from ledger.chain import Anvil
-from ledger.client import HurongClient
-from ledger.deploy import BootstrapResult, bootstrap, parse_description
+from ledger.chain.bootstrap import BootstrapResult, bootstrap, parse_description
+from ledger.chain.client import HurongClient
+from ledger.chain.node import Anvil
 from tests.conftest import WORLD
 from tests.ledger.certificates.samples import LICENCES
 

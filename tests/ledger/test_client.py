@@ -8,12 +8,12 @@ import pytest
 from eth_abi import encode
 from eth_utils import to_checksum_address
 
-from ledger import contract_errors
-from ledger.contract_errors import CertificateRegistryAlreadyAnchored, ConsortiumUnknownProvince
+from ledger.chain import contract_errors
+from ledger.chain.contract_errors import CertificateRegistryAlreadyAnchored, ConsortiumUnknownProvince
+from ledger.chain.models import AgencyStatus
+from ledger.chain.reverts import decode_revert
+from ledger.chain.transactions import Transactor
 from ledger.errors import ContractRevertError, LedgerValueError, TransactionFailed, UnknownContractError
-from ledger.models import AgencyStatus
-from ledger.reverts import decode_revert
-from ledger.transactions import Transactor
 from tests.conftest import World, reverts
 
 AGENCY = "0x" + "11" * 20

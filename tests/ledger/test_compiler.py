@@ -7,9 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from ledger.compiler import CONTRACT_NAMES, PACKAGE_DIR, compile_contracts, find_project_root, load_artifact
-from ledger.errorgen import render_error_module
 from ledger.errors import CompilationError, ToolchainError
+from ledger.toolchain.compiler import (
+    CONTRACT_NAMES,
+    ERRORS_MODULE,
+    compile_contracts,
+    find_project_root,
+    load_artifact,
+)
+from ledger.toolchain.errorgen import render_error_module
 
 ROOT = find_project_root()
 
@@ -29,11 +35,11 @@ def test_packaged_artifacts_match_a_fresh_compilation(fresh: dict) -> None:
 
 def test_generated_error_classes_match_the_abis(fresh: dict) -> None:
     expected = render_error_module([a.abi for a in fresh.values()])
-    assert (PACKAGE_DIR / "contract_errors.py").read_text(encoding="utf-8") == expected
+    assert ERRORS_MODULE.read_text(encoding="utf-8") == expected
 
 
 def test_every_custom_error_of_the_interfaces_has_a_class(fresh: dict) -> None:
-    from ledger import contract_errors
+    from ledger.chain import contract_errors
 
     names = {e["name"] for a in fresh.values() for e in a.abi if e["type"] == "error"}
     assert {"CertificateRegistryAlreadyAnchored", "ConsortiumOnlyGovernance"} <= names

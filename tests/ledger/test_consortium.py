@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from eth_utils import to_checksum_address
 
-from ledger import contract_errors as errors
+from ledger.chain import contract_errors as errors
+from ledger.chain.models import ProposalState, Province, ProvinceStatus
+from ledger.chain.transactions import Receipt
 from ledger.errors import ContractRevertError, LedgerValueError
-from ledger.models import ProposalState, Province, ProvinceStatus
-from ledger.transactions import Receipt
 from tests.conftest import World, reverts
 
 SH, ZJ, GD, BJ = 310000, 330000, 440000, 110000

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from ledger.chain import Anvil
-from ledger.client import HurongClient
-from ledger.compiler import CONTRACT_NAMES, find_project_root, load_artifact
-from ledger.deploy import load_description, parse_description
-from ledger.deployment import ContractRecord, Deployment
+from ledger.chain.bootstrap import load_description, parse_description
+from ledger.chain.client import HurongClient
+from ledger.chain.deployment import ContractRecord, Deployment
+from ledger.chain.models import ProvinceStatus
+from ledger.chain.node import Anvil
 from ledger.errors import ConfigurationError, DeploymentError
-from ledger.models import ProvinceStatus
+from ledger.toolchain.compiler import CONTRACT_NAMES, find_project_root, load_artifact
 from tests.conftest import WORLD, World
 
 ROOT = find_project_root()

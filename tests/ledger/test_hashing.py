@@ -12,8 +12,7 @@ from gmssl_pyx import sm3_hash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.errors import LedgerValueError
-from ledger.hashing import (
+from ledger.certificates.hashing import (
     IntegrityError,
     canonical_scalar,
     combine,
@@ -23,6 +22,7 @@ from ledger.hashing import (
     redact,
     salt_fields,
 )
+from ledger.errors import LedgerValueError
 
 scalars = st.one_of(
     st.none(),

@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import create_engine, select, update
 from web3.exceptions import Web3RPCError
 
-from ledger.chain import free_port
-from ledger.indexer import Indexer, IndexerError, IndexReader, index_state, metadata
-from ledger.models import CertificateStatus, KeyAlgorithm, StatusRecord
-from ledger.signing import generate
-from ledger.verify import INVALID, NOT_RECOGNIZED, VALID, ChainReader, VerificationContext, Verifier
+from ledger.chain.models import CertificateStatus, KeyAlgorithm, StatusRecord
+from ledger.chain.node import free_port
+from ledger.index.indexer import Indexer, IndexerError, IndexReader, index_state, metadata
+from ledger.keys.signing import generate
+from ledger.verification.verifier import INVALID, NOT_RECOGNIZED, VALID, ChainReader, VerificationContext, Verifier
 from tests.conftest import World
 from tests.ledger import issuing
 from tests.ledger.issuing import block_time, digest_of, root_of

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 
 from ledger.certificates import build_credential
-from ledger.chain import Anvil
-from ledger.client import HurongClient
-from ledger.deploy import bootstrap, parse_description
-from ledger.failpoints import EXIT_STATUS
-from ledger.issuance import IssuanceError, Issuer
-from ledger.journal import Journal
-from ledger.merkle import verify
-from ledger.store import LocalStore, cid_v1_raw
+from ledger.certificates.merkle import verify
+from ledger.chain.bootstrap import bootstrap, parse_description
+from ledger.chain.client import HurongClient
+from ledger.chain.node import Anvil
+from ledger.issuance.failpoints import EXIT_STATUS
+from ledger.issuance.issuer import IssuanceError, Issuer
+from ledger.issuance.journal import Journal
+from ledger.issuance.store import LocalStore, cid_v1_raw
 from tests.conftest import WORLD, World
 from tests.ledger.certificates.samples import LICENCES
 
@@ -98,7 +98,7 @@ def test_credentials_of_another_issuer_province_or_ungranted_type_are_refused(wo
 
 
 def test_a_suspended_agency_cannot_issue_and_its_batch_is_journaled_as_failed(world: World, tmp_path: Path) -> None:
-    from ledger.issuance import AnchoringFailed
+    from ledger.issuance.issuer import AnchoringFailed
 
     journal = Journal(tmp_path / "j.sqlite")
     issuer = Issuer(world.as_("sh_amr"), journal)
@@ -110,7 +110,7 @@ def test_a_suspended_agency_cannot_issue_and_its_batch_is_journaled_as_failed(wo
 
 
 def test_sm_suite_documents_name_the_suite_and_use_sm3(world: World, tmp_path: Path) -> None:
-    from ledger.hashing import recompute_digest
+    from ledger.certificates.hashing import recompute_digest
 
     issuer = Issuer(world.as_("sh_amr"), Journal(tmp_path / "j.sqlite"), suite="sm")
     doc = issuer.issue(credentials(world, 1))[0]

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from ledger.chain import Anvil
-from ledger.client import HurongClient
-from ledger.deploy import bootstrap, parse_description
+from ledger.chain.bootstrap import bootstrap, parse_description
+from ledger.chain.client import HurongClient
+from ledger.chain.node import Anvil
 from ledger.errors import LedgerValueError
-from ledger.issuance import DocumentSealer, Issuer
-from ledger.journal import Journal
+from ledger.issuance.issuer import DocumentSealer, Issuer
+from ledger.issuance.journal import Journal
 from tests.conftest import WORLD, World
 from tests.ledger.certificates.samples import LICENCES
 from tests.ledger.test_issuance import credentials
@@ -131,8 +131,8 @@ def test_batches_a_restarted_chain_lost_are_anchored_again_exactly_once(restarta
 def test_a_key_that_cannot_sign_for_the_agency_refuses_the_batch_before_anything_is_anchored(
     world: World, tmp_path: Path
 ) -> None:
-    from ledger.models import KeyAlgorithm
-    from ledger.signing import (
+    from ledger.chain.models import KeyAlgorithm
+    from ledger.keys.signing import (
         ForeignSigningKeyError,
         RevokedSigningKeyError,
         UnregisteredSigningKeyError,

@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 from eth_account import Account
 
+from ledger.certificates.merkle import keccak256
+from ledger.chain.models import KeyAlgorithm
 from ledger.errors import LedgerError, LedgerValueError
-from ledger.keystore import (
+from ledger.keys.keystore import (
     AccountKey,
     KeystoreError,
     KeystoreFormatError,
@@ -31,9 +33,7 @@ from ledger.keystore import (
     read_passphrase_file,
     save_key,
 )
-from ledger.merkle import keccak256
-from ledger.models import KeyAlgorithm
-from ledger.signing import SigningKeyPair, generate, sign, verify
+from ledger.keys.signing import SigningKeyPair, generate, sign, verify
 
 PASSPHRASE = "沪融 correct horse battery staple"
 KINDS: dict[str, Callable[[], StoredKey]] = {

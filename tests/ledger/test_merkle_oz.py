@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from ledger.compiler import find_project_root, node_executable
-from ledger.contract_errors import CertificateRegistryInvalidProof
-from ledger.merkle import MerkleTree, leaf_hash, verify
-from ledger.models import CertificateStatus
+from ledger.certificates.merkle import MerkleTree, leaf_hash, verify
+from ledger.chain.contract_errors import CertificateRegistryInvalidProof
+from ledger.chain.models import CertificateStatus
+from ledger.toolchain.compiler import find_project_root, node_executable
 from tests.conftest import World, reverts
 
 ROOT = find_project_root()

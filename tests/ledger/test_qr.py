@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import segno
 
-from ledger.qr import COMPRESSED_PREFIX, QRError, Reference, decode_payload, payload_for, read_qr, write_qr
+from ledger.certificates.qr import COMPRESSED_PREFIX, QRError, Reference, decode_payload, payload_for, read_qr, write_qr
 
 DOC = {
     "issuer": {"id": "did:pkh:eip155:31337:0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", "name": "上海市市场监督管理局"},

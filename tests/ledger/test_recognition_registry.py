@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from eth_utils import to_checksum_address
 
-from ledger import contract_errors as errors
-from ledger.codes import encode_code
+from ledger.chain import contract_errors as errors
+from ledger.chain.codes import encode_code
+from ledger.chain.models import NO_END, RecognitionRule
+from ledger.chain.transactions import Receipt
 from ledger.errors import LedgerValueError
-from ledger.models import NO_END, RecognitionRule
-from ledger.transactions import Receipt
 from tests.conftest import World, reverts
 
 SH, ZJ, GD, BJ = 310000, 330000, 440000, 110000

@@ -9,10 +9,10 @@ from typing import Any
 import gmssl_pyx  # type: ignore[import-untyped,unused-ignore]
 import pytest
 
+from ledger.certificates.merkle import keccak256
+from ledger.chain.models import NO_END, KeyAlgorithm
 from ledger.errors import LedgerValueError
-from ledger.merkle import keccak256
-from ledger.models import NO_END, KeyAlgorithm
-from ledger.signing import (
+from ledger.keys.signing import (
     POSSESSION_DOMAIN,
     SM2_SIGNER_ID,
     ForeignSigningKeyError,

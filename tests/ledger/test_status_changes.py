@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from ledger.chain import Anvil
-from ledger.client import HurongClient
-from ledger.deploy import bootstrap, parse_description
+from ledger.chain.bootstrap import bootstrap, parse_description
+from ledger.chain.client import HurongClient
+from ledger.chain.node import Anvil
 from ledger.errors import ContractRevertError, LedgerValueError
-from ledger.issuance import Issuer
-from ledger.journal import Journal
-from ledger.status_changes import StatusChanges
+from ledger.issuance.issuer import Issuer
+from ledger.issuance.journal import Journal
+from ledger.issuance.status_changes import StatusChanges
 from tests.conftest import WORLD, World
 from tests.ledger.test_issuance import credentials
 from tests.ledger.test_issuance_recovery import _kill, restartable  # noqa: F401 (a fixture)

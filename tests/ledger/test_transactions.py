@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from ledger.chain import Anvil
-from ledger.client import make_web3
+from ledger.chain.client import make_web3
+from ledger.chain.node import Anvil
+from ledger.chain.transactions import GWEI, FeePolicy, Transactor
 from ledger.errors import FeeCapExceeded
-from ledger.transactions import GWEI, FeePolicy, Transactor
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -70,8 +70,8 @@ def test_a_fee_cap_below_the_base_fee_refuses_to_send(anvil: Anvil) -> None:
 _WORKER = """
 import sys
 from pathlib import Path
-from ledger.client import make_web3
-from ledger.transactions import Transactor
+from ledger.chain.client import make_web3
+from ledger.chain.transactions import Transactor
 url, key, target, lock, count = sys.argv[1:]
 tx = Transactor(make_web3(url), key, lock_path=Path(lock))
 pending = [tx.send(target, "0x", gas=21_000, value=1) for _ in range(int(count))]

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
+from ledger.certificates.hashing import redact
+from ledger.chain.models import KeyAlgorithm
 from ledger.errors import LedgerValueError
-from ledger.hashing import redact
-from ledger.issuance import AnchoringFailed
-from ledger.models import KeyAlgorithm
-from ledger.signing import generate, sign_root
-from ledger.verify import (
+from ledger.issuance.issuer import AnchoringFailed
+from ledger.keys.signing import generate, sign_root
+from ledger.verification.verifier import (
     CHECKS,
     INVALID,
     NOT_IN_GOOD_STANDING,

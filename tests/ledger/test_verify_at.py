@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from ledger.chain import Anvil
-from ledger.client import HurongClient
-from ledger.deploy import bootstrap, parse_description
+from ledger.chain.bootstrap import bootstrap, parse_description
+from ledger.chain.client import HurongClient
+from ledger.chain.node import Anvil
 from ledger.errors import HistoryUnavailable, LedgerValueError
-from ledger.verify import INVALID, NOT_RECOGNIZED, VALID, VerificationContext, Verifier
+from ledger.verification.verifier import INVALID, NOT_RECOGNIZED, VALID, VerificationContext, Verifier
 from tests.conftest import ACCOUNT_NAMES, WORLD, World
 from tests.ledger import issuing
 

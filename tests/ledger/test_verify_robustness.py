@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import did, verify
-from ledger.indexer import CHAIN_READERS, Indexer, IndexReader
-from ledger.verify import CHECKS, INVALID, NOT_RECOGNIZED, VALID, VerificationContext, Verifier
+from ledger.certificates import did
+from ledger.index.indexer import CHAIN_READERS, Indexer, IndexReader
+from ledger.verification import verifier as verify
+from ledger.verification.verifier import CHECKS, INVALID, NOT_RECOGNIZED, VALID, VerificationContext, Verifier
 from tests.conftest import World
 from tests.ledger import issuing
 

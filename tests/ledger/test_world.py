@@ -1,4 +1,4 @@
-from ledger.models import AgencyStatus, ProvinceStatus
+from ledger.chain.models import AgencyStatus, ProvinceStatus
 from tests.conftest import SUSPENDED_PROVINCE, World
 
 

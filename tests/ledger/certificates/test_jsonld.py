@@ -23,7 +23,7 @@ from ledger.certificates import (
     certificate_types,
     load_context,
 )
-from ledger.compiler import find_project_root, node_executable
+from ledger.toolchain.compiler import find_project_root, node_executable
 from tests.ledger.certificates.samples import CHAIN_ID, ISSUER, LICENCES, REGISTRY, licence
 
 ROOT = find_project_root()

@@ -1,0 +1,171 @@
+"""Library-level benchmarks (no HTTP): batch issuance end to end and verification, on a fresh local chain.
+
+Figures are printed and returned as dicts; `hurong bench issue|verify` drive them.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ledger.chain.bootstrap import BootstrapResult, bootstrap, parse_description
+from ledger.chain.client import HurongClient
+from ledger.chain.node import Anvil
+from ledger.issuance.issuer import Issuer
+from ledger.issuance.journal import Journal
+
+Report = Callable[[str], None]
+
+_NAMES = ["deployer", "sh_admin", "zj_admin", "gd_admin", "sh_amr"]
+_DESCRIPTION: dict[str, Any] = {
+    "accounts": {name: f"dev:{i}" for i, name in enumerate(_NAMES)},
+    "deployer": "deployer",
+    "threshold": 2,
+    "provinces": [
+        {"code": 310000, "name": "上海市", "admins": ["sh_admin"]},
+        {"code": 330000, "name": "浙江省", "admins": ["zj_admin"]},
+        {"code": 440000, "name": "广东省", "admins": ["gd_admin"]},
+    ],
+    "agencies": [
+        {"account": "sh_amr", "province": 310000, "region": 310000, "name": "上海市市场监督管理局",
+         "certificate_types": ["business_licence", "food_business_licence"]},
+    ],
+    "rules": [
+        {"accepting": 330000, "issuing": 310000, "certificate_type": "business_licence",
+         "legal_basis": "长三角地区电子证照互认共享合作协议"},
+    ],
+}  # fmt: skip
+
+
+def sample_licence(i: int) -> dict[str, Any]:
+    """A realistic business licence (~1.5 KiB, Chinese text) with a valid, distinct credit code."""
+    from ledger.certificates.validation import uscc_check_character
+
+    body = f"91310115MA{i % 10**7:07d}"
+    code = body + uscc_check_character(body)
+    return {
+        "licenceNumber": code,
+        "certificateType": "business_licence",
+        "holderName": f"上海浦江第{i}科技有限公司",
+        "holderId": code,
+        "issuingProvince": "310000",
+        "issuingRegion": "310115",
+        "validFrom": "2026-01-01T00:00:00Z",
+        "validUntil": "2046-12-31T23:59:59Z",
+        "fields": {
+            "legalRepresentative": "张三",
+            "registeredCapital": "人民币1000万元",
+            "businessScope": "许可项目：第二类增值电信业务。一般项目：技术服务、技术开发、技术咨询、技术交流、"
+            "技术转让、技术推广；软件开发；信息系统集成服务；数据处理和存储支持服务。",
+            "establishedOn": "2016-05-20",
+            "address": f"中国（上海）自由贸易试验区张江路{i % 999 + 1}号3幢501室",
+            "entityType": "有限责任公司（自然人投资或控股）",
+        },
+    }
+
+
+class BenchChain:
+    """A fresh anvil with a one-agency consortium, cleaned up on exit."""
+
+    def __enter__(self) -> BenchChain:
+        self.anvil = Anvil(accounts=len(_NAMES)).start()
+        self.result: BootstrapResult = bootstrap(parse_description(_DESCRIPTION), self.anvil.url)
+        self.agency = HurongClient.connect(self.anvil.url, self.result.deployment, self.result.keys["sh_amr"])
+        self.reader = HurongClient.connect(self.anvil.url, self.result.deployment)
+        self.tmp = tempfile.TemporaryDirectory(prefix="hurong-bench-")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.anvil.stop()
+        self.tmp.cleanup()
+
+    def credentials(self, count: int) -> list[dict[str, Any]]:
+        from ledger.certificates import build_credential
+
+        agency = self.agency
+        assert agency.address is not None
+        return [
+            build_credential(
+                sample_licence(i),
+                issuer_address=agency.address,
+                chain_id=agency.deployment.chain_id,
+                issuer_name="上海市市场监督管理局",
+                registry=agency.certificates.address,
+            )  # fmt: skip
+            for i in range(count)
+        ]
+
+    def issuer(self, batch: int, name: str) -> Issuer:
+        return Issuer(self.agency, Journal(Path(self.tmp.name) / f"{name}.sqlite"), max_batch=batch)
+
+
+def bench_issue(count: int = 20_000, batch: int = 10_000, report: Report = print) -> dict[str, Any]:
+    """Certificates/s of batch issuance end to end (validate, salt, hash, tree, journal, anchor, receipt),
+    and gas per certificate at batch sizes 1, 100, 1,000 and 10,000."""
+    figures: dict[str, Any] = {"count": count, "batch": batch}
+    with BenchChain() as bench:
+        creds = bench.credentials(count)
+        issuer = bench.issuer(batch, "throughput")
+        issuer.issue(copy.deepcopy(creds[: min(200, count)]))  # warm caches and connections
+        started = time.perf_counter()
+        wrapped = issuer.issue(creds)
+        elapsed = time.perf_counter() - started
+        figures["certificates_per_second"] = round(len(wrapped) / elapsed)
+        figures["seconds"] = round(elapsed, 3)
+        report(f"issued {len(wrapped):,} certificates in {elapsed:.2f}s at batch {batch:,}: "
+               f"{len(wrapped) / elapsed:,.0f} certificates/s end to end")  # fmt: skip
+        gas: dict[int, dict[str, float]] = {}
+        for size in (1, 100, 1_000, 10_000):
+            small = bench.issuer(size, f"gas{size}")
+            docs = small.issue(bench.credentials(size))
+            tx = docs[0]["proof"]["anchor"]["transactionHash"]
+            used = int(bench.reader.w3.eth.get_transaction_receipt(tx)["gasUsed"])
+            gas[size] = {"anchor_gas": used, "gas_per_certificate": round(used / size, 2)}
+            report(f"batch {size:>6,}: anchor {used:,} gas = {used / size:,.2f} gas per certificate")
+        figures["gas"] = gas
+    return figures
+
+
+def bench_verify(count: int = 10_000, single: int = 500, report: Report = print) -> dict[str, Any]:
+    """Verifications/s: bulk (`verify_many`, one block, shared reads) and single (`verify`, own reads)."""
+    from ledger.verification.verifier import VALID, VerificationContext, Verifier
+
+    figures: dict[str, Any] = {"count": count}
+    with BenchChain() as bench:
+        wrapped = bench.issuer(10_000, "verify").issue(bench.credentials(count))
+        verifier = Verifier(bench.reader)
+        context = VerificationContext(province=330000)
+        verifier.verify_many(wrapped[:100], context)  # warm up
+        started = time.perf_counter()
+        results = verifier.verify_many(wrapped, context)
+        elapsed = time.perf_counter() - started
+        if any(r.verdict != VALID for r in results):
+            raise RuntimeError("bulk verification rejected a valid certificate")
+        figures["bulk_per_second"] = round(len(wrapped) / elapsed)
+        report(f"bulk: {len(wrapped):,} certificates in {elapsed:.2f}s at one block: "
+               f"{len(wrapped) / elapsed:,.0f} verifications/s")  # fmt: skip
+        latencies = []
+        sample = wrapped[: min(single, count)]
+        started = time.perf_counter()
+        for doc in sample:
+            t0 = time.perf_counter()
+            if verifier.verify(doc, context).verdict != VALID:
+                raise RuntimeError("verification rejected a valid certificate")
+            latencies.append(time.perf_counter() - t0)
+        elapsed = time.perf_counter() - started
+        figures["single_per_second"] = round(len(sample) / elapsed)
+        figures["single_p50_ms"] = round(statistics.median(latencies) * 1000, 2)
+        report(f"single: {len(sample):,} certificates one by one: {len(sample) / elapsed:,.0f} verifications/s, "
+               f"p50 {statistics.median(latencies) * 1000:.2f} ms")  # fmt: skip
+        tampered = copy.deepcopy(wrapped[0])
+        tampered["credentialSubject"]["holderName"] += "X"
+        if verifier.verify(tampered).verdict == VALID:
+            raise RuntimeError("a tampered certificate was accepted")
+    figures["cpus"] = os.cpu_count()
+    return figures

@@ -1,0 +1,144 @@
+"""QR codes of certificates: the whole document when it fits, else a compact reference to resolve.
+
+A document is carried as `HRZ:` followed by its compact JSON compressed with zlib (byte mode); plain JSON is
+read too. A reference is `hurong:1;<chainId>;<registry>;<agency>;<digest>` (ASCII): a verifier resolves it to
+the document through a resolver (a folder of wrapped certificates, or the service's API).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import segno
+
+from ledger.errors import LedgerValueError
+
+REFERENCE_PREFIX = "hurong:1;"
+COMPRESSED_PREFIX = b"HRZ:"
+#: Largest decompressed document accepted from a QR code (refuses compression bombs).
+MAX_DECOMPRESSED = 1 << 20
+#: Largest payload put in one QR code (byte mode, error correction M, version 40 holds 2,331 bytes).
+MAX_DOCUMENT_BYTES = 2331
+_REFERENCE = re.compile(
+    r"^hurong:1;(?P<chain>[1-9][0-9]{0,18});(?P<registry>0x[0-9a-fA-F]{40});(?P<agency>0x[0-9a-fA-F]{40});"
+    r"(?P<digest>0x[0-9a-fA-F]{64})$"
+)
+
+
+class QRError(LedgerValueError):
+    """A QR image cannot be read, or holds neither a certificate nor a Hurong reference."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    chain_id: int
+    registry: str
+    agency: str
+    digest: str
+
+    def encode(self) -> str:
+        return f"{REFERENCE_PREFIX}{self.chain_id};{self.registry};{self.agency};{self.digest}"
+
+    @classmethod
+    def of(cls, document: dict[str, Any]) -> Reference:
+        from ledger.certificates.did import parse_agency_did
+
+        proof = document["proof"]
+        chain_id, agency = parse_agency_did(document["issuer"]["id"])
+        return cls(chain_id, proof["registry"], agency, proof["digest"].lower())
+
+    @classmethod
+    def parse(cls, text: str) -> Reference:
+        match = _REFERENCE.match(text.strip())
+        if match is None:
+            raise QRError("not a Hurong certificate reference")
+        return cls(int(match["chain"]), match["registry"], match["agency"], match["digest"].lower())
+
+
+def compact(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def payload_for(document: dict[str, Any], *, force_reference: bool = False) -> tuple[str, bytes]:
+    """("document" | "reference", payload bytes) for a wrapped certificate."""
+    data = COMPRESSED_PREFIX + zlib.compress(compact(document), 9)
+    if not force_reference and len(data) <= MAX_DOCUMENT_BYTES:
+        return "document", data
+    return "reference", Reference.of(document).encode().encode("ascii")
+
+
+def write_qr(document: dict[str, Any], path: Path, *, scale: int = 4, force_reference: bool = False) -> str:
+    """Write a PNG or SVG QR code (by `path`'s suffix); returns what it holds ("document" or "reference")."""
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise LedgerValueError("the QR file must end in .png or .svg")
+    kind, payload = payload_for(document, force_reference=force_reference)
+    qr = segno.make_qr(payload, mode="byte", error="m" if kind == "document" else "q", boost_error=False)
+    qr.save(str(path), scale=scale, border=4)
+    return kind
+
+
+def read_qr(path: Path) -> bytes:
+    """The payload of the (first) QR code in an image file."""
+    import zxingcpp
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(path)
+        image.load()
+    except (OSError, UnidentifiedImageError) as exc:
+        raise QRError(f"cannot read image {path}: {exc}") from None
+    results = [r for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+    if not results:
+        raise QRError(f"no QR code found in {path}")
+    result = results[0]
+    return bytes(result.bytes)
+
+
+def decode_payload(
+    payload: bytes, resolve: Callable[[Reference], dict[str, Any] | None] | None = None
+) -> dict[str, Any]:
+    """The certificate a QR payload holds or refers to."""
+    if payload.startswith(COMPRESSED_PREFIX):
+        inflater = zlib.decompressobj()
+        try:
+            payload = inflater.decompress(payload[len(COMPRESSED_PREFIX) :], MAX_DECOMPRESSED)
+        except zlib.error:
+            raise QRError("the QR code's compressed certificate is corrupted") from None
+        if inflater.unconsumed_tail:
+            raise QRError("the QR code's certificate is too large")
+    try:
+        text = payload.decode("utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise QRError("the QR code holds neither a certificate nor a Hurong reference") from None
+    if text.startswith(REFERENCE_PREFIX):
+        reference = Reference.parse(text)
+        document = resolve(reference) if resolve else None
+        if document is None:
+            raise QRError(f"reference to certificate {reference.digest} could not be resolved")
+        return document
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        raise QRError("the QR code holds neither a certificate nor a Hurong reference") from None
+    if not isinstance(document, dict):
+        raise QRError("the QR code does not hold a JSON object")
+    return document
+
+
+def folder_resolver(folder: Path) -> Callable[[Reference], dict[str, Any] | None]:
+    """Resolve references from a folder of wrapped certificates named `<digest>.json` (as `hurong issue` writes)."""
+
+    def resolve(reference: Reference) -> dict[str, Any] | None:
+        path = folder / f"{reference.digest}.json"
+        if not path.is_file():
+            return None
+        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return document
+
+    return resolve

@@ -1,0 +1,47 @@
+"""Short identifiers (certificate type codes, service item codes) as `bytes32` on chain."""
+
+from __future__ import annotations
+
+import re
+
+from ledger.errors import LedgerValueError
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,31}$")
+
+
+def encode_code(code: str, *, what: str = "code") -> bytes:
+    """Encode a code (1–32 ASCII letters, digits, `.`, `_`, `:`, `-`) as UTF-8, right-padded to 32 bytes."""
+    if not isinstance(code, str) or not _CODE.match(code):
+        raise LedgerValueError(
+            f"invalid {what} {code!r}: 1-32 characters of letters, digits, '.', '_', ':', '-', starting alphanumeric"
+        )
+    return code.encode("ascii").ljust(32, b"\0")
+
+
+def encode_optional_code(code: str | None, *, what: str = "code") -> bytes:
+    """`None` or `"*"` (any) becomes 32 zero bytes; anything else as `encode_code`."""
+    if code is None or code == "*":
+        return b"\0" * 32
+    return encode_code(code, what=what)
+
+
+def decode_code(raw: bytes) -> str | None:
+    """The code stored in a `bytes32`, or `None` for zero (any)."""
+    stripped = bytes(raw).rstrip(b"\0")
+    if not stripped:
+        return None
+    try:
+        return stripped.decode("ascii")
+    except UnicodeDecodeError:
+        return "0x" + bytes(raw).hex()
+
+
+def parse_bytes32(value: str | bytes, *, what: str = "value") -> bytes:
+    """A 32-byte value from bytes or a 0x-prefixed hex string of 64 digits."""
+    if isinstance(value, bytes | bytearray):
+        if len(value) != 32:
+            raise LedgerValueError(f"{what} must be 32 bytes, got {len(value)}")
+        return bytes(value)
+    if not isinstance(value, str) or not re.fullmatch(r"0x[0-9a-fA-F]{64}", value):
+        raise LedgerValueError(f"{what} must be 0x followed by 64 hex digits, got {value!r}")
+    return bytes.fromhex(value[2:])

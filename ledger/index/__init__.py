@@ -1,0 +1,1 @@
+"""The event index: tables, the sync loop and its handlers, and the index reader."""

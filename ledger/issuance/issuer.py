@@ -1,0 +1,506 @@
+"""The issuance pipeline: validate, salt, hash, batch, journal, anchor, and hand back wrapped certificates.
+
+    issuer = Issuer(agency_client, Journal(".hurong/journal.sqlite"))
+    wrapped = issuer.issue(credentials)
+
+Every batch is written to the journal before its anchoring transaction is sent. `reconcile()` (run at every
+start) settles batches left behind by a crash of the process or of the chain: a root already anchored by the
+agency is marked as such (its transaction is found from the `BatchAnchored` event), a transaction still
+pending is awaited, and anything else is sent again. `recheck()` (run at every start and whenever the chain's
+history changed under the journal: a node restarted without its latest blocks, a reorg) re-reads anchored
+batches from the chain and sends again those the chain lost. The registry refuses a root the agency already
+anchored, so nothing is ever anchored twice.
+
+A batch counts as anchored once its transaction is `confirmations` blocks deep and its block is still on the
+canonical chain. Journaled documents are sealed with a key derived from the agency's own private key
+(`DocumentSealer`), so the journal holds no personal data in plaintext.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from hexbytes import HexBytes
+
+from ledger.certificates.did import agency_did
+from ledger.certificates.hashing import hash_function, salt_fields
+from ledger.certificates.merkle import MerkleTree
+from ledger.chain.client import HurongClient
+from ledger.chain.transactions import Canonical, PendingTransaction, Receipt
+from ledger.errors import ChainError, ContractRevertError, LedgerError, LedgerValueError
+from ledger.issuance.failpoints import failpoint
+from ledger.issuance.journal import BatchRecord, Journal
+from ledger.issuance.store import BlobStore
+
+PROOF_TYPE = "HurongMerkleProof2026"
+STATUS_TYPE = "HurongRegistryStatus"
+DEFAULT_MAX_BATCH = 10_000
+#: Far below the 16,777,216 gas cap: anchoring costs ~65,000 gas whatever the batch size, and a batch's
+#: size is bounded so that its journal transaction and proofs stay small.
+MAX_BATCH_LIMIT = 100_000
+
+Progress = Callable[[str, int, int], None]
+
+
+class IssuanceError(LedgerValueError):
+    """Credentials were refused before anything was hashed or anchored; `problems` lists them."""
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        self.problems = problems
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"credential {first['index']}: {first['pointer']}: {first['message']}{more}")
+
+
+class AnchoringFailed(LedgerError):
+    """A batch could not be anchored; its certificates are in the journal as `failed`."""
+
+    def __init__(self, batch_id: int, cause: Exception) -> None:
+        self.batch_id = batch_id
+        self.cause = cause
+        super().__init__(f"batch {batch_id} was not anchored: {cause}")
+
+
+class DocumentSealer:
+    """Seals journaled documents with AES-256-GCM (the digest as associated data) under a key derived by
+    HKDF-SHA256 from the agency's private key: only a holder of that key, the issuer itself, can read them."""
+
+    VERSION = b"\x01"
+
+    def __init__(self, private_key: bytes, agency: str) -> None:
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hurong/journal/v1", info=agency.lower().encode())
+        self._aead = AESGCM(hkdf.derive(private_key))
+
+    def seal(self, digest: bytes, document: dict[str, Any]) -> bytes:
+        nonce = os.urandom(12)
+        plain = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        return self.VERSION + nonce + self._aead.encrypt(nonce, plain, digest)
+
+    def open(self, digest: bytes, sealed: bytes) -> dict[str, Any]:
+        if sealed[:1] != self.VERSION:
+            raise LedgerValueError("journaled document in an unknown format")
+        try:
+            plain = self._aead.decrypt(sealed[1:13], sealed[13:], digest)
+        except InvalidTag:
+            raise LedgerValueError("journaled document does not open with this agency's key") from None
+        document: dict[str, Any] = json.loads(plain)
+        return document
+
+
+@dataclass
+class _Batch:
+    id: int
+    root: bytes
+    documents: list[dict[str, Any]]
+    pending: PendingTransaction | None = None
+
+
+@dataclass(frozen=True)
+class IssuedBatch:
+    batch_id: int
+    root: bytes
+    tx_hash: str | None
+    block_number: int | None
+    certificates: list[dict[str, Any]] = field(repr=False)
+
+
+class Issuer:
+    """Issues certificates for the agency account of `client`."""
+
+    def __init__(
+        self,
+        client: HurongClient,
+        journal: Journal,
+        *,
+        suite: str = "default",
+        signer: Callable[[bytes], dict[str, Any]] | None = None,
+        store: BlobStore | None = None,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        validate: Callable[[dict[str, Any]], None] | None = None,
+        confirmations: int = 1,
+        confirmation_timeout: float = 120.0,
+    ) -> None:
+        if client.address is None or client.transactor is None:
+            raise LedgerValueError("the issuer needs a client with the agency's private key")
+        if not 1 <= max_batch <= MAX_BATCH_LIMIT:
+            raise LedgerValueError(f"max_batch must be between 1 and {MAX_BATCH_LIMIT}")
+        hash_function(suite)
+        self.client = client
+        self.journal = journal
+        self.suite = suite
+        self.signer = signer
+        self.store = store
+        self.max_batch = max_batch
+        self.confirmations = confirmations
+        self.chain = Canonical(client.w3, confirmations)
+        self.confirmation_timeout = confirmation_timeout
+        self.agency: str = client.address
+        self.sealer = DocumentSealer(bytes(client.transactor.account.key), client.address)
+        #: Height and hash up to which every anchored batch of the journal was found on the chain.
+        self._checked: tuple[int, str] | None = None
+        #: Issuing, reconciling and re-checking take turns, so that no batch is sent by two of them at once.
+        self._lock = threading.RLock()
+        self.chain_id = client.deployment.chain_id
+        self.registry = client.certificates.address
+        self.did = agency_did(self.chain_id, self.agency)
+        if validate is None:
+            from ledger.certificates import validate_credential
+
+            validate = validate_credential
+        self._validate = validate
+        self._agency_info: Any = None
+
+    # ------------------------------------------------------------------ preparation
+
+    def _agency(self) -> Any:
+        if self._agency_info is None:
+            self._agency_info = self.client.authorities.agency(self.agency)
+        return self._agency_info
+
+    def check(self, credentials: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Validate unsigned credentials for this agency; returns the problems (empty when all are fine)."""
+        from ledger.certificates import CertificateValidationError
+
+        agency = self._agency()
+        granted = set(agency.certificate_types)
+        problems: list[dict[str, Any]] = []
+        for index, credential in enumerate(credentials):
+            if not isinstance(credential, dict):
+                problems.append(_problem(index, "", "not_an_object", "a credential must be a JSON object"))
+                continue
+            if "proof" in credential:
+                problems.append(_problem(index, "/proof", "already_wrapped", "the credential already has a proof"))
+                continue
+            issuer = credential.get("issuer")
+            issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+            if issuer_id != self.did:
+                problems.append(
+                    _problem(index, "/issuer/id", "issuer_mismatch", f"issuer must be {self.did}, got {issuer_id!r}")
+                )
+                continue
+            try:
+                self._validate(credential)
+            except CertificateValidationError as exc:
+                problems.extend({"index": index, **p.as_dict()} for p in exc.problems)
+                continue
+            except LedgerValueError as exc:
+                problems.append(_problem(index, "", "invalid_credential", str(exc)))
+                continue
+            subject = credential["credentialSubject"]
+            if str(subject.get("issuingProvince")) != str(agency.province):
+                problems.append(
+                    _problem(
+                        index,
+                        "/credentialSubject/issuingProvince",
+                        "province_mismatch",
+                        f"the agency belongs to province {agency.province}",
+                    )  # fmt: skip
+                )
+            if subject.get("certificateType") not in granted:
+                problems.append(
+                    _problem(
+                        index,
+                        "/credentialSubject/certificateType",
+                        "type_not_granted",
+                        f"the agency is not granted {subject.get('certificateType')!r}",
+                    )  # fmt: skip
+                )
+        return problems
+
+    def _status_entry(self) -> dict[str, Any]:
+        return {
+            "id": f"eip155:{self.chain_id}:{self.registry}",
+            "type": STATUS_TYPE,
+            "chainId": self.chain_id,
+            "registry": self.registry,
+        }
+
+    def _salt(self, credential: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
+        doc = json.loads(json.dumps(credential, ensure_ascii=False))  # a deep copy, faster than copy.deepcopy
+        doc.setdefault("credentialStatus", self._status_entry())
+        salts, digest = salt_fields(doc, self.suite)
+        doc["proof"] = {
+            "type": PROOF_TYPE,
+            "suite": self.suite,
+            "digest": "0x" + digest.hex(),
+            "salts": salts,
+            "obfuscated": [],
+        }
+        return digest, doc
+
+    # ------------------------------------------------------------------ issuing
+
+    def issue(
+        self,
+        credentials: Iterable[dict[str, Any]],
+        *,
+        progress: Progress | None = None,
+        request_refs: Sequence[str | None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Validate, hash, journal and anchor `credentials`; return them wrapped, in the same order.
+
+        `request_refs` (one per credential) are journaled beside them, so a retried request finds what its first
+        attempt issued (`for_request`). Raises `IssuanceError` (nothing issued) when any credential is refused,
+        `AnchoringFailed` when a batch's transaction is refused (its certificates stay in the journal as
+        failed)."""
+        with self._lock:
+            return self._issue(credentials, progress=progress, request_refs=request_refs)
+
+    def _issue(
+        self,
+        credentials: Iterable[dict[str, Any]],
+        *,
+        progress: Progress | None = None,
+        request_refs: Sequence[str | None] | None = None,
+    ) -> list[dict[str, Any]]:
+        items = list(credentials)
+        if not items:
+            return []
+        refs: list[str | None] = list(request_refs) if request_refs is not None else [None] * len(items)
+        if len(refs) != len(items):
+            raise LedgerValueError("one request reference per credential")
+        problems = self.check(items)
+        if problems:
+            raise IssuanceError(problems)
+        prepared: list[tuple[bytes, dict[str, Any]]] = []
+        for i, credential in enumerate(items):
+            prepared.append(self._salt(credential))
+            if progress and (i + 1) % 1000 == 0:
+                progress("hashed", i + 1, len(items))
+        if progress:
+            progress("hashed", len(items), len(items))
+        batches = [
+            self._journal_batch(prepared[i : i + self.max_batch], refs[i : i + self.max_batch])
+            for i in range(0, len(prepared), self.max_batch)
+        ]
+        failpoint("after_journal")
+        for batch in batches:
+            self._send(batch)
+        failpoint("after_send")
+        out: list[dict[str, Any]] = []
+        done = 0
+        for batch in batches:
+            out.extend(self._settle(batch))
+            done += len(batch.documents)
+            if progress:
+                progress("anchored", done, len(items))
+        return out
+
+    def _journal_batch(self, prepared: Sequence[tuple[bytes, dict[str, Any]]], refs: Sequence[str | None]) -> _Batch:
+        digests = [d for d, _ in prepared]
+        tree = MerkleTree(digests)
+        root = tree.root
+        root_hex = "0x" + root.hex()
+        signature = self.signer(root) if self.signer else None
+        if signature is not None:  # an unregistered, revoked, foreign or mismatched key would fail every check
+            from ledger.keys.signing import check_signing_key, parse_root_signature
+
+            parsed = parse_root_signature(signature)
+            check_signing_key(self.client, self.agency, parsed.key_id, parsed.algorithm)
+        documents = []
+        for digest, doc in prepared:
+            proof = doc["proof"]
+            proof["merkleRoot"] = root_hex
+            proof["merklePath"] = ["0x" + h.hex() for h in tree.proof(digest)]
+            proof["chainId"] = self.chain_id
+            proof["registry"] = self.registry
+            if signature is not None:
+                proof["signature"] = signature
+            documents.append(doc)
+        manifest_cid = ""
+        if self.store is not None:
+            manifest = {
+                "version": 1,
+                "agency": self.agency,
+                "chainId": self.chain_id,
+                "registry": self.registry,
+                "suite": self.suite,
+                "root": root_hex,
+                "digests": ["0x" + d.hex() for d in digests],
+            }
+            manifest_cid = self.store.put(json.dumps(manifest, separators=(",", ":")).encode())
+        batch_id = self.journal.record_batch(
+            agency=self.agency,
+            chain_id=self.chain_id,
+            registry=self.registry,
+            root=root,
+            suite=self.suite,
+            manifest_cid=manifest_cid,
+            certificates=[(d, self.sealer.seal(d, doc)) for d, doc in zip(digests, documents, strict=True)],
+            request_refs=refs,
+        )
+        return _Batch(batch_id, root, documents)
+
+    def _send(self, batch: _Batch) -> None:
+        record = self.journal.batch(batch.id)
+        try:
+            batch.pending = self.client.certificates.anchor(batch.root, record.count, record.manifest_cid)
+        except ContractRevertError as exc:
+            if exc.error_name == "CertificateRegistryAlreadyAnchored":
+                return  # settled from the chain below
+            self.journal.mark_failed(batch.id, str(exc))
+            raise AnchoringFailed(batch.id, exc) from exc
+        self.journal.mark_sent(batch.id, batch.pending.tx_hash)
+
+    def _settle(self, batch: _Batch) -> list[dict[str, Any]]:
+        """Wait until the batch's root is anchored `confirmations` deep on the canonical chain (sending it again
+        if the chain lost it meanwhile), journal it as anchored, and return its wrapped documents."""
+        deadline = time.monotonic() + self.confirmation_timeout
+        while True:
+            tx_hash, block, block_hash = self._anchor_of(batch)
+            if block is not None and self.chain.confirmed(block, block_hash, deadline):
+                break
+            if time.monotonic() > deadline:
+                raise AnchoringFailed(batch.id, ChainError("the anchor did not reach the confirmation depth"))
+            batch.pending = None
+            if self.client.certificates.is_anchored(self.agency, batch.root):
+                time.sleep(0.05)  # anchored in another block than the receipt named (a reorg): find it again
+                continue
+            self._send(batch)
+        self.journal.mark_anchored(batch.id, tx_hash, block, block_hash)
+        return [_with_anchor(doc, tx_hash, block) for doc in batch.documents]
+
+    def _anchor_of(self, batch: _Batch) -> tuple[str | None, int | None, str | None]:
+        """Transaction, block number and block hash that anchored the batch (its own receipt, or the event)."""
+        try:
+            if batch.pending is None:
+                raise _AlreadyAnchored
+            receipt: Receipt = batch.pending.wait()
+            return receipt.tx_hash, receipt.block_number, receipt.block_hash
+        except (_AlreadyAnchored, ContractRevertError) as exc:
+            if isinstance(exc, ContractRevertError) and exc.error_name != "CertificateRegistryAlreadyAnchored":
+                self.journal.mark_failed(batch.id, str(exc))
+                raise AnchoringFailed(batch.id, exc) from exc
+            tx_hash, block = self._find_anchor(batch.root)
+            return tx_hash, block, self.chain.block_hash(block) if block is not None else None
+
+    # ------------------------------------------------------------------ recovery
+
+    def _find_anchor(self, root: bytes) -> tuple[str | None, int | None]:
+        """Transaction and block of this agency's `BatchAnchored` event for `root`, if on chain."""
+        event = self.client.certificates.contract.events.BatchAnchored
+        start = self.client.deployment.block_number
+        head = int(self.client.w3.eth.block_number)
+        step = 10_000
+        for from_block in range(start, head + 1, step):
+            logs = event.get_logs(
+                from_block=from_block,
+                to_block=min(head, from_block + step - 1),
+                argument_filters={"root": root, "agency": self.agency},
+            )
+            for log in logs:
+                return HexBytes(log["transactionHash"]).to_0x_hex(), int(log["blockNumber"])
+        return None, None
+
+    def reconcile(self, *, timeout: float = 120.0, min_age: float = 0.0) -> list[IssuedBatch]:
+        """Settle every batch of this agency left prepared or sent; return them with their certificates.
+
+        `min_age` (seconds) leaves alone batches journaled more recently, which another process issuing for the
+        same agency may still be sending."""
+        with self._lock:
+            return self._reconcile(timeout, min_age)
+
+    def _reconcile(self, timeout: float, min_age: float = 0.0) -> list[IssuedBatch]:
+        settled: list[IssuedBatch] = []
+        cutoff = time.time() - min_age
+        for record in self.journal.pending(self.agency):
+            if record.chain_id != self.chain_id or record.registry != self.registry:
+                continue
+            if min_age and record.created_at > cutoff:
+                continue
+            settled.append(self._reconcile_one(record, timeout))
+        return settled
+
+    def _reconcile_one(self, record: BatchRecord, timeout: float) -> IssuedBatch:
+        documents = [self.sealer.open(d, sealed) for d, sealed in self.journal.certificates(record.id)]
+        batch = _Batch(record.id, record.root, documents)
+        if not self.client.certificates.is_anchored(self.agency, record.root):
+            if record.tx_hash and self.chain.known(record.tx_hash):
+                batch.pending = PendingTransaction(self.client.transactor, record.tx_hash, {})  # type: ignore[arg-type]
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline and not self.client.certificates.is_anchored(
+                    self.agency, record.root
+                ):
+                    if self.chain.receipt(record.tx_hash) is not None:
+                        break
+                    time.sleep(0.05)
+            if not self.client.certificates.is_anchored(self.agency, record.root):
+                batch.pending = None
+                self._send(batch)
+        else:
+            batch.pending = None
+        certificates = self._settle(batch)
+        final = self.journal.batch(record.id)
+        return IssuedBatch(record.id, record.root, final.tx_hash, final.block_number, certificates)
+
+    def recheck(self) -> list[int]:
+        """Send again every batch the journal holds as anchored that the chain no longer has (a node restarted
+        without its latest blocks, a reorg); return their ids. Cheap when nothing changed: only batches above the
+        last height found intact are read, while the block at that height keeps its hash."""
+        with self._lock:
+            return self._recheck()
+
+    def _recheck(self) -> list[int]:
+        head = int(self.client.w3.eth.block_number)
+        floor = 0
+        if self._checked is not None and self._checked[0] <= head:
+            if self.chain.block_hash(self._checked[0]) == self._checked[1]:
+                floor = self._checked[0]
+        lost: list[int] = []
+        for record in self.journal.anchored_above(floor):
+            if record.agency != self.agency or record.chain_id != self.chain_id or record.registry != self.registry:
+                continue
+            intact = record.block_number is not None and self.chain.block_hash(record.block_number) == record.block_hash
+            if intact or self.client.certificates.is_anchored(self.agency, record.root):
+                continue
+            self.journal.mark_lost(record.id)
+            lost.append(record.id)
+        if lost:
+            self.reconcile()
+        head_hash = self.chain.block_hash(head)
+        if head_hash is not None:
+            self._checked = (head, head_hash)
+        return lost
+
+    def for_request(self, request_ref: str) -> list[dict[str, Any]] | None:
+        """The wrapped certificates a request with this reference submitted, once anchored (settling what is
+        left), in submission order; None when no certificate of that request was journaled."""
+        rows = self.journal.by_request(request_ref)
+        if not rows:
+            return None
+        if any(batch.state in ("prepared", "sent") for batch, _, _ in rows):
+            self.reconcile()
+            rows = self.journal.by_request(request_ref)
+        out = []
+        for batch, digest, sealed in rows:
+            if batch.state != "anchored":
+                raise AnchoringFailed(batch.id, ChainError(batch.error or f"batch {batch.id} is {batch.state}"))
+            out.append(_with_anchor(self.sealer.open(digest, sealed), batch.tx_hash, batch.block_number))
+        return out
+
+
+class _AlreadyAnchored(Exception):
+    pass
+
+
+def _with_anchor(doc: dict[str, Any], tx_hash: str | None, block: int | None) -> dict[str, Any]:
+    out = dict(doc)
+    proof = dict(doc["proof"])
+    if tx_hash is not None:
+        proof["anchor"] = {"transactionHash": tx_hash, "blockNumber": block}
+    out["proof"] = proof
+    return out
+
+
+def _problem(index: int, pointer: str, code: str, message: str) -> dict[str, Any]:
+    return {"index": index, "pointer": pointer, "code": code, "message": message}

@@ -1,0 +1,460 @@
+"""The issuance journal: every batch is recorded (with its certificates) before its anchoring transaction
+is sent, so that a crash of the process or of the chain never loses an accepted certificate. On restart,
+batches not yet known to be anchored are reconciled with the chain (`ledger.issuance.issuer.Issuer.reconcile`).
+
+SQLite in WAL mode with `synchronous=FULL`: a batch committed here survives a power cut. The file is
+private to its owner (0600) and documents are stored as the issuer hands them over: sealed (encrypted) by
+`ledger.issuance.issuer.DocumentSealer`, so personal data never rests here in plaintext. Each certificate may carry
+the reference of the request that submitted it (an idempotency key's hash), so a retried request finds
+the certificates its first attempt journaled.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ledger.errors import LedgerError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    agency TEXT NOT NULL,
+    chain_id INTEGER NOT NULL,
+    registry TEXT NOT NULL,
+    root BLOB NOT NULL,
+    count INTEGER NOT NULL,
+    suite TEXT NOT NULL,
+    manifest_cid TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('prepared', 'sent', 'anchored', 'failed')),
+    tx_hash TEXT,
+    block_number INTEGER,
+    block_hash TEXT,
+    error TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    UNIQUE (agency, root)
+);
+CREATE TABLE IF NOT EXISTS certificates (
+    batch_id INTEGER NOT NULL REFERENCES batches (id),
+    position INTEGER NOT NULL,
+    digest BLOB NOT NULL,
+    document BLOB NOT NULL,
+    request_ref TEXT,
+    PRIMARY KEY (batch_id, position)
+);
+CREATE INDEX IF NOT EXISTS certificates_digest ON certificates (digest);
+CREATE INDEX IF NOT EXISTS batches_state ON batches (state);
+CREATE TABLE IF NOT EXISTS status_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    agency TEXT NOT NULL,
+    chain_id INTEGER NOT NULL,
+    registry TEXT NOT NULL,
+    signer TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('revoke', 'suspend', 'reinstate', 'supersede')),
+    digest BLOB NOT NULL,
+    root BLOB NOT NULL,
+    proof BLOB NOT NULL,
+    reason INTEGER NOT NULL,
+    successor BLOB,
+    state TEXT NOT NULL CHECK (state IN ('prepared', 'sent', 'applied', 'lost', 'failed')),
+    tx_hash TEXT,
+    block_number INTEGER,
+    block_hash TEXT,
+    error TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    acknowledged INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS status_changes_state ON status_changes (state);
+CREATE INDEX IF NOT EXISTS status_changes_digest ON status_changes (digest);
+CREATE INDEX IF NOT EXISTS status_changes_transaction ON status_changes (tx_hash);
+"""
+#: Columns added after the first release, created on open when an older journal lacks them.
+MIGRATIONS = (
+    ("batches", "block_hash", "ALTER TABLE batches ADD COLUMN block_hash TEXT"),
+    ("certificates", "request_ref", "ALTER TABLE certificates ADD COLUMN request_ref TEXT"),
+)
+INDEXES = "CREATE INDEX IF NOT EXISTS certificates_request ON certificates (request_ref)"
+
+
+class JournalError(LedgerError):
+    """The journal cannot be opened or is inconsistent."""
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    id: int
+    agency: str
+    chain_id: int
+    registry: str
+    root: bytes
+    count: int
+    suite: str
+    manifest_cid: str
+    state: str
+    tx_hash: str | None
+    block_number: int | None
+    error: str | None
+    created_at: float
+    block_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusChangeRecord:
+    """A status change the service sent: what, by whom, and where the chain applied it."""
+
+    id: int
+    agency: str
+    chain_id: int
+    registry: str
+    signer: str
+    action: str
+    digest: bytes
+    root: bytes
+    proof: list[bytes]
+    reason: int
+    successor: bytes | None
+    state: str
+    tx_hash: str | None
+    block_number: int | None
+    block_hash: str | None
+    error: str | None
+    created_at: float
+    updated_at: float
+    #: Whether the change was ever confirmed (and so may have been answered to a client): never given up.
+    acknowledged: bool
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> StatusChangeRecord:
+        values = list(row)
+        values[6], values[7] = bytes(values[6]), bytes(values[7])
+        proof = bytes(values[8])
+        values[8] = [proof[i : i + 32] for i in range(0, len(proof), 32)]
+        values[10] = bytes(values[10]) if values[10] is not None else None
+        values[18] = bool(values[18])
+        return cls(*values)
+
+
+class Journal:
+    """A SQLite journal of batches, their certificates and the status changes sent (thread-safe)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_file(self.path)
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(SCHEMA)
+            for table, column, sql in MIGRATIONS:
+                if column not in {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}:
+                    self._db.execute(sql)
+            self._db.execute(INDEXES)
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"cannot open journal {path}: {exc}") from None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def record_batch(
+        self,
+        *,
+        agency: str,
+        chain_id: int,
+        registry: str,
+        root: bytes,
+        suite: str,
+        manifest_cid: str,
+        certificates: Sequence[tuple[bytes, bytes]],
+        request_refs: Sequence[str | None] | None = None,
+    ) -> int:
+        """Durably record a prepared batch with its certificates (digest, sealed document), each with the
+        reference of the request that submitted it (if any)."""
+        now = time.time()
+        refs = list(request_refs) if request_refs is not None else [None] * len(certificates)
+        if len(refs) != len(certificates):
+            raise JournalError("one request reference per certificate")
+        rows = [(i, digest, doc, ref) for i, ((digest, doc), ref) in enumerate(zip(certificates, refs, strict=True))]
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                cur = self._db.execute(
+                    "INSERT INTO batches (agency, chain_id, registry, root, count, suite, manifest_cid, state,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'prepared', ?, ?)",
+                    (agency, chain_id, registry, root, len(rows), suite, manifest_cid, now, now),
+                )
+                batch_id = int(cur.lastrowid or 0)
+                self._db.executemany(
+                    "INSERT INTO certificates (batch_id, position, digest, document, request_ref)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [(batch_id, i, d, doc, ref) for i, d, doc, ref in rows],
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.IntegrityError as exc:
+                self._db.execute("ROLLBACK")
+                raise JournalError(f"batch {root.hex()} is already journaled: {exc}") from None
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return batch_id
+
+    def mark_sent(self, batch_id: int, tx_hash: str) -> None:
+        self._update(batch_id, "state = 'sent', tx_hash = ?", (tx_hash,))
+
+    def mark_anchored(
+        self, batch_id: int, tx_hash: str | None, block_number: int | None, block_hash: str | None = None
+    ) -> None:
+        self._update(
+            batch_id,
+            "state = 'anchored', tx_hash = ?, block_number = ?, block_hash = ?, error = NULL",
+            (tx_hash, block_number, block_hash),
+        )
+
+    def mark_lost(self, batch_id: int) -> None:
+        """The chain no longer holds this anchored batch (a restart lost blocks, a reorg): send it again."""
+        self._update(batch_id, "state = 'prepared', tx_hash = NULL, block_number = NULL, block_hash = NULL", ())
+
+    def mark_failed(self, batch_id: int, error: str) -> None:
+        self._update(batch_id, "state = 'failed', error = ?", (error,))
+
+    def _update(self, batch_id: int, assignments: str, params: tuple[Any, ...]) -> None:
+        with self._lock:
+            self._db.execute(
+                f"UPDATE batches SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608 (fixed SQL)
+                (*params, time.time(), batch_id),
+            )
+
+    def batch(self, batch_id: int) -> BatchRecord:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM batches WHERE id = ?", (batch_id,)).fetchone()
+        if row is None:
+            raise JournalError(f"no batch {batch_id} in the journal")
+        return BatchRecord(*row)
+
+    def pending(self, agency: str | None = None) -> list[BatchRecord]:
+        """Batches prepared or sent but not known to be anchored, oldest first."""
+        sql = f"SELECT {_COLUMNS} FROM batches WHERE state IN ('prepared', 'sent')"
+        params: tuple[Any, ...] = ()
+        if agency is not None:
+            sql += " AND agency = ?"
+            params = (agency,)
+        with self._lock:
+            return [BatchRecord(*r) for r in self._db.execute(sql + " ORDER BY id", params).fetchall()]
+
+    def batches(self, state: str | None = None) -> list[BatchRecord]:
+        sql = f"SELECT {_COLUMNS} FROM batches"
+        params: tuple[Any, ...] = ()
+        if state is not None:
+            sql += " WHERE state = ?"
+            params = (state,)
+        with self._lock:
+            return [BatchRecord(*r) for r in self._db.execute(sql + " ORDER BY id", params).fetchall()]
+
+    def certificates(self, batch_id: int) -> list[tuple[bytes, bytes]]:
+        """(digest, sealed document) of each certificate of a batch, in batch order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT digest, document FROM certificates WHERE batch_id = ? ORDER BY position", (batch_id,)
+            ).fetchall()
+        return [(bytes(d), _payload(doc)) for d, doc in rows]
+
+    def by_request(self, request_ref: str) -> list[tuple[BatchRecord, bytes, bytes]]:
+        """(batch, digest, sealed document) of every certificate a request submitted, in submission order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT batch_id, digest, document FROM certificates WHERE request_ref = ? ORDER BY batch_id, position",
+                (request_ref,),
+            ).fetchall()
+        batches: dict[int, BatchRecord] = {}
+        out = []
+        for batch_id, digest, doc in rows:
+            if batch_id not in batches:
+                batches[batch_id] = self.batch(int(batch_id))
+            out.append((batches[batch_id], bytes(digest), _payload(doc)))
+        return out
+
+    def digests(self, batch_id: int) -> list[bytes]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT digest FROM certificates WHERE batch_id = ? ORDER BY position", (batch_id,)
+            ).fetchall()
+        return [bytes(r[0]) for r in rows]
+
+    def find(self, digest: bytes) -> Iterator[BatchRecord]:
+        """The batch of every journaled copy of a certificate (normally one)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT batch_id FROM certificates WHERE digest = ? ORDER BY batch_id", (digest,)
+            ).fetchall()
+        for (batch_id,) in rows:
+            yield self.batch(int(batch_id))
+
+    def anchored_above(self, block_number: int) -> list[BatchRecord]:
+        """Anchored batches whose recorded block is above `block_number`, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM batches WHERE state = 'anchored' AND COALESCE(block_number, 0) > ?"
+                " ORDER BY id",
+                (block_number,),
+            ).fetchall()
+        return [BatchRecord(*r) for r in rows]
+
+    # ------------------------------------------------------------------ status changes
+
+    def record_status_change(
+        self,
+        *,
+        agency: str,
+        chain_id: int,
+        registry: str,
+        signer: str,
+        action: str,
+        digest: bytes,
+        root: bytes,
+        proof: Sequence[bytes],
+        reason: int,
+        successor: bytes | None = None,
+    ) -> int:
+        """Durably record a status change before its transaction is sent."""
+        if any(len(p) != 32 for p in proof) or len(digest) != 32 or len(root) != 32:
+            raise JournalError("digests, roots and proof elements are 32 bytes")
+        now = time.time()
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO status_changes (agency, chain_id, registry, signer, action, digest, root, proof, reason,"
+                " successor, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'prepared', ?, ?)",
+                (
+                    agency,
+                    chain_id,
+                    registry,
+                    signer,
+                    action,
+                    digest,
+                    root,
+                    b"".join(proof),
+                    reason,
+                    successor,
+                    now,
+                    now,
+                ),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def mark_status_sent(self, change_id: int, tx_hash: str) -> None:
+        self._update_change(change_id, "state = 'sent', tx_hash = ?", (tx_hash,))
+
+    def mark_status_applied(
+        self, change_id: int, tx_hash: str | None, block_number: int | None, block_hash: str | None
+    ) -> None:
+        self._update_change(
+            change_id,
+            "state = 'applied', tx_hash = ?, block_number = ?, block_hash = ?, error = NULL, acknowledged = 1",
+            (tx_hash, block_number, block_hash),
+        )
+
+    def mark_status_lost(self, change_id: int) -> None:
+        """The chain no longer holds this applied change (a restart lost blocks, a reorg): apply it again."""
+        self._update_change(change_id, "state = 'lost', block_number = NULL, block_hash = NULL", ())
+
+    def claim_lost_status_change(self, change_id: int) -> bool:
+        """Take a lost change to apply it again: True for exactly one of the processes that ask."""
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE status_changes SET state = 'prepared', tx_hash = NULL, updated_at = ?"
+                " WHERE id = ? AND state = 'lost'",
+                (time.time(), change_id),
+            )
+            return cursor.rowcount == 1
+
+    def mark_status_failed(self, change_id: int, error: str) -> None:
+        self._update_change(change_id, "state = 'failed', error = ?", (error,))
+
+    def _update_change(self, change_id: int, assignments: str, params: tuple[Any, ...]) -> None:
+        with self._lock:
+            self._db.execute(
+                f"UPDATE status_changes SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608 (fixed SQL)
+                (*params, time.time(), change_id),
+            )
+
+    def status_change(self, change_id: int) -> StatusChangeRecord:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_CHANGE_COLUMNS} FROM status_changes WHERE id = ?", (change_id,)
+            ).fetchone()
+        if row is None:
+            raise JournalError(f"no status change {change_id} in the journal")
+        return StatusChangeRecord.from_row(row)
+
+    def status_change_by_transaction(self, tx_hash: str) -> StatusChangeRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_CHANGE_COLUMNS} FROM status_changes WHERE tx_hash = ? ORDER BY id DESC LIMIT 1", (tx_hash,)
+            ).fetchone()
+        return None if row is None else StatusChangeRecord.from_row(row)
+
+    def reapplying(self, agency: str, digest: bytes, *, before: int | None = None) -> bool:
+        """Whether an acknowledged change of this certificate (recorded before change `before`) is lost or being
+        applied again."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM status_changes WHERE agency = ? AND digest = ? AND acknowledged = 1"
+                " AND state IN ('lost', 'prepared', 'sent') AND id < ? LIMIT 1",
+                (agency, digest, before if before is not None else 2**62),
+            ).fetchone()
+        return row is not None
+
+    def status_changes(self, state: str | None = None, *, above: int | None = None) -> list[StatusChangeRecord]:
+        """Status changes (in one state; recorded in a block above `above`), oldest first."""
+        sql = f"SELECT {_CHANGE_COLUMNS} FROM status_changes WHERE 1 = 1"
+        params: tuple[Any, ...] = ()
+        if state is not None:
+            sql += " AND state = ?"
+            params = (state,)
+        if above is not None:
+            sql += " AND COALESCE(block_number, 0) > ?"
+            params = (*params, above)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY id", params).fetchall()
+        return [StatusChangeRecord.from_row(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute("SELECT state, SUM(count) FROM batches GROUP BY state").fetchall()
+        return {state: int(total) for state, total in rows}
+
+
+_COLUMNS = (
+    "id, agency, chain_id, registry, root, count, suite, manifest_cid, state, tx_hash, block_number, error,"
+    " created_at, block_hash"
+)
+
+
+_CHANGE_COLUMNS = (
+    "id, agency, chain_id, registry, signer, action, digest, root, proof, reason, successor, state, tx_hash,"
+    " block_number, block_hash, error, created_at, updated_at, acknowledged"
+)
+
+
+def _payload(value: str | bytes) -> bytes:
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+def private_file(path: Path) -> None:
+    """Create `path` (and SQLite's companions when they exist) readable by its owner only."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for suffix in ("", "-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            os.chmod(companion, 0o600)

@@ -1,0 +1,1 @@
+"""Keys: issuer signing keys (Ed25519, ECDSA, SM2) and the encrypted keystore of chain accounts."""

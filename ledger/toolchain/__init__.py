@@ -1,0 +1,1 @@
+"""The contracts' toolchain: solc-js compilation, packaged artifacts, generated error classes."""
