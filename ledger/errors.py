@@ -1,14 +1,25 @@
-"""The exception tree of Hurong's Python core.
+"""The exception tree of Hurong's Python core: every exception `ledger` raises on purpose, in this one module.
 
-Every exception raised on purpose by `ledger` derives from `LedgerError`::
+Every one derives from `LedgerError`; the service maps each class to an HTTP status in one table
+(`api/errors.py`, `STATUS_BY_CLASS`)::
 
     LedgerError
     ├── LedgerValueError (ValueError)          bad input: a malformed address, digest, file or description
     │   ├── ConfigurationError                 a deployment or bootstrap description that does not validate
     │   ├── CertificateValidationError         a certificate refused, with each field's pointer and reason
     │   ├── IntegrityError                     fields, salts and hidden hashes of a document do not fit
+    │   ├── InvalidReason                      a reason that is neither a documented name nor a known code
     │   ├── IssuanceError                      credentials refused before anything was hashed or anchored
-    │   ├── SigningKeyError                    a signing key that cannot sign for the agency now (see signing)
+    │   ├── QRError                            a QR image unreadable, or holding neither certificate nor reference
+    │   ├── SignatureFormatError               a malformed `proof.signature`
+    │   ├── ProofOfPossessionError             a signing key's proof of possession missing or wrong
+    │   ├── SigningKeyError                    a signing key that cannot sign for the agency at the time asked
+    │   │   ├── UnregisteredSigningKeyError    no key with this id for the agency
+    │   │   ├── ForeignSigningKeyError         the key belongs to another agency
+    │   │   ├── WrongKeyAlgorithmError         another algorithm than the one asked for
+    │   │   ├── RevokedSigningKeyError         revoked at or before the time asked
+    │   │   └── SigningKeyNotValidError        outside the key's validity window
+    │   ├── KeystoreFormatError (also a KeystoreError)  a key file that is not a well-formed key file
     │   └── HistoryUnavailable                 the node no longer keeps the state of a past block asked about
     ├── CompilationError                       solc rejected the sources (carries solc's messages)
     ├── ToolchainError                         Node, solc-js or anvil missing or failing to start
@@ -18,14 +29,24 @@ Every exception raised on purpose by `ledger` derives from `LedgerError`::
     │   ├── TransactionDropped                 the chain forgot a transaction and its nonce went to another
     │   └── FeeCapExceeded                     the chain's base fee is above what the configuration allows
     ├── DeploymentError                        no deployment record, or one that does not match the chain
+    ├── KeystoreError                          a key file that cannot be decrypted, read or written
+    ├── JournalError                           an issuance journal that cannot be opened or is inconsistent
+    ├── AnchoringFailed                        a journaled batch the chain refused
+    ├── StoreError                             a document blob missing or not matching its CID
+    ├── IndexerError                           the index database failed or cannot answer
     └── ContractRevertError                    a contract refused a call with a custom error
+        ├── UnknownContractError               a revert whose selector no ABI of Hurong declares
         └── <one class per custom error>       see `ledger.chain.contract_errors`, with the decoded arguments
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only: the exception tree imports nothing of the layers above it
+    from ledger.certificates.validation import Problem
+    from ledger.chain.models import KeyAlgorithm
 
 
 class LedgerError(Exception):
@@ -148,6 +169,140 @@ class UnknownContractError(ContractRevertError):
         Exception.__init__(self, f"contract reverted with undecodable data {data}")
 
 
+class QRError(LedgerValueError):
+    """A QR image cannot be read, or holds neither a certificate nor a Hurong reference."""
+
+
+class InvalidReason(LedgerValueError):
+    """A reason that is neither a documented name nor the decimal number of a known code."""
+
+    code = "invalid_reason"
+
+
+class IntegrityError(LedgerValueError):
+    """A document's fields, salts and obfuscated hashes do not fit together."""
+
+
+class CertificateValidationError(LedgerValueError):
+    """A certificate document does not validate; `problems` lists every field refused and why."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: list[Problem] = list(problems)
+        if not self.problems:
+            raise ValueError("CertificateValidationError needs at least one problem")
+        shown = "; ".join(f"{p.pointer or '/'}: {p.message} [{p.code}]" for p in self.problems[:5])
+        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
+        super().__init__(f"certificate does not validate: {shown}{more}")
+
+    def as_dicts(self) -> list[dict[str, str]]:
+        """The problems as JSON-ready dicts (`pointer`, `code`, `message`)."""
+        return [p.as_dict() for p in self.problems]
+
+    def codes(self) -> dict[str, str]:
+        """`{pointer: code}` of the first problem at each pointer, handy in tests and logs."""
+        found: dict[str, str] = {}
+        for p in self.problems:
+            found.setdefault(p.pointer, p.code)
+        return found
+
+
+class IssuanceError(LedgerValueError):
+    """Credentials were refused before anything was hashed or anchored; `problems` lists them."""
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        self.problems = problems
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"credential {first['index']}: {first['pointer']}: {first['message']}{more}")
+
+
+class AnchoringFailed(LedgerError):
+    """A batch could not be anchored; its certificates are in the journal as `failed`."""
+
+    def __init__(self, batch_id: int, cause: Exception) -> None:
+        self.batch_id = batch_id
+        self.cause = cause
+        super().__init__(f"batch {batch_id} was not anchored: {cause}")
+
+
+class StoreError(LedgerError):
+    """A blob is missing or does not match its CID."""
+
+
+class JournalError(LedgerError):
+    """The journal cannot be opened or is inconsistent."""
+
+
+class IndexerError(LedgerError):
+    """The index database failed, or the index cannot answer (nothing indexed yet, chain reorganised)."""
+
+
+class KeystoreError(LedgerError):
+    """A key file could not be decrypted (wrong passphrase or corrupted), read or written."""
+
+
+class KeystoreFormatError(KeystoreError, LedgerValueError):
+    """A key file is not a well-formed version 1 key file; the message gives the reason."""
+
+
+class SignatureFormatError(LedgerValueError):
+    """A `proof.signature` object is malformed: not an object, an unknown algorithm, a bad keyId or value."""
+
+
+class ProofOfPossessionError(LedgerValueError):
+    """A signing key's proof of possession is missing or is not the key's signature over the expected message."""
+
+
+class SigningKeyError(LedgerValueError):
+    """A signing key cannot sign for an agency at the time asked; `key_id`, `agency` and `at` say which and when."""
+
+    def __init__(self, message: str, *, key_id: bytes, agency: str, at: int) -> None:
+        self.key_id = key_id
+        self.agency = agency
+        self.at = at
+        super().__init__(message)
+
+
+class UnregisteredSigningKeyError(SigningKeyError):
+    """No key with this id is registered (ids are per agency: see `SigningKeyPair.key_id_for`)."""
+
+
+class ForeignSigningKeyError(SigningKeyError):
+    """The key is registered to another agency; `owner` is that agency."""
+
+    def __init__(self, message: str, *, key_id: bytes, agency: str, at: int, owner: str) -> None:
+        self.owner = owner
+        super().__init__(message, key_id=key_id, agency=agency, at=at)
+
+
+class WrongKeyAlgorithmError(SigningKeyError):
+    """The key's algorithm is not the one asked for (`expected`, `actual`)."""
+
+    def __init__(
+        self, message: str, *, key_id: bytes, agency: str, at: int, expected: KeyAlgorithm, actual: KeyAlgorithm
+    ) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(message, key_id=key_id, agency=agency, at=at)
+
+
+class RevokedSigningKeyError(SigningKeyError):
+    """The key was revoked at `revoked_at`, at or before the time asked."""
+
+    def __init__(self, message: str, *, key_id: bytes, agency: str, at: int, revoked_at: int) -> None:
+        self.revoked_at = revoked_at
+        super().__init__(message, key_id=key_id, agency=agency, at=at)
+
+
+class SigningKeyNotValidError(SigningKeyError):
+    """The time asked is outside the key's window `[valid_from, valid_until)`: not yet valid, or expired."""
+
+    def __init__(self, message: str, *, key_id: bytes, agency: str, at: int, valid_from: int, valid_until: int) -> None:
+        self.valid_from = valid_from
+        self.valid_until = valid_until
+        super().__init__(message, key_id=key_id, agency=agency, at=at)
+
+
 def _render(value: Any) -> str:
     if isinstance(value, bytes):
         return "0x" + value.hex()
@@ -155,18 +310,37 @@ def _render(value: Any) -> str:
 
 
 __all__ = [
+    "AnchoringFailed",
+    "CertificateValidationError",
     "ChainError",
     "CompilationError",
     "ConfigurationError",
     "ContractRevertError",
     "DeploymentError",
     "FeeCapExceeded",
+    "ForeignSigningKeyError",
     "HistoryUnavailable",
+    "IndexerError",
+    "IntegrityError",
+    "InvalidReason",
+    "IssuanceError",
+    "JournalError",
+    "KeystoreError",
+    "KeystoreFormatError",
     "LedgerError",
     "LedgerValueError",
+    "ProofOfPossessionError",
+    "QRError",
+    "RevokedSigningKeyError",
+    "SignatureFormatError",
+    "SigningKeyError",
+    "SigningKeyNotValidError",
+    "StoreError",
     "ToolchainError",
     "TransactionDropped",
     "TransactionFailed",
     "TransactionTimeout",
     "UnknownContractError",
+    "UnregisteredSigningKeyError",
+    "WrongKeyAlgorithmError",
 ]

@@ -21,6 +21,7 @@ from typing import Any
 import rfc8785
 from gmssl_pyx import sm3_hash  # type: ignore[import-untyped]
 
+from ledger.errors import IntegrityError as IntegrityError
 from ledger.errors import LedgerValueError
 
 HashFunction = Callable[[bytes], bytes]
@@ -38,10 +39,6 @@ SUITES: dict[str, HashFunction] = {"default": _sha256, "sm": _sm3}
 
 _SALT = re.compile(r"^[0-9a-f]{32}$")
 _HASH = re.compile(r"^0x[0-9a-f]{64}$")
-
-
-class IntegrityError(LedgerValueError):
-    """A document's fields, salts and obfuscated hashes do not fit together."""
 
 
 def hash_function(suite: str) -> HashFunction:

@@ -18,6 +18,7 @@ from typing import Any
 import segno
 
 from ledger.errors import LedgerValueError
+from ledger.errors import QRError as QRError
 
 REFERENCE_PREFIX = "hurong:1;"
 COMPRESSED_PREFIX = b"HRZ:"
@@ -29,10 +30,6 @@ _REFERENCE = re.compile(
     r"^hurong:1;(?P<chain>[1-9][0-9]{0,18});(?P<registry>0x[0-9a-fA-F]{40});(?P<agency>0x[0-9a-fA-F]{40});"
     r"(?P<digest>0x[0-9a-fA-F]{64})$"
 )
-
-
-class QRError(LedgerValueError):
-    """A QR image cannot be read, or holds neither a certificate nor a Hurong reference."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from ledger.errors import LedgerValueError
+from ledger.errors import InvalidReason as InvalidReason
 
 
 class Reason(IntEnum):
@@ -38,12 +38,6 @@ LABELS_ZH = {
 
 #: Longest decimal reason accepted: a `uint16` has at most five digits.
 MAX_REASON_DIGITS = 5
-
-
-class InvalidReason(LedgerValueError):
-    """A reason that is neither a documented name nor the decimal number of a known code."""
-
-    code = "invalid_reason"
 
 
 def parse_reason(value: object) -> Reason:

@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from ledger.certificates import regions
+from ledger.errors import CertificateValidationError as CertificateValidationError
 from ledger.errors import LedgerValueError
 
 
@@ -50,29 +51,6 @@ class Problem:
 
     def as_dict(self) -> dict[str, str]:
         return {"pointer": self.pointer, "code": self.code, "message": self.message}
-
-
-class CertificateValidationError(LedgerValueError):
-    """A certificate document does not validate; `problems` lists every field refused and why."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems: list[Problem] = list(problems)
-        if not self.problems:
-            raise ValueError("CertificateValidationError needs at least one problem")
-        shown = "; ".join(f"{p.pointer or '/'}: {p.message} [{p.code}]" for p in self.problems[:5])
-        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
-        super().__init__(f"certificate does not validate: {shown}{more}")
-
-    def as_dicts(self) -> list[dict[str, str]]:
-        """The problems as JSON-ready dicts (`pointer`, `code`, `message`)."""
-        return [p.as_dict() for p in self.problems]
-
-    def codes(self) -> dict[str, str]:
-        """`{pointer: code}` of the first problem at each pointer, handy in tests and logs."""
-        found: dict[str, str] = {}
-        for p in self.problems:
-            found.setdefault(p.pointer, p.code)
-        return found
 
 
 # --- resident ID numbers, GB 11643-1999 -------------------------------------------------------------------------

@@ -83,7 +83,8 @@ from ledger.chain.models import (
     ProvinceStatus,
     StatusRecord,
 )
-from ledger.errors import ChainError, LedgerError
+from ledger.errors import ChainError
+from ledger.errors import IndexerError as IndexerError
 from ledger.toolchain.compiler import CONTRACT_NAMES
 from ledger.verification.verifier import STATUS_CACHE_AGENCIES, ChainReader, LruDict, memoised
 
@@ -99,10 +100,6 @@ _ZERO32 = "0x" + "00" * 32
 #: indexed block and the few before it that requests still in flight may be using.
 CHAIN_READERS = 4
 _VALID = StatusRecord(CertificateStatus.VALID, 0, 0, None)
-
-
-class IndexerError(LedgerError):
-    """The index database failed, or the index cannot answer (nothing indexed yet, chain reorganised)."""
 
 
 # ---------------------------------------------------------------------------------------------------- schema

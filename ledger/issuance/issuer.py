@@ -37,7 +37,9 @@ from ledger.certificates.hashing import hash_function, salt_fields
 from ledger.certificates.merkle import MerkleTree
 from ledger.chain.client import HurongClient
 from ledger.chain.transactions import Canonical, PendingTransaction, Receipt
-from ledger.errors import ChainError, ContractRevertError, LedgerError, LedgerValueError
+from ledger.errors import AnchoringFailed as AnchoringFailed
+from ledger.errors import ChainError, ContractRevertError, LedgerValueError
+from ledger.errors import IssuanceError as IssuanceError
 from ledger.issuance.failpoints import failpoint
 from ledger.issuance.journal import BatchRecord, Journal
 from ledger.issuance.store import BlobStore
@@ -50,25 +52,6 @@ DEFAULT_MAX_BATCH = 10_000
 MAX_BATCH_LIMIT = 100_000
 
 Progress = Callable[[str, int, int], None]
-
-
-class IssuanceError(LedgerValueError):
-    """Credentials were refused before anything was hashed or anchored; `problems` lists them."""
-
-    def __init__(self, problems: list[dict[str, Any]]) -> None:
-        self.problems = problems
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(f"credential {first['index']}: {first['pointer']}: {first['message']}{more}")
-
-
-class AnchoringFailed(LedgerError):
-    """A batch could not be anchored; its certificates are in the journal as `failed`."""
-
-    def __init__(self, batch_id: int, cause: Exception) -> None:
-        self.batch_id = batch_id
-        self.cause = cause
-        super().__init__(f"batch {batch_id} was not anchored: {cause}")
 
 
 class DocumentSealer:

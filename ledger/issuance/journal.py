@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger.errors import LedgerError
+from ledger.errors import JournalError as JournalError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -82,10 +82,6 @@ MIGRATIONS = (
     ("certificates", "request_ref", "ALTER TABLE certificates ADD COLUMN request_ref TEXT"),
 )
 INDEXES = "CREATE INDEX IF NOT EXISTS certificates_request ON certificates (request_ref)"
-
-
-class JournalError(LedgerError):
-    """The journal cannot be opened or is inconsistent."""
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,10 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from ledger.errors import LedgerError, LedgerValueError
+from ledger.errors import LedgerValueError
+from ledger.errors import StoreError as StoreError
 
 _CID = re.compile(r"^b[a-z2-7]{58}$")
-
-
-class StoreError(LedgerError):
-    """A blob is missing or does not match its CID."""
 
 
 def cid_v1_raw(data: bytes) -> str:

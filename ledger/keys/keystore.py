@@ -50,7 +50,9 @@ from eth_utils import to_checksum_address
 
 from ledger.certificates.merkle import keccak256
 from ledger.chain.models import KeyAlgorithm
-from ledger.errors import LedgerError, LedgerValueError
+from ledger.errors import KeystoreError as KeystoreError
+from ledger.errors import KeystoreFormatError as KeystoreFormatError
+from ledger.errors import LedgerValueError
 from ledger.keys.signing import ALGORITHM_NAMES, SigningKeyPair
 
 #: The key file format version written and read.
@@ -78,14 +80,6 @@ _HEX = re.compile(r"(?:[0-9a-f]{2})*")
 _PREFIXED_HEX = re.compile(r"0x(?:[0-9a-f]{2})+")
 _PRIVATE_HEX = re.compile(r"(?:0x)?[0-9a-fA-F]{64}")
 _WRONG_PASSPHRASE = "wrong passphrase or corrupted key file"
-
-
-class KeystoreError(LedgerError):
-    """A key file could not be decrypted (wrong passphrase or corrupted), read or written."""
-
-
-class KeystoreFormatError(KeystoreError, LedgerValueError):
-    """A key file is not a well-formed version 1 key file; the message gives the reason."""
 
 
 @dataclass(frozen=True)

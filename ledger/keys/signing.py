@@ -59,7 +59,15 @@ from ledger.certificates.merkle import keccak256
 from ledger.chain.codes import parse_bytes32
 from ledger.chain.contract_errors import AuthorityRegistryUnknownKey
 from ledger.chain.models import KeyAlgorithm, SigningKey
+from ledger.errors import ForeignSigningKeyError as ForeignSigningKeyError
 from ledger.errors import LedgerValueError
+from ledger.errors import ProofOfPossessionError as ProofOfPossessionError
+from ledger.errors import RevokedSigningKeyError as RevokedSigningKeyError
+from ledger.errors import SignatureFormatError as SignatureFormatError
+from ledger.errors import SigningKeyError as SigningKeyError
+from ledger.errors import SigningKeyNotValidError as SigningKeyNotValidError
+from ledger.errors import UnregisteredSigningKeyError as UnregisteredSigningKeyError
+from ledger.errors import WrongKeyAlgorithmError as WrongKeyAlgorithmError
 
 if TYPE_CHECKING:
     from ledger.chain.client import HurongClient
@@ -88,64 +96,6 @@ _SM2_B = 0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93
 _SM2_N = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
 _SM2_GX = 0x32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7
 _SM2_GY = 0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0
-
-
-class SignatureFormatError(LedgerValueError):
-    """A `proof.signature` object is malformed: not an object, an unknown algorithm, a bad keyId or value."""
-
-
-class ProofOfPossessionError(LedgerValueError):
-    """A signing key's proof of possession is missing or is not the key's signature over the expected message."""
-
-
-class SigningKeyError(LedgerValueError):
-    """A signing key cannot sign for an agency at the time asked; `key_id`, `agency` and `at` say which and when."""
-
-    def __init__(self, message: str, *, key_id: bytes, agency: str, at: int) -> None:
-        self.key_id = key_id
-        self.agency = agency
-        self.at = at
-        super().__init__(message)
-
-
-class UnregisteredSigningKeyError(SigningKeyError):
-    """No key with this id is registered (ids are per agency: see `SigningKeyPair.key_id_for`)."""
-
-
-class ForeignSigningKeyError(SigningKeyError):
-    """The key is registered to another agency; `owner` is that agency."""
-
-    def __init__(self, message: str, *, key_id: bytes, agency: str, at: int, owner: str) -> None:
-        self.owner = owner
-        super().__init__(message, key_id=key_id, agency=agency, at=at)
-
-
-class WrongKeyAlgorithmError(SigningKeyError):
-    """The key's algorithm is not the one asked for (`expected`, `actual`)."""
-
-    def __init__(
-        self, message: str, *, key_id: bytes, agency: str, at: int, expected: KeyAlgorithm, actual: KeyAlgorithm
-    ) -> None:
-        self.expected = expected
-        self.actual = actual
-        super().__init__(message, key_id=key_id, agency=agency, at=at)
-
-
-class RevokedSigningKeyError(SigningKeyError):
-    """The key was revoked at `revoked_at`, at or before the time asked."""
-
-    def __init__(self, message: str, *, key_id: bytes, agency: str, at: int, revoked_at: int) -> None:
-        self.revoked_at = revoked_at
-        super().__init__(message, key_id=key_id, agency=agency, at=at)
-
-
-class SigningKeyNotValidError(SigningKeyError):
-    """The time asked is outside the key's window `[valid_from, valid_until)`: not yet valid, or expired."""
-
-    def __init__(self, message: str, *, key_id: bytes, agency: str, at: int, valid_from: int, valid_until: int) -> None:
-        self.valid_from = valid_from
-        self.valid_until = valid_until
-        super().__init__(message, key_id=key_id, agency=agency, at=at)
 
 
 @dataclass(frozen=True)
