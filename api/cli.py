@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.keys import keys_database
+from ledger.chain.codes import is_province_code
 from ledger.errors import LedgerValueError
 
 if TYPE_CHECKING:
@@ -66,9 +68,9 @@ def register(app: typer.Typer) -> None:
             raise LedgerValueError("give exactly one of --agency ADDRESS or --province CODE")
         if agency is not None and not is_address(agency):
             raise LedgerValueError(f"invalid agency address {agency!r}")
-        if province is not None and not (110000 <= province <= 829999 and province % 10000 == 0):
+        if province is not None and not is_province_code(province):
             raise LedgerValueError(f"{province} is not a GB/T 2260 province-level code")
-        store = ApiKeyStore(home / "api-keys.sqlite")
+        store = ApiKeyStore(keys_database(home))
         role, subject = ("agency", to_checksum_address(agency)) if agency else ("province", str(province))
         key, principal = store.create(role, subject, label)
         console.print(f"key id {principal.key_id} for {role} {subject}")
@@ -79,7 +81,7 @@ def register(app: typer.Typer) -> None:
         """Revoke an API key by its id."""
         from api.keys import ApiKeyStore
 
-        if not ApiKeyStore(home / "api-keys.sqlite").revoke(key_id):
+        if not ApiKeyStore(keys_database(home)).revoke(key_id):
             raise LedgerValueError(f"no active key {key_id}")
         console.print(f"key {key_id} revoked")
 
@@ -89,7 +91,7 @@ def register(app: typer.Typer) -> None:
         from api.keys import ApiKeyStore
 
         table = Table("id", "role", "subject", "label", "revoked")
-        for row in ApiKeyStore(home / "api-keys.sqlite").list():
+        for row in ApiKeyStore(keys_database(home)).list():
             table.add_row(str(row["id"]), str(row["role"]), str(row["subject"]), str(row["label"]),
                           "yes" if row["revoked_at"] else "")  # fmt: skip
         console.print(table)

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 from rich.console import Console
 
-from api.keys import ApiKeyStore
+from api.keys import KEYS_FILE, ApiKeyStore, keys_database
 from api.launcher import passphrase_file, service_env, start_service, stop_service
 from ledger.certificates.validation import resident_id_check_character, uscc_check_character
 from ledger.chain.bootstrap import bootstrap, load_description
@@ -41,7 +41,7 @@ DEMO_SEED = 20261123
 #: re-encrypted under the generated passphrase when the demo first starts with one.
 _LEGACY_PASSPHRASE = "hurong-demo"
 #: What the demo keeps in its home folder (made private on every start).
-_PRIVATE_ENTRIES = ("demo.json", "accounts.json", "api-keys.sqlite", "api-keys.sqlite-wal", "api-keys.sqlite-shm",
+_PRIVATE_ENTRIES = ("demo.json", "accounts.json", KEYS_FILE, f"{KEYS_FILE}-wal", f"{KEYS_FILE}-shm",
                     "index.sqlite", "index.sqlite-wal", "index.sqlite-shm", "chain", "deployments", "journals",
                     "keystore", "logs", "metrics", "secrets", "store")  # fmt: skip
 
@@ -235,7 +235,7 @@ class Demo:
         self.console.print("deploying and bootstrapping the consortium…")
         result = bootstrap(self.spec, self.anvil.url, progress=lambda m: self.console.print(f"  {m}"))
         result.deployment.save(self.home / "deployments")
-        keys = ApiKeyStore(self.home / "api-keys.sqlite")
+        keys = ApiKeyStore(keys_database(self.home))
         provinces = []
         for province in self.spec.provinces:
             admin = province.admins[0]

@@ -42,6 +42,14 @@ class Principal:
     label: str
 
 
+#: The API key database inside a service's home folder (`Settings.keys_database`).
+KEYS_FILE = "api-keys.sqlite"
+
+
+def keys_database(home: Path) -> Path:
+    return Path(home) / KEYS_FILE
+
+
 class ApiKeyStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -15,10 +15,10 @@ from api.idempotency import IdempotencyStore
 from api.keys import ApiKeyStore
 from api.metrics import Metrics
 from api.settings import Settings
-from ledger.chain.client import HurongClient, make_web3
+from ledger.chain.client import HurongClient, chain_id_of, make_web3
 from ledger.chain.deployment import Deployment
 from ledger.chain.transactions import FeePolicy
-from ledger.errors import ChainError, LedgerError
+from ledger.errors import LedgerError
 from ledger.issuance.issuer import Issuer
 from ledger.issuance.journal import Journal
 from ledger.issuance.status_changes import StatusChanges
@@ -31,10 +31,7 @@ class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         w3 = make_web3(settings.rpc_url)
-        try:
-            chain_id = int(w3.eth.chain_id)
-        except Exception as exc:  # noqa: BLE001
-            raise ChainError(f"cannot reach the chain at {settings.rpc_url}: {exc}") from None
+        chain_id = chain_id_of(w3)
         self.deployment = Deployment.for_chain(settings.deployments, chain_id)
         self.client = HurongClient.connect(w3, self.deployment)
         self.keys = ApiKeyStore(settings.keys_database)

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.keys import keys_database
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HURONG_", env_file=".env", extra="ignore")
@@ -63,7 +65,7 @@ class Settings(BaseSettings):
 
     @property
     def keys_database(self) -> Path:
-        return self.home / "api-keys.sqlite"
+        return keys_database(self.home)
 
     @property
     def keystore_folder(self) -> Path:

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from api.demo import demo_licence
-from api.keys import ApiKeyStore
+from api.keys import ApiKeyStore, keys_database
 from api.launcher import passphrase_file, service_env, start_service, stop_service
 from ledger.chain.bootstrap import bootstrap, load_description
 from ledger.chain.client import make_web3
@@ -123,7 +123,7 @@ def run(minutes: float, workers: int, clients: int, out: Path | None) -> dict[st
             result = bootstrap(spec, chain.url)
             result.deployment.save(home / "deployments")
             passphrase = ensure_passphrase_file(passphrase_file(home))
-            store = ApiKeyStore(home / "api-keys.sqlite")
+            store = ApiKeyStore(keys_database(home))
             keys = {}
             for name in AGENCIES:
                 key = AccountKey.from_hex(result.keys[name])

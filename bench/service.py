@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from api.demo import demo_licence
-from api.keys import ApiKeyStore
+from api.keys import ApiKeyStore, keys_database
 from api.launcher import passphrase_file, service_env, start_service, stop_service
 from ledger.chain.bootstrap import bootstrap, load_description
 from ledger.chain.node import Anvil, free_port
@@ -93,7 +93,7 @@ def bench_api(
             key = AccountKey.from_hex(result.keys[agency])
             passphrase = ensure_passphrase_file(passphrase_file(home))
             save_key(home / "keystore" / f"{key.address}.json", key, passphrase)
-            api_key, _ = ApiKeyStore(home / "api-keys.sqlite").create("agency", key.address)
+            api_key, _ = ApiKeyStore(keys_database(home)).create("agency", key.address)
             port = free_port()
             env = service_env(rpc_url=chain.url, home=home)
             server = start_service(env, port=port, workers=workers, log=home / "service.log")

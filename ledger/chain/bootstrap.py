@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from web3 import Web3
 
 from ledger.chain.client import HurongClient, checksum, make_web3
-from ledger.chain.codes import encode_code, encode_optional_code
+from ledger.chain.codes import encode_code, encode_optional_code, is_province_code
 from ledger.chain.deployment import ContractRecord, Deployment
 from ledger.chain.node import dev_private_keys
 from ledger.chain.transactions import Receipt, Transactor
@@ -108,7 +108,7 @@ class _Model(BaseModel):
 
 
 def _check_province(code: int) -> int:
-    if not (110000 <= code <= 829999 and code % 10000 == 0):
+    if not is_province_code(code):
         raise ValueError(f"{code} is not a GB/T 2260 province-level code (like 310000)")
     return code
 

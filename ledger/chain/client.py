@@ -26,7 +26,7 @@ from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import BlockIdentifier, RPCEndpoint
 
-from ledger.chain.codes import decode_code, encode_code, encode_optional_code, parse_bytes32
+from ledger.chain.codes import decode_code, encode_code, encode_optional_code, parse_bytes32, province_code
 from ledger.chain.deployment import Deployment
 from ledger.chain.models import (
     Agency,
@@ -78,21 +78,20 @@ def make_web3(url: str, *, timeout: float = 60.0) -> Web3:
     return Web3(provider)
 
 
+def chain_id_of(w3: Web3) -> int:
+    """The chain id the endpoint answers; `ChainError` naming the endpoint when it cannot be reached."""
+    try:
+        return int(w3.eth.chain_id)
+    except Exception as exc:  # noqa: BLE001 (any transport failure)
+        endpoint = getattr(w3.provider, "endpoint_uri", "the endpoint")
+        raise ChainError(f"cannot reach the chain at {endpoint}: {exc}") from None
+
+
 def checksum(value: str, *, what: str = "address") -> str:
     """A checksummed address; `LedgerValueError` for anything else."""
     if not isinstance(value, str) or not is_address(value):
         raise LedgerValueError(f"invalid {what}: {value!r}")
     return to_checksum_address(value)
-
-
-def _province_code(code: int, *, allow_zero: bool = False) -> int:
-    if isinstance(code, bool) or not isinstance(code, int):
-        raise LedgerValueError(f"province code must be an integer, got {code!r}")
-    if allow_zero and code == 0:
-        return 0
-    if not (110000 <= code <= 829999 and code % 10000 == 0):
-        raise LedgerValueError(f"{code} is not a GB/T 2260 province-level code (like 310000)")
-    return code
 
 
 def _uint(value: int, bits: int, what: str) -> int:
@@ -173,26 +172,26 @@ class ConsortiumClient(_ContractClient):
 
     # --- governance-only (send them through propose/vote/execute; encode with `encode`) ---
     def admit_province(self, code: int, name: str, admins: Sequence[str]) -> PendingTransaction:
-        return self._send("admitProvince", _province_code(code), name, [checksum(a) for a in admins])
+        return self._send("admitProvince", province_code(code), name, [checksum(a) for a in admins])
 
     def suspend_province(self, code: int) -> PendingTransaction:
-        return self._send("suspendProvince", _province_code(code))
+        return self._send("suspendProvince", province_code(code))
 
     def reinstate_province(self, code: int) -> PendingTransaction:
-        return self._send("reinstateProvince", _province_code(code))
+        return self._send("reinstateProvince", province_code(code))
 
     def remove_province(self, code: int) -> PendingTransaction:
-        return self._send("removeProvince", _province_code(code))
+        return self._send("removeProvince", province_code(code))
 
     def set_threshold(self, threshold: int) -> PendingTransaction:
         return self._send("setThreshold", _uint(threshold, 256, "threshold"))
 
     # --- province self-administration ---
     def add_province_admin(self, code: int, account: str) -> PendingTransaction:
-        return self._send("addProvinceAdmin", _province_code(code), checksum(account))
+        return self._send("addProvinceAdmin", province_code(code), checksum(account))
 
     def remove_province_admin(self, code: int, account: str) -> PendingTransaction:
-        return self._send("removeProvinceAdmin", _province_code(code), checksum(account))
+        return self._send("removeProvinceAdmin", province_code(code), checksum(account))
 
     # --- proposals ---
     def propose(self, target: str, data: str | bytes, expires_at: int, description: str) -> PendingTransaction:
@@ -227,7 +226,7 @@ class ConsortiumClient(_ContractClient):
         return [int(c) for c in self._call("provinceCodes", block_identifier=block_identifier)]
 
     def province(self, code: int, *, block_identifier: BlockIdentifier = "latest") -> Province:
-        raw = self._call("province", _province_code(code), block_identifier=block_identifier)
+        raw = self._call("province", province_code(code), block_identifier=block_identifier)
         return Province(
             code=int(raw[0]),
             status=ProvinceStatus(raw[1]),
@@ -242,24 +241,24 @@ class ConsortiumClient(_ContractClient):
         return [self.province(c, block_identifier=block_identifier) for c in codes]
 
     def province_status(self, code: int, *, block_identifier: BlockIdentifier = "latest") -> ProvinceStatus:
-        return ProvinceStatus(self._call("provinceStatus", _province_code(code), block_identifier=block_identifier))
+        return ProvinceStatus(self._call("provinceStatus", province_code(code), block_identifier=block_identifier))
 
     def is_province_active(self, code: int, *, block_identifier: BlockIdentifier = "latest") -> bool:
-        return bool(self._call("isProvinceActive", _province_code(code), block_identifier=block_identifier))
+        return bool(self._call("isProvinceActive", province_code(code), block_identifier=block_identifier))
 
     def was_province_active_at(
         self, code: int, timepoint: int, *, block_identifier: BlockIdentifier = "latest"
     ) -> bool:
-        args = (_province_code(code), _uint(timepoint, 48, "timepoint"))
+        args = (province_code(code), _uint(timepoint, 48, "timepoint"))
         return bool(self._call("wasProvinceActiveAt", *args, block_identifier=block_identifier))
 
     def province_epoch(self, code: int, *, block_identifier: BlockIdentifier = "latest") -> tuple[int, bool]:
         """(membership epoch, active now) of a province."""
-        raw = self._call("provinceEpoch", _province_code(code), block_identifier=block_identifier)
+        raw = self._call("provinceEpoch", province_code(code), block_identifier=block_identifier)
         return int(raw[0]), bool(raw[1])
 
     def province_epoch_at(self, code: int, timepoint: int, *, block_identifier: BlockIdentifier = "latest") -> int:
-        args = (_province_code(code), _uint(timepoint, 48, "timepoint"))
+        args = (province_code(code), _uint(timepoint, 48, "timepoint"))
         return int(self._call("provinceEpochAt", *args, block_identifier=block_identifier))
 
     def province_of_admin(self, account: str, *, block_identifier: BlockIdentifier = "latest") -> int | None:
@@ -312,7 +311,7 @@ class AuthorityRegistryClient(_ContractClient):
         return self._send(
             "registerAgency",
             checksum(agency, what="agency"),
-            _province_code(province),
+            province_code(province),
             parent_address,
             _uint(region, 32, "region"),
             name,
@@ -746,8 +745,8 @@ class RecognitionRegistryClient(_ContractClient):
             raise LedgerValueError("legal basis must be a string of at most 1024 bytes")
         return self._send(
             "setRule",
-            _province_code(accepting_province),
-            _province_code(issuing_province or 0, allow_zero=True),
+            province_code(accepting_province),
+            province_code(issuing_province or 0, allow_zero=True),
             encode_code(certificate_type, what="certificate type"),
             encode_optional_code(service_item, what="service item"),
             _uint(effective_from, 48, "effective_from"),
@@ -785,7 +784,7 @@ class RecognitionRegistryClient(_ContractClient):
         return [self.rule(i, block_identifier=block_identifier) for i in range(1, count + 1)]
 
     def rules_of(self, accepting_province: int, *, block_identifier: BlockIdentifier = "latest") -> list[int]:
-        raw = self._call("rulesOf", _province_code(accepting_province), block_identifier=block_identifier)
+        raw = self._call("rulesOf", province_code(accepting_province), block_identifier=block_identifier)
         return [int(i) for i in raw]
 
     def max_rules_per_key(self, *, block_identifier: BlockIdentifier = "latest") -> int:
@@ -804,9 +803,9 @@ class RecognitionRegistryClient(_ContractClient):
         """Ids of the unrevoked rules with exactly this key (`None` for any province or service item), in order."""
         raw = self._call(
             "unrevokedRules",
-            _province_code(accepting_province),
+            province_code(accepting_province),
             encode_code(certificate_type, what="certificate type"),
-            _province_code(issuing_province or 0, allow_zero=True),
+            province_code(issuing_province or 0, allow_zero=True),
             encode_optional_code(service_item, what="service item"),
             block_identifier=block_identifier,
         )
@@ -829,8 +828,8 @@ class RecognitionRegistryClient(_ContractClient):
         """Whether the accepting province recognised the certificate at `timepoint`, and by which rule."""
         raw = self._call(
             "accepts",
-            _province_code(accepting_province),
-            _province_code(issuing_province),
+            province_code(accepting_province),
+            province_code(issuing_province),
             encode_code(certificate_type, what="certificate type"),
             encode_optional_code(service_item, what="service item"),
             _uint(timepoint, 48, "timepoint"),
@@ -857,10 +856,7 @@ class HurongClient:
         cls, url_or_web3: str | Web3, deployment: Deployment, private_key: str | bytes | None = None
     ) -> HurongClient:
         w3 = make_web3(url_or_web3) if isinstance(url_or_web3, str) else url_or_web3
-        try:
-            chain_id = int(w3.eth.chain_id)
-        except Exception as exc:  # noqa: BLE001 (any transport failure)
-            raise ChainError(f"cannot reach the chain: {exc}") from None
+        chain_id = chain_id_of(w3)
         if chain_id != deployment.chain_id:
             raise LedgerValueError(f"deployment is for chain {deployment.chain_id}, the endpoint is chain {chain_id}")
         return cls(_Connection(w3, deployment), private_key)

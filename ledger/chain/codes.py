@@ -36,6 +36,22 @@ def decode_code(raw: bytes) -> str | None:
         return "0x" + bytes(raw).hex()
 
 
+def is_province_code(code: object) -> bool:
+    """Whether `code` is a GB/T 2260 province-level code as the contracts store it (an int like 310000)."""
+    return isinstance(code, int) and not isinstance(code, bool) and 110000 <= code <= 829999 and code % 10000 == 0
+
+
+def province_code(code: object, *, allow_zero: bool = False) -> int:
+    """`code` when it is a province-level code (or 0 with `allow_zero`); `LedgerValueError` otherwise."""
+    if isinstance(code, bool) or not isinstance(code, int):
+        raise LedgerValueError(f"province code must be an integer, got {code!r}")
+    if allow_zero and code == 0:
+        return 0
+    if not is_province_code(code):
+        raise LedgerValueError(f"{code} is not a GB/T 2260 province-level code (like 310000)")
+    return code
+
+
 def parse_bytes32(value: str | bytes, *, what: str = "value") -> bytes:
     """A 32-byte value from bytes or a 0x-prefixed hex string of 64 digits."""
     if isinstance(value, bytes | bytearray):

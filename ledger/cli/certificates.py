@@ -16,9 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ledger.certificates.model import FIELD_ALIASES
-from ledger.chain.client import HurongClient, make_web3
+from ledger.chain.client import HurongClient, chain_id_of, make_web3
 from ledger.chain.deployment import Deployment
-from ledger.errors import ChainError, LedgerValueError
+from ledger.errors import LedgerValueError
 
 console = Console(soft_wrap=True)
 
@@ -42,10 +42,7 @@ def deployments_folder(value: Path | None) -> Path:
 
 def connect(rpc: str, deployments: Path | None, private_key: str | None = None) -> HurongClient:
     w3 = make_web3(rpc)
-    try:
-        chain_id = int(w3.eth.chain_id)
-    except Exception as exc:  # noqa: BLE001 (any transport failure)
-        raise ChainError(f"cannot reach the chain at {rpc}: {exc}") from None
+    chain_id = chain_id_of(w3)
     deployment = Deployment.for_chain(deployments_folder(deployments), chain_id)
     return HurongClient.connect(w3, deployment, private_key)
 

@@ -35,6 +35,7 @@ from hexbytes import HexBytes
 from ledger.certificates.did import agency_did
 from ledger.certificates.hashing import hash_function, salt_fields
 from ledger.certificates.merkle import MerkleTree
+from ledger.certificates.model import PROOF_TYPE, STATUS_TYPE
 from ledger.chain.client import HurongClient
 from ledger.chain.transactions import Canonical, PendingTransaction, Receipt
 from ledger.errors import AnchoringFailed as AnchoringFailed
@@ -44,8 +45,6 @@ from ledger.issuance.failpoints import failpoint
 from ledger.issuance.journal import BatchRecord, Journal
 from ledger.issuance.store import BlobStore
 
-PROOF_TYPE = "HurongMerkleProof2026"
-STATUS_TYPE = "HurongRegistryStatus"
 DEFAULT_MAX_BATCH = 10_000
 #: Far below the 16,777,216 gas cap: anchoring costs ~65,000 gas whatever the batch size, and a batch's
 #: size is bounded so that its journal transaction and proofs stay small.

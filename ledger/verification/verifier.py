@@ -50,8 +50,9 @@ from web3.exceptions import BlockNotFound, Web3Exception
 from ledger.certificates.did import parse_agency_did
 from ledger.certificates.hashing import escape_pointer_token, hash_function, recompute_digest
 from ledger.certificates.merkle import verify as merkle_verify
+from ledger.certificates.model import PROOF_TYPE
 from ledger.chain.client import HurongClient
-from ledger.chain.codes import encode_code
+from ledger.chain.codes import encode_code, is_province_code
 from ledger.chain.models import (
     Agency,
     AgencyStatus,
@@ -67,7 +68,6 @@ from ledger.errors import ChainError, ContractRevertError, HistoryUnavailable, L
 log = logging.getLogger("hurong.verify")
 
 CHECKS = ("format", "integrity", "inclusion", "anchoring", "issuer", "signature", "status", "validity", "recognition")
-PROOF_TYPE = "HurongMerkleProof2026"
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
@@ -137,10 +137,7 @@ class VerificationContext:
     service_item: str | None = None
 
     def __post_init__(self) -> None:
-        if self.province is not None and (
-            isinstance(self.province, bool) or not isinstance(self.province, int)
-            or not (110000 <= self.province <= 829999 and self.province % 10000 == 0)
-        ):  # fmt: skip
+        if self.province is not None and not is_province_code(self.province):
             raise LedgerValueError(f"province {self.province!r} is not a GB/T 2260 province-level code")
         if self.service_item is not None:
             encode_code(self.service_item, what="service item")
