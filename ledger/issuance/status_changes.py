@@ -121,11 +121,9 @@ class StatusChanges:
             if time.monotonic() > deadline:
                 raise ChainError(f"status change {change.id} did not reach the confirmation depth")
             # The block left the canonical chain: the transaction is mined again, or sent again if forgotten.
-            pending = (
-                PendingTransaction(signer.transactor, receipt.tx_hash, {})
-                if self.chain.known(receipt.tx_hash)
-                else None
-            )  # type: ignore[arg-type]
+            assert signer.transactor is not None  # checked by `apply`
+            known = self.chain.known(receipt.tx_hash)
+            pending = PendingTransaction(signer.transactor, receipt.tx_hash, {}) if known else None
 
     def _wait_for_earlier(self, agency: str, digest: bytes, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
