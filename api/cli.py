@@ -22,96 +22,105 @@ console = Console(soft_wrap=True)
 HomeOption = Annotated[Path, typer.Option("--home", help="Service state folder", envvar="HURONG_HOME")]
 
 
+keys_app = typer.Typer(help="API keys of agencies and provinces (stored hashed).", no_args_is_help=True)
+keystore_app = typer.Typer(help="Encrypted chain-account keys the service signs with.", no_args_is_help=True)
+
+
 def register(app: typer.Typer) -> None:
-    keys_app = typer.Typer(help="API keys of agencies and provinces (stored hashed).", no_args_is_help=True)
-    keystore_app = typer.Typer(help="Encrypted chain-account keys the service signs with.", no_args_is_help=True)
+    """Add the service's commands to the `hurong` app (the `hurong.commands` entry point `service`)."""
     app.add_typer(keys_app, name="keys")
     app.add_typer(keystore_app, name="keystore")
+    app.command("serve")(serve_cmd)
+    app.command("demo")(demo_cmd)
 
-    @app.command("serve")
-    def serve_cmd(
-        host: Annotated[str, typer.Option(help="Address to bind (loopback by default)")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
-        workers: Annotated[int, typer.Option(min=1, max=64, help="uvicorn worker processes")] = 1,
-    ) -> None:
-        """Serve the API and the verification page with uvicorn (uvloop + httptools)."""
-        serve(host, port, workers)
 
-    @app.command("demo")
-    def demo_cmd(
-        home: HomeOption = Path(".hurong"),
-        config: Annotated[Path, typer.Option(help="Consortium description")] = Path("examples/demo.yaml"),
-        chain_port: Annotated[int, typer.Option(min=1, max=65535)] = 8545,
-        port: Annotated[int, typer.Option(min=1, max=65535, help="API port")] = 8000,
-        workers: Annotated[int, typer.Option(min=1, max=64)] = 2,
-        certificates: Annotated[int, typer.Option(min=1, max=100_000, help="Demo certificates (first start)")] = 300,
-    ) -> None:
-        """Run the local consortium: chain, contracts, demo data, API and verification page, until Ctrl-C."""
-        from api.demo import Demo
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the API and the verification page with uvicorn (uvloop + httptools)."""
+    serve(host, port, workers)
 
-        Demo(home, config, chain_port=chain_port, api_port=port, workers=workers, certificates=certificates,
-             console=console).run()  # fmt: skip
 
-    @keys_app.command("create")
-    def keys_create(
-        agency: Annotated[str | None, typer.Option(help="Agency account address")] = None,
-        province: Annotated[int | None, typer.Option(help="Province code (admin key)")] = None,
-        label: Annotated[str, typer.Option(help="A note to recognise the key by")] = "",
-        home: HomeOption = Path(".hurong"),
-    ) -> None:
-        """Create an API key bound to an agency or a province; the key is printed once."""
-        from eth_utils import is_address, to_checksum_address
+def demo_cmd(
+    home: HomeOption = Path(".hurong"),
+    config: Annotated[Path, typer.Option(help="Consortium description")] = Path("examples/demo.yaml"),
+    chain_port: Annotated[int, typer.Option(min=1, max=65535)] = 8545,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="API port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64)] = 2,
+    certificates: Annotated[int, typer.Option(min=1, max=100_000, help="Demo certificates (first start)")] = 300,
+) -> None:
+    """Run the local consortium: chain, contracts, demo data, API and verification page, until Ctrl-C."""
+    from api.demo import Demo
 
-        from api.keys import ApiKeyStore
+    Demo(home, config, chain_port=chain_port, api_port=port, workers=workers, certificates=certificates,
+         console=console).run()  # fmt: skip
 
-        if (agency is None) == (province is None):
-            raise LedgerValueError("give exactly one of --agency ADDRESS or --province CODE")
-        if agency is not None and not is_address(agency):
-            raise LedgerValueError(f"invalid agency address {agency!r}")
-        if province is not None and not is_province_code(province):
-            raise LedgerValueError(f"{province} is not a GB/T 2260 province-level code")
-        store = ApiKeyStore(keys_database(home))
-        role, subject = ("agency", to_checksum_address(agency)) if agency else ("province", str(province))
-        key, principal = store.create(role, subject, label)
-        console.print(f"key id {principal.key_id} for {role} {subject}")
-        print(key)
 
-    @keys_app.command("revoke")
-    def keys_revoke(key_id: str, home: HomeOption = Path(".hurong")) -> None:
-        """Revoke an API key by its id."""
-        from api.keys import ApiKeyStore
+@keys_app.command("create")
+def keys_create(
+    agency: Annotated[str | None, typer.Option(help="Agency account address")] = None,
+    province: Annotated[int | None, typer.Option(help="Province code (admin key)")] = None,
+    label: Annotated[str, typer.Option(help="A note to recognise the key by")] = "",
+    home: HomeOption = Path(".hurong"),
+) -> None:
+    """Create an API key bound to an agency or a province; the key is printed once."""
+    from eth_utils import is_address, to_checksum_address
 
-        if not ApiKeyStore(keys_database(home)).revoke(key_id):
-            raise LedgerValueError(f"no active key {key_id}")
-        console.print(f"key {key_id} revoked")
+    from api.keys import ApiKeyStore
 
-    @keys_app.command("list")
-    def keys_list(home: HomeOption = Path(".hurong")) -> None:
-        """List API keys (never their secrets)."""
-        from api.keys import ApiKeyStore
+    if (agency is None) == (province is None):
+        raise LedgerValueError("give exactly one of --agency ADDRESS or --province CODE")
+    if agency is not None and not is_address(agency):
+        raise LedgerValueError(f"invalid agency address {agency!r}")
+    if province is not None and not is_province_code(province):
+        raise LedgerValueError(f"{province} is not a GB/T 2260 province-level code")
+    store = ApiKeyStore(keys_database(home))
+    role, subject = ("agency", to_checksum_address(agency)) if agency else ("province", str(province))
+    key, principal = store.create(role, subject, label)
+    console.print(f"key id {principal.key_id} for {role} {subject}")
+    print(key)
 
-        table = Table("id", "role", "subject", "label", "revoked")
-        for row in ApiKeyStore(keys_database(home)).list():
-            table.add_row(str(row["id"]), str(row["role"]), str(row["subject"]), str(row["label"]),
-                          "yes" if row["revoked_at"] else "")  # fmt: skip
-        console.print(table)
 
-    @keystore_app.command("import")
-    def keystore_import(
-        home: HomeOption = Path(".hurong"),
-        keystore: Annotated[Path | None, typer.Option(help="Keystore folder (default <home>/keystore)")] = None,
-    ) -> None:
-        """Encrypt the chain key in $HURONG_PRIVATE_KEY into the keystore (passphrase: $HURONG_KEY_PASSPHRASE, or the
-        file $HURONG_KEY_PASSPHRASE_FILE names)."""
-        from ledger.keys.keystore import AccountKey, passphrase_from_env_or_prompt, save_key
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, home: HomeOption = Path(".hurong")) -> None:
+    """Revoke an API key by its id."""
+    from api.keys import ApiKeyStore
 
-        secret = os.environ.get("HURONG_PRIVATE_KEY")
-        if not secret:
-            raise LedgerValueError("set HURONG_PRIVATE_KEY to the key to import")
-        key = AccountKey.from_hex(secret)
-        folder = keystore or home / "keystore"
-        path = save_key(folder / f"{key.address}.json", key, passphrase_from_env_or_prompt(confirm=True))
-        console.print(f"{key.address} → {path}")
+    if not ApiKeyStore(keys_database(home)).revoke(key_id):
+        raise LedgerValueError(f"no active key {key_id}")
+    console.print(f"key {key_id} revoked")
+
+
+@keys_app.command("list")
+def keys_list(home: HomeOption = Path(".hurong")) -> None:
+    """List API keys (never their secrets)."""
+    from api.keys import ApiKeyStore
+
+    table = Table("id", "role", "subject", "label", "revoked")
+    for row in ApiKeyStore(keys_database(home)).list():
+        table.add_row(str(row["id"]), str(row["role"]), str(row["subject"]), str(row["label"]),
+                      "yes" if row["revoked_at"] else "")  # fmt: skip
+    console.print(table)
+
+
+@keystore_app.command("import")
+def keystore_import(
+    home: HomeOption = Path(".hurong"),
+    keystore: Annotated[Path | None, typer.Option(help="Keystore folder (default <home>/keystore)")] = None,
+) -> None:
+    """Encrypt the chain key in $HURONG_PRIVATE_KEY into the keystore (passphrase: $HURONG_KEY_PASSPHRASE, or the
+    file $HURONG_KEY_PASSPHRASE_FILE names)."""
+    from ledger.keys.keystore import AccountKey, passphrase_from_env_or_prompt, save_key
+
+    secret = os.environ.get("HURONG_PRIVATE_KEY")
+    if not secret:
+        raise LedgerValueError("set HURONG_PRIVATE_KEY to the key to import")
+    key = AccountKey.from_hex(secret)
+    folder = keystore or home / "keystore"
+    path = save_key(folder / f"{key.address}.json", key, passphrase_from_env_or_prompt(confirm=True))
+    console.print(f"{key.address} → {path}")
 
 
 def serve(host: str, port: int, workers: int) -> None:

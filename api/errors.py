@@ -22,7 +22,16 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.certificates.reasons import InvalidReason
-from ledger.errors import ChainError, ContractRevertError, DeploymentError, LedgerError, LedgerValueError
+from ledger.errors import (
+    ChainError,
+    ConfigurationError,
+    ContractRevertError,
+    DeploymentError,
+    KeystoreError,
+    KeystoreFormatError,
+    LedgerError,
+    LedgerValueError,
+)
 from ledger.issuance.issuer import AnchoringFailed
 
 log = logging.getLogger("hurong.api")
@@ -96,6 +105,11 @@ STATUS_BY_CLASS: Mapping[type[Exception], Rule] = {
     ConnectionError: Rule(503, "upstream_unavailable", retry=True),
     TimeoutError: Rule(503, "upstream_unavailable", retry=True),
     DeploymentError: Rule(503, "deployment_unavailable", retry=True),
+    # The service's own keystore (`Service.signer`): no key file under the account's address, or one holding
+    # another account's key or not opening with the passphrase; a malformed key file stays an invalid input.
+    ConfigurationError: Rule(503, "no_signing_key", retry=True),
+    KeystoreFormatError: Rule(422, "invalid_input"),
+    KeystoreError: Rule(503, "keystore_mismatch", retry=True),
     LedgerError: Rule(409, "refused"),
 }
 

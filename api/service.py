@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eth_account import Account
 
 from api.batching import BatchingIssuer
-from api.errors import ApiError
 from api.idempotency import IdempotencyStore
 from api.keys import ApiKeyStore
 from api.metrics import Metrics
@@ -18,11 +17,14 @@ from api.settings import Settings
 from ledger.chain.client import HurongClient, chain_id_of, make_web3
 from ledger.chain.deployment import Deployment
 from ledger.chain.transactions import FeePolicy
-from ledger.errors import LedgerError
+from ledger.errors import ConfigurationError, KeystoreError, LedgerError
 from ledger.issuance.issuer import Issuer
 from ledger.issuance.journal import Journal
 from ledger.issuance.status_changes import StatusChanges
-from ledger.verification.verifier import ChainReader, Verifier
+from ledger.verification import ChainReader, Reader, Verifier
+
+if TYPE_CHECKING:
+    from ledger.index.indexer import IndexReader
 
 log = logging.getLogger("hurong.api")
 
@@ -52,7 +54,7 @@ class Service:
         self.indexer = Indexer(self.client, settings.index_database)
         self._indexer_thread: threading.Thread | None = None
         self._reconciler_thread: threading.Thread | None = None
-        self._index_reader: Any = None
+        self._index_reader: IndexReader | None = None
         self._stop = threading.Event()
 
     # ------------------------------------------------------------------ lifecycle
@@ -93,7 +95,7 @@ class Service:
                     again = self.status_changes(agency).recheck(self.signer)
                     if again:
                         log.warning("the chain lost %d status changes of %s: applied again", len(again), agency)
-                except (LedgerError, ApiError, OSError) as exc:
+                except (LedgerError, OSError) as exc:
                     log.warning("reconciling the journal of %s failed: %s", agency, exc)
                 except Exception:  # noqa: BLE001 (the loop must survive a transport failure)
                     log.exception("reconciling the journal of %s failed", agency)
@@ -120,7 +122,7 @@ class Service:
 
     # ------------------------------------------------------------------ readers
 
-    def reader(self, consistency: str) -> Any:
+    def reader(self, consistency: str) -> Reader:
         """A reader at the indexed block (default) or the chain's head (`consistency=chain`)."""
         if consistency == "chain":
             return ChainReader(self.client, "latest")
@@ -145,18 +147,21 @@ class Service:
         return (Path(self.settings.keystore_folder) / f"{address}.json").is_file()
 
     def signer(self, address: str) -> HurongClient:
-        """A client acting as `address`, with its key from the encrypted keystore."""
+        """A client acting as `address`, with its key from the encrypted keystore.
+
+        Raises `ConfigurationError` when the keystore holds no key of `address`, `KeystoreError` when the key file
+        under its name holds another account's key (or cannot be read or decrypted)."""
         with self._lock:
             if address in self._signers:
                 return self._signers[address]
         path = Path(self.settings.keystore_folder) / f"{address}.json"
         if not self.holds_key(address):
-            raise ApiError(503, "no_signing_key", f"the service holds no chain key for {address}")
+            raise ConfigurationError(f"the service holds no chain key for {address}")
         from ledger.keys.keystore import load_account_key
 
         key = load_account_key(path, self.settings.key_passphrase.get_secret_value())
         if Account.from_key(key).address != address:
-            raise ApiError(503, "keystore_mismatch", f"key file {path.name} is not the key of {address}")
+            raise KeystoreError(f"key file {path.name} is not the key of {address}")
         client = self.client.as_account(key)
         assert client.transactor is not None
         lock = Path(self.settings.home) / "locks" / f"{address}.lock"

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from bench.common import write_json
 
 console = Console()
 
@@ -35,7 +36,7 @@ def gas_report_cmd(
     if markdown:
         markdown.write_text(to_markdown(entries), encoding="utf-8")
     if json_out:
-        json_out.write_text(json.dumps([e.__dict__ for e in entries], indent=1, ensure_ascii=False), encoding="utf-8")
+        write_json(json_out, [e.__dict__ for e in entries], indent=1)
 
 
 bench_app = typer.Typer(help="Benchmarks on fresh local chains (figures for BENCHMARKS.md).", no_args_is_help=True)
@@ -52,7 +53,7 @@ def bench_issue_cmd(
 
     figures = bench_issue(count, batch, report=console.print)
     if json_out:
-        json_out.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+        write_json(json_out, figures, indent=1)
 
 
 @bench_app.command("verify")
@@ -66,7 +67,7 @@ def bench_verify_cmd(
 
     figures = bench_verify(count, single, report=console.print)
     if json_out:
-        json_out.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+        write_json(json_out, figures, indent=1)
 
 
 @bench_app.command("api")
@@ -83,7 +84,7 @@ def bench_api_cmd(
     figures = bench_api(workers=workers, certificates=certificates, seconds=seconds, connections=connections,
                         report=console.print)  # fmt: skip
     if json_out:
-        json_out.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+        write_json(json_out, figures, indent=1)
 
 
 @bench_app.command("peer", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -10,73 +10,26 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.common import Report
+from bench.consortium import ISSUER, ISSUER_NAME, one_agency, sample_licence
 from ledger.chain.bootstrap import BootstrapResult, bootstrap, parse_description
 from ledger.chain.client import HurongClient
 from ledger.chain.node import Anvil
 from ledger.issuance.issuer import Issuer
 from ledger.issuance.journal import Journal
 
-Report = Callable[[str], None]
-
-_NAMES = ["deployer", "sh_admin", "zj_admin", "gd_admin", "sh_amr"]
-_DESCRIPTION: dict[str, Any] = {
-    "accounts": {name: f"dev:{i}" for i, name in enumerate(_NAMES)},
-    "deployer": "deployer",
-    "threshold": 2,
-    "provinces": [
-        {"code": 310000, "name": "上海市", "admins": ["sh_admin"]},
-        {"code": 330000, "name": "浙江省", "admins": ["zj_admin"]},
-        {"code": 440000, "name": "广东省", "admins": ["gd_admin"]},
-    ],
-    "agencies": [
-        {"account": "sh_amr", "province": 310000, "region": 310000, "name": "上海市市场监督管理局",
-         "certificate_types": ["business_licence", "food_business_licence"]},
-    ],
-    "rules": [
-        {"accepting": 330000, "issuing": 310000, "certificate_type": "business_licence",
-         "legal_basis": "长三角地区电子证照互认共享合作协议"},
-    ],
-}  # fmt: skip
-
-
-def sample_licence(i: int) -> dict[str, Any]:
-    """A realistic business licence (~1.5 KiB, Chinese text) with a valid, distinct credit code."""
-    from ledger.certificates.validation import uscc_check_character
-
-    body = f"91310115MA{i % 10**7:07d}"
-    code = body + uscc_check_character(body)
-    return {
-        "licenceNumber": code,
-        "certificateType": "business_licence",
-        "holderName": f"上海浦江第{i}科技有限公司",
-        "holderId": code,
-        "issuingProvince": "310000",
-        "issuingRegion": "310115",
-        "validFrom": "2026-01-01T00:00:00Z",
-        "validUntil": "2046-12-31T23:59:59Z",
-        "fields": {
-            "legalRepresentative": "张三",
-            "registeredCapital": "人民币1000万元",
-            "businessScope": "许可项目：第二类增值电信业务。一般项目：技术服务、技术开发、技术咨询、技术交流、"
-            "技术转让、技术推广；软件开发；信息系统集成服务；数据处理和存储支持服务。",
-            "establishedOn": "2016-05-20",
-            "address": f"中国（上海）自由贸易试验区张江路{i % 999 + 1}号3幢501室",
-            "entityType": "有限责任公司（自然人投资或控股）",
-        },
-    }
-
 
 class BenchChain:
-    """A fresh anvil with a one-agency consortium, cleaned up on exit."""
+    """A fresh anvil with the one-agency consortium (`bench.consortium.one_agency`), cleaned up on exit."""
 
     def __enter__(self) -> BenchChain:
-        self.anvil = Anvil(accounts=len(_NAMES)).start()
-        self.result: BootstrapResult = bootstrap(parse_description(_DESCRIPTION), self.anvil.url)
-        self.agency = HurongClient.connect(self.anvil.url, self.result.deployment, self.result.keys["sh_amr"])
+        description = one_agency()
+        self.anvil = Anvil(accounts=len(description["accounts"])).start()
+        self.result: BootstrapResult = bootstrap(parse_description(description), self.anvil.url)
+        self.agency = HurongClient.connect(self.anvil.url, self.result.deployment, self.result.keys[ISSUER])
         self.reader = HurongClient.connect(self.anvil.url, self.result.deployment)
         self.tmp = tempfile.TemporaryDirectory(prefix="hurong-bench-")
         return self
@@ -95,7 +48,7 @@ class BenchChain:
                 sample_licence(i),
                 issuer_address=agency.address,
                 chain_id=agency.deployment.chain_id,
-                issuer_name="上海市市场监督管理局",
+                issuer_name=ISSUER_NAME,
                 registry=agency.certificates.address,
             )  # fmt: skip
             for i in range(count)

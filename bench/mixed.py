@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import shutil
 import statistics
-import tempfile
 import threading
 import time
 import uuid
@@ -27,15 +25,12 @@ from typing import Any
 import httpx
 
 from api.demo import demo_licence
-from api.keys import ApiKeyStore, keys_database
-from api.launcher import passphrase_file, service_env, start_service, stop_service
-from ledger.chain.bootstrap import bootstrap, load_description
+from bench.common import RESULTS_DIR, percentile, write_json
+from bench.consortium import served_demo
 from ledger.chain.client import make_web3
-from ledger.chain.node import Anvil, free_port
-from ledger.keys.keystore import AccountKey, ensure_passphrase_file, save_key
+from ledger.chain.node import Anvil
 
 AGENCIES = {"sh_amr": 310000, "zj_amr": 330000, "gd_amr": 440000}
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _rss_kib(pid: int) -> int:
@@ -52,11 +47,6 @@ def _workers(pid: int) -> list[int]:
             if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
                 found.append(int(child))
     return found
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 class Mixed:
@@ -116,32 +106,11 @@ class Mixed:
 
 
 def run(minutes: float, workers: int, clients: int, out: Path | None) -> dict[str, Any]:
-    home = Path(tempfile.mkdtemp(prefix="hurong-bench-mixed-"))
-    spec = load_description(ROOT / "examples" / "demo.yaml")
-    try:
-        with Anvil(accounts=20) as chain:
-            result = bootstrap(spec, chain.url)
-            result.deployment.save(home / "deployments")
-            passphrase = ensure_passphrase_file(passphrase_file(home))
-            store = ApiKeyStore(keys_database(home))
-            keys = {}
-            for name in AGENCIES:
-                key = AccountKey.from_hex(result.keys[name])
-                save_key(home / "keystore" / f"{key.address}.json", key, passphrase)
-                keys[name] = store.create("agency", key.address, name)[0]
-            port = free_port()
-            server = start_service(service_env(rpc_url=chain.url, home=home), port=port, workers=workers,
-                                   log=home / "service.log")  # fmt: skip
-            try:
-                figures = _load(chain, result, server.pid, f"http://127.0.0.1:{port}/api/v1", keys, minutes, clients)
-            finally:
-                stop_service(server)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    with served_demo(list(AGENCIES), workers=workers, prefix="hurong-bench-mixed-") as demo:
+        figures = _load(demo.chain, demo.result, demo.server.pid, demo.base, demo.api_keys, minutes, clients)
     figures |= {"workers": workers, "clients": clients}
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_json(out, figures, indent=2)
     return figures
 
 
@@ -182,7 +151,7 @@ def _load(chain: Anvil, result: Any, master: int, base: str, keys: dict[str, str
             "requests": len(values),
             "errors": len(mixed.errors.get(route, [])),
             "p50_ms": round(statistics.median(values) * 1000, 1),
-            "p99_ms": round(_percentile(values, 0.99) * 1000, 1),
+            "p99_ms": round(percentile(values, 0.99) * 1000, 1),
         }
         for route, values in sorted(mixed.latency.items())
     }
@@ -203,7 +172,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "mixed.json")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "mixed.json")
     args = parser.parse_args()
     if not 0 < args.minutes <= 120 or not 1 <= args.workers <= 16 or not 1 <= args.clients <= 256:
         parser.error("--minutes in (0, 120], --workers in [1, 16], --clients in [1, 256]")

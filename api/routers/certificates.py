@@ -55,7 +55,7 @@ def issue(
     key = parse_key(idempotency_key)
     issuer = service.issuer(agency.subject)
     if key is None:
-        return _issued(service, issuer.submit([_credential(c, issuer, service) for c in body.certificates]))
+        return _issued(service, issuer.submit([issuer.issuer.credential(c) for c in body.certificates]))
     claim = service.idempotency.begin(f"agency:{agency.subject}", key, fingerprint("issue", body.certificates))
     response.headers[HEADER] = key
     try:
@@ -63,7 +63,7 @@ def issue(
         if claim.finished:
             response.headers["Idempotent-Replayed"] = "true"
         elif wrapped is None:
-            credentials = [_credential(c, issuer, service) for c in body.certificates]
+            credentials = [issuer.issuer.credential(c) for c in body.certificates]
             wrapped = issuer.submit(credentials, request_ref=claim.ref)
         out = _issued(service, wrapped or [])
     except BaseException:
@@ -79,21 +79,6 @@ def _issued(service: Any, wrapped: list[dict[str, Any]]) -> dict[str, Any]:
     blocks = [w["proof"].get("anchor", {}).get("blockNumber") or 0 for w in wrapped]
     service.wait_indexed(max(blocks, default=0))  # what the caller verifies next is answered from the index
     return {"count": len(wrapped), "transactions": transactions, "data": wrapped}
-
-
-def _credential(item: dict[str, Any], issuer: Any, service: Any) -> dict[str, Any]:
-    if "@context" in item:
-        return item
-    from ledger.certificates import build_credential
-
-    agency = issuer.issuer._agency()  # noqa: SLF001 (cached agency record)
-    return build_credential(
-        item,
-        issuer_address=issuer.issuer.agency,
-        chain_id=service.deployment.chain_id,
-        issuer_name=agency.name,
-        registry=service.client.certificates.address,
-    )
 
 
 @router.get("/{digest}")

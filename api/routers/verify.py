@@ -23,7 +23,7 @@ from api.schemas import (
 )
 from api.service import Service
 from ledger.errors import HistoryUnavailable, LedgerValueError
-from ledger.verification.verifier import ChainReader, VerificationContext, VerificationResult, parse_time
+from ledger.verification import Reader, VerificationContext, VerificationResult, parse_time
 
 AS_OF = """
 Ask about the past with `at` (an RFC 3339 time with its offset, e.g. `2025-06-01T08:00:00+08:00`) or `block`
@@ -143,9 +143,10 @@ def verify_bulk(
 
 def _verify(
     service: Service, body: _AsOf, documents: Sequence[Any], consistency: str
-) -> tuple[list[VerificationResult], ChainReader, int | None]:
+) -> tuple[list[VerificationResult], Reader, int | None]:
     """Verify `documents` at the index's (or the chain's) head, or as of the time or block the body names."""
     context = _context(getattr(body, "context", None))
+    reader: Reader
     try:
         if body.at is None and body.block is None:
             reader, when, today = service.reader(consistency), None, None
@@ -157,7 +158,7 @@ def _verify(
             except LedgerValueError as exc:
                 raise ApiError(422, "out_of_range", str(exc)) from None
             today = service.reader(consistency)
-        results = service.verifier.verify_with(reader, documents, context, at=when, today=today)
+        results = service.verifier.verify_many(documents, context, reader=reader, at=when, today=today)
     except HistoryUnavailable as exc:
         raise ApiError(422, "history_unavailable", str(exc), {"block": exc.block}) from None
     for r in results:

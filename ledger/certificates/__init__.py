@@ -7,7 +7,7 @@ JSON-LD contexts (`contexts/`). The format is described in docs/certificate-form
 """
 
 from ledger.certificates import regions, validation
-from ledger.certificates.model import (
+from ledger.certificates.catalogue import (
     CONTEXT_FILES,
     CREDENTIAL_CONTEXT,
     CREDENTIAL_TYPE,
@@ -16,14 +16,13 @@ from ledger.certificates.model import (
     STATUS_TYPE,
     VC_V2_CONTEXT,
     CertificateType,
-    LicenceData,
-    build_credential,
     certificate_type,
     certificate_types,
     load_context,
     load_schema,
-    validate_credential,
 )
+from ledger.certificates.credential import LicenceData, build_credential
+from ledger.certificates.documents import validate_credential
 from ledger.certificates.validation import CertificateValidationError, Problem
 
 __all__ = [

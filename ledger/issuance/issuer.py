@@ -22,7 +22,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,11 +32,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from hexbytes import HexBytes
 
+from ledger.certificates.credential import LicenceData, build_credential
 from ledger.certificates.did import agency_did
 from ledger.certificates.hashing import hash_function, salt_fields
 from ledger.certificates.merkle import MerkleTree
 from ledger.certificates.model import PROOF_TYPE, STATUS_TYPE
 from ledger.chain.client import HurongClient
+from ledger.chain.models import Agency
 from ledger.chain.transactions import Canonical, PendingTransaction, Receipt
 from ledger.errors import AnchoringFailed as AnchoringFailed
 from ledger.errors import ChainError, ContractRevertError, LedgerValueError
@@ -140,20 +142,41 @@ class Issuer:
 
             validate = validate_credential
         self._validate = validate
-        self._agency_info: Any = None
+        self._agency_info: Agency | None = None
 
     # ------------------------------------------------------------------ preparation
 
-    def _agency(self) -> Any:
+    @property
+    def agency_record(self) -> Agency:
+        """The issuing agency's registry record (name, province, granted types), read once from the chain."""
         if self._agency_info is None:
             self._agency_info = self.client.authorities.agency(self.agency)
         return self._agency_info
+
+    def credential(
+        self, record: LicenceData | Mapping[str, Any], *, credential_id: str | None = None
+    ) -> dict[str, Any]:
+        """The unsigned credential this agency issues for a licence record: issued by the issuer's DID on its chain,
+        named after the agency as the registry records it, with the status entry of its certificate registry.
+
+        A record that is already an unsigned credential (it has an `@context`) is returned as it is.
+        Raises `CertificateValidationError` naming every field refused."""
+        if isinstance(record, Mapping) and "@context" in record:
+            return record if isinstance(record, dict) else dict(record)
+        return build_credential(
+            record,
+            issuer_address=self.agency,
+            chain_id=self.chain_id,
+            issuer_name=self.agency_record.name,
+            registry=self.registry,
+            credential_id=credential_id,
+        )
 
     def check(self, credentials: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Validate unsigned credentials for this agency; returns the problems (empty when all are fine)."""
         from ledger.certificates import CertificateValidationError
 
-        agency = self._agency()
+        agency = self.agency_record
         granted = set(agency.certificate_types)
         problems: list[dict[str, Any]] = []
         for index, credential in enumerate(credentials):

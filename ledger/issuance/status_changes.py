@@ -252,6 +252,9 @@ class StatusChanges:
         if not self.journal.claim_lost_status_change(change.id):
             return False  # another process is applying it
         digest = "0x" + change.digest.hex()
+        if not self.client.certificates.is_anchored(change.agency, change.root):
+            self.journal.mark_status_lost(change.id)  # its batch is lost too: applied once it is anchored again
+            return False
         if self._current(change.agency, digest) == TARGET[change.action]:
             self.journal.mark_status_applied(change.id, None, None, None)
             return False
@@ -260,6 +263,9 @@ class StatusChanges:
         except ContractRevertError as exc:
             if self._current(change.agency, digest) == TARGET[change.action]:
                 self.journal.mark_status_applied(change.id, None, None, None)
+                return False
+            if exc.error_name == "CertificateRegistryUnknownRoot":
+                self.journal.mark_status_lost(change.id)  # lost with its batch meanwhile: tried again later
                 return False
             log.warning(
                 "status change %d (%s of %s) cannot be applied again: %s", change.id, change.action, digest, exc

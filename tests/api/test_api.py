@@ -244,3 +244,21 @@ def test_too_many_certificates_in_one_request_is_refused(server: Server) -> None
     with server.client() as http:
         response = http.post("/verify/bulk", json={"certificates": [{}] * 10_001})
     error(response, 413, "too_many_certificates")
+
+
+def test_an_agency_whose_chain_key_the_service_lacks_or_misfiles_gets_a_503_naming_why(server: Server) -> None:
+    outsider = server.addr("outsider")
+    body = {"certificates": [BUSINESS]}
+    with server.client("outsider") as http:
+        response = http.post("/certificates", json=body)
+        answer = error(response, 503, "no_signing_key")
+        assert outsider in answer["message"] and response.headers["retry-after"].isdigit()
+        misfiled = server.home / "keystore" / f"{outsider}.json"
+        misfiled.write_bytes((server.home / "keystore" / f"{server.addr('sh_amr')}.json").read_bytes())
+        try:
+            response = http.post("/certificates", json=body)
+        finally:
+            misfiled.unlink()
+        answer = error(response, 503, "keystore_mismatch")
+        assert answer["message"] == f"key file {outsider}.json is not the key of {outsider}"
+        assert response.headers["retry-after"].isdigit()

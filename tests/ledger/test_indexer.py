@@ -508,6 +508,23 @@ def test_index_reader_answers_at_the_indexed_block_while_the_chain_moves_on(
     assert [verifier._verify(d, None, after, now).check("status").code for d in docs] == ["revoked", "revoked"]
 
 
+def test_the_index_reader_composes_the_indexers_chain_reader(world: World, indexer: Indexer, tmp_path: Path) -> None:
+    import ledger.index
+    from ledger.index.handlers import HANDLERS
+
+    assert ledger.index.__all__ == sorted(ledger.index.__all__)
+    assert ledger.index.Indexer is Indexer and ledger.index.IndexReader is IndexReader
+    assert not issubclass(IndexReader, ChainReader)
+    names = {ev.event_name for contract in indexer._contracts.values() for ev in contract.all_events()}
+    assert set(HANDLERS) <= names  # every handler is keyed by an event of the four contracts
+    issue(world, tmp_path, n=1)
+    indexer.sync()
+    reader = IndexReader(indexer)
+    assert reader.chain is indexer.chain_reader(reader.block_number, reader.block_hash)
+    assert reader.timestamp == reader.chain.timestamp and reader.chain_id == reader.chain.chain_id
+    assert reader.registry == reader.chain.registry
+
+
 # --------------------------------------------------------------------------------------------------- PostgreSQL
 
 

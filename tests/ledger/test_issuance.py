@@ -109,6 +109,32 @@ def test_a_suspended_agency_cannot_issue_and_its_batch_is_journaled_as_failed(wo
     assert [b.state for b in journal.batches()] == ["failed"]
 
 
+def test_the_issuer_turns_a_licence_record_into_its_own_credential(world: World, tmp_path: Path) -> None:
+    from ledger.certificates import LicenceData
+
+    agency = world.as_("sh_pudong")
+    issuer = Issuer(agency, Journal(tmp_path / "j.sqlite"))
+    assert issuer.agency_record.name == "上海市浦东新区市场监督管理局"
+    licence = LICENCES["business_licence"]
+    credential_id = "urn:uuid:12345678-1234-5678-1234-567812345678"
+    made = issuer.credential(licence, credential_id=credential_id)
+    assert made == build_credential(
+        licence,
+        issuer_address=agency.address,
+        chain_id=world.deployment.chain_id,
+        issuer_name="上海市浦东新区市场监督管理局",
+        registry=agency.certificates.address,
+        credential_id=credential_id,
+    )  # fmt: skip
+    assert made["issuer"]["id"] == issuer.did and made["credentialStatus"]["registry"] == issuer.registry
+    from_data = issuer.credential(LicenceData.from_dict(licence), credential_id=credential_id)
+    assert from_data == made
+    assert issuer.credential(made) is made  # already a credential: left as it is
+    assert issuer.check([made]) == []
+    wrapped = issuer.issue([issuer.credential(licence)])[0]
+    assert wrapped["issuer"]["name"] == "上海市浦东新区市场监督管理局"
+
+
 def test_sm_suite_documents_name_the_suite_and_use_sm3(world: World, tmp_path: Path) -> None:
     from ledger.certificates.hashing import recompute_digest
 

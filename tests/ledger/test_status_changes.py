@@ -133,3 +133,28 @@ def test_a_refused_change_is_journaled_as_failed_and_raised(world: World, tmp_pa
     with pytest.raises(LedgerValueError):
         changes.apply(client, "erase", agency, *_located(doc), 1)
     assert len(journal.status_changes()) == 1
+
+
+def test_a_change_lost_with_its_batch_waits_for_the_batch_to_be_anchored_again(
+    restartable: Anvil,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    result = bootstrap(parse_description(WORLD), restartable.url)
+    restartable.stop()  # the consortium survives the kill below; the batch and the change will not
+    restartable.start()
+    client = HurongClient.connect(restartable.url, result.deployment, result.keys["sh_amr"])
+    journal = Journal(tmp_path / "journal.sqlite")
+    issuer = Issuer(client, journal)
+    (doc,) = issuer.issue(credentials(client, 1))
+    changes = StatusChanges(client, journal)
+    agency = client.address
+    assert agency is not None
+    changes.apply(client, "revoke", agency, *_located(doc), 2)
+    _kill(restartable)
+    restartable.start()
+    assert changes.recheck(lambda a: client) == []  # the batch is gone: nothing can be applied yet
+    (change,) = journal.status_changes()
+    assert change.state == "lost"
+    assert issuer.recheck() == [journal.batches()[0].id]
+    assert changes.recheck(lambda a: client) == [change.id]
+    assert _status(client, doc) == "revoked"

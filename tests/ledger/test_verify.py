@@ -1064,3 +1064,63 @@ def test_malformed_integrity_material_fails_integrity(
     doc = issue(world, tmp_path, n=1)[0]
     result = verifier.verify(mutate(copy.deepcopy(doc)))
     expect(result, INVALID, integrity=("failed", code))
+
+
+# ------------------------------------------------------------------------------------------------------ public API
+
+
+def test_the_package_exports_its_public_names_sorted_and_the_old_module_keeps_them() -> None:
+    import ledger.verification as package
+    from ledger.verification import verifier as module
+
+    assert package.__doc__ and list(package.__all__) == sorted(package.__all__)
+    assert all(hasattr(package, name) for name in package.__all__)
+    kept = ("ChainReader", "LruDict", "memoised", "STATUS_CACHE_AGENCIES", "READER_CACHE_SIZE", "parse_time",
+            "fetch_block", "guarded", "chain_failure", "standing", "CheckResult", "VerificationWarning")  # fmt: skip
+    for name in kept:
+        assert getattr(module, name) is getattr(package, name), name
+    assert module._issuer_address is package.issuer_address
+
+
+def test_outcomes_are_an_enum_sent_as_plain_text(world: World, verifier: Verifier, tmp_path: Path) -> None:
+    import json
+
+    from ledger.verification import CheckResult, Outcome
+
+    (doc,) = issue(world, tmp_path, n=1)
+    result = verifier.verify(doc)
+    assert all(isinstance(c.outcome, Outcome) for c in result.checks)
+    assert result.check("format").outcome is Outcome.PASSED == "passed"
+    assert result.check("signature").outcome is Outcome.SKIPPED
+    sent = result.to_json()["checks"]
+    assert [type(c["outcome"]) for c in sent] == [str] * len(CHECKS)
+    assert json.dumps(sent[0]).startswith('{"name": "format", "outcome": "passed", "code": "ok"')
+    assert CheckResult("status", "failed", "revoked", "").outcome is Outcome.FAILED  # text is accepted
+    with pytest.raises(ValueError):
+        CheckResult("status", "maybe", "revoked", "")
+
+
+def test_verify_and_verify_many_through_a_reader(world: World, tmp_path: Path) -> None:
+    docs = issue(world, tmp_path, n=3)
+    verifier = Verifier(world.reader, clock=lambda: time.time() // 1)
+    reader = verifier.reader()
+    head = [r.to_json() for r in verifier.verify_many(docs, VerificationContext(ZJ))]
+    assert [r.to_json() for r in verifier.verify_many(docs, VerificationContext(ZJ), reader=reader)] == head
+    assert verifier.verify(docs[0], VerificationContext(ZJ), reader=reader).to_json() == head[0]
+    assert [r.to_json() for r in verifier.verify_with(reader, docs, VerificationContext(ZJ))] == head
+    # with a reader, `at` is the time to judge at: the reads stay the reader's
+    later = verifier.verify(docs[0], reader=reader, at="2999-01-01T00:00:00Z")
+    assert later.block_number == reader.block_number and later.at == seconds("2999-01-01T00:00:00Z")
+    assert later.check("validity").code == "expired"
+    with pytest.raises(LedgerValueError, match="not both"):
+        verifier.verify_many(docs, reader=reader, block=reader.block_number)
+
+
+def test_the_issuer_address_of_a_document_never_raises(world: World, tmp_path: Path) -> None:
+    from ledger.verification import issuer_address
+
+    (doc,) = issue(world, tmp_path, n=1)
+    assert issuer_address(doc) == world.addr("sh_amr")
+    assert issuer_address({"issuer": doc["issuer"]["id"]}) == world.addr("sh_amr")
+    for junk in (None, [], {}, {"issuer": 7}, {"issuer": {"id": "did:web:example.org"}}, "text"):
+        assert issuer_address(junk) is None

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from ledger.certificates import did
 from ledger.index.indexer import CHAIN_READERS, Indexer, IndexReader
+from ledger.verification import reader as reads
 from ledger.verification import verifier as verify
 from ledger.verification.verifier import CHECKS, INVALID, NOT_RECOGNIZED, VALID, VerificationContext, Verifier
 from tests.conftest import World
@@ -174,9 +175,9 @@ def test_did_parses_are_memoised_up_to_their_bound(world: World, tmp_path: Path)
 def test_every_memo_of_a_reader_stays_at_its_bound(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert all(m.cache_info().maxsize == verify.READER_CACHE_SIZE == 4096 for m in Verifier(world.reader).reader()
+    assert all(m.cache_info().maxsize == reads.READER_CACHE_SIZE == 4096 for m in Verifier(world.reader).reader()
                .memos().values() if hasattr(m, "cache_info"))  # fmt: skip
-    monkeypatch.setattr(verify, "READER_CACHE_SIZE", 8)
+    monkeypatch.setattr(reads, "READER_CACHE_SIZE", 8)
     agencies = ("sh_amr", "zj_amr", "sh_pudong")
     docs = [issuing.issue(world, tmp_path, a, issuing.credentials(world, a, 2))[0] for a in agencies]
     forged = []
@@ -197,7 +198,7 @@ def test_every_memo_of_a_reader_stays_at_its_bound(
     assert all(info.maxsize == 8 and info.currsize <= 8 for info in sizes.values()), sizes
     assert sizes["batch"].currsize == sizes["agency"].currsize == sizes["accepts"].currsize == 8
 
-    monkeypatch.setattr(verify, "STATUS_CACHE_AGENCIES", 2)
+    monkeypatch.setattr(reads, "STATUS_CACHE_AGENCIES", 2)
     issuing.revoke(world, "sh_amr", docs[0])
     verifier = Verifier(world.reader)
     reader = verifier.reader()
@@ -226,7 +227,7 @@ def test_a_verifier_keeps_a_bounded_number_of_past_readers(
 def test_index_readers_and_the_indexers_chain_readers_are_bounded(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(verify, "READER_CACHE_SIZE", 4)
+    monkeypatch.setattr(reads, "READER_CACHE_SIZE", 4)
     doc = issuing.issue(world, tmp_path, "sh_amr", issuing.credentials(world, "sh_amr", 1))[0]
     indexer = Indexer(world.reader, f"sqlite:///{tmp_path / 'index.sqlite'}")
     try:
@@ -238,7 +239,7 @@ def test_index_readers_and_the_indexers_chain_readers_are_bounded(
             forged = [copy.deepcopy(doc) for _ in range(10)]
             for i, copy_ in enumerate(forged):
                 copy_["proof"]["merkleRoot"] = f"0x{i + 1:064x}"
-            results = verifier.verify_with(reader, [doc, *forged])
+            results = verifier.verify_many([doc, *forged], reader=reader)
             assert results[0].verdict == VALID and results[0].block_number == reader.block_number
             memos = reader.memos()
             assert memos["batch"].cache_info().currsize == 4

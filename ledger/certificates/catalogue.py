@@ -1,0 +1,118 @@
+"""The catalogue of certificate documents: the JSON-LD contexts and types of a credential, the known certificate
+types, and the bundled files that describe them.
+
+It holds the constants of the format (`VC_V2_CONTEXT`, `HURONG_CONTEXT`, `CREDENTIAL_CONTEXT`, `CREDENTIAL_TYPE`,
+`STATUS_TYPE`, `PROOF_TYPE`, `CONTEXT_FILES`), `CertificateType` and the registry of the five known types
+(`certificate_types`, `certificate_type`), and the loaders of the bundled JSON Schemas (`schemas/`, `load_schema`)
+and JSON-LD contexts (`contexts/`, `load_context`), each file read once and handed out as a copy.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+from ledger.certificates.validation import CertificateValidationError, Problem
+from ledger.errors import LedgerValueError
+
+VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+HURONG_CONTEXT = "https://w3id.org/hurong/contexts/v1"
+CREDENTIAL_CONTEXT: tuple[str, str] = (VC_V2_CONTEXT, HURONG_CONTEXT)
+CREDENTIAL_TYPE: tuple[str, str] = ("VerifiableCredential", "ElectronicLicense")
+STATUS_TYPE = "HurongRegistryStatus"
+PROOF_TYPE = "HurongMerkleProof2026"
+#: The JSON-LD contexts shipped in `ledger/certificates/contexts/`, by URL.
+CONTEXT_FILES: Mapping[str, str] = {
+    VC_V2_CONTEXT: "credentials-v2.jsonld",
+    HURONG_CONTEXT: "hurong-v1.jsonld",
+}
+
+HolderIdKind = Literal["resident_id", "uscc"]
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateType:
+    """A certificate type: its code (granted on chain), JSON-LD class, Chinese name and kind of holder ID."""
+
+    code: str
+    class_name: str
+    name: str
+    holder_id: HolderIdKind
+
+    @property
+    def schema_file(self) -> str:
+        return f"{self.code}.json"
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON Schema (2020-12) of this type's `credentialSubject`."""
+        return load_schema(self.code)
+
+
+_TYPES: tuple[CertificateType, ...] = (
+    CertificateType("business_licence", "BusinessLicence", "营业执照", "uscc"),
+    CertificateType("food_business_licence", "FoodBusinessLicence", "食品经营许可证", "uscc"),
+    CertificateType("physician_certificate", "PhysicianCertificate", "医师执业证书", "resident_id"),
+    CertificateType("driving_licence", "DrivingLicence", "机动车驾驶证", "resident_id"),
+    CertificateType("degree_certificate", "DegreeCertificate", "学位证书", "resident_id"),
+)
+_TYPES_BY_CODE = {t.code: t for t in _TYPES}
+
+
+def certificate_types() -> list[CertificateType]:
+    """The known certificate types, in a stable order."""
+    return list(_TYPES)
+
+
+def certificate_type(code: str) -> CertificateType:
+    """The certificate type with this code; `CertificateValidationError` if there is none."""
+    found = _TYPES_BY_CODE.get(code) if isinstance(code, str) else None
+    if found is None:
+        raise CertificateValidationError([_unknown_type(code)])
+    return found
+
+
+def _unknown_type(code: Any) -> Problem:
+    known = ", ".join(_TYPES_BY_CODE)
+    return Problem(
+        "/credentialSubject/certificateType",
+        "unknown_certificate_type",
+        f"unknown certificate type {code!r}; known: {known}",
+    )
+
+
+# --- bundled files --------------------------------------------------------------------------------------------
+
+
+def _read_json(folder: str, name: str) -> dict[str, Any]:
+    text = resources.files(__package__ or "ledger.certificates").joinpath(folder, name).read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@cache
+def _schema(name: str) -> dict[str, Any]:
+    return _read_json("schemas", name)
+
+
+def load_schema(code: str) -> dict[str, Any]:
+    """A copy of the JSON Schema of a certificate type's `credentialSubject` (`envelope` for the credential)."""
+    if code == "envelope":
+        return copy.deepcopy(_schema("_envelope.json"))
+    return copy.deepcopy(_schema(certificate_type(code).schema_file))
+
+
+@cache
+def _context(url: str) -> dict[str, Any]:
+    return _read_json("contexts", CONTEXT_FILES[url])
+
+
+def load_context(url: str) -> dict[str, Any]:
+    """A copy of a bundled JSON-LD context document (the W3C VC v2 context or Hurong's), by URL."""
+    if url not in CONTEXT_FILES:
+        raise LedgerValueError(f"no bundled JSON-LD context for {url!r}; bundled: {', '.join(CONTEXT_FILES)}")
+    return copy.deepcopy(_context(url))

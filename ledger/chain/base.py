@@ -1,0 +1,139 @@
+"""The shared ground of the contract clients: connecting to a node and the base class of every contract client.
+
+`make_web3` builds a web3 instance over HTTP that caches only the node's constants (`CACHEABLE_REQUESTS`),
+`chain_id_of` and `checksum` read and check what the clients pass on, and `_uint`, `_proof` and `_opt_address`
+check or convert the arguments and results of contract functions. `_Connection` holds what clients of different
+accounts share (web3, the contracts of a deployment, the event decoder, one `Transactor` per account), and
+`_ContractClient` is the base of the per-contract clients (`ConsortiumClient`, `AuthorityRegistryClient`,
+`CertificateRegistryClient`, `RecognitionRegistryClient`): calls, call data, simulation and sending.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from eth_typing import ChecksumAddress, HexAddress, HexStr
+from eth_utils import is_address, to_checksum_address
+from web3 import HTTPProvider, Web3
+from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.types import BlockIdentifier, RPCEndpoint
+
+from ledger.chain.codes import parse_bytes32
+from ledger.chain.deployment import Deployment
+from ledger.chain.reverts import as_ledger_error
+from ledger.chain.transactions import EventDecoder, PendingTransaction, Transactor
+from ledger.errors import ChainError, LedgerValueError
+from ledger.toolchain.compiler import CONTRACT_NAMES, load_artifact
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+ZERO32 = b"\0" * 32
+Bytes32 = str | bytes
+
+
+#: The only requests web3's response cache keeps: constants of the node. Blocks, receipts and transactions are
+#: memoised by the readers that need them (`ledger.verification`, `ledger.index`) with their own bounds; web3's
+#: cache would otherwise keep a thousand decoded blocks and receipts per process.
+CACHEABLE_REQUESTS = {RPCEndpoint("eth_chainId"), RPCEndpoint("net_version"), RPCEndpoint("web3_clientVersion")}
+
+
+#: The status changes a certificate's agency (or its province's admin) can make.
+STATUS_ACTIONS = ("revoke", "suspend", "reinstate", "supersede")
+
+
+def make_web3(url: str, *, timeout: float = 60.0) -> Web3:
+    """A web3 instance over HTTP that caches the node's constants (chain id and the like)."""
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise LedgerValueError(f"RPC URL must start with http:// or https://, got {url!r}")
+    provider = HTTPProvider(
+        url, cache_allowed_requests=True, cacheable_requests=CACHEABLE_REQUESTS, request_kwargs={"timeout": timeout}
+    )
+    return Web3(provider)
+
+
+def chain_id_of(w3: Web3) -> int:
+    """The chain id the endpoint answers; `ChainError` naming the endpoint when it cannot be reached."""
+    try:
+        return int(w3.eth.chain_id)
+    except Exception as exc:  # noqa: BLE001 (any transport failure)
+        endpoint = getattr(w3.provider, "endpoint_uri", "the endpoint")
+        raise ChainError(f"cannot reach the chain at {endpoint}: {exc}") from None
+
+
+def checksum(value: str, *, what: str = "address") -> str:
+    """A checksummed address; `LedgerValueError` for anything else."""
+    if not isinstance(value, str) or not is_address(value):
+        raise LedgerValueError(f"invalid {what}: {value!r}")
+    return to_checksum_address(value)
+
+
+def _uint(value: int, bits: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
+        raise LedgerValueError(f"{what} must be an integer in [0, 2^{bits}), got {value!r}")
+    return value
+
+
+def _proof(proof: Sequence[Bytes32]) -> list[bytes]:
+    if isinstance(proof, (str, bytes)):
+        raise LedgerValueError("proof must be a list of 32-byte hashes")
+    return [parse_bytes32(p, what="proof element") for p in proof]
+
+
+def _opt_address(value: str) -> str | None:
+    return None if int(value, 16) == 0 else to_checksum_address(value)
+
+
+class _Connection:
+    """What clients for different accounts share: web3, contracts, event decoder, transactors."""
+
+    def __init__(self, w3: Web3, deployment: Deployment) -> None:
+        self.w3 = w3
+        self.deployment = deployment
+        self.decoder = EventDecoder()
+        self.contracts: dict[str, Any] = {}
+        for name in CONTRACT_NAMES:
+            contract = w3.eth.contract(
+                address=ChecksumAddress(HexAddress(HexStr(deployment.address(name)))), abi=load_artifact(name).abi
+            )
+            self.contracts[name] = contract
+            self.decoder.register(contract)
+        self._transactors: dict[str, Transactor] = {}
+        self._lock = threading.Lock()
+
+    def transactor(self, private_key: str | bytes) -> Transactor:
+        candidate = Transactor(self.w3, private_key, decoder=self.decoder)
+        with self._lock:
+            return self._transactors.setdefault(candidate.address, candidate)
+
+
+class _ContractClient:
+    name: str = ""
+
+    def __init__(self, connection: _Connection, transactor: Transactor | None) -> None:
+        self._conn = connection
+        self._tx = transactor
+        self.contract = connection.contracts[self.name]
+        self.address: str = self.contract.address
+
+    def _call(self, fn: str, *args: Any, block_identifier: BlockIdentifier = "latest") -> Any:
+        try:
+            return self.contract.functions[fn](*args).call(block_identifier=block_identifier)
+        except (ContractLogicError, Web3RPCError) as exc:
+            raise as_ledger_error(exc) from None
+
+    def encode(self, fn: str, *args: Any) -> str:
+        """ABI-encoded call data of `fn(*args)` (for proposals and raw transactions)."""
+        return str(self.contract.encode_abi(fn, args=list(args)))
+
+    def simulate(self, sender: str, fn: str, *args: Any) -> None:
+        """Run `fn(*args)` as `sender` at the latest block without sending it; raise what it would revert with."""
+        try:
+            self.contract.functions[fn](*args).call({"from": sender}, block_identifier="latest")
+        except (ContractLogicError, Web3RPCError) as exc:
+            raise as_ledger_error(exc) from None
+
+    def _send(self, fn: str, *args: Any, gas: int | None = None) -> PendingTransaction:
+        if self._tx is None:
+            raise LedgerValueError("this client has no account: create it with a private key to send transactions")
+        return self._tx.send(self.address, self.encode(fn, *args), gas=gas)

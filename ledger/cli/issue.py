@@ -1,0 +1,156 @@
+"""`hurong issue`: licence records or unsigned credentials from JSON and CSV files, issued and anchored."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ledger.certificates.model import FIELD_ALIASES
+from ledger.cli.common import (
+    DEFAULT_RPC,
+    DeploymentsOption,
+    KeyFileOption,
+    RpcOption,
+    account_key,
+    connect,
+    console,
+    read_json,
+    write_json,
+)
+from ledger.errors import LedgerValueError
+
+
+def issue_cmd(
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="JSON or CSV files of licences or unsigned credentials (none: only recover)"),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the wrapped certificates (<digest>.json)")] = Path(
+        "certificates"
+    ),
+    journal: Annotated[Path, typer.Option(help="Issuance journal (SQLite)")] = Path(".hurong/journal.sqlite"),
+    suite: Annotated[str, typer.Option(help="Hash suite: default (SHA-256) or sm (SM3)")] = "default",
+    batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Certificates per anchored root")] = 10_000,
+    signing_key: Annotated[Path | None, typer.Option(help="Encrypted signing key file (Ed25519 / SM2)")] = None,
+    store: Annotated[Path | None, typer.Option(help="Folder of the content-addressed manifest store")] = None,
+    rpc: RpcOption = DEFAULT_RPC,
+    deployments: DeploymentsOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Issue certificates: validate, salt, hash, anchor one Merkle root per batch, write them wrapped."""
+    from ledger.issuance.issuer import Issuer
+    from ledger.issuance.journal import Journal
+    from ledger.issuance.store import LocalStore
+
+    client = connect(rpc, deployments, account_key(key_file))
+    assert client.address is not None
+    signer = _root_signer(signing_key, client.address) if signing_key is not None else None
+    issuer = Issuer(
+        client,
+        Journal(journal),
+        suite=suite,
+        signer=signer,
+        store=LocalStore(store) if store else None,
+        max_batch=batch_size,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    recovered = issuer.reconcile()
+    for batch in recovered:
+        _write_certificates(out, batch.certificates)
+        console.print(f"recovered batch {batch.batch_id}: {len(batch.certificates)} certificates anchored")
+    records = read_inputs(inputs or [])
+    if not records:
+        if not recovered:
+            console.print("nothing to issue; the journal has no pending batch")
+        return
+    credentials = [issuer.credential(record) for record in records]
+    with _progress() as progress:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done)
+
+        wrapped = issuer.issue(credentials, progress=report)
+    _write_certificates(out, wrapped)
+    roots = sorted({w["proof"]["merkleRoot"] for w in wrapped})
+    console.print(f"[green]issued {len(wrapped)} certificates[/] in {len(roots)} batch(es) → {out}/")
+
+
+def read_inputs(paths: list[Path]) -> list[dict[str, Any]]:
+    """Unsigned credentials or licence records from JSON (object or list) and CSV files."""
+    records: list[dict[str, Any]] = []
+    for path in paths:
+        if path.suffix.lower() == ".csv":
+            try:
+                with path.open(encoding="utf-8-sig", newline="") as fh:
+                    for row in csv.DictReader(fh):
+                        records.append(_csv_record(row))
+            except OSError as exc:
+                raise LedgerValueError(f"cannot read {path}: {exc.strerror}") from None
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise LedgerValueError(f"{path} is not a valid UTF-8 CSV file: {exc}") from None
+        else:
+            data = read_json(path)
+            items = data if isinstance(data, list) else [data]
+            for item in items:
+                if not isinstance(item, dict):
+                    raise LedgerValueError(f"{path}: every record must be a JSON object")
+                records.append(item)
+    return records
+
+
+#: CSV columns of the standard licence fields (snake_case or camelCase), as the licence model names them.
+_CSV_COLUMNS = {**FIELD_ALIASES, **{camel: camel for camel in FIELD_ALIASES.values()}}
+
+
+def _csv_record(row: dict[str, str]) -> dict[str, Any]:
+    """A licence record from a CSV row: the standard columns, other columns as type-specific fields
+    (values that parse as JSON arrays or objects are taken as such)."""
+    record: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
+    for column, value in row.items():
+        if column is None or value is None or value == "":
+            continue
+        key = _CSV_COLUMNS.get(column.strip(), column.strip())
+        if column.strip() in _CSV_COLUMNS:
+            record[key] = value.strip()
+        else:
+            text = value.strip()
+            if text.startswith(("[", "{")):
+                try:
+                    fields[key] = json.loads(text)
+                    continue
+                except json.JSONDecodeError:
+                    pass
+            fields[key] = text
+    if fields:
+        record["fields"] = fields
+    return record
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+
+
+def _root_signer(key_file: Path, agency: str) -> Callable[[bytes], dict[str, Any]]:
+    """Signs Merkle roots with the signing key in `key_file`, naming its registry id for `agency`."""
+    from ledger.keys.keystore import load_signing_key, passphrase_from_env_or_prompt
+    from ledger.keys.signing import sign_root
+
+    pair = load_signing_key(key_file, passphrase_from_env_or_prompt("HURONG_SIGNING_PASSPHRASE"))
+    return lambda root: sign_root(pair, root, agency=agency)
+
+
+def _write_certificates(out: Path, documents: list[dict[str, Any]]) -> None:
+    for doc in documents:
+        write_json(out / f"{doc['proof']['digest']}.json", doc)
