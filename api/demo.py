@@ -39,7 +39,7 @@ from ledger.keys.keystore import AccountKey, KeystoreError, ensure_passphrase_fi
 DEMO_SEED = 20261123
 #: The fixed passphrase of demo keystores written before passphrases were generated: such key files are
 #: re-encrypted under the generated passphrase when the demo first starts with one.
-_LEGACY_PASSPHRASE = "hurong-demo"
+_LEGACY_PASSPHRASE = "hurong-demo"  # noqa: S105 (only to re-encrypt old demo files under a generated one)
 #: What the demo keeps in its home folder (made private on every start).
 _PRIVATE_ENTRIES = ("demo.json", "accounts.json", KEYS_FILE, f"{KEYS_FILE}-wal", f"{KEYS_FILE}-shm",
                     "index.sqlite", "index.sqlite-wal", "index.sqlite-shm", "chain", "deployments", "journals",
@@ -138,7 +138,7 @@ def demo_batches(
 ) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """The demo licences of each agency of `provinces` (as in `demo.json`), in issuing order: about
     `certificates` in all, the same on every call."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (reproducible demo data, not a secret)
     agencies = [(p, a) for p in provinces for a in p["agencies"]]
     per_agency = max(1, certificates // len(agencies))
     return [

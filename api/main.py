@@ -560,7 +560,7 @@ def _add_error_responses(method: str, operation: dict[str, Any]) -> None:
     keyed = bool(operation.get("security"))
     retry_after = {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}}
     for status, description in _ERROR_STATUSES.items():
-        if status in (401, 403) and not keyed or status == 409 and method == "get":
+        if (status in (401, 403) and not keyed) or (status == 409 and method == "get"):
             continue
         declared = responses.setdefault(str(status), {"description": description})
         content = declared.setdefault("content", {}).setdefault("application/json", {})

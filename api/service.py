@@ -97,7 +97,7 @@ class Service:
                         log.warning("the chain lost %d status changes of %s: applied again", len(again), agency)
                 except (LedgerError, OSError) as exc:
                     log.warning("reconciling the journal of %s failed: %s", agency, exc)
-                except Exception:  # noqa: BLE001 (the loop must survive a transport failure)
+                except Exception:
                     log.exception("reconciling the journal of %s failed", agency)
             first = False
             self._stop.wait(self.settings.reconcile_interval)

@@ -50,7 +50,7 @@ class BenchChain:
                 chain_id=agency.deployment.chain_id,
                 issuer_name=ISSUER_NAME,
                 registry=agency.certificates.address,
-            )  # fmt: skip
+            )
             for i in range(count)
         ]
 

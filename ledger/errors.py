@@ -162,7 +162,7 @@ class UnknownContractError(ContractRevertError):
 
     error_name = "UnknownContractError"
 
-    def __init__(self, data: str, tx_hash: str | None = None) -> None:  # noqa: D107
+    def __init__(self, data: str, tx_hash: str | None = None) -> None:
         self.data = data
         self.arguments = {"data": data}
         self.tx_hash = tx_hash

@@ -157,9 +157,9 @@ class LicenceData:
                     extra.update(value)
             else:
                 extra[key] = value
-        for name in FIELD_ALIASES:
+        for name, alias in FIELD_ALIASES.items():
             if name != "issuing_region" and name not in values:
-                problems.append(Problem(_pointer_of(name), "missing_field", f"{FIELD_ALIASES[name]} is required"))
+                problems.append(Problem(_pointer_of(name), "missing_field", f"{alias} is required"))
         if problems:
             raise CertificateValidationError(problems)
         return cls(**values, fields=extra)

@@ -46,6 +46,6 @@ def _shown(value: Any) -> str:
     """A short rendering of a rejected value for messages: its type, and its start when it is long text."""
     if isinstance(value, str):
         return repr(value) if len(value) <= 80 else f"{value[:40]!r}… ({len(value)} characters)"
-    if value is None or isinstance(value, bool | float) or isinstance(value, int) and value.bit_length() <= 64:
+    if value is None or isinstance(value, bool | float) or (isinstance(value, int) and value.bit_length() <= 64):
         return repr(value)
     return f"of type {type(value).__name__}"

@@ -81,10 +81,7 @@ def _compile_schema(schema: Mapping[str, Any]) -> Predicate:
     every = tuple(checks)
 
     def check_all(instance: Any) -> bool:
-        for check in every:
-            if not check(instance):
-                return False
-        return True
+        return all(check(instance) for check in every)
 
     return check_all
 

@@ -93,7 +93,7 @@ def redact_anvil_output(lines: Iterable[bytes]) -> Iterator[bytes]:
 
 def rpc_ready(url: str, timeout: float = 1.0) -> bool:
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
-    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})  # noqa: S310 (http URL we built)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (loopback URL we built)
             return "result" in json.loads(resp.read())

@@ -107,7 +107,7 @@ def local_cmd(
 
     os.umask(0o077)  # the chain's state, its log and the records are their owner's only
 
-    consortium = LocalConsortium(config=config, home=home, port=port, log=lambda m: console.print(m))
+    consortium = LocalConsortium(config=config, home=home, port=port, log=console.print)
     with consortium:
         consortium.print_summary(console)
         if once:

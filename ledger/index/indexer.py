@@ -21,6 +21,7 @@ names importers used from here before the split stay importable from here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -146,10 +147,9 @@ class Indexer(IndexQueries):
                 pass
         elif any(row[k] != v for k, v in identity.items()):
             log.warning("the index belongs to another chain or deployment: rebuilding it")
-            try:
+            # Another process may rebuild or move it meanwhile (`_Conflict`): the next sync checks again.
+            with contextlib.suppress(_Conflict):
                 self._reset(IndexState(int(row["last_block"]), row["last_hash"]))
-            except _Conflict:  # another process rebuilt or moved it meanwhile: the next sync checks again
-                pass
 
     def _fresh(self) -> dict[str, Any]:
         return {
@@ -351,7 +351,7 @@ class Indexer(IndexQueries):
         """A `ChainReader` at `block`, shared by the readers of that block (its reads are memoised); the readers
         of the last `CHAIN_READERS` blocks asked about are kept."""
         reader = self._chain_readers.get(block)
-        if reader is None or block_hash is not None and reader.block_hash != block_hash:
+        if reader is None or (block_hash is not None and reader.block_hash != block_hash):
             reader = ChainReader(self.client, block)
             self._chain_readers[block] = reader
         if block_hash is not None and reader.block_hash != block_hash:

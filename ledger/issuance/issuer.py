@@ -209,7 +209,7 @@ class Issuer:
                         "/credentialSubject/issuingProvince",
                         "province_mismatch",
                         f"the agency belongs to province {agency.province}",
-                    )  # fmt: skip
+                    )
                 )
             if subject.get("certificateType") not in granted:
                 problems.append(
@@ -218,7 +218,7 @@ class Issuer:
                         "/credentialSubject/certificateType",
                         "type_not_granted",
                         f"the agency is not granted {subject.get('certificateType')!r}",
-                    )  # fmt: skip
+                    )
                 )
         return problems
 
@@ -458,9 +458,12 @@ class Issuer:
     def _recheck(self) -> list[int]:
         head = int(self.client.w3.eth.block_number)
         floor = 0
-        if self._checked is not None and self._checked[0] <= head:
-            if self.chain.block_hash(self._checked[0]) == self._checked[1]:
-                floor = self._checked[0]
+        if (
+            self._checked is not None
+            and self._checked[0] <= head
+            and self.chain.block_hash(self._checked[0]) == self._checked[1]
+        ):
+            floor = self._checked[0]
         lost: list[int] = []
         for record in self.journal.anchored_above(floor):
             if record.agency != self.agency or record.chain_id != self.chain_id or record.registry != self.registry:

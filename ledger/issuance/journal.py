@@ -233,14 +233,14 @@ class Journal:
 
     def batch(self, batch_id: int) -> BatchRecord:
         with self._lock:
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM batches WHERE id = ?", (batch_id,)).fetchone()
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM batches WHERE id = ?", (batch_id,)).fetchone()  # noqa: S608 (fixed column list)
         if row is None:
             raise JournalError(f"no batch {batch_id} in the journal")
         return BatchRecord(*row)
 
     def pending(self, agency: str | None = None) -> list[BatchRecord]:
         """Batches prepared or sent but not known to be anchored, oldest first."""
-        sql = f"SELECT {_COLUMNS} FROM batches WHERE state IN ('prepared', 'sent')"
+        sql = f"SELECT {_COLUMNS} FROM batches WHERE state IN ('prepared', 'sent')"  # noqa: S608 (fixed column list)
         params: tuple[Any, ...] = ()
         if agency is not None:
             sql += " AND agency = ?"
@@ -249,7 +249,7 @@ class Journal:
             return [BatchRecord(*r) for r in self._db.execute(sql + " ORDER BY id", params).fetchall()]
 
     def batches(self, state: str | None = None) -> list[BatchRecord]:
-        sql = f"SELECT {_COLUMNS} FROM batches"
+        sql = f"SELECT {_COLUMNS} FROM batches"  # noqa: S608 (fixed column list)
         params: tuple[Any, ...] = ()
         if state is not None:
             sql += " WHERE state = ?"
@@ -300,7 +300,7 @@ class Journal:
         """Anchored batches whose recorded block is above `block_number`, oldest first."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM batches WHERE state = 'anchored' AND COALESCE(block_number, 0) > ?"
+                f"SELECT {_COLUMNS} FROM batches WHERE state = 'anchored' AND COALESCE(block_number, 0) > ?"  # noqa: S608 (fixed column list)
                 " ORDER BY id",
                 (block_number,),
             ).fetchall()
@@ -386,7 +386,8 @@ class Journal:
     def status_change(self, change_id: int) -> StatusChangeRecord:
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_CHANGE_COLUMNS} FROM status_changes WHERE id = ?", (change_id,)
+                f"SELECT {_CHANGE_COLUMNS} FROM status_changes WHERE id = ?",  # noqa: S608 (fixed column list)
+                (change_id,),
             ).fetchone()
         if row is None:
             raise JournalError(f"no status change {change_id} in the journal")
@@ -395,7 +396,9 @@ class Journal:
     def status_change_by_transaction(self, tx_hash: str) -> StatusChangeRecord | None:
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_CHANGE_COLUMNS} FROM status_changes WHERE tx_hash = ? ORDER BY id DESC LIMIT 1", (tx_hash,)
+                f"SELECT {_CHANGE_COLUMNS} FROM status_changes WHERE tx_hash = ?"  # noqa: S608 (fixed column list)
+                " ORDER BY id DESC LIMIT 1",
+                (tx_hash,),
             ).fetchone()
         return None if row is None else StatusChangeRecord.from_row(row)
 
@@ -412,7 +415,7 @@ class Journal:
 
     def status_changes(self, state: str | None = None, *, above: int | None = None) -> list[StatusChangeRecord]:
         """Status changes (in one state; recorded in a block above `above`), oldest first."""
-        sql = f"SELECT {_CHANGE_COLUMNS} FROM status_changes WHERE 1 = 1"
+        sql = f"SELECT {_CHANGE_COLUMNS} FROM status_changes WHERE 1 = 1"  # noqa: S608 (fixed column list)
         params: tuple[Any, ...] = ()
         if state is not None:
             sql += " AND state = ?"

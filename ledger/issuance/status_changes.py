@@ -183,9 +183,12 @@ class StatusChanges:
             self._settle_sent()
             head = self.chain.head()
             floor = 0
-            if self._checked is not None and self._checked[0] <= head:
-                if self.chain.block_hash(self._checked[0]) == self._checked[1]:
-                    floor = self._checked[0]
+            if (
+                self._checked is not None
+                and self._checked[0] <= head
+                and self.chain.block_hash(self._checked[0]) == self._checked[1]
+            ):
+                floor = self._checked[0]
             for change in self.journal.status_changes("applied", above=floor):
                 if not self._mine(change):
                     continue

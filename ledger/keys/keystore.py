@@ -60,7 +60,7 @@ KEYSTORE_VERSION = 1
 #: `algorithm` of an Ethereum account key.
 SECP256K1 = "secp256k1"
 #: Environment variables read by `passphrase_from_env_or_prompt`: the passphrase, or the path of a file holding it.
-PASSPHRASE_ENV = "HURONG_KEY_PASSPHRASE"
+PASSPHRASE_ENV = "HURONG_KEY_PASSPHRASE"  # noqa: S105 (a variable name, not a secret)
 PASSPHRASE_FILE_ENV = PASSPHRASE_ENV + "_FILE"
 
 #: scrypt parameters of new key files (32 MiB, about 0.1 s).
@@ -79,7 +79,7 @@ _PUBLIC_KEY_BYTES = {"Ed25519": 32, "SM2": 64, SECP256K1: 64}
 _HEX = re.compile(r"(?:[0-9a-f]{2})*")
 _PREFIXED_HEX = re.compile(r"0x(?:[0-9a-f]{2})+")
 _PRIVATE_HEX = re.compile(r"(?:0x)?[0-9a-fA-F]{64}")
-_WRONG_PASSPHRASE = "wrong passphrase or corrupted key file"
+_WRONG_PASSPHRASE = "wrong passphrase or corrupted key file"  # noqa: S105 (a message)
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,7 @@ def run_solc(root: Path, standard_input: dict[str, Any]) -> dict[str, Any]:
     """Run solc-js on a standard-JSON input; raise `CompilationError` if solc reports any error."""
     if not (root / "node_modules" / "solc").is_dir():
         raise ToolchainError(f"solc-js is not installed under {root / 'node_modules'}: run `npm install`")
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: S603 (the project's node and script, no shell)
         [node_executable(root), str(_SCRIPT), str(root)],
         input=json.dumps(standard_input).encode(),
         capture_output=True,

@@ -137,7 +137,7 @@ def memoised(read: Callable[..., T], maxsize: int | None = None) -> Callable[...
 
 def fetch_block(client: HurongClient, block: int | str) -> Any:
     """The header of `block` (a number or "latest"); `LedgerValueError` for a block still to come."""
-    if isinstance(block, bool) or not (block == "latest" or isinstance(block, int) and 0 <= block <= MAX_BLOCK):
+    if isinstance(block, bool) or not (block == "latest" or (isinstance(block, int) and 0 <= block <= MAX_BLOCK)):
         raise LedgerValueError(f"block must be a non-negative block number or 'latest', got {block!r}")
     try:
         return client.w3.eth.get_block(block)  # type: ignore[arg-type]
@@ -300,6 +300,7 @@ class ChainReader:
         for *_, digest, record in sorted(changes, key=lambda c: (c[0], c[1])):
             previous = statuses.get(digest)
             if record.successor is None and previous is not None and previous.successor is not None:
-                record = StatusRecord(record.status, record.reason, record.updated_at, previous.successor)
-            statuses[digest] = record
+                statuses[digest] = StatusRecord(record.status, record.reason, record.updated_at, previous.successor)
+            else:
+                statuses[digest] = record
         return statuses

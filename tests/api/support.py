@@ -3,6 +3,7 @@ its home), a service over a chain of its own that a test may stop, and raw HTTP 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import sqlite3
@@ -91,7 +92,7 @@ def uvicorn_app(server: Server, home: Path, factory: str) -> Iterator[tuple[str,
     log = home / "uvicorn.log"
     argv = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1", "--port", str(port)]
     with open(log, "ab") as out:
-        process = subprocess.Popen(argv, env=env, stdout=out, stderr=out)  # noqa: S603 (fixed argv)
+        process = subprocess.Popen(argv, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -115,10 +116,8 @@ def raw_request(url: str, head: bytes, body: bytes = b"", *, timeout: float = 5.
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=timeout) as sock:
         sock.sendall(head + b"\r\n\r\n")
-        try:
+        with contextlib.suppress(OSError):  # the server may answer, and close, before taking the whole body
             sock.sendall(body)
-        except OSError:
-            pass  # the server may answer, and close, before taking the whole body
         answer = b""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

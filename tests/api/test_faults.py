@@ -6,6 +6,7 @@ its last acknowledged change gave it (changes the chain lost are applied again).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -31,10 +32,8 @@ pytestmark = pytest.mark.timeout(1800)
 
 
 def kill(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 @dataclass
@@ -114,9 +113,12 @@ class Campaign:
                 response = None
             if response is not None and response.status_code < 500 and response.status_code not in (409, 429):
                 return response
-            if response is not None and response.status_code == 409:
-                if response.json()["error"]["code"] != "request_in_progress":
-                    return response
+            if (
+                response is not None
+                and response.status_code == 409
+                and response.json()["error"]["code"] != "request_in_progress"
+            ):
+                return response
             with self.ledger.lock:
                 self.ledger.retries += 1
             time.sleep(0.3)

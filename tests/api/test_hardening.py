@@ -118,21 +118,18 @@ def test_an_unexpected_exception_is_a_json_500_with_its_request_id_in_the_log(
 
 
 def test_a_chain_outage_is_a_json_503_with_retry_after(tmp_path: Path) -> None:
-    with own_chain_server(tmp_path) as (service, chain):
-        with service.client("sh_amr") as http:
-            response = http.post("/certificates", json={"certificates": [BUSINESS]})
-            assert response.status_code == 201, response.text
-            doc = response.json()["data"][0]
-            chain.stop()
-            digest = doc["proof"]["digest"]
-            answers = {
-                "verify from the chain": http.post(
-                    "/verify", params={"consistency": "chain"}, json={"certificate": doc}
-                ),
-                "issue": http.post("/certificates", json={"certificates": [BUSINESS]}),
-                "suspend": http.post(f"/certificates/{digest}/suspend", json={"reason": "under_investigation"}),
-            }
-            health = http.get("/health")
+    with own_chain_server(tmp_path) as (service, chain), service.client("sh_amr") as http:
+        response = http.post("/certificates", json={"certificates": [BUSINESS]})
+        assert response.status_code == 201, response.text
+        doc = response.json()["data"][0]
+        chain.stop()
+        digest = doc["proof"]["digest"]
+        answers = {
+            "verify from the chain": http.post("/verify", params={"consistency": "chain"}, json={"certificate": doc}),
+            "issue": http.post("/certificates", json={"certificates": [BUSINESS]}),
+            "suspend": http.post(f"/certificates/{digest}/suspend", json={"reason": "under_investigation"}),
+        }
+        health = http.get("/health")
     assert health.status_code == 503 and health.headers["retry-after"].isdigit(), health.text
     for what, response in answers.items():
         assert response.status_code == 503, (what, response.text)

@@ -997,7 +997,7 @@ def test_was_active_at_follows_the_agencys_and_its_ancestors_history(world: Worl
 
     for agency in (pudong, town):
         history = [authorities.was_active_at(agency, t) for t in (before, suspended_at, reinstated_at - 1)]
-        assert history + [authorities.was_active_at(agency, reinstated_at)] == [True, False, False, True]
+        assert [*history, authorities.was_active_at(agency, reinstated_at)] == [True, False, False, True]
     assert authorities.was_active_at(world.addr("sh_amr"), suspended_at)
     assert not authorities.was_active_at(world.addr("outsider"), before)
 

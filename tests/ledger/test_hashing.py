@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -97,10 +98,8 @@ def test_changing_any_disclosed_value_changes_the_digest(doc, data) -> None:  # 
         target[int(last)] = replacement
     else:
         target[last] = replacement
-    try:
+    with contextlib.suppress(IntegrityError):  # a list element set to null reads as a hidden placeholder: refused
         assert recompute_digest(wrapped) != digest
-    except IntegrityError:
-        pass  # a list element set to null reads as a hidden placeholder: refused, also fine
 
 
 def test_chinese_text_hashes_as_utf8_and_round_trips() -> None:

@@ -39,7 +39,7 @@ def credentials(world_or_client: Any, n: int, kind: str = "business_licence") ->
                 chain_id=client.deployment.chain_id,
                 issuer_name="上海市市场监督管理局",
                 registry=client.certificates.address,
-            )  # fmt: skip
+            )
         )
     return out
 

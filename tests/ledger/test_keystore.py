@@ -68,7 +68,7 @@ def flip_hex(text: str, index: int) -> str:
 
 
 def assert_wrong_passphrase(path: Path, passphrase: str = PASSPHRASE) -> None:
-    with pytest.raises(KeystoreError, match="^wrong passphrase or corrupted key file$") as info:
+    with pytest.raises(KeystoreError, match=r"^wrong passphrase or corrupted key file$") as info:
         load_key(path, passphrase)
     assert not isinstance(info.value, KeystoreFormatError)
     assert info.value.__cause__ is None and info.value.__suppress_context__

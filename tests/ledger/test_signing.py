@@ -414,7 +414,7 @@ def test_the_proof_of_possession_message_has_the_documented_layout() -> None:
         + bytes.fromhex(AGENCY[2:])
         + key_id
     )
-    assert len(message) == 136 and POSSESSION_DOMAIN == message[:32]
+    assert len(message) == 136 and message[:32] == POSSESSION_DOMAIN
     assert (
         proof_of_possession_message(chain_id=31337, registry=REGISTRY.lower(), agency=AGENCY, key_id=key_id) == message
     )

@@ -87,7 +87,7 @@ def test_two_processes_signing_for_one_account_never_race_for_a_nonce(anvil: Anv
     target = Transactor(w3, keys[1]).address
     lock = tmp_path / "locks" / "account.lock"
     argv = [sys.executable, "-c", _WORKER, anvil.url, keys[0], target, str(lock), "60"]
-    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]  # noqa: S603
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
     outputs = [p.communicate(timeout=240) for p in procs]
     for proc, (out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err.decode()[-2000:]

@@ -249,23 +249,23 @@ TAMPERING: list[tuple[str, Callable[[dict[str, Any], Env], None], dict[str, tupl
         "status-registry",
         _set("/credentialStatus/registry", "0x0000000000000000000000000000000000000001"),
         {"format": ("failed", "schema"), **FORMAT_FAILED},
-    ),  # fmt: skip
+    ),
     ("issuingProvince", _province, {**INTEGRITY, "issuer": ("failed", "province_mismatch")}),
     (
         "certificateType",
         _set("/credentialSubject/certificateType", "food_business_licence"),
         {"format": ("failed", "schema"), **FORMAT_FAILED},
-    ),  # fmt: skip
+    ),
     (
         "issuer-id-garbage",
         _set("/issuer/id", "did:web:amr.sh.gov.cn"),
         {"format": ("failed", "bad_issuer"), **FORMAT_FAILED},
-    ),  # fmt: skip
+    ),
     (
         "issuer-id-other-agency",
         _issuer_of_other_agency,
         {**INTEGRITY, "anchoring": ("failed", "not_anchored"), **NOT_ANCHORED},
-    ),  # fmt: skip
+    ),
     ("added-field", _added_field, {"integrity": ("failed", "fields_mismatch")}),
     ("salt", _salt, INTEGRITY),
     ("salt-dropped", _drop_salt, {"integrity": ("failed", "fields_mismatch")}),
@@ -283,7 +283,7 @@ TAMPERING: list[tuple[str, Callable[[dict[str, Any], Env], None], dict[str, tupl
         "registry",
         _set("/proof/registry", "0x0000000000000000000000000000000000000001"),
         {"anchoring": ("failed", "wrong_registry"), **NOT_ANCHORED},
-    ),  # fmt: skip
+    ),
 ]
 
 

@@ -12,7 +12,7 @@ import pytest
 import rfc8785
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped,unused-ignore]
 
-import ledger.certificates as certificates
+from ledger import certificates
 from ledger.certificates import (
     CONTEXT_FILES,
     HURONG_CONTEXT,
