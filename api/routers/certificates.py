@@ -165,6 +165,9 @@ def _apply(
         receipt = changes.settle(claim.tx_hash)
         if receipt is None:
             changes.recheck(service.signer)
+            # An earlier acknowledged change of this certificate may be being applied again by another worker:
+            # the status is judged once it is back.
+            changes.wait_for_earlier(agency, bytes.fromhex(digest[2:]))
             status = signer.certificates.status_of(agency, digest)
             if status.status.name.lower() == _TARGET[action]:
                 raise ApiError(409, "already_applied", f"the certificate is already {_TARGET[action]}")

@@ -87,7 +87,7 @@ class StatusChanges:
             raise LedgerValueError("a status change needs a client with a private key")
         if signer_for is not None:
             self.recheck(signer_for)
-            self._wait_for_earlier(agency, digest)
+            self.wait_for_earlier(agency, digest)
         change_id = self.journal.record_status_change(
             agency=agency,
             chain_id=self.chain_id,
@@ -125,7 +125,9 @@ class StatusChanges:
             known = self.chain.known(receipt.tx_hash)
             pending = PendingTransaction(signer.transactor, receipt.tx_hash, {}) if known else None
 
-    def _wait_for_earlier(self, agency: str, digest: bytes, timeout: float = 60.0) -> None:
+    def wait_for_earlier(self, agency: str, digest: bytes, timeout: float = 60.0) -> None:
+        """Wait while an acknowledged change of this certificate is lost or being applied again (here or in
+        another process); `ChainError` after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while self.journal.reapplying(agency, digest):
             if time.monotonic() > deadline:

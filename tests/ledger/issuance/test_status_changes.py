@@ -17,8 +17,8 @@ from ledger.issuance.issuer import Issuer
 from ledger.issuance.journal import Journal
 from ledger.issuance.status_changes import StatusChanges
 from tests.conftest import WORLD, World
-from tests.ledger.test_issuance import credentials
-from tests.ledger.test_issuance_recovery import _kill, restartable  # noqa: F401 (a fixture)
+from tests.ledger.issuance.test_issuance import credentials
+from tests.ledger.issuance.test_issuance_recovery import _kill, restartable  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -20,7 +20,7 @@ from ledger.issuance.issuer import DocumentSealer, Issuer
 from ledger.issuance.journal import Journal
 from tests.conftest import WORLD, World
 from tests.ledger.certificates.samples import LICENCES
-from tests.ledger.test_issuance import credentials
+from tests.ledger.issuance.test_issuance import credentials
 
 pytestmark = pytest.mark.timeout(300)
 
