@@ -79,6 +79,7 @@ class Mixed:
     def client(self, index: int, stop: threading.Event) -> None:
         rng = random.Random(self.seed + index)
         agency = list(AGENCIES)[index % len(AGENCIES)]
+        mine: list[dict[str, Any]] = []  # status changes only on this client's own certificates: no two race
         with httpx.Client(base_url=self.base, timeout=120, headers={"X-API-Key": self.keys[agency]}) as http:
             while not stop.is_set():
                 records = [demo_licence("business_licence", AGENCIES[agency], rng) for _ in range(rng.randint(1, 5))]
@@ -87,11 +88,12 @@ class Mixed:
                 with self.lock:
                     if issued is not None:
                         self.docs[agency].extend(issued["data"])
-                    pool = list(self.docs[agency][-200:])
                     everyone = [d for docs in self.docs.values() for d in docs[-20:]]
-                if not pool:
+                if issued is not None:
+                    mine = (mine + issued["data"])[-200:]
+                if not mine:
                     continue
-                doc = rng.choice(pool)
+                doc = rng.choice(mine)
                 body = {"certificate": doc, "context": {"province": "330000"}}
                 self._post(http, "POST /verify", "/verify", body, 200)
                 self._post(http, "POST /verify/bulk", "/verify/bulk", {"certificates": everyone[:50]}, 200)
