@@ -187,12 +187,17 @@ for _action in ("revoke", "suspend", "reinstate", "supersede"):
 
 def _locate(digest: str, certificate: dict[str, Any] | None, service: Any) -> tuple[str, bytes, list[bytes]]:
     raw = bytes.fromhex(digest[2:])
+    pending = False
     for journal in service.journals():
         for batch in journal.find(raw):
             if batch.state != "anchored":
+                pending = pending or batch.state in ("prepared", "sent")
                 continue
             tree = MerkleTree(journal.digests(batch.id))
             return batch.agency, batch.root, tree.proof(raw)
+    if pending:  # being anchored, or anchored again after the chain lost its batch
+        raise ApiError(503, "not_yet_anchored", f"the batch of {digest} is being anchored: retry shortly",
+                       headers={"Retry-After": "1"})  # fmt: skip
     if certificate is None:
         raise ApiError(404, "unknown_certificate",
                        f"the service did not issue {digest}: send the wrapped certificate in the body")  # fmt: skip

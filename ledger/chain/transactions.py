@@ -163,11 +163,20 @@ class FeePolicy:
 class PendingTransaction:
     """A sent transaction. `wait()` returns its `Receipt` or raises the decoded revert."""
 
-    def __init__(self, transactor: Transactor, tx_hash: str, tx: dict[str, Any], raw: bytes | None = None) -> None:
+    def __init__(
+        self,
+        transactor: Transactor,
+        tx_hash: str,
+        tx: dict[str, Any],
+        raw: bytes | None = None,
+        on_signed: Callable[[str], None] | None = None,
+    ) -> None:
         self.transactor = transactor
         self.tx_hash = tx_hash
         self.tx = tx
         self.raw = raw
+        #: Told every replacement's hash before it is broadcast, as `Transactor.send` told the first one.
+        self.on_signed = on_signed
         #: Every hash this transaction was sent under (replacements with higher fees keep the nonce).
         self.hashes: list[str] = [tx_hash]
         self._receipt: Receipt | None = None
@@ -327,7 +336,7 @@ class Transactor:
                         continue
                     raise as_ledger_error(exc) from None
             tx["from"] = self.address
-            return PendingTransaction(self, tx_hash, tx, raw)
+            return PendingTransaction(self, tx_hash, tx, raw, on_signed)
         raise ChainError("could not send transaction: nonce conflict")  # pragma: no cover
 
     def wait_for(self, pending: PendingTransaction, *, timeout: float = 120.0) -> Receipt:
@@ -389,6 +398,8 @@ class Transactor:
                                                                      "maxPriorityFeePerGas")}  # fmt: skip
             tx.update(fees.fields())
             tx_hash, raw = self._sign(tx)
+            if pending.on_signed is not None:
+                pending.on_signed(tx_hash)  # recorded before broadcast, like the first hash
             try:
                 self.w3.eth.send_raw_transaction(raw)
             except Web3RPCError:

@@ -75,13 +75,25 @@ CREATE TABLE IF NOT EXISTS status_changes (
 CREATE INDEX IF NOT EXISTS status_changes_state ON status_changes (state);
 CREATE INDEX IF NOT EXISTS status_changes_digest ON status_changes (digest);
 CREATE INDEX IF NOT EXISTS status_changes_transaction ON status_changes (tx_hash);
+-- Every transaction signed for a status change: the first and each replacement with higher fees (same nonce),
+-- any one of which may be the one mined.
+CREATE TABLE IF NOT EXISTS status_change_transactions (
+    tx_hash TEXT PRIMARY KEY,
+    change_id INTEGER NOT NULL REFERENCES status_changes (id)
+);
+CREATE INDEX IF NOT EXISTS status_change_transactions_change ON status_change_transactions (change_id);
 """
 #: Columns added after the first release, created on open when an older journal lacks them.
 MIGRATIONS = (
     ("batches", "block_hash", "ALTER TABLE batches ADD COLUMN block_hash TEXT"),
     ("certificates", "request_ref", "ALTER TABLE certificates ADD COLUMN request_ref TEXT"),
 )
-INDEXES = "CREATE INDEX IF NOT EXISTS certificates_request ON certificates (request_ref)"
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS certificates_request ON certificates (request_ref);"
+    # Journals written before status_change_transactions existed: their changes' hashes.
+    "INSERT OR IGNORE INTO status_change_transactions (tx_hash, change_id)"
+    " SELECT tx_hash, id FROM status_changes WHERE tx_hash IS NOT NULL;"
+)
 
 
 @dataclass(frozen=True)
@@ -155,7 +167,7 @@ class Journal:
             for table, column, sql in MIGRATIONS:
                 if column not in {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}:
                     self._db.execute(sql)
-            self._db.execute(INDEXES)
+            self._db.executescript(INDEXES)
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"cannot open journal {path}: {exc}") from None
         self._lock = threading.Lock()
@@ -348,7 +360,30 @@ class Journal:
             return int(cursor.lastrowid or 0)
 
     def mark_status_sent(self, change_id: int, tx_hash: str) -> None:
-        self._update_change(change_id, "state = 'sent', tx_hash = ?", (tx_hash,))
+        """A transaction for the change was signed (the first, or a replacement): recorded before broadcast."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO status_change_transactions (tx_hash, change_id) VALUES (?, ?)",
+                    (tx_hash, change_id),
+                )
+                self._db.execute(
+                    "UPDATE status_changes SET state = 'sent', tx_hash = ?, updated_at = ? WHERE id = ?",
+                    (tx_hash, time.time(), change_id),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def status_change_transactions(self, change_id: int) -> list[str]:
+        """Every transaction hash ever signed for the change (those of a lost attempt too), oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT tx_hash FROM status_change_transactions WHERE change_id = ? ORDER BY rowid", (change_id,)
+            ).fetchall()
+        return [str(r[0]) for r in rows]
 
     def mark_status_applied(
         self, change_id: int, tx_hash: str | None, block_number: int | None, block_hash: str | None
@@ -396,8 +431,8 @@ class Journal:
     def status_change_by_transaction(self, tx_hash: str) -> StatusChangeRecord | None:
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_CHANGE_COLUMNS} FROM status_changes WHERE tx_hash = ?"  # noqa: S608 (fixed column list)
-                " ORDER BY id DESC LIMIT 1",
+                f"SELECT {_CHANGE_COLUMNS} FROM status_changes WHERE id ="  # noqa: S608 (fixed column list)
+                " (SELECT change_id FROM status_change_transactions WHERE tx_hash = ?)",
                 (tx_hash,),
             ).fetchone()
         return None if row is None else StatusChangeRecord.from_row(row)

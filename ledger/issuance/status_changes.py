@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from ledger.chain.client import STATUS_ACTIONS as ACTIONS
 from ledger.chain.client import HurongClient
@@ -139,21 +140,31 @@ class StatusChanges:
         confirmed: the change is then journaled as applied. None when the chain does not have it (never mined,
         or lost with a node's latest blocks); awaited while it is pending."""
         change = self.journal.status_change_by_transaction(tx_hash)
-        if change is None or not self.chain.known(tx_hash):
+        if change is None:
             return None
+        hashes = self.journal.status_change_transactions(change.id)  # the first and every replacement
         deadline = time.monotonic() + timeout
-        while (receipt := self.chain.receipt(tx_hash)) is None:
-            if time.monotonic() > deadline or not self.chain.known(tx_hash):
+        while (found := self._receipt(hashes)) is None:
+            if time.monotonic() > deadline or not any(self.chain.known(h) for h in hashes):
                 return None
             time.sleep(0.05)
+        mined, receipt = found
         if int(receipt["status"]) != 1:
             return None
         number = int(receipt["blockNumber"])
         block_hash = self.chain.block_hash(number)
         if not self.chain.confirmed(number, block_hash, deadline):
             return None
-        self.journal.mark_status_applied(change.id, tx_hash, number, block_hash)
-        return Receipt(tx_hash, number, block_hash or "", int(receipt["gasUsed"]))
+        self.journal.mark_status_applied(change.id, mined, number, block_hash)
+        return Receipt(mined, number, block_hash or "", int(receipt["gasUsed"]))
+
+    def _receipt(self, hashes: Sequence[str]) -> tuple[str, dict[str, Any]] | None:
+        """The hash and receipt of whichever of `hashes` (one change's transactions) was mined."""
+        for tx_hash in hashes:
+            receipt = self.chain.receipt(tx_hash)
+            if receipt is not None:
+                return tx_hash, receipt
+        return None
 
     def _send(
         self, change: StatusChangeRecord, signer: HurongClient, on_sent: Callable[[str], None] | None = None
@@ -240,13 +251,14 @@ class StatusChanges:
             for change in self.journal.status_changes(state):
                 if not self._mine(change):
                     continue
-                receipt = self.chain.receipt(change.tx_hash) if change.tx_hash else None
-                if receipt is not None and int(receipt["status"]) == 1:
-                    number = int(receipt["blockNumber"])
-                    self.journal.mark_status_applied(change.id, change.tx_hash, number, self.chain.block_hash(number))
-                elif receipt is not None:
-                    self.journal.mark_status_failed(change.id, f"transaction {change.tx_hash} reverted")
-                elif change.tx_hash and self.chain.known(change.tx_hash):
+                hashes = self.journal.status_change_transactions(change.id) if change.tx_hash else []
+                found = self._receipt(hashes)
+                if found is not None and int(found[1]["status"]) == 1:
+                    number = int(found[1]["blockNumber"])
+                    self.journal.mark_status_applied(change.id, found[0], number, self.chain.block_hash(number))
+                elif found is not None:
+                    self.journal.mark_status_failed(change.id, f"transaction {found[0]} reverted")
+                elif any(self.chain.known(h) for h in hashes):
                     continue
                 elif change.acknowledged and now - change.updated_at > RETRY_AFTER:
                     self.journal.mark_status_lost(change.id)

@@ -273,7 +273,9 @@ def test_every_acknowledged_certificate_is_anchored_exactly_once_through_kill_9_
         assert anchored_once == len(roots)
         assert len(digests) == len(set(digests)) and ledger.conflicting == []
         assert ledger.changes > 0
-        assert wrong == {}, [_explain(home, k, v, _status(reader, *k), ledger) for k, v in list(wrong.items())[:3]]
+        explanations = [_explain(home, k, v, _status(reader, *k), ledger) for k, v in list(wrong.items())[:3]]
+        print("\n".join(explanations))
+        assert wrong == {}, explanations
     finally:
         if campaign is not None and campaign.process is not None:
             campaign.kill_service()

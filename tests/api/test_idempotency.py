@@ -3,6 +3,7 @@ transaction; a key reused for another request is refused."""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -91,3 +92,24 @@ def test_concurrent_requests_with_one_key_issue_once(server: Server) -> None:
         if answer.status_code == 409:
             assert answer.json()["error"]["code"] == "request_in_progress"
     assert _transactions_of(server, "sh_amr") == sent + 1
+
+
+def test_a_status_change_while_the_batch_is_anchored_again_is_retried_not_refused(server: Server) -> None:
+    doc = issue(server)[0]
+    digest = doc["proof"]["digest"]
+    root = bytes.fromhex(doc["proof"]["merkleRoot"][2:])
+    journal = server.home / "journals" / f"{server.addr('sh_amr')}.sqlite"
+    # What the reconciler leaves while it anchors again a batch a restarted chain lost: the batch prepared.
+    with sqlite3.connect(journal) as db:
+        assert db.execute("UPDATE batches SET state = 'prepared' WHERE root = ?", (root,)).rowcount == 1
+    body = {"reason": "under_investigation"}
+    key = str(uuid.uuid4())
+    answer = _post(server, "sh_amr", f"/certificates/{digest}/suspend", body, key)
+    error(answer, 503, "not_yet_anchored")
+    assert answer.headers["Retry-After"] == "1"
+    # Once the batch is anchored again, the retry with the same key goes through.
+    with sqlite3.connect(journal) as db:
+        db.execute("UPDATE batches SET state = 'anchored' WHERE root = ?", (root,))
+    again = _post(server, "sh_amr", f"/certificates/{digest}/suspend", body, key)
+    assert again.status_code == 200, again.text
+    assert again.json()["digest"] == digest

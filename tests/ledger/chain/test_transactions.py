@@ -155,17 +155,19 @@ def test_a_transaction_priced_out_by_the_base_fee_is_replaced_with_the_same_nonc
     keys = anvil.private_keys()
     sender = Transactor(w3, keys[0], stuck_after=0.5)
     _rpc(w3, "evm_setAutomine", [False])
-    pending = _transfer(sender, Transactor(w3, keys[1]).address)
-    offered = int(pending.tx["maxFeePerGas"])  # type: ignore[attr-defined]
+    signed: list[str] = []  # what a journal keeps: every hash, each before it is broadcast
+    pending = sender.send(Transactor(w3, keys[1]).address, "0x", gas=21_000, value=1, on_signed=signed.append)
+    offered = int(pending.tx["maxFeePerGas"])
     _rpc(w3, "anvil_setNextBlockBaseFeePerGas", [hex(offered * 8)])
     _rpc(w3, "evm_mine")  # the base fee jumps above what the transaction offers: it stays in the pool
     stop = threading.Event()
     miner = _mine_in_background(w3, stop)
     try:
-        receipt = pending.wait(timeout=60)  # type: ignore[attr-defined]
+        receipt = pending.wait(timeout=60)
     finally:
         stop.set()
         miner.join()
-    assert len(pending.hashes) >= 2 and receipt.tx_hash in pending.hashes  # type: ignore[attr-defined]
+    assert len(pending.hashes) >= 2 and receipt.tx_hash in pending.hashes
+    assert signed == pending.hashes  # a replacement is reported before it is broadcast, like the first hash
     mined = w3.eth.get_transaction(receipt.tx_hash)  # type: ignore[arg-type]
     assert int(mined["nonce"]) == 0 and int(mined["maxFeePerGas"]) > offered

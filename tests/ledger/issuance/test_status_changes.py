@@ -117,6 +117,34 @@ def test_a_change_sent_by_a_process_that_died_is_settled_from_its_receipt(world:
     assert _status(client, doc) == "suspended"
 
 
+def test_a_change_whose_replacement_was_mined_is_settled_under_any_of_its_hashes(world: World, tmp_path: Path) -> None:
+    client = world.as_("sh_amr")
+    journal = Journal(tmp_path / "journal.sqlite")
+    doc = Issuer(client, journal).issue(credentials(world, 1))[0]
+    root, digest, proof = _located(doc)
+    agency = client.address
+    assert agency is not None
+    change_id = journal.record_status_change(
+        agency=agency, chain_id=client.deployment.chain_id, registry=client.certificates.address, signer=agency,
+        action="suspend", digest=digest, root=root, proof=proof, reason=1,
+    )  # fmt: skip
+    # The first transaction was replaced with higher fees (same nonce) and dropped; the worker then died.
+    dropped = "0x" + "ab" * 32
+    journal.mark_status_sent(change_id, dropped)
+    pending = client.certificates.change_status(
+        "suspend", agency, root, digest, proof, 1, on_signed=lambda h: journal.mark_status_sent(change_id, h)
+    )
+    receipt = pending.wait()
+    assert journal.status_change_transactions(change_id) == [dropped, receipt.tx_hash]
+    # A client retrying with the first hash its idempotency record kept is answered from the replacement.
+    settled = StatusChanges(world.reader, journal).settle(dropped)
+    assert settled is not None and settled.tx_hash == receipt.tx_hash
+    record = journal.status_change(change_id)
+    assert (record.state, record.tx_hash, record.block_number) == ("applied", receipt.tx_hash, receipt.block_number)
+    assert journal.status_change_by_transaction(dropped) == record
+    assert _status(client, doc) == "suspended"
+
+
 def test_a_refused_change_is_journaled_as_failed_and_raised(world: World, tmp_path: Path) -> None:
     client = world.as_("sh_amr")
     journal = Journal(tmp_path / "journal.sqlite")
