@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eth_account import Account
 
@@ -17,7 +18,7 @@ from api.settings import Settings
 from ledger.chain.client import HurongClient, chain_id_of, make_web3
 from ledger.chain.deployment import Deployment
 from ledger.chain.transactions import FeePolicy
-from ledger.errors import ConfigurationError, KeystoreError, LedgerError
+from ledger.errors import ChainError, ConfigurationError, KeystoreError, LedgerError
 from ledger.issuance.issuer import Issuer
 from ledger.issuance.journal import Journal
 from ledger.issuance.status_changes import StatusChanges
@@ -29,11 +30,29 @@ if TYPE_CHECKING:
 log = logging.getLogger("hurong.api")
 
 
+def _wait_for_chain(w3: Any, seconds: float) -> int:
+    """The chain's id, waiting up to `seconds` for a chain that does not answer yet: a worker restarted while its
+    node restarts waits for the node instead of failing its start-up (which stops every worker of the service)."""
+    deadline = time.monotonic() + seconds
+    told = 0.0
+    while True:
+        try:
+            return chain_id_of(w3)
+        except ChainError as exc:
+            now = time.monotonic()
+            if now >= deadline:
+                raise
+            if now - told >= 5:
+                log.warning("waiting for the chain (%.0f s left): %s", deadline - now, exc)
+                told = now
+            time.sleep(min(0.5, max(deadline - now, 0.0)))
+
+
 class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         w3 = make_web3(settings.rpc_url)
-        chain_id = chain_id_of(w3)
+        chain_id = _wait_for_chain(w3, settings.chain_wait_seconds)
         self.deployment = Deployment.for_chain(settings.deployments, chain_id)
         self.client = HurongClient.connect(w3, self.deployment)
         self.keys = ApiKeyStore(settings.keys_database)

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     #: carrying a key are refused with 429 until the allowance refills.
     auth_failures_per_minute: float = Field(default=30.0, ge=0)
     auth_failures_burst: int = Field(default=30, ge=1)
+    #: How long a worker starting while the chain does not answer waits for it before giving up (seconds).
+    chain_wait_seconds: float = Field(default=60.0, ge=0, le=3600)
     #: The `Retry-After` (seconds) of a 503 while the chain cannot be reached.
     retry_after_seconds: int = Field(default=5, ge=1, le=3600)
 

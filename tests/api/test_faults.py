@@ -280,3 +280,42 @@ def test_every_acknowledged_certificate_is_anchored_exactly_once_through_kill_9_
         if campaign is not None and campaign.process is not None:
             campaign.kill_service()
         chain.stop()
+
+
+def test_a_worker_restarted_while_the_chain_is_down_waits_for_it_and_the_service_lives_on(tmp_path: Path) -> None:
+    """uvicorn stops every worker when one fails its start-up: a worker respawned during a node restart must
+    wait for the node, not fail."""
+    home = tmp_path / "home"
+    chain = Anvil(accounts=len(WORLD["accounts"]), state=tmp_path / "chain" / "state.json")
+    chain.start()
+    process = None
+    try:
+        result, keys = prepare_home(home, chain)
+        port = free_port()
+        _, process = start_server(home, chain, workers=2, port=port)
+        assert len(workers(process, 2)) == 2
+        chain.stop()
+        kill(random.choice(workers(process, 2)))
+        time.sleep(12)  # the supervisor respawns the worker, which finds no chain
+        assert process.poll() is None, "the service stopped"
+        chain.start()
+        assert len(workers(process, 2)) == 2
+        api = f"http://127.0.0.1:{port}/api/v1"
+        deadline = time.monotonic() + 60
+        while (health := httpx.get(f"{api}/health", timeout=10)).json()["status"] != "ok":
+            assert time.monotonic() < deadline, health.text
+            time.sleep(0.5)
+        agency = AGENCIES[0]
+        with httpx.Client(base_url=api, headers={"X-API-Key": keys[agency]}, timeout=60) as http:
+            for _ in range(4):  # both workers answer writes
+                answer = http.post("/certificates", json={"certificates": [record(agency)]})
+                assert answer.status_code == 201, answer.text
+        assert process.poll() is None
+        assert result.accounts[agency]
+    finally:
+        if process is not None:
+            for pid in children(process.pid):
+                kill(pid)
+            kill(process.pid)
+            process.wait()
+        chain.stop()
