@@ -31,11 +31,22 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.errors import error_body, internal_error_body
-from api.routers import certificates, health, registry, verify
+from api.routers import admin_rules, agencies, api_keys, certificates, governance, health, registry, verify
 from api.service import Service
 from api.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
+#: The OpenAPI document's tags, in the order Swagger UI shows them.
+OPENAPI_TAGS = [
+    {"name": "verification", "description": "Verify certificates (验证): no API key needed"},
+    {"name": "certificates", "description": "Issue certificates and change their status (an agency's key)"},
+    {"name": "registers", "description": "The consortium's public registers: provinces, agencies, types, rules"},
+    {"name": "governance", "description": "Proposals and votes of the provinces (联盟治理; a province admin's key)"},
+    {"name": "agencies", "description": "Register and manage issuing agencies, their types and signing keys"},
+    {"name": "recognition rules", "description": "Set and revoke the recognition rules of a province (互认规则)"},
+    {"name": "API keys", "description": "API keys of a province's agencies (a province admin's key)"},
+    {"name": "operations", "description": "Health and metrics"},
+]
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -451,11 +462,13 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        openapi_tags=OPENAPI_TAGS,
     )
     app.dependency_overrides[get_settings] = lambda: settings
     errors.install(app, retry_after=settings.retry_after_seconds)
 
-    for router in (health.router, registry.router, certificates.router, verify.router):
+    admin = (governance.router, agencies.router, admin_rules.router, api_keys.router)
+    for router in (health.router, registry.router, certificates.router, verify.router, *admin):
         app.include_router(router, prefix=API_PREFIX)
     app.add_api_route(f"{API_PREFIX}/metrics", health.metrics_endpoint, methods=["GET"], tags=["operations"],
                       summary="Prometheus metrics")  # fmt: skip

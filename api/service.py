@@ -25,7 +25,9 @@ from ledger.issuance.status_changes import StatusChanges
 from ledger.verification import ChainReader, Reader, Verifier
 
 if TYPE_CHECKING:
+    from ledger.chain.models import KeyAlgorithm
     from ledger.index.indexer import IndexReader
+    from ledger.keys.pairs import SigningKeyPair
 
 log = logging.getLogger("hurong.api")
 
@@ -187,6 +189,51 @@ class Service:
         client.transactor.configure(fees=self.fees, lock_path=lock)  # one nonce sequence across workers
         with self._lock:
             return self._signers.setdefault(address, client)
+
+    def _passphrase(self) -> str:
+        passphrase = self.settings.key_passphrase.get_secret_value()
+        if not passphrase:
+            raise ConfigurationError("the service has no keystore passphrase (HURONG_KEY_PASSPHRASE_FILE)")
+        return passphrase
+
+    def new_account(self) -> str:
+        """Generate a chain account and store its key, encrypted, in the keystore (before anything is sent for it,
+        so the service can always sign for it); returns its address."""
+        from ledger.keys.keystore import AccountKey, save_key
+
+        key = AccountKey.generate()
+        save_key(Path(self.settings.keystore_folder) / f"{key.address}.json", key, self._passphrase())
+        return key.address
+
+    def signing_key_file(self, agency: str, key_id: bytes) -> Path:
+        """Where the keystore keeps a signing key the service generated for `agency`:
+        `<keystore>/signing/<agency>/<registry key id>.json`."""
+        return Path(self.settings.keystore_folder) / "signing" / agency / f"0x{key_id.hex()}.json"
+
+    def new_signing_key(self, agency: str, algorithm: KeyAlgorithm) -> SigningKeyPair:
+        """Generate an Ed25519 or SM2 signing key for `agency` and store it, encrypted, in the keystore."""
+        from ledger.keys.keystore import save_key
+        from ledger.keys.pairs import generate
+
+        pair = generate(algorithm)
+        path = self.signing_key_file(agency, pair.key_id_for(agency))
+        for folder in (path.parents[2], path.parents[1], path.parent):
+            folder.mkdir(mode=0o700, exist_ok=True)
+        save_key(path, pair, self._passphrase())
+        return pair
+
+    def holds_signing_key(self, agency: str, key_id: bytes) -> bool:
+        """Whether the keystore holds the private half of `agency`'s signing key `key_id`."""
+        return self.signing_key_file(agency, key_id).is_file()
+
+    def load_signing_key(self, agency: str, key_id: bytes) -> SigningKeyPair:
+        """The signing key `key_id` of `agency` from the keystore (`KeystoreError` when absent or unreadable)."""
+        from ledger.keys.keystore import load_signing_key
+
+        pair = load_signing_key(self.signing_key_file(agency, key_id), self._passphrase())
+        if pair.key_id_for(agency) != key_id:
+            raise KeystoreError(f"the key file of {agency}'s key 0x{key_id.hex()} holds another key")
+        return pair
 
     def issuer(self, agency: str) -> BatchingIssuer:
         existing = self._issuers.get(agency)

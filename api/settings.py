@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     chain_wait_seconds: float = Field(default=60.0, ge=0, le=3600)
     #: The `Retry-After` (seconds) of a 503 while the chain cannot be reached.
     retry_after_seconds: int = Field(default=5, ge=1, le=3600)
+    #: Governance: execute a proposal right after the vote that approves it (off: someone calls `/execute`).
+    auto_execute_proposals: bool = True
+    #: How long a proposal made through the API stays open when its body names no expiry (seconds).
+    proposal_lifetime_seconds: int = Field(default=7 * 86_400, ge=60, le=90 * 86_400)
+    #: What a chain account generated for a new agency is given by the account that registers it (ether), on a
+    #: chain that charges for gas; 0 gives nothing.
+    new_account_funding_eth: float = Field(default=1.0, ge=0, le=1_000_000)
 
     @property
     def index_database(self) -> str:
