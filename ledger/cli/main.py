@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ledger.cli import agencies, governance, rules, signing_keys
 from ledger.cli import certificates as cli_certificates
 from ledger.errors import LedgerError
 
@@ -117,6 +118,10 @@ def local_cmd(
 
 
 cli_certificates.register(app)
+app.add_typer(governance.app, name="gov")
+app.add_typer(agencies.app, name="agency")
+app.add_typer(signing_keys.app, name="signing-key")
+app.add_typer(rules.app, name="rule")
 
 
 def _register_plugins() -> None:
