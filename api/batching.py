@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 from ledger.issuance.issuer import IssuanceError, Issuer
+from ledger.issuance.journal import DuplicateLicence
 
 
 class BatchingIssuer:
@@ -32,16 +33,24 @@ class BatchingIssuer:
         self._thread.start()
 
     def submit(
-        self, credentials: list[dict[str, Any]], timeout: float = 300.0, *, request_ref: str | None = None
+        self,
+        credentials: list[dict[str, Any]],
+        timeout: float = 300.0,
+        *,
+        request_ref: str | None = None,
+        replaceable: Collection[bytes] = (),
+        validated: bool = False,
     ) -> list[dict[str, Any]]:
         """Validate now (refusing this request alone), then wait for the batch that anchors them. The
-        certificates are journaled under `request_ref`, so a retry finds them (`Issuer.for_request`)."""
-        problems = self.issuer.check(credentials)
+        certificates are journaled under `request_ref`, so a retry finds them (`Issuer.for_request`). Each licence
+        is held by one certificate only, those of `replaceable` aside (`DuplicateLicence`, for this request alone).
+        `validated`: the caller has had `Issuer.check` find nothing wrong with these credentials."""
+        problems = [] if validated else self.issuer.check(credentials)
         if problems:
             raise IssuanceError(problems)
         future: Future[list[dict[str, Any]]] = Future()
         with self._cond:
-            self._queue.append(_Request(credentials, future, request_ref))
+            self._queue.append(_Request(credentials, future, request_ref, frozenset(replaceable)))
             self._cond.notify()
         return future.result(timeout)
 
@@ -65,11 +74,17 @@ class BatchingIssuer:
             self._issue(group)
 
     def _issue(self, group: list[_Request]) -> None:
+        if not group:
+            return
         combined = [c for r in group for c in r.credentials]
         refs = [r.ref for r in group for _ in r.credentials]
+        replaceable = frozenset().union(*(r.replaceable for r in group))
         started = time.perf_counter()
         try:
-            wrapped = self.issuer.issue(combined, request_refs=refs)
+            wrapped = self.issuer.issue(combined, request_refs=refs, replaceable=replaceable)
+        except DuplicateLicence as exc:  # refuse the requests holding a duplicate, issue the others
+            self._issue(_refuse_duplicates(group, exc))
+            return
         except Exception as exc:  # noqa: BLE001 (handed to every waiting request)
             for r in group:
                 r.future.set_exception(exc)
@@ -87,3 +102,20 @@ class _Request:
     credentials: list[dict[str, Any]]
     future: Future[list[dict[str, Any]]]
     ref: str | None
+    replaceable: frozenset[bytes] = frozenset()
+
+
+def _refuse_duplicates(group: list[_Request], exc: DuplicateLicence) -> list[_Request]:
+    """Fail each request of `group` with its own conflicts (positions within the request); the others, left."""
+    conflicts: dict[int, list[tuple[int, bytes]]] = {}
+    offset = 0
+    for number, request in enumerate(group):
+        for position, holder in exc.conflicts:
+            if offset <= position < offset + len(request.credentials):
+                conflicts.setdefault(number, []).append((position - offset, holder))
+        offset += len(request.credentials)
+    if not conflicts:  # positions outside the group: nothing to tell apart
+        conflicts = {number: list(exc.conflicts) for number in range(len(group))}
+    for number, found in conflicts.items():
+        group[number].future.set_exception(DuplicateLicence(found))
+    return [r for number, r in enumerate(group) if number not in conflicts]

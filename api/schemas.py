@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, GetJsonSchemaHandler, RootModel, field_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
+from ledger.certificates import certificate_types, load_schema
 from ledger.certificates.reasons import InvalidReason, Reason, parse_reason
+from ledger.certificates.records import record_schema
 from ledger.chain.codes import encode_code
 
 
@@ -23,11 +26,17 @@ class ErrorResponse(BaseModel):
 
 
 class VerificationContextIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     province: str | None = Field(default=None, pattern=r"^[1-8][0-9]0000$", examples=["330000"])
-    service_item: str | None = Field(default=None, max_length=32, examples=["company-registration"])
+    serviceItem: str | None = Field(
+        default=None,
+        max_length=32,
+        examples=["company-registration"],
+        validation_alias=AliasChoices("serviceItem", "service_item"),
+        description="The service item the certificate is presented for (`service_item` is accepted too)",
+    )
 
-    @field_validator("service_item")
+    @field_validator("serviceItem")
     @classmethod
     def _item(cls, value: str | None) -> str | None:
         if value is not None:
@@ -51,7 +60,8 @@ class CheckOut(BaseModel):
     name: str
     outcome: str
     code: str
-    message: str
+    message: str = Field(description="What the check found, in Chinese")
+    messageEn: str = Field(description="What the check found, in English")
     details: dict[str, Any] = {}
 
 
@@ -74,15 +84,81 @@ class BulkVerificationOut(BaseModel):
     results: list[VerificationOut]
 
 
+def _record_model(code: str, class_name: str) -> type[RootModel[Any]]:
+    """The model of one certificate type's licence record: any value at run time (the issuer validates it and
+    reports every problem), documented by the type's record schema."""
+
+    def schema(cls: type, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return record_schema(code)
+
+    namespace = {"__module__": __name__, "__get_pydantic_json_schema__": classmethod(schema)}
+    return type(f"{class_name}Record", (RootModel[Any],), namespace)
+
+
+def _credential_model() -> type[RootModel[Any]]:
+    def schema(cls: type, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        envelope = {k: v for k, v in load_schema("envelope").items() if not k.startswith("$")}
+        envelope["required"] = [name for name in envelope["required"] if name != "issuer"]
+        envelope["description"] = "An unsigned credential (no proof); its issuer is filled in when absent."
+        return envelope
+
+    namespace = {"__module__": __name__, "__get_pydantic_json_schema__": classmethod(schema)}
+    return type("UnsignedCredential", (RootModel[Any],), namespace)
+
+
+_RECORD_MODELS = {t.code: _record_model(t.code, t.class_name) for t in certificate_types()}
+_UNSIGNED = _credential_model()
+_ANY_RECORD: Any = Union[tuple([*_RECORD_MODELS.values(), _UNSIGNED])]  # noqa: UP007 (a union built at run time)
+
+
+class LicenceRecordIn(RootModel[Annotated[_ANY_RECORD, Field(union_mode="left_to_right")]]):
+    """A licence record of one certificate type (by `certificateType`), or an unsigned credential."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core)
+        target = handler.resolve_ref_schema(schema)
+        target["oneOf"] = target.pop("anyOf")
+        target["discriminator"] = {
+            "propertyName": "certificateType",
+            "mapping": {code: ref["$ref"] for code, ref in zip(_RECORD_MODELS, target["oneOf"], strict=False)},
+        }
+        target["description"] = (
+            "A licence record, by its `certificateType`, or an unsigned credential (with `@context`). A record may "
+            "name the certificate it `supersedes`."
+        )
+        return schema
+
+    @property
+    def value(self) -> Any:
+        """The submitted record as it was sent."""
+        chosen: RootModel[Any] = self.root
+        return chosen.root
+
+
 class CertificatesCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    certificates: list[dict[str, Any]] = Field(min_length=1)
+    certificates: list[LicenceRecordIn] = Field(min_length=1)
+
+    def records(self) -> list[Any]:
+        return [record.value for record in self.certificates]
+
+
+class SupersessionOut(BaseModel):
+    index: int = Field(description="Position of the new certificate in the request")
+    digest: str = Field(description="The certificate superseded")
+    successor: str = Field(description="The new certificate")
+    status: str = Field(description="`superseded`, or `pending` when the status change failed (see `error`)")
+    transactionHash: str | None = None
+    blockNumber: int | None = None
+    error: dict[str, Any] | None = None
 
 
 class CertificatesPublic(BaseModel):
     count: int
     transactions: list[str]
     data: list[dict[str, Any]]
+    supersessions: list[SupersessionOut] = []
 
 
 _REASON_NAMES = ", ".join(r.name.lower() for r in Reason)
@@ -94,9 +170,16 @@ class StatusChange(BaseModel):
         examples=["fraud", 3],
         description=f"A reason code 0-{max(Reason)} (a number or its ASCII digits) or its name: {_REASON_NAMES}",
     )
-    successor: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{64}$")
+    successor: str | None = Field(
+        default=None,
+        pattern=r"^0x[0-9a-fA-F]{64}$",
+        description="supersede: the digest of the replacement, a certificate anchored by the same agency",
+    )
     certificate: dict[str, Any] | None = Field(
         default=None, description="The wrapped certificate, when the service did not issue it"
+    )
+    successorCertificate: dict[str, Any] | None = Field(
+        default=None, description="supersede: the wrapped successor, when the service did not issue it"
     )
 
     @field_validator("reason", mode="before")
@@ -112,6 +195,8 @@ class StatusChangeOut(BaseModel):
     digest: str
     agency: str
     action: str
-    reason: int
+    reason: str = Field(description="The reason's name", examples=["under_investigation"])
+    reasonCode: int = Field(description="The reason's number on chain", examples=[7])
+    successor: str | None = None
     transactionHash: str
     blockNumber: int

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Response
 from fastapi import Path as PathParam
 
+from api import licences
 from api.deps import CurrentAgency, CurrentPrincipal, ServiceDep, SettingsDep
 from api.errors import ApiError
 from api.idempotency import HEADER, Claim, fingerprint, parse_key
@@ -16,8 +17,11 @@ from api.keys import Principal
 from api.schemas import CertificatesCreate, CertificatesPublic, ErrorResponse, StatusChange, StatusChangeOut
 from ledger.certificates.did import parse_agency_did
 from ledger.certificates.merkle import MerkleTree
-from ledger.certificates.reasons import parse_reason
-from ledger.errors import LedgerValueError
+from ledger.certificates.reasons import Reason, parse_reason, reason_fields
+from ledger.certificates.records import take_record
+from ledger.chain.models import CertificateStatus
+from ledger.errors import LedgerError, LedgerValueError
+from ledger.issuance.journal import DuplicateLicence
 from ledger.issuance.status_changes import TARGET as _TARGET
 
 router = APIRouter(
@@ -39,7 +43,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("", response_model=CertificatesPublic, status_code=201)
+@router.post("", response_model=CertificatesPublic, status_code=201, responses={409: {"model": ErrorResponse}})
 def issue(
     body: CertificatesCreate,
     agency: CurrentAgency,
@@ -48,24 +52,35 @@ def issue(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    """Issue unsigned credentials (or licence records) of the calling agency; answers once they are anchored
-    at the configured confirmation depth. With an `Idempotency-Key`, a retry answers the same certificates."""
+    """Issue licence records (one schema per certificate type) or unsigned credentials of the calling agency;
+    answers once they are anchored at the configured confirmation depth.
+
+    The issuer is the API key's agency (a record naming another is refused, 403 `issuer_mismatch`). A refused
+    request lists every problem of every certificate with its `index`, JSON Pointer, code and message. One
+    certificate per type and licence number is active: another is refused (409 `duplicate_licence`, naming the
+    `existing` digest) unless its record names that one in `supersedes`; it is then superseded (reason
+    `replaced`) once the new one is anchored, as `supersessions` reports. With an `Idempotency-Key`, a retry
+    answers the same certificates."""
     if len(body.certificates) > settings.max_certificates:
         raise ApiError(413, "too_many_certificates", f"at most {settings.max_certificates} certificates per request")
+    records = body.records()
     key = parse_key(idempotency_key)
-    issuer = service.issuer(agency.subject)
+    batching = service.issuer(agency.subject)
     if key is None:
-        return _issued(service, issuer.submit([issuer.issuer.credential(c) for c in body.certificates]))
-    claim = service.idempotency.begin(f"agency:{agency.subject}", key, fingerprint("issue", body.certificates))
+        credentials, supersedes = licences.prepare(service, batching.issuer, records)
+        return _issued(service, agency, _submit(service, batching, credentials, supersedes, None), supersedes)
+    claim = service.idempotency.begin(f"agency:{agency.subject}", key, fingerprint("issue", records))
     response.headers[HEADER] = key
     try:
-        wrapped = issuer.issuer.for_request(claim.ref)  # what this key's earlier attempt journaled, settled
+        wrapped: list[dict[str, Any]] | None = batching.issuer.for_request(claim.ref)  # journaled earlier, settled
         if claim.finished:
             response.headers["Idempotent-Replayed"] = "true"
-        elif wrapped is None:
-            credentials = [issuer.issuer.credential(c) for c in body.certificates]
-            wrapped = issuer.submit(credentials, request_ref=claim.ref)
-        out = _issued(service, wrapped or [])
+        if wrapped is None and not claim.finished:
+            credentials, supersedes = licences.prepare(service, batching.issuer, records)
+            wrapped = _submit(service, batching, credentials, supersedes, claim.ref)
+        else:
+            supersedes = [take_record(r, batching.issuer.did, "").supersedes for r in records]
+        out = _issued(service, agency, wrapped or [], supersedes)
     except BaseException:
         service.idempotency.release(claim)
         raise
@@ -74,11 +89,45 @@ def issue(
     return out
 
 
-def _issued(service: Any, wrapped: list[dict[str, Any]]) -> dict[str, Any]:
+def _submit(
+    service: Any, batching: Any, credentials: list[dict[str, Any]], supersedes: list[str | None], ref: str | None
+) -> list[dict[str, Any]]:
+    free = licences.replaceable(service, batching.issuer, credentials, supersedes)
+    try:
+        wrapped: list[dict[str, Any]] = batching.submit(credentials, request_ref=ref, replaceable=free, validated=True)
+    except DuplicateLicence as exc:  # taken by a concurrent request since the check
+        raise licences.duplicate_error(exc) from None
+    return wrapped
+
+
+def _issued(
+    service: Any, agency: Principal, wrapped: list[dict[str, Any]], supersedes: list[str | None]
+) -> dict[str, Any]:
     transactions = sorted({w["proof"].get("anchor", {}).get("transactionHash", "") for w in wrapped} - {""})
     blocks = [w["proof"].get("anchor", {}).get("blockNumber") or 0 for w in wrapped]
     service.wait_indexed(max(blocks, default=0))  # what the caller verifies next is answered from the index
-    return {"count": len(wrapped), "transactions": transactions, "data": wrapped}
+    out: dict[str, Any] = {"count": len(wrapped), "transactions": transactions, "data": wrapped}
+    out["supersessions"] = [
+        _supersede(service, agency, index, old, wrapped[index]["proof"]["digest"])
+        for index, old in enumerate(supersedes)
+        if old is not None and index < len(wrapped)
+    ]
+    return out
+
+
+def _supersede(service: Any, agency: Principal, index: int, digest: str, successor: str) -> dict[str, Any]:
+    """Supersede `digest` by the new certificate `successor` (reason `replaced`), unless the chain has it so."""
+    entry: dict[str, Any] = {"index": index, "digest": digest, "successor": successor, "status": "superseded"}
+    record = service.indexer.status(agency.subject, bytes.fromhex(digest[2:]))
+    if record.status == CertificateStatus.SUPERSEDED and record.successor == bytes.fromhex(successor[2:]):
+        return entry
+    body = StatusChange(reason="replaced", successor=successor)
+    try:
+        applied = _apply("supersede", digest, body, int(Reason.REPLACED), agency, service, None)
+    except (ApiError, LedgerError) as exc:
+        code = exc.code if isinstance(exc, ApiError) else type(exc).__name__
+        return entry | {"status": "pending", "error": {"code": code, "message": str(exc)}}
+    return entry | {"transactionHash": applied["transactionHash"], "blockNumber": applied["blockNumber"]}
 
 
 @router.get("/{digest}")
@@ -104,7 +153,7 @@ def certificate_status(digest: Digest, service: ServiceDep) -> dict[str, Any]:
         records.append({
             "agency": agency,
             "status": record.status.name.lower(),
-            "reason": record.reason,
+            **reason_fields(record.reason),
             "updatedAt": record.updated_at or None,
             "successor": "0x" + record.successor.hex() if record.successor else None,
         })  # fmt: skip
@@ -124,7 +173,7 @@ def _change(action: Literal["revoke", "suspend", "reinstate", "supersede"]) -> A
         reason = int(parse_reason(body.reason))
         if action == "supersede" and body.successor is None:
             raise ApiError(422, "successor_required", "supersede needs the successor's digest")
-        if action != "supersede" and body.successor is not None:
+        if action != "supersede" and (body.successor is not None or body.successorCertificate is not None):
             raise ApiError(422, "unexpected_successor", "only supersede takes a successor")
         key = parse_key(idempotency_key)
         if key is None:
@@ -157,6 +206,8 @@ def _apply(
     """Send the status change, or settle the one an earlier attempt with the same key sent."""
     agency, root, proof = _locate(digest, body.certificate, service)
     signer = _signer_for(principal, agency, service)
+    if action == "supersede" and body.successor is not None:
+        licences.check_successor(service, agency, digest, body.successor.lower(), body.successorCertificate)
     changes = service.status_changes(agency)
     receipt = None
     if claim is not None and claim.tx_hash is not None:
@@ -177,7 +228,8 @@ def _apply(
         receipt = changes.apply(signer, action, agency, root, bytes.fromhex(digest[2:]), proof, reason,
                                 successor=successor, on_sent=on_sent, signer_for=service.signer)  # fmt: skip
     service.wait_indexed(receipt.block_number)
-    return {"digest": digest, "agency": agency, "action": action, "reason": reason,
+    named = body.successor.lower() if action == "supersede" and body.successor else None
+    return {"digest": digest, "agency": agency, "action": action, **reason_fields(reason), "successor": named,
             "transactionHash": receipt.tx_hash, "blockNumber": receipt.block_number}  # fmt: skip
 
 

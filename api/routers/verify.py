@@ -85,7 +85,8 @@ class BulkVerifyAsOfRequest(_AsOf, BulkVerifyRequest):
 
 class WarningOut(BaseModel):
     code: str
-    message: str
+    message: str = Field(description="The warning in Chinese")
+    messageEn: str = Field(description="The warning in English")
     details: dict[str, Any] = {}
 
 
@@ -103,9 +104,9 @@ class BulkVerificationAsOfOut(BaseModel):
 
 
 def _context(value: VerificationContextIn | None) -> VerificationContext | None:
-    if value is None or (value.province is None and value.service_item is None):
+    if value is None or (value.province is None and value.serviceItem is None):
         return None
-    return VerificationContext(int(value.province) if value.province else None, value.service_item)
+    return VerificationContext(int(value.province) if value.province else None, value.serviceItem)
 
 
 @router.post("", response_model=VerificationAsOfOut, description=AS_OF)

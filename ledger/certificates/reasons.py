@@ -66,3 +66,21 @@ def parse_reason(value: object) -> Reason:
 
 
 _BY_NUMBER = {int(r): r for r in Reason}
+
+
+def reason_name(code: int) -> str:
+    """The documented name of a reason code (`under_investigation`), or `reason_<n>` for a number no name has
+    (the chain stores any `uint16`)."""
+    found = _BY_NUMBER.get(int(code))
+    return found.name.lower() if found is not None else f"reason_{int(code)}"
+
+
+def reason_label(code: int) -> str:
+    """The Chinese label of a reason code (`调查期间暂停`), or its number for one no name has."""
+    found = _BY_NUMBER.get(int(code))
+    return LABELS_ZH[found] if found is not None else str(int(code))
+
+
+def reason_fields(code: int) -> dict[str, str | int]:
+    """A reason as the API answers it: by name, with the number beside (`{"reason": "fraud", "reasonCode": 3}`)."""
+    return {"reason": reason_name(code), "reasonCode": int(code)}

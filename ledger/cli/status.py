@@ -33,10 +33,12 @@ def status_cmd(
     """Show a certificate's on-chain status record."""
     client = connect(rpc, deployments)
     agency, root, digest, _ = locate(read_json(file))
+    from ledger.certificates.reasons import reason_name
+
     record = client.certificates.certificate_status(agency, root, digest)
     successor = "0x" + record.successor.hex() if record.successor else "-"
-    console.print(f"status {record.status.name.lower()}  reason {record.reason}  updated {record.updated_at}"
-                  f"  successor {successor}")  # fmt: skip
+    console.print(f"status {record.status.name.lower()}  reason {reason_name(record.reason)} ({record.reason})"
+                  f"  updated {record.updated_at}  successor {successor}")  # fmt: skip
 
 
 def change_cmd(action: str) -> Callable[..., None]:
@@ -74,7 +76,8 @@ def change_status(client: HurongClient, action: str, document: Any, *, reason: s
     else:
         pending = getattr(certs, action)(agency, root, digest, path, code)
     receipt = pending.wait()
-    console.print(f"[green]{action} done[/] in block {receipt.block_number} (tx {receipt.tx_hash})")
+    console.print(f"[green]{action} done[/] ({parse_reason(code).name.lower()}, {code}) in block "
+                  f"{receipt.block_number} (tx {receipt.tx_hash})")  # fmt: skip
 
 
 def locate(document: Any) -> tuple[str, str, str, list[str]]:

@@ -72,13 +72,13 @@ def _read_document(path: Path, resolve: Path | None) -> Any:
 
 def _print_result(path: Path, result: Any) -> None:
     colour = {"VALID": "green", "INVALID": "red", "NOT_RECOGNIZED": "yellow"}[result.verdict]
-    table = Table("check", "outcome", "code", "message", title=f"{path.name}: [{colour}]{result.verdict}[/]")
+    table = Table("check", "outcome", "code", "说明 / message", title=f"{path.name}: [{colour}]{result.verdict}[/]")
     marks = {"passed": "[green]passed[/]", "failed": "[red]failed[/]", "skipped": "[dim]skipped[/]"}
     for check in result.checks:
-        table.add_row(check.name, marks[check.outcome], check.code, check.message)
+        table.add_row(check.name, marks[check.outcome], check.code, f"{check.message}\n[dim]{check.message_en}[/]")
     console.print(table)
     for warning in result.warnings:
-        console.print(f"[yellow]warning {warning.code}:[/] {warning.message}")
+        console.print(f"[yellow]warning {warning.code}:[/] {warning.message} [dim]({warning.message_en})[/]")
     judged = f", judged as of {_iso(result.at)}" if result.at is not None and result.at != result.checked_at else ""
     console.print(f"[dim]read at block {result.block_number} ({result.block_hash}){judged}[/]")
 

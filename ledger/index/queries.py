@@ -2,6 +2,9 @@
 
 `IndexQueries` is mixed into `Indexer`; it needs only the `engine` of the index database. Reads taking
 `at_block` answer as the index stood at that block (from the histories it keeps), for readers pinned to a block.
+
+The registers and histories are answered as the service answers them: camelCase keys, GB/T 2260 province and
+region codes as strings, and reasons by name with their number beside (`"reason": "fraud", "reasonCode": 3`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from ledger.certificates.reasons import reason_name
 from ledger.chain.models import AgencyStatus, Batch, CertificateStatus, KeyAlgorithm, ProvinceStatus, StatusRecord
 from ledger.errors import IndexerError
 from ledger.index.tables import (
@@ -101,12 +105,13 @@ class IndexQueries:
                     "agency": r["agency"],
                     "kind": r["kind"],
                     "status": CertificateStatus(r["status"]).name.lower(),
-                    "reason": r["reason"],
+                    "reason": reason_name(r["reason"]),
+                    "reasonCode": r["reason"],
                     "successor": r["successor"],
                     "by": r["actor"],
                     "block": r["block"],
-                    "log_index": r["log_index"],
-                    "tx_hash": r["tx_hash"],
+                    "logIndex": r["log_index"],
+                    "transactionHash": r["tx_hash"],
                     "timestamp": r["timestamp"],
                 }
                 for r in rows
@@ -144,7 +149,14 @@ class IndexQueries:
         if agency is not None:
             query = query.where(b.agency == to_address(agency))
         with self._read() as conn:
-            return [{k: v for k, v in row.items() if k not in ("log_index",)} for row in conn.execute(query).mappings()]
+            rows = conn.execute(query).mappings().all()
+        out = []
+        for row in rows:
+            reason = row["revoke_reason"] if row["revoked_at"] is not None else None
+            public = public_row({k: v for k, v in row.items() if k not in ("log_index", "revoke_reason")})
+            out.append(public | {"revokeReason": reason_name(reason) if reason is not None else None,
+                                 "revokeReasonCode": reason})  # fmt: skip
+        return out
 
     def provinces(self) -> list[dict[str, Any]]:
         """The consortium's provinces (by code) with status, epoch and admin accounts."""
@@ -160,17 +172,17 @@ class IndexQueries:
             by_code.setdefault(int(code), []).append(account)
         return [
             {
-                "code": r["code"],
+                "code": str(r["code"]),
                 "name": r["name"],
                 "status": ProvinceStatus(r["status"]).name.lower(),
-                "status_since": r["status_since"],
+                "statusSince": r["status_since"],
                 "epoch": r["epoch"],
                 "admins": by_code.get(r["code"], []),
             }
             for r in rows
         ]
 
-    def agencies(self, province: int | None = None, certificate_type: str | None = None) -> list[dict[str, Any]]:
+    def agencies(self, province: int | str | None = None, certificate_type: str | None = None) -> list[dict[str, Any]]:
         """Registered agencies in registration order, optionally of one province or holding one type."""
         with self._read() as conn:
             query = select(agencies).order_by(agencies.c.block, agencies.c.log_index)
@@ -206,7 +218,7 @@ class IndexQueries:
 
         out = []
         for r in rows:
-            if province is not None and r["province"] != province:
+            if province is not None and r["province"] != int(province):
                 continue
             granted = types.get(r["account"], [])
             if certificate_type is not None and certificate_type not in granted:
@@ -215,16 +227,16 @@ class IndexQueries:
                 {
                     "account": r["account"],
                     "parent": r["parent"],
-                    "province": r["province"],
-                    "region": r["region"],
+                    "province": str(r["province"]),
+                    "region": str(r["region"]),
                     "depth": r["depth"],
                     "name": r["name"],
                     "status": AgencyStatus(r["status"]).name.lower(),
-                    "status_since": r["status_since"],
-                    "effectively_active": effectively_active(r),
+                    "statusSince": r["status_since"],
+                    "effectivelyActive": effectively_active(r),
                     "children": children.get(r["account"], []),
-                    "certificate_types": granted,
-                    "registered_at": r["registered_at"],
+                    "certificateTypes": granted,
+                    "registeredAt": r["registered_at"],
                 }
             )
         return out
@@ -237,14 +249,14 @@ class IndexQueries:
             query = query.where(k.agency == to_address(agency))
         with self._read() as conn:
             return [
-                {**row, "algorithm": KeyAlgorithm(row["algorithm"]).name.lower()}
+                public_row({**row, "algorithm": KeyAlgorithm(row["algorithm"]).name.lower()})
                 for row in conn.execute(query).mappings()
             ]
 
     def rules(
         self,
-        accepting: int | None = None,
-        issuing: int | None = None,
+        accepting: int | str | None = None,
+        issuing: int | str | None = None,
         certificate_type: str | None = None,
         in_force_at: int | None = None,
     ) -> list[dict[str, Any]]:
@@ -253,9 +265,9 @@ class IndexQueries:
         r = recognition_rules.c
         query = select(recognition_rules).order_by(r.id)
         if accepting is not None:
-            query = query.where(r.accepting_province == accepting)
+            query = query.where(r.accepting_province == int(accepting))
         if issuing is not None:
-            query = query.where(or_(r.issuing_province == issuing, r.issuing_province.is_(None)))
+            query = query.where(or_(r.issuing_province == int(issuing), r.issuing_province.is_(None)))
         if certificate_type is not None:
             query = query.where(r.certificate_type == certificate_type)
         if in_force_at is not None:
@@ -265,7 +277,7 @@ class IndexQueries:
                 or_(r.revoked_at.is_(None), r.revoked_at > in_force_at),
             )
         with self._read() as conn:
-            return [dict(row) for row in conn.execute(query).mappings()]
+            return [public_row(dict(row)) for row in conn.execute(query).mappings()]
 
     def proposals(self) -> list[dict[str, Any]]:
         """Consortium proposals by id, with the provinces that voted (in order)."""
@@ -274,10 +286,10 @@ class IndexQueries:
             cast_votes = conn.execute(
                 select(votes.c.proposal_id, votes.c.province).order_by(votes.c.block, votes.c.log_index)
             ).all()
-        voters: dict[int, list[int]] = {}
+        voters: dict[int, list[str]] = {}
         for proposal_id, province in cast_votes:
-            voters.setdefault(int(proposal_id), []).append(int(province))
-        return [{**row, "voters": voters.get(int(row["id"]), [])} for row in rows]
+            voters.setdefault(int(proposal_id), []).append(str(province))
+        return [public_row(dict(row)) | {"voters": voters.get(int(row["id"]), [])} for row in rows]
 
     def certificate_counts(self, agency: str | None = None) -> dict[str, int]:
         """Batches and certificates anchored, batches revoked, and certificates by changed status."""
@@ -293,8 +305,25 @@ class IndexQueries:
         return {
             "batches": int(n_batches),
             "certificates": int(n_certificates),
-            "revoked_batches": int(n_revoked),
+            "revokedBatches": int(n_revoked),
             "suspended": by_status.get(CertificateStatus.SUSPENDED, 0),
             "revoked": by_status.get(CertificateStatus.REVOKED, 0),
             "superseded": by_status.get(CertificateStatus.SUPERSEDED, 0),
         }
+
+
+#: Columns that hold a GB/T 2260 code: answered as strings, as the certificates and the verify context write them.
+_CODE_COLUMNS = frozenset({"code", "province", "region", "accepting_province", "issuing_province", "proposer"})
+
+
+def camel(name: str) -> str:
+    """`snake_case` as `camelCase` (`tx_hash` as `transactionHash`, the name the API uses for it)."""
+    if name == "tx_hash" or name.endswith("_tx_hash"):
+        name = name.removesuffix("tx_hash") + "transaction_hash"
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def public_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row as the index answers it: camelCase keys, GB/T 2260 codes as strings (None stays None)."""
+    return {camel(k): (str(v) if k in _CODE_COLUMNS and v is not None else v) for k, v in row.items()}

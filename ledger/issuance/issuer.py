@@ -18,11 +18,13 @@ canonical chain. Journaled documents are sealed with a key derived from the agen
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +46,7 @@ from ledger.errors import AnchoringFailed as AnchoringFailed
 from ledger.errors import ChainError, ContractRevertError, LedgerValueError
 from ledger.errors import IssuanceError as IssuanceError
 from ledger.issuance.failpoints import failpoint
-from ledger.issuance.journal import BatchRecord, Journal
+from ledger.issuance.journal import BatchRecord, DuplicateLicence, Journal
 from ledger.issuance.store import BlobStore
 
 DEFAULT_MAX_BATCH = 10_000
@@ -64,6 +66,19 @@ class DocumentSealer:
     def __init__(self, private_key: bytes, agency: str) -> None:
         hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hurong/journal/v1", info=agency.lower().encode())
         self._aead = AESGCM(hkdf.derive(private_key))
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hurong/licences/v1", info=agency.lower().encode())
+        self._licence_key = hkdf.derive(private_key)
+
+    def licence_key(self, document: Mapping[str, Any]) -> bytes | None:
+        """HMAC-SHA256 of a credential's certificate type and licence number under a key derived from the agency's
+        private key (None when the credential names neither): finds a licence again without storing its number."""
+        subject = document.get("credentialSubject")
+        kind = subject.get("certificateType") if isinstance(subject, Mapping) else None
+        number = subject.get("licenceNumber") if isinstance(subject, Mapping) else None
+        if not isinstance(kind, str) or not isinstance(number, str):
+            return None
+        message = json.dumps([kind, number], ensure_ascii=False, separators=(",", ":")).encode()
+        return hmac.new(self._licence_key, message, hashlib.sha256).digest()
 
     def seal(self, digest: bytes, document: dict[str, Any]) -> bytes:
         nonce = os.urandom(12)
@@ -143,6 +158,7 @@ class Issuer:
             validate = validate_credential
         self._validate = validate
         self._agency_info: Agency | None = None
+        self._licences_keyed = False
 
     # ------------------------------------------------------------------ preparation
 
@@ -251,15 +267,18 @@ class Issuer:
         *,
         progress: Progress | None = None,
         request_refs: Sequence[str | None] | None = None,
+        replaceable: Collection[bytes] | None = None,
     ) -> list[dict[str, Any]]:
         """Validate, hash, journal and anchor `credentials`; return them wrapped, in the same order.
 
         `request_refs` (one per credential) are journaled beside them, so a retried request finds what its first
-        attempt issued (`for_request`). Raises `IssuanceError` (nothing issued) when any credential is refused,
-        `AnchoringFailed` when a batch's transaction is refused (its certificates stay in the journal as
-        failed)."""
+        attempt issued (`for_request`). With `replaceable`, each licence (type and number) may be held by one
+        certificate only: `DuplicateLicence` (nothing issued) names the credentials whose licence a journaled
+        certificate outside `replaceable`, or an earlier credential of the call, holds. Raises `IssuanceError`
+        (nothing issued) when any credential is refused, `AnchoringFailed` when a batch's transaction is refused
+        (its certificates stay in the journal as failed)."""
         with self._lock:
-            return self._issue(credentials, progress=progress, request_refs=request_refs)
+            return self._issue(credentials, progress=progress, request_refs=request_refs, replaceable=replaceable)
 
     def _issue(
         self,
@@ -267,6 +286,7 @@ class Issuer:
         *,
         progress: Progress | None = None,
         request_refs: Sequence[str | None] | None = None,
+        replaceable: Collection[bytes] | None = None,
     ) -> list[dict[str, Any]]:
         items = list(credentials)
         if not items:
@@ -284,10 +304,18 @@ class Issuer:
                 progress("hashed", i + 1, len(items))
         if progress:
             progress("hashed", len(items), len(items))
-        batches = [
-            self._journal_batch(prepared[i : i + self.max_batch], refs[i : i + self.max_batch])
-            for i in range(0, len(prepared), self.max_batch)
-        ]
+        if replaceable is not None:
+            self.key_licences()
+        batches: list[_Batch] = []
+        for i in range(0, len(prepared), self.max_batch):
+            try:
+                batches.append(
+                    self._journal_batch(prepared[i : i + self.max_batch], refs[i : i + self.max_batch], replaceable)
+                )
+            except DuplicateLicence as exc:
+                for batch in batches:  # journaled, never sent: no certificate of the call is issued
+                    self.journal.mark_failed(batch.id, "refused: a licence of the request is already held")
+                raise DuplicateLicence([(i + position, holder) for position, holder in exc.conflicts]) from None
         failpoint("after_journal")
         for batch in batches:
             self._send(batch)
@@ -301,7 +329,12 @@ class Issuer:
                 progress("anchored", done, len(items))
         return out
 
-    def _journal_batch(self, prepared: Sequence[tuple[bytes, dict[str, Any]]], refs: Sequence[str | None]) -> _Batch:
+    def _journal_batch(
+        self,
+        prepared: Sequence[tuple[bytes, dict[str, Any]]],
+        refs: Sequence[str | None],
+        replaceable: Collection[bytes] | None = None,
+    ) -> _Batch:
         digests = [d for d, _ in prepared]
         tree = MerkleTree(digests)
         root = tree.root
@@ -343,6 +376,8 @@ class Issuer:
             manifest_cid=manifest_cid,
             certificates=[(d, self.sealer.seal(d, doc)) for d, doc in zip(digests, documents, strict=True)],
             request_refs=refs,
+            licences=[self.sealer.licence_key(doc) for doc in documents],
+            replaceable=replaceable,
         )
         return _Batch(batch_id, root, documents)
 
@@ -479,6 +514,22 @@ class Issuer:
         if head_hash is not None:
             self._checked = (head, head_hash)
         return lost
+
+    def same_licence(self, credentials: Sequence[Any]) -> list[list[bytes]]:
+        """For each credential, the digests of the journaled certificates (in batches not failed) of its licence."""
+        self.key_licences()
+        keys = [self.sealer.licence_key(c) if isinstance(c, Mapping) else None for c in credentials]
+        holders = self.journal.licence_holders([k for k in keys if k is not None])
+        return [holders.get(k, []) if k is not None else [] for k in keys]
+
+    def key_licences(self) -> None:
+        """Record the licence key of certificates journaled before licences were (once per journal and process)."""
+        if self._licences_keyed:
+            return
+        while rows := self.journal.unkeyed():
+            keyed = [(b, d, self.sealer.licence_key(self.sealer.open(d, sealed)) or b"") for b, d, sealed in rows]
+            self.journal.add_licences(keyed)
+        self._licences_keyed = True
 
     def for_request(self, request_ref: str) -> list[dict[str, Any]] | None:
         """The wrapped certificates a request with this reference submitted, once anchored (settling what is

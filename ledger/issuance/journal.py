@@ -6,7 +6,8 @@ SQLite in WAL mode with `synchronous=FULL`: a batch committed here survives a po
 private to its owner (0600) and documents are stored as the issuer hands them over: sealed (encrypted) by
 `ledger.issuance.issuer.DocumentSealer`, so personal data never rests here in plaintext. Each certificate may carry
 the reference of the request that submitted it (an idempotency key's hash), so a retried request finds
-the certificates its first attempt journaled.
+the certificates its first attempt journaled, and its licence key (HMAC of its type and licence number, `licences`),
+so a licence is found again without the number resting here.
 """
 
 from __future__ import annotations
@@ -15,12 +16,23 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ledger.errors import JournalError as JournalError
+
+
+class DuplicateLicence(JournalError):
+    """Certificates whose licence (type and number) another journaled certificate of the agency holds:
+    `conflicts` lists (position among those recorded, digest of the holder)."""
+
+    def __init__(self, conflicts: Sequence[tuple[int, bytes]]) -> None:
+        self.conflicts = list(conflicts)
+        first, holder = self.conflicts[0]
+        super().__init__(f"certificate {first}: its licence is held by certificate 0x{holder.hex()}")
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -82,6 +94,18 @@ CREATE TABLE IF NOT EXISTS status_change_transactions (
     change_id INTEGER NOT NULL REFERENCES status_changes (id)
 );
 CREATE INDEX IF NOT EXISTS status_change_transactions_change ON status_change_transactions (change_id);
+"""
+#: Tables added after the first release, created on open when an older journal lacks them.
+TABLES = """
+-- Each journaled certificate's licence: HMAC-SHA256 of its certificate type and licence number under a key only
+-- the agency holds (`DocumentSealer.licence_key`), so a licence is found again without the number in plaintext.
+CREATE TABLE IF NOT EXISTS licences (
+    batch_id INTEGER NOT NULL REFERENCES batches (id),
+    digest BLOB NOT NULL,
+    licence BLOB NOT NULL,
+    PRIMARY KEY (batch_id, digest)
+);
+CREATE INDEX IF NOT EXISTS licences_licence ON licences (licence);
 """
 #: Columns added after the first release, created on open when an older journal lacks them.
 MIGRATIONS = (
@@ -164,6 +188,7 @@ class Journal:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            self._db.executescript(TABLES)
             for table, column, sql in MIGRATIONS:
                 if column not in {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}:
                     self._db.execute(sql)
@@ -186,13 +211,21 @@ class Journal:
         manifest_cid: str,
         certificates: Sequence[tuple[bytes, bytes]],
         request_refs: Sequence[str | None] | None = None,
+        licences: Sequence[bytes | None] | None = None,
+        replaceable: Collection[bytes] | None = None,
     ) -> int:
         """Durably record a prepared batch with its certificates (digest, sealed document), each with the
-        reference of the request that submitted it (if any)."""
+        reference of the request that submitted it (if any) and its licence key (if any).
+
+        With `replaceable` (digests the caller found revoked, superseded, or being superseded), a licence already
+        journaled for another certificate, in a batch not failed, or twice in this batch, raises
+        `DuplicateLicence` and records nothing: the check and the record are one transaction, so two processes
+        issuing for the agency never both record one licence."""
         now = time.time()
         refs = list(request_refs) if request_refs is not None else [None] * len(certificates)
-        if len(refs) != len(certificates):
-            raise JournalError("one request reference per certificate")
+        keys = list(licences) if licences is not None else [None] * len(certificates)
+        if len(refs) != len(certificates) or len(keys) != len(certificates):
+            raise JournalError("one request reference and one licence per certificate")
         rows = [(i, digest, doc, ref) for i, ((digest, doc), ref) in enumerate(zip(certificates, refs, strict=True))]
         with self._lock:
             try:
@@ -203,10 +236,19 @@ class Journal:
                     (agency, chain_id, registry, root, len(rows), suite, manifest_cid, now, now),
                 )
                 batch_id = int(cur.lastrowid or 0)
+                if replaceable is not None:
+                    conflicts = self._conflicts([(d, k) for (d, _), k in zip(certificates, keys, strict=True)],
+                                                set(replaceable))  # fmt: skip
+                    if conflicts:
+                        raise DuplicateLicence(conflicts)
                 self._db.executemany(
                     "INSERT INTO certificates (batch_id, position, digest, document, request_ref)"
                     " VALUES (?, ?, ?, ?, ?)",
                     [(batch_id, i, d, doc, ref) for i, d, doc, ref in rows],
+                )
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO licences (batch_id, digest, licence) VALUES (?, ?, ?)",
+                    [(batch_id, d, k) for (d, _), k in zip(certificates, keys, strict=True) if k is not None],
                 )
                 self._db.execute("COMMIT")
             except sqlite3.IntegrityError as exc:
@@ -216,6 +258,51 @@ class Journal:
                 self._db.execute("ROLLBACK")
                 raise
         return batch_id
+
+    def _conflicts(
+        self, rows: Sequence[tuple[bytes, bytes | None]], replaceable: set[bytes]
+    ) -> list[tuple[int, bytes]]:
+        """(position, digest already holding the licence) of each row whose licence is taken (in the transaction)."""
+        found: list[tuple[int, bytes]] = []
+        taken: dict[bytes, bytes] = {}
+        for position, (digest, key) in enumerate(rows):
+            if key is None:
+                continue
+            holders = [h for h in self._holders(key) if h not in replaceable and h != digest]
+            if key in taken:
+                holders.append(taken[key])
+            if holders:
+                found.append((position, holders[0]))
+            taken.setdefault(key, digest)
+        return found
+
+    def _holders(self, key: bytes) -> list[bytes]:
+        rows = self._db.execute(
+            "SELECT l.digest FROM licences l JOIN batches b ON b.id = l.batch_id"
+            " WHERE l.licence = ? AND b.state != 'failed' ORDER BY l.batch_id",
+            (key,),
+        ).fetchall()
+        return [bytes(r[0]) for r in rows]
+
+    def licence_holders(self, keys: Sequence[bytes]) -> dict[bytes, list[bytes]]:
+        """Digests of the journaled certificates (in batches not failed) of each licence key, oldest first."""
+        with self._lock:
+            return {key: self._holders(key) for key in dict.fromkeys(keys)}
+
+    def unkeyed(self, limit: int = 1000) -> list[tuple[int, bytes, bytes]]:
+        """(batch id, digest, sealed document) of certificates journaled without a licence key (older journals)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.batch_id, c.digest, c.document FROM certificates c LEFT JOIN licences l"
+                " ON l.batch_id = c.batch_id AND l.digest = c.digest WHERE l.digest IS NULL LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [(int(b), bytes(d), _payload(doc)) for b, d, doc in rows]
+
+    def add_licences(self, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
+        """Record the licence key of journaled certificates: (batch id, digest, licence key)."""
+        with self._lock:
+            self._db.executemany("INSERT OR IGNORE INTO licences (batch_id, digest, licence) VALUES (?, ?, ?)", rows)
 
     def mark_sent(self, batch_id: int, tx_hash: str) -> None:
         self._update(batch_id, "state = 'sent', tx_hash = ?", (tx_hash,))

@@ -21,6 +21,7 @@ from ledger.certificates.hashing import escape_pointer_token, hash_function
 from ledger.certificates.model import PROOF_TYPE
 from ledger.chain.models import AgencyStatus, ProvinceStatus
 from ledger.errors import LedgerValueError
+from ledger.verification.messages import standing_warning
 from ledger.verification.reader import Reader
 from ledger.verification.results import NOT_IN_GOOD_STANDING, VerificationWarning
 
@@ -263,5 +264,6 @@ def _standing_warning(
     else:
         message = _STANDING_MESSAGES[entity].format(name=name, status=status, id=ident)
     details = {"entity": entity, "id": ident, "name": name, "status": status, **extra, "block": reader.block_number}
-    return VerificationWarning(NOT_IN_GOOD_STANDING, message + "; the certificate was authorised when anchored",
-                               details)  # fmt: skip
+    kind = "stale_membership" if status == "stale_membership" else entity
+    return standing_warning(NOT_IN_GOOD_STANDING, kind, message + "; the certificate was authorised when anchored",
+                            details)  # fmt: skip

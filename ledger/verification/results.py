@@ -1,12 +1,13 @@
 """What a verification answers: the context it was asked in, the nine checks, the verdict and the warnings.
 
 Every value here is a frozen dataclass; `VerificationResult.to_json()` is the answer the service, the command
-line and the benchmarks send (plain JSON types only).
+line and the benchmarks send (plain JSON types only, camelCase keys, GB/T 2260 codes as strings). Each check and
+warning says what it found in Chinese (`message`) and in English (`messageEn`).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -43,32 +44,50 @@ class VerificationContext:
         if self.service_item is not None:
             encode_code(self.service_item, what="service item")
 
+    def to_json(self) -> dict[str, Any]:
+        province = str(self.province) if self.province is not None else None
+        return {"province": province, "serviceItem": self.service_item}
+
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One check: its name (one of `CHECKS`), outcome, machine-readable code, message and details."""
+    """One check: its name (one of `CHECKS`), outcome, machine-readable code, message in Chinese, details, and
+    the message in English (`message_en`, the Chinese one when not given)."""
 
     name: str
     outcome: Outcome
     code: str
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+    message_en: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.outcome, Outcome):  # "passed" | "failed" | "skipped" given as text
             object.__setattr__(self, "outcome", Outcome(self.outcome))
+        if not self.message_en:
+            object.__setattr__(self, "message_en", self.message)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self) | {"outcome": self.outcome.value}
+        return {"name": self.name, "outcome": self.outcome.value, "code": self.code, "message": self.message,
+                "messageEn": self.message_en, "details": self.details}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class VerificationWarning:
-    """Something a verifier should know beside the verdict, such as an issuer no longer in good standing."""
+    """Something a verifier should know beside the verdict, such as an issuer no longer in good standing; its
+    message in Chinese and in English (`message_en`, the Chinese one when not given)."""
 
     code: str
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+    message_en: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.message_en:
+            object.__setattr__(self, "message_en", self.message)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "messageEn": self.message_en, "details": self.details}
 
 
 @dataclass(frozen=True)
@@ -108,8 +127,8 @@ class VerificationResult:
             "issuer": self.issuer,
             "issuingProvince": self.issuing_province,
             "certificateType": self.certificate_type,
-            "context": asdict(self.context) if self.context else None,
-            "warnings": [asdict(w) for w in self.warnings],
+            "context": self.context.to_json() if self.context else None,
+            "warnings": [w.to_json() for w in self.warnings],
         }
 
 

@@ -47,6 +47,7 @@ from hexbytes import HexBytes
 from ledger.certificates.did import parse_agency_did
 from ledger.certificates.hashing import recompute_digest
 from ledger.certificates.merkle import verify as merkle_verify
+from ledger.certificates.reasons import reason_fields
 from ledger.chain.client import HurongClient
 from ledger.chain.models import Batch, CertificateStatus
 from ledger.errors import LedgerValueError
@@ -68,6 +69,7 @@ from ledger.verification.checks import MAX_DEPTH as MAX_DEPTH
 from ledger.verification.checks import MAX_TEXT as MAX_TEXT
 from ledger.verification.checks import MAX_VALUES as MAX_VALUES
 from ledger.verification.checks import parse_time as parse_time
+from ledger.verification.messages import check_result
 from ledger.verification.reader import READER_CACHE_SIZE as READER_CACHE_SIZE
 from ledger.verification.reader import STATUS_CACHE_AGENCIES as STATUS_CACHE_AGENCIES
 from ledger.verification.reader import ChainReader as ChainReader
@@ -281,7 +283,7 @@ class Verifier:
         timing = (now, now if checked_at is None else checked_at)
 
         def put(name: str, outcome: Outcome, code: str, message: str, **details: Any) -> None:
-            results[name] = CheckResult(name, outcome, code, message, details)
+            results[name] = check_result(name, outcome, code, message, details)
 
         if claims is None:
             return self._result(results, reader, timing, context, None)
@@ -320,7 +322,7 @@ class Verifier:
         results: dict[str, CheckResult] = {}
 
         def put(name: str, outcome: Outcome, code: str, message: str, **details: Any) -> None:
-            results[name] = CheckResult(name, outcome, code, message, details)
+            results[name] = check_result(name, outcome, code, message, details)
 
         claims = self._check_format(doc, put)
         if claims is None:
@@ -341,7 +343,8 @@ class Verifier:
                 put("integrity", FAILED, "digest_mismatch", "the fields do not hash to the digest in the proof")
         path = [bytes.fromhex(h[2:]) for h in proof["merklePath"]]
         if merkle_verify(root, digest, path):
-            put("inclusion", PASSED, "ok", f"the Merkle path ({len(path)} hashes) leads to the root")
+            put("inclusion", PASSED, "ok", f"the Merkle path ({len(path)} hashes) leads to the root",
+                pathLength=len(path))  # fmt: skip
         else:
             put("inclusion", FAILED, "bad_merkle_path", "the Merkle path does not lead from the digest to the root")
         return results, claims
@@ -455,11 +458,13 @@ class Verifier:
         agency = claims.agency
         if proof["chainId"] != reader.chain_id or claims.chain_id != reader.chain_id:
             put("anchoring", FAILED, "wrong_chain", f"the certificate names chain {proof['chainId']}, "
-                f"this verifier reads chain {reader.chain_id}")  # fmt: skip
+                f"this verifier reads chain {reader.chain_id}", chainId=proof["chainId"],
+                expectedChainId=reader.chain_id)  # fmt: skip
             return None
         if checksum(proof["registry"]) != reader.registry:
             put("anchoring", FAILED, "wrong_registry", f"the certificate names registry {proof['registry']}, "
-                f"the consortium's is {reader.registry}")  # fmt: skip
+                f"the consortium's is {reader.registry}", registry=proof["registry"],
+                expectedRegistry=reader.registry)  # fmt: skip
             return None
         batch = reader.batch(agency, root)
         if not batch.anchored:
@@ -477,7 +482,8 @@ class Verifier:
             return
         if str(agency.province) != claims.province:
             message = f"the certificate names province {claims.province}, the agency is in {agency.province}"
-            put("issuer", FAILED, "province_mismatch", message)
+            put("issuer", FAILED, "province_mismatch", message, certificateProvince=claims.province,
+                agencyProvince=str(agency.province))  # fmt: skip
             return
         try:
             allowed = reader.can_issue_at(agency.account, claims.certificate_type, batch.anchored_at)
@@ -485,10 +491,12 @@ class Verifier:
             allowed = False
         if not allowed:
             message = f"{agency.name} was not active and granted {claims.certificate_type} when the batch was anchored"
-            put("issuer", FAILED, "not_authorised", message)
+            put("issuer", FAILED, "not_authorised", message, agencyName=agency.name,
+                certificateType=claims.certificate_type)  # fmt: skip
             return
         put("issuer", PASSED, "ok", f"{agency.name} ({agency.province}) was authorised for {claims.certificate_type}",
-            agencyName=agency.name, province=agency.province, region=agency.region)  # fmt: skip
+            agencyName=agency.name, province=str(agency.province), region=str(agency.region),
+            certificateType=claims.certificate_type)  # fmt: skip
 
     def _check_signature(
         self, proof: dict[str, Any], agency: str, batch: Batch, root: bytes, reader: Reader, put: _Put
@@ -509,7 +517,8 @@ class Verifier:
             return
         if key.algorithm != algorithm_for_suite(proof["suite"]):
             put("signature", FAILED, "wrong_algorithm",
-                f"a {key.algorithm.name} key cannot sign in the {proof['suite']} suite")  # fmt: skip
+                f"a {key.algorithm.name} key cannot sign in the {proof['suite']} suite",
+                algorithm=key.algorithm.name, suite=proof["suite"])  # fmt: skip
             return
         if not key.valid_from <= batch.anchored_at < key.valid_until:
             put("signature", FAILED, "key_not_valid", "the signing key was not valid when the batch was anchored")
@@ -523,20 +532,22 @@ class Verifier:
         if not ok:
             put("signature", FAILED, "bad_signature", "the signature over the root does not verify")
             return
-        put("signature", PASSED, "ok", f"{key.algorithm.name} signature by a registered key", keyId=key_hex)
+        put("signature", PASSED, "ok", f"{key.algorithm.name} signature by a registered key", keyId=key_hex,
+            algorithm=key.algorithm.name)  # fmt: skip
 
     def _check_status(self, agency: str, root: bytes, digest: bytes, batch: Batch, reader: Reader, put: _Put) -> None:
         record = reader.status(agency, root, digest, batch)
-        details = {"reason": record.reason, "updatedAt": record.updated_at}
+        details = {**reason_fields(record.reason), "updatedAt": record.updated_at}
+        because = f" ({details['reason']})"
         if record.status == CertificateStatus.VALID:
             put("status", PASSED, "ok", "not revoked or suspended")
         elif record.status == CertificateStatus.SUSPENDED:
-            put("status", FAILED, "suspended", "the certificate is suspended", **details)
+            put("status", FAILED, "suspended", "the certificate is suspended" + because, **details)
         elif record.status == CertificateStatus.REVOKED:
-            put("status", FAILED, "revoked", "the certificate is revoked", **details)
+            put("status", FAILED, "revoked", "the certificate is revoked" + because, **details)
         else:
             successor = "0x" + record.successor.hex() if record.successor else None
-            put("status", FAILED, "superseded", f"the certificate was replaced by {successor}",
+            put("status", FAILED, "superseded", f"the certificate was replaced by {successor}{because}",
                 successor=successor, **details)  # fmt: skip
 
     def _check_validity(self, claims: Claims, now: int, put: _Put) -> None:
@@ -544,9 +555,9 @@ class Verifier:
         if start is None or end is None:  # both are disclosed text (the format check saw to it)
             put("validity", FAILED, "bad_dates", "validFrom / validUntil are not RFC 3339 timestamps")
         elif now < start:
-            put("validity", FAILED, "not_yet_valid", f"valid from {claims.valid_from}")
+            put("validity", FAILED, "not_yet_valid", f"valid from {claims.valid_from}", validFrom=claims.valid_from)
         elif now > end:
-            put("validity", FAILED, "expired", f"expired at {claims.valid_until}")
+            put("validity", FAILED, "expired", f"expired at {claims.valid_until}", validUntil=claims.valid_until)
         else:
             put("validity", PASSED, "ok", "within its validity period")
 
@@ -561,11 +572,13 @@ class Verifier:
             return
         accepted, rule = reader.accepts(accepting, issuing, claims.certificate_type, context.service_item, now)
         if accepted:
-            put("recognition", PASSED, "rule", f"recognised by rule {rule} of province {accepting}", ruleId=rule)
+            put("recognition", PASSED, "rule", f"recognised by rule {rule} of province {accepting}", ruleId=rule,
+                province=str(accepting))  # fmt: skip
         else:
             item = f" for {context.service_item}" if context.service_item else ""
             message = f"province {accepting} has no rule in force for {claims.certificate_type} from {issuing}{item}"
-            put("recognition", FAILED, "no_rule", message)
+            put("recognition", FAILED, "no_rule", message, province=str(accepting), issuingProvince=str(issuing),
+                certificateType=claims.certificate_type, serviceItem=context.service_item)  # fmt: skip
 
 
 def _seconds(at: str | datetime | int) -> int:

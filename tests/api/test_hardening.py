@@ -19,7 +19,7 @@ from ledger.chain import contract_errors
 from ledger.errors import ContractRevertError
 from tests.api.conftest import Server
 from tests.api.support import Extra, extra_server, own_chain_server, raw_request, uvicorn_app
-from tests.ledger.certificates.samples import LICENCES
+from tests.ledger.certificates.samples import LICENCES, fresh
 
 BUSINESS = LICENCES["business_licence"]
 SECURITY_HEADERS = {"x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "no-referrer"}
@@ -38,7 +38,7 @@ def error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
 
 def issue(server: Server, records: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     with server.client("sh_amr") as http:
-        response = http.post("/certificates", json={"certificates": records or [BUSINESS]})
+        response = http.post("/certificates", json={"certificates": records or [fresh(BUSINESS)]})
     assert response.status_code == 201, response.text
     server.wait_indexed()
     return list(response.json()["data"])
@@ -126,7 +126,7 @@ def test_a_chain_outage_is_a_json_503_with_retry_after(tmp_path: Path) -> None:
         digest = doc["proof"]["digest"]
         answers = {
             "verify from the chain": http.post("/verify", params={"consistency": "chain"}, json={"certificate": doc}),
-            "issue": http.post("/certificates", json={"certificates": [BUSINESS]}),
+            "issue": http.post("/certificates", json={"certificates": [fresh(BUSINESS)]}),
             "suspend": http.post(f"/certificates/{digest}/suspend", json={"reason": "under_investigation"}),
         }
         health = http.get("/health")
@@ -177,7 +177,8 @@ def test_status_changes_take_documented_names_and_ascii_numbers(server: Server) 
                                      ("suspend", 7, 7), ("reinstate", "investigation_closed", 8)):  # fmt: skip
             response = http.post(f"/certificates/{digest}/{action}", json={"reason": reason})
             assert response.status_code == 200, response.text
-            assert response.json()["reason"] == code
+            assert response.json()["reasonCode"] == code
+            assert response.json()["reason"] == ("under_investigation" if code == 7 else "investigation_closed")
 
 
 # --- dates ------------------------------------------------------------------------------------------------------
@@ -236,7 +237,9 @@ def test_names_with_controls_bidi_or_invisible_characters_are_refused(server: Se
 def test_running_text_may_hold_line_feeds_and_tabs_and_names_keep_their_scripts(server: Server) -> None:
     scope = "食品销售；\n餐饮服务。\t（依法须经批准的项目，经相关部门批准后方可开展经营活动）"
     name = "ئۇيغۇر\u200cشىركىتى 𠀀\U000e0100 有限公司"  # Uyghur with ZWNJ, a rare ideograph with its variation
-    doc = issue(server, [BUSINESS | {"holderName": name, "fields": BUSINESS["fields"] | {"businessScope": scope}}])[0]
+    doc = issue(
+        server, [fresh(BUSINESS) | {"holderName": name, "fields": BUSINESS["fields"] | {"businessScope": scope}}]
+    )[0]
     assert doc["credentialSubject"]["businessScope"] == scope and doc["credentialSubject"]["holderName"] == name
     with server.client("sh_amr") as http:
         bad = BUSINESS | {"fields": BUSINESS["fields"] | {"businessScope": "食品销售\r\n\x1b[2J"}}

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import Server, own_server
-from tests.ledger.certificates.samples import LICENCES
+from tests.ledger.certificates.samples import LICENCES, fresh
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,9 @@ def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def issue(server: Server, n: int = 1) -> list[dict[str, Any]]:
     with server.client("sh_amr") as http:
-        response = http.post("/certificates", json={"certificates": [LICENCES["business_licence"]] * n})
+        response = http.post(
+            "/certificates", json={"certificates": [fresh(LICENCES["business_licence"]) for _ in range(n)]}
+        )
     assert response.status_code == 201, response.text
     server.wait_indexed()
     return list(response.json()["data"])

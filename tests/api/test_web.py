@@ -19,7 +19,7 @@ from PIL import Image
 from ledger.certificates.qr import write_qr
 from ledger.chain.client import HurongClient
 from tests.api.conftest import Server, own_server
-from tests.ledger.certificates.samples import LICENCES
+from tests.ledger.certificates.samples import LICENCES, fresh
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -36,7 +36,7 @@ SHANGHAI = timezone(timedelta(hours=8))
 @pytest.fixture(scope="module")
 def certificate(server: Server) -> dict[str, Any]:
     with server.client("sh_amr") as http:
-        response = http.post("/certificates", json={"certificates": [LICENCES["business_licence"]]})
+        response = http.post("/certificates", json={"certificates": [fresh(LICENCES["business_licence"])]})
     assert response.status_code == 201, response.text
     server.wait_indexed()
     return dict(response.json()["data"][0])
@@ -121,7 +121,7 @@ def api_answer(server: Server, body: dict[str, Any]) -> dict[str, Any]:
 
 def issue(server: Server, agency: str = "sh_amr") -> dict[str, Any]:
     with server.client(agency) as http:
-        response = http.post("/certificates", json={"certificates": [LICENCES["business_licence"]]})
+        response = http.post("/certificates", json={"certificates": [fresh(LICENCES["business_licence"])]})
     assert response.status_code == 201, response.text
     server.wait_indexed()
     return dict(response.json()["data"][0])
@@ -457,3 +457,32 @@ def test_an_as_of_time_whose_state_the_node_pruned_is_explained(own_page: Any, o
     for text in ("链上记录已不可查", "History no longer available", f"#{gone}", "history_unavailable"):
         expect(error).to_contain_text(text)
     expect(page.get_by_test_id("verdict")).to_be_hidden()
+
+
+# --- one vocabulary: reasons by name, messages in Chinese with the English beside -------------------------------
+
+
+def test_a_suspended_certificate_shows_the_reason_by_name_and_messages_in_both_languages(
+    page: Any, server: Server
+) -> None:
+    doc = issue(server)
+    with server.client("sh_amr") as http:
+        response = http.post(f"/certificates/{doc['proof']['digest']}/suspend", json={"reason": 7})
+        assert response.status_code == 200, response.text
+        assert (response.json()["reason"], response.json()["reasonCode"]) == ("under_investigation", 7)
+    server.wait_indexed()
+    page.get_by_label("粘贴证照 JSON").fill(json.dumps(doc, ensure_ascii=False))
+    verify(page)
+    expect(page.get_by_test_id("verdict")).to_have_attribute("data-verdict", "INVALID")
+    status = page.get_by_test_id("check-status")
+    expect(status).to_have_attribute("data-outcome", "failed")
+    reason = page.get_by_test_id("status-reason")
+    expect(reason).to_have_attribute("data-reason", "under_investigation")
+    for text in ("调查期间暂停", "under_investigation", "（7）"):
+        expect(reason).to_contain_text(text)
+    expect(status).to_contain_text("证照已暂停：调查期间暂停")
+    expect(status.locator("td.msg > span[lang='en']")).to_have_text(
+        "the certificate is suspended (under_investigation)"
+    )
+    expect(page.get_by_test_id("check-integrity")).to_contain_text("摘要与披露的字段")
+    expect(page.get_by_test_id("check-integrity")).to_contain_text("the digest matches the disclosed fields")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import itertools
+import os
 from datetime import date
 from typing import Any
 
@@ -119,3 +121,14 @@ LICENCES: dict[str, dict[str, Any]] = {
 def licence(code: str) -> dict[str, Any]:
     """A fresh copy of the valid sample licence of a certificate type."""
     return copy.deepcopy(LICENCES[code])
+
+
+#: Licence numbers of `fresh`: from a random start, so test processes sharing a service never meet.
+_NUMBERS = itertools.count(10**14 + int.from_bytes(os.urandom(6), "big") % 10**14)
+
+
+def fresh(record: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a business licence record with a licence number (15 digits) no other call gave: the service
+    refuses a second active certificate of one licence."""
+    assert record.get("certificateType") == "business_licence", "fresh numbers are made for business licences"
+    return {**copy.deepcopy(record), "licenceNumber": str(next(_NUMBERS))}

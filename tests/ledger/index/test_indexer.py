@@ -91,14 +91,13 @@ def test_sync_indexes_the_registers_as_the_contracts_read_them(world: World, ind
 
     chain = world.reader
     expected = {
-        p.code: (p.name, p.status.name.lower(), p.status_since, p.epoch, set(p.admins))
+        str(p.code): (p.name, p.status.name.lower(), p.status_since, p.epoch, set(p.admins))
         for p in chain.consortium.provinces()
     }
     assert {
-        p["code"]: (p["name"], p["status"], p["status_since"], p["epoch"], set(p["admins"]))
-        for p in indexer.provinces()
+        p["code"]: (p["name"], p["status"], p["statusSince"], p["epoch"], set(p["admins"])) for p in indexer.provinces()
     } == expected
-    assert expected[BJ][1] == "suspended"
+    assert expected[str(BJ)][1] == "suspended"
 
     on_chain = {a.account: a for a in chain.authorities.agencies()}
     indexed = indexer.agencies()
@@ -106,11 +105,11 @@ def test_sync_indexes_the_registers_as_the_contracts_read_them(world: World, ind
     for a in indexed:
         c = on_chain[a["account"]]
         assert (a["parent"], a["province"], a["region"], a["depth"], a["name"], a["status"]) == (
-            c.parent, c.province, c.region, c.depth, c.name, c.status.name.lower()
+            c.parent, str(c.province), str(c.region), c.depth, c.name, c.status.name.lower()
         )  # fmt: skip
-        assert a["effectively_active"] == c.effectively_active, a["name"]
-        assert set(a["children"]) == set(c.children) and set(a["certificate_types"]) == set(c.certificate_types)
-    inactive = {a["account"] for a in indexed if not a["effectively_active"]}
+        assert a["effectivelyActive"] == c.effectively_active, a["name"]
+        assert set(a["children"]) == set(c.children) and set(a["certificateTypes"]) == set(c.certificate_types)
+    inactive = {a["account"] for a in indexed if not a["effectivelyActive"]}
     suspended = ("sh_suspended", "sh_parent_suspended", "sh_child_of_suspended", "bj_amr")
     assert inactive == {world.addr(name) for name in suspended}
 
@@ -118,24 +117,25 @@ def test_sync_indexes_the_registers_as_the_contracts_read_them(world: World, ind
     assert indexer.rules() == [
         {
             "id": rule.id,
-            "accepting_province": rule.accepting_province,
-            "issuing_province": rule.issuing_province,
-            "certificate_type": rule.certificate_type,
-            "service_item": rule.service_item,
-            "effective_from": rule.effective_from,
-            "effective_until": rule.effective_until,
-            "created_at": rule.created_at,
-            "revoked_at": rule.revoked_at,
-            "revoked_by": None,
-            "legal_basis": rule.legal_basis,
+            "acceptingProvince": str(rule.accepting_province),
+            "issuingProvince": str(rule.issuing_province) if rule.issuing_province is not None else None,
+            "certificateType": rule.certificate_type,
+            "serviceItem": rule.service_item,
+            "effectiveFrom": rule.effective_from,
+            "effectiveUntil": rule.effective_until,
+            "createdAt": rule.created_at,
+            "revokedAt": rule.revoked_at,
+            "revokedBy": None,
+            "legalBasis": rule.legal_basis,
             "block": indexer.rules()[0]["block"],
-            "tx_hash": indexer.rules()[0]["tx_hash"],
+            "transactionHash": indexer.rules()[0]["transactionHash"],
         }
     ]
     (suspension,) = indexer.proposals()
-    assert suspension["executed_at"] is not None and suspension["voters"] == [SH, ZJ]
+    assert suspension["executedAt"] is not None and suspension["voters"] == [str(SH), str(ZJ)]
+    assert suspension["proposer"] in (str(SH), str(ZJ))
     assert indexer.certificate_counts() == dict.fromkeys(
-        ("batches", "certificates", "revoked_batches", "suspended", "revoked", "superseded"), 0
+        ("batches", "certificates", "revokedBatches", "suspended", "revoked", "superseded"), 0
     )
 
 
@@ -154,31 +154,33 @@ def test_register_filters_and_later_register_changes(world: World, indexer: Inde
     indexer.sync()
 
     sh_agencies = indexer.agencies(province=SH)
-    assert len(sh_agencies) == 6 and all(a["province"] == SH for a in sh_agencies)
+    assert len(sh_agencies) == 6 and all(a["province"] == str(SH) for a in sh_agencies)
+    assert indexer.agencies(province=str(SH)) == sh_agencies
     food = indexer.agencies(certificate_type="food_business_licence")
     assert {a["account"] for a in food} == {world.addr("sh_amr"), world.addr("sh_pudong")}
     by_account = {a["account"]: a for a in indexer.agencies()}
-    assert by_account[world.addr("sh_town")]["certificate_types"] == []
+    assert by_account[world.addr("sh_town")]["certificateTypes"] == []
     pudong, town = by_account[world.addr("sh_pudong")], by_account[world.addr("sh_town")]
-    assert pudong["status"] == "suspended" and not pudong["effectively_active"]
-    assert town["status"] == "active" and not town["effectively_active"]  # below a suspended parent
+    assert pudong["status"] == "suspended" and not pudong["effectivelyActive"]
+    assert town["status"] == "active" and not town["effectivelyActive"]  # below a suspended parent
     assert not world.reader.authorities.agency(world.addr("sh_town")).effectively_active
 
     assert [r["id"] for r in indexer.rules(accepting=ZJ)] == [1, rule_id]
+    assert indexer.rules(accepting=str(ZJ)) == indexer.rules(accepting=ZJ)
     assert [r["id"] for r in indexer.rules(issuing=SH)] == [1, rule_id, rule_id + 1]  # "any province" included
     assert [r["id"] for r in indexer.rules(issuing=GD)] == [rule_id]
     assert [r["id"] for r in indexer.rules(certificate_type="driving_licence")] == [rule_id]
     assert [r["id"] for r in indexer.rules(in_force_at=world.now())] == [rule_id, rule_id + 1]
     (first,) = indexer.rules(accepting=ZJ, certificate_type="business_licence")
-    assert first["revoked_at"] == block_time(world, revoked) == world.reader.recognition.rule(1).revoked_at
-    assert first["revoked_by"] == world.addr("zj_admin")
-    assert indexer.rules(accepting=ZJ, in_force_at=first["revoked_at"] - 1)[0]["id"] == 1
+    assert first["revokedAt"] == block_time(world, revoked) == world.reader.recognition.rule(1).revoked_at
+    assert first["revokedBy"] == world.addr("zj_admin")
+    assert indexer.rules(accepting=ZJ, in_force_at=first["revokedAt"] - 1)[0]["id"] == 1
 
     (signing_key,) = indexer.signing_keys(world.addr("sh_amr"))
     on_chain = world.reader.authorities.signing_key(key.key_id_for(world.addr("sh_amr")))
-    assert signing_key["key_id"] == "0x" + on_chain.key_id.hex() and signing_key["algorithm"] == "ed25519"
-    assert (signing_key["valid_from"], signing_key["valid_until"]) == (on_chain.valid_from, on_chain.valid_until)
-    assert signing_key["public_key"] == "0x" + on_chain.public_key.hex()
+    assert signing_key["keyId"] == "0x" + on_chain.key_id.hex() and signing_key["algorithm"] == "ed25519"
+    assert (signing_key["validFrom"], signing_key["validUntil"]) == (on_chain.valid_from, on_chain.valid_until)
+    assert signing_key["publicKey"] == "0x" + on_chain.public_key.hex()
     assert indexer.signing_keys(world.addr("zj_amr")) == []
 
 
@@ -191,10 +193,10 @@ def test_anchoring_and_every_status_change_appear_after_sync(world: World, index
     assert indexer.batch(agency, root) == world.reader.certificates.batch(agency, root)
     assert indexer.batch(agency, root).anchored_at == world.reader.w3.eth.get_block(anchor["blockNumber"])["timestamp"]
     (row,) = indexer.batches()
-    assert (row["agency"], row["root"], row["count"], row["tx_hash"], row["block"]) == (
+    assert (row["agency"], row["root"], row["count"], row["transactionHash"], row["block"]) == (
         agency, root_of(docs[0]), 4, anchor["transactionHash"], anchor["blockNumber"]
     )  # fmt: skip
-    assert row["manifest_cid"] == "" and row["revoked_at"] is None
+    assert row["manifestCid"] == "" and row["revokedAt"] is None and row["revokeReason"] is None
     assert indexer.batches(agency=world.addr("zj_amr")) == [] and indexer.batches(offset=1) == []
     unknown = indexer.batch(world.addr("zj_amr"), root)
     assert (unknown.anchored, unknown.count, unknown.revoked_at) == (False, 0, None)
@@ -218,11 +220,11 @@ def test_anchoring_and_every_status_change_appear_after_sync(world: World, index
     assert indexer.status(world.addr("zj_amr"), digest_of(a)) == StatusRecord(CertificateStatus.VALID, 0, 0, None)
 
     history = indexer.history(digest_of(a))
-    assert [(h["kind"], h["status"], h["reason"], h["by"]) for h in history] == [
-        ("suspended", "suspended", 2, agency),
-        ("reinstated", "valid", 8, world.addr("sh_admin")),
+    assert [(h["kind"], h["status"], h["reason"], h["reasonCode"], h["by"]) for h in history] == [
+        ("suspended", "suspended", "holder_request", 2, agency),
+        ("reinstated", "valid", "investigation_closed", 8, world.addr("sh_admin")),
     ]
-    assert [(h["block"], h["tx_hash"], h["timestamp"]) for h in history] == [
+    assert [(h["block"], h["transactionHash"], h["timestamp"]) for h in history] == [
         (r.block_number, r.tx_hash, block_time(world, r)) for r in receipts[:2]
     ]
     assert all(h["digest"] == digest_of(a) and h["agency"] == agency for h in history)
@@ -237,9 +239,12 @@ def test_anchoring_and_every_status_change_appear_after_sync(world: World, index
     batch = indexer.batch(agency, root)
     assert batch == world.reader.certificates.batch(agency, root)
     assert (batch.revoked_at, batch.revoke_reason) == (block_time(world, revoked), 9)
-    assert indexer.batches()[0]["revoked_by"] == world.addr("sh_admin")
+    assert indexer.batches()[0]["revokedBy"] == world.addr("sh_admin")
+    assert (indexer.batches()[0]["revokeReason"], indexer.batches()[0]["revokeReasonCode"]) == (
+        "holder_deceased_or_dissolved", 9
+    )  # fmt: skip
     assert indexer.certificate_counts() == {
-        "batches": 1, "certificates": 4, "revoked_batches": 1, "suspended": 1, "revoked": 2, "superseded": 0,
+        "batches": 1, "certificates": 4, "revokedBatches": 1, "suspended": 1, "revoked": 2, "superseded": 0,
     }  # fmt: skip
     assert indexer.certificate_counts(world.addr("zj_amr"))["certificates"] == 0
 
@@ -260,7 +265,7 @@ def test_history_follows_a_digest_across_agencies_in_chain_order(
         (sh, "revoked"),
         (zj, "revoked"),
     ]
-    blocks = [(h["block"], h["log_index"]) for h in indexer.history(digest_of(doc))]
+    blocks = [(h["block"], h["logIndex"]) for h in indexer.history(digest_of(doc))]
     assert blocks == sorted(blocks)
 
 

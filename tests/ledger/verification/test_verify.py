@@ -123,12 +123,13 @@ def test_a_certificate_of_every_granted_type_is_valid(
         expect(result, VALID)
         hashes = len(doc["proof"]["merklePath"])
         assert hashes in (1, 2)  # three leaves
-        assert result.check("inclusion").message == f"the Merkle path ({hashes} hashes) leads to the root"
+        assert result.check("inclusion").message_en == f"the Merkle path ({hashes} hashes) leads to the root"
         assert result.check("anchoring").details == {"anchoredAt": anchored_at, "count": 3}
         assert result.check("issuer").details == {
             "agencyName": info.name,
-            "province": info.province,
-            "region": info.region,
+            "province": str(info.province),
+            "region": str(info.region),
+            "certificateType": code,
         }
         assert result.failed == []
         assert (result.digest, result.issuer) == (doc["proof"]["digest"], world.addr(agency))
@@ -330,7 +331,7 @@ def test_agency_suspended_after_anchoring_keeps_its_certificates_valid(
     assert standing_of(verifier.verify(pudong_doc)) == [("parent", sh_amr, "suspended")]
     (warning,) = verifier.verify(pudong_doc).to_json()["warnings"]
     assert warning["code"] == NOT_IN_GOOD_STANDING and warning["details"]["name"] == "上海市市场监督管理局"
-    assert "suspended today" in warning["message"]
+    assert "suspended today" in warning["messageEn"] and "暂停" in warning["message"]
     # today's standing, even asked about a block before the suspension
     assert standing_of(verifier.verify(sh_doc, block=before)) == [("agency", sh_amr, "suspended")]
     assert verifier.verify(sh_doc, block=before).verdict == VALID
@@ -369,7 +370,8 @@ def test_a_province_suspended_or_removed_by_vote_is_named_in_a_warning(
     expect(verifier.verify(doc), VALID)
     (warning,) = verifier.verify(doc).warnings
     assert warning.details["since"] == block_time(world, receipt) and warning.details["name"] == "浙江省"
-    assert warning.message.startswith("the issuing province 浙江省 (330000) is suspended today")
+    assert warning.message_en.startswith("the issuing province 浙江省 (330000) is suspended today")
+    assert warning.message.startswith("发证省份 浙江省（330000）目前处于暂停状态")
 
     world.govern(consortium.address, consortium.encode("reinstateProvince", ZJ), voters=voters)
     assert verifier.verify(doc).warnings == ()
@@ -426,6 +428,7 @@ def test_type_not_granted_at_anchoring_time_is_not_authorised(world: World, veri
     not_authorised = {"issuer": ("failed", "not_authorised")}
     result = verifier.verify(doc)
     expect(result, INVALID, **not_authorised)
+    assert "degree_certificate" in result.check("issuer").message_en
     assert "degree_certificate" in result.check("issuer").message
 
     # a grant made after anchoring does not cover the batch
@@ -457,10 +460,18 @@ def test_revoked_certificate_is_invalid(world: World, verifier: Verifier, tmp_pa
 
     result = verifier.verify(doc, VerificationContext(ZJ))
     expect(result, INVALID, status=("failed", "revoked"), recognition=("skipped", "invalid"))
-    assert result.check("status").details == {"reason": 3, "updatedAt": block_time(world, receipt)}
+    assert result.check("status").details == {
+        "reason": "fraud",
+        "reasonCode": 3,
+        "updatedAt": block_time(world, receipt),
+    }
     result = verifier.verify(by_admin)
     expect(result, INVALID, status=("failed", "revoked"))
-    assert result.check("status").details == {"reason": 4, "updatedAt": block_time(world, admin_receipt)}
+    assert result.check("status").details == {
+        "reason": "cancelled",
+        "reasonCode": 4,
+        "updatedAt": block_time(world, admin_receipt),
+    }
     expect(verifier.verify(sibling), VALID)
 
 
@@ -470,7 +481,11 @@ def test_suspended_certificate_is_invalid_until_reinstated(world: World, verifie
     suspended_at = receipt.block_number
     result = verifier.verify(doc)
     expect(result, INVALID, status=("failed", "suspended"))
-    assert result.check("status").details == {"reason": 2, "updatedAt": block_time(world, receipt)}
+    assert result.check("status").details == {
+        "reason": "holder_request",
+        "reasonCode": 2,
+        "updatedAt": block_time(world, receipt),
+    }
     expect(verifier.verify(sibling), VALID)
 
     issuing.reinstate(world, "sh_amr", doc)
@@ -488,9 +503,11 @@ def test_superseded_certificate_names_its_successor(world: World, verifier: Veri
     expect(result, INVALID, status=("failed", "superseded"))
     assert result.check("status").details == {
         "successor": digest_of(new),
-        "reason": 5,
+        "reason": "revoked_by_authority",
+        "reasonCode": 5,
         "updatedAt": block_time(world, receipt),
     }
+    assert digest_of(new) in result.check("status").message_en
     assert digest_of(new) in result.check("status").message
     expect(verifier.verify(new), VALID)
 
@@ -498,7 +515,11 @@ def test_superseded_certificate_names_its_successor(world: World, verifier: Veri
     revoked = issuing.revoke(world, "sh_amr", old, reason=6)
     result = verifier.verify(old)
     expect(result, INVALID, status=("failed", "revoked"))
-    assert result.check("status").details == {"reason": 6, "updatedAt": block_time(world, revoked)}
+    assert result.check("status").details == {
+        "reason": "replaced",
+        "reasonCode": 6,
+        "updatedAt": block_time(world, revoked),
+    }
 
 
 def test_revoked_batch_revokes_every_certificate_in_it(world: World, verifier: Verifier, tmp_path: Path) -> None:
@@ -510,11 +531,19 @@ def test_revoked_batch_revokes_every_certificate_in_it(world: World, verifier: V
 
     result = verifier.verify(docs[0])
     expect(result, INVALID, status=("failed", "revoked"))
-    assert result.check("status").details == {"reason": 2, "updatedAt": block_time(world, own)}
+    assert result.check("status").details == {
+        "reason": "holder_request",
+        "reasonCode": 2,
+        "updatedAt": block_time(world, own),
+    }
     for doc in docs[1:]:
         result = verifier.verify(doc)
         expect(result, INVALID, status=("failed", "revoked"))
-        assert result.check("status").details == {"reason": 9, "updatedAt": block_time(world, receipt)}
+        assert result.check("status").details == {
+            "reason": "holder_deceased_or_dissolved",
+            "reasonCode": 9,
+            "updatedAt": block_time(world, receipt),
+        }
     expect(verifier.verify(elsewhere), VALID)
 
 
@@ -525,10 +554,11 @@ def test_expired_and_not_yet_valid_certificates(world: World, verifier: Verifier
 
     result = verifier.verify(expired_doc, VerificationContext(ZJ))
     expect(result, INVALID, validity=("failed", "expired"), recognition=("skipped", "invalid"))
-    assert result.check("validity").message == "expired at 2021-01-01T00:00:00Z"
+    assert result.check("validity").message_en == "expired at 2021-01-01T00:00:00Z"
+    assert result.check("validity").message == "已于 2021-01-01T00:00:00Z 过期"
     result = verifier.verify(future_doc)
     expect(result, INVALID, validity=("failed", "not_yet_valid"))
-    assert result.check("validity").message == "valid from 2099-01-01T00:00:00Z"
+    assert result.check("validity").message_en == "valid from 2099-01-01T00:00:00Z"
 
 
 def test_validity_period_bounds_are_inclusive(world: World, tmp_path: Path) -> None:
@@ -560,7 +590,7 @@ def test_recognition_by_the_accepting_province(world: World, verifier: Verifier,
     # the bootstrapped rule: Zhejiang accepts Shanghai business licences for every service item
     result = verifier.verify(doc, VerificationContext(ZJ))
     expect(result, VALID, **rule)
-    assert result.check("recognition").details == {"ruleId": zj_rule}
+    assert result.check("recognition").details == {"ruleId": zj_rule, "province": str(ZJ)}
     assert result.context == VerificationContext(ZJ)
     expect(verifier.verify(doc, VerificationContext(ZJ, "company_registration")), VALID, **rule)
     # ...but not food business licences
@@ -570,7 +600,7 @@ def test_recognition_by_the_accepting_province(world: World, verifier: Verifier,
     # Guangdong has no rule
     result = verifier.verify(doc, VerificationContext(GD, "company_registration"))
     expect(result, NOT_RECOGNIZED, **no_rule)
-    assert result.check("recognition").message == (
+    assert result.check("recognition").message_en == (
         "province 440000 has no rule in force for business_licence from 310000 for company_registration"
     )
     # presented in its own province: no rule needed
@@ -592,20 +622,20 @@ def test_recognition_rules_for_service_items_and_issuing_provinces(
 
     result = verifier.verify(doc, VerificationContext(GD, "company_registration"))
     expect(result, VALID, recognition=("passed", "rule"))
-    assert result.check("recognition").details == {"ruleId": item_rule}
+    assert result.check("recognition").details == {"ruleId": item_rule, "province": str(GD)}
     expect(verifier.verify(doc, VerificationContext(GD, "tax_registration")), NOT_RECOGNIZED, **no_rule)
     expect(verifier.verify(doc, VerificationContext(GD)), NOT_RECOGNIZED, **no_rule)
     # the rule for Zhejiang certificates covers every service item, but not Shanghai's
     result = verifier.verify(zj_doc, VerificationContext(GD, "tax_registration"))
     expect(result, VALID, recognition=("passed", "rule"))
-    assert result.check("recognition").details == {"ruleId": zj_rule}
+    assert result.check("recognition").details == {"ruleId": zj_rule, "province": str(GD)}
     # Zhejiang's own rule is for Shanghai certificates, not for certificates of Guangdong or Zhejiang itself
     expect(verifier.verify(zj_doc, VerificationContext(ZJ)), VALID, recognition=("passed", "same_province"))
     # a rule for any issuing province
     any_rule = set_rule(world, "gd_admin", GD, None, "business_licence")
     result = verifier.verify(doc, VerificationContext(GD, "tax_registration"))
     expect(result, VALID, recognition=("passed", "rule"))
-    assert result.check("recognition").details == {"ruleId": any_rule}
+    assert result.check("recognition").details == {"ruleId": any_rule, "province": str(GD)}
 
 
 def test_revoked_and_future_rules_do_not_recognise(world: World, verifier: Verifier, tmp_path: Path) -> None:
@@ -618,7 +648,7 @@ def test_revoked_and_future_rules_do_not_recognise(world: World, verifier: Verif
     # read before the revocation, the rule is in force
     result = verifier.verify(doc, VerificationContext(GD), block=in_force_at)
     expect(result, VALID, recognition=("passed", "rule"))
-    assert result.check("recognition").details == {"ruleId": rule_id}
+    assert result.check("recognition").details == {"ruleId": rule_id, "province": str(GD)}
 
     later = world.now() + 3600
     set_rule(world, "gd_admin", GD, SH, "business_licence", effective_from=later)
@@ -753,7 +783,7 @@ def test_ed25519_signature_of_a_registered_key(world: World, verifier: Verifier,
     for doc in docs:
         result = verifier.verify(doc, VerificationContext(ZJ))
         expect(result, VALID, signature=("passed", "ok"), recognition=("passed", "rule"))
-        assert result.check("signature").details == {"keyId": key_id}
+        assert result.check("signature").details == {"keyId": key_id, "algorithm": "ED25519"}
 
     # a key revoked after anchoring still covers the batches it signed before
     world.advance(10)
@@ -818,7 +848,8 @@ def test_sm2_key_in_the_default_suite_is_the_wrong_algorithm(world: World, verif
     (doc,) = issue(world, tmp_path, n=1, signer=signed(world, key))
     result = verifier.verify(doc)
     expect(result, INVALID, signature=("failed", "wrong_algorithm"))
-    assert result.check("signature").message == "a SM2 key cannot sign in the default suite"
+    assert result.check("signature").message_en == "a SM2 key cannot sign in the default suite"
+    assert result.check("signature").message == "SM2 密钥不能在 default 算法套件中签名"
 
 
 def test_sm_suite_with_an_sm2_key(world: World, verifier: Verifier, tmp_path: Path) -> None:
@@ -936,8 +967,8 @@ def test_verify_many_agrees_with_verify(world: World, tmp_path: Path, monkeypatc
     assert many[200].check("status").details["successor"] == digest_of(sh[201])
     assert (codes[300], codes[301]) == ("suspended", "revoked")
     assert codes[400:500] == ["revoked"] * 100
-    assert many[450].check("status").details["reason"] == 3
-    assert many[451].check("status").details["reason"] == 8
+    assert many[450].check("status").details["reasonCode"] == 3
+    assert many[451].check("status").details["reasonCode"] == 8
     verdicts = [r.verdict for r in many]
     assert verdicts.count(INVALID) == 5 + 3 + 2 + 2 + 100 + 1 + 2
     assert verdicts.count(VALID) == len(docs) - verdicts.count(INVALID)
@@ -1044,7 +1075,7 @@ def test_malformed_issuers_fail_format_alone_in_a_bulk_verification(
     assert [r.verdict for r in results] == [VALID, *[INVALID] * len(bad), VALID, VALID]
     for result in results[1 : 1 + len(bad)]:
         expect(result, INVALID, format=("failed", "bad_issuer"), **FORMAT_FAILED)
-        assert len(result.check("format").message) < 300  # the rejected value is not echoed whole
+        assert len(result.check("format").message_en) < 300  # the rejected value is not echoed whole
     for result in (results[0], *results[-2:]):
         expect(result, VALID, recognition=("passed", "rule"))
 
