@@ -11,6 +11,7 @@ import httpx
 
 from tests.api.conftest import Server
 from tests.api.test_api import BUSINESS, error, issue
+from tests.ledger.certificates.samples import fresh
 
 
 def _post(server: Server, name: str, path: str, body: object, key: str) -> httpx.Response:
@@ -25,7 +26,7 @@ def _transactions_of(server: Server, name: str) -> int:
 
 def test_a_retried_issuance_answers_the_same_certificates_without_a_second_anchor(server: Server) -> None:
     key = str(uuid.uuid4())
-    body = {"certificates": [BUSINESS, BUSINESS]}
+    body = {"certificates": [fresh(BUSINESS), fresh(BUSINESS)]}
     first = _post(server, "sh_amr", "/certificates", body, key)
     assert first.status_code == 201, first.text
     sent = _transactions_of(server, "sh_amr")
@@ -38,15 +39,17 @@ def test_a_retried_issuance_answers_the_same_certificates_without_a_second_ancho
 
 def test_a_key_reused_for_another_request_is_refused(server: Server) -> None:
     key = str(uuid.uuid4())
-    assert _post(server, "sh_amr", "/certificates", {"certificates": [BUSINESS]}, key).status_code == 201
-    other = dict(BUSINESS, holderName="李四")
+    record = fresh(BUSINESS)
+    assert _post(server, "sh_amr", "/certificates", {"certificates": [record]}, key).status_code == 201
+    other = dict(record, holderName="李四")
     error(_post(server, "sh_amr", "/certificates", {"certificates": [other]}, key), 422, "idempotency_key_reused")
 
 
 def test_keys_are_per_caller(server: Server) -> None:
     key = str(uuid.uuid4())
-    first = _post(server, "sh_amr", "/certificates", {"certificates": [BUSINESS]}, key)
-    second = _post(server, "sh_pudong", "/certificates", {"certificates": [BUSINESS]}, key)
+    record = fresh(BUSINESS)  # one licence number: the duplicate check is per agency
+    first = _post(server, "sh_amr", "/certificates", {"certificates": [record]}, key)
+    second = _post(server, "sh_pudong", "/certificates", {"certificates": [record]}, key)
     assert first.status_code == second.status_code == 201, second.text
     assert first.json()["data"][0]["proof"]["digest"] != second.json()["data"][0]["proof"]["digest"]
 
@@ -55,7 +58,9 @@ def test_a_malformed_key_is_refused_before_anything_is_sent(server: Server) -> N
     sent = _transactions_of(server, "sh_amr")
     for key in ("", "x" * 256, "bad key", "tab\tkey"):
         error(
-            _post(server, "sh_amr", "/certificates", {"certificates": [BUSINESS]}, key), 400, "invalid_idempotency_key"
+            _post(server, "sh_amr", "/certificates", {"certificates": [fresh(BUSINESS)]}, key),
+            400,
+            "invalid_idempotency_key",
         )
     assert _transactions_of(server, "sh_amr") == sent
 
@@ -80,7 +85,7 @@ def test_a_retried_status_change_answers_the_first_outcome(server: Server) -> No
 
 def test_concurrent_requests_with_one_key_issue_once(server: Server) -> None:
     key = str(uuid.uuid4())
-    body = {"certificates": [BUSINESS]}
+    body = {"certificates": [fresh(BUSINESS)]}
     sent = _transactions_of(server, "sh_amr")
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda _: _post(server, "sh_amr", "/certificates", body, key), range(4)))

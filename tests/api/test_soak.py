@@ -21,6 +21,7 @@ from ledger.chain.node import Anvil
 from tests.api.conftest import Server, prepare_home, start_server
 from tests.api.test_api import BUSINESS
 from tests.conftest import WORLD
+from tests.ledger.certificates.samples import fresh
 
 AGENCIES = ("sh_amr", "sh_pudong", "zj_amr", "gd_amr")
 PROVINCES = {"sh_amr": "310000", "sh_pudong": "310000", "zj_amr": "330000", "gd_amr": "440000"}
@@ -28,7 +29,7 @@ PROVINCES = {"sh_amr": "310000", "sh_pudong": "310000", "zj_amr": "330000", "gd_
 
 def record(agency: str) -> dict[str, Any]:
     """The sample business licence as issued in the agency's province."""
-    out = dict(BUSINESS, issuingProvince=PROVINCES[agency])
+    out = dict(fresh(BUSINESS), issuingProvince=PROVINCES[agency])
     if out["issuingProvince"] != BUSINESS["issuingProvince"]:
         out.pop("issuingRegion", None)
     return out

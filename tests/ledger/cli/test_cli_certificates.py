@@ -133,7 +133,7 @@ def test_status_changes_through_the_cli_show_in_verification(env: Any) -> None:
     suspended = hurong(env, "suspend", str(first), "--reason", "under_investigation")
     assert suspended.returncode == 0, suspended.stderr
     status = hurong(env, "status", str(first), key=None)
-    assert "suspended" in status.stdout and "reason 7" in status.stdout
+    assert "suspended" in status.stdout and "reason under_investigation (7)" in status.stdout
     assert hurong(env, "verify", str(first), key=None).returncode == 1
     assert hurong(env, "reinstate", str(first), "--reason", "8").returncode == 0
     assert hurong(env, "verify", str(first), key=None).returncode == 0
