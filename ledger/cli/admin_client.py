@@ -36,7 +36,8 @@ class AdminApi:
         return self._request("GET", path, params=params)
 
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        return self._request("POST", path, body=body if body is not None else {})
+        """POST `body` as JSON; with no body, POST nothing (the routes that take none)."""
+        return self._request("POST", path, body=body)
 
     def delete(self, path: str) -> Any:
         return self._request("DELETE", path)

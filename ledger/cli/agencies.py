@@ -73,8 +73,8 @@ def register_cmd(
     acting = actor(Access(rpc, deployments, keystore, account, passphrase_file, api, api_key), write=True)
     details = {"agency": address, "province": str(code), "region": str(region_code), "parent": parent_address}
     if acting.api is not None:
-        body = {"account": address, "name": name, "province": str(code), "region": str(region_code)}
-        written = answered(acting.api.post("/agencies", body | ({"parent": parent_address} if parent else {})))
+        body = {"address": address, "name": name, "province": str(code), "region": str(region_code)}
+        written = _api_written(acting.api.post("/agencies", body | ({"parent": parent_address} if parent else {})))
     else:
         authorities = acting.client.authorities
         receipt = authorities.register_agency(address, code, parent_address, region_code, name).wait()
@@ -103,7 +103,8 @@ def suspend_cmd(
     why = parse_reason(reason)
     acting = actor(Access(rpc, deployments, keystore, account, passphrase_file, api, api_key), write=True)
     if acting.api is not None:
-        written = answered(acting.api.post(f"/agencies/{address}/suspend", {"reason": why.name.lower()}))
+        written = _api_written(acting.api.post(f"/agencies/{address}/suspend", {"reason": int(why)}))
+        written["reason"] = why.name.lower()
     else:
         authorities = acting.client.authorities
         receipt = authorities.suspend_agency(address, int(why)).wait()
@@ -128,7 +129,7 @@ def reinstate_cmd(
     address = parse_address(agency, "agency")
     acting = actor(Access(rpc, deployments, keystore, account, passphrase_file, api, api_key), write=True)
     if acting.api is not None:
-        written = answered(acting.api.post(f"/agencies/{address}/reinstate"))
+        written = _api_written(acting.api.post(f"/agencies/{address}/reinstate"))
     else:
         authorities = acting.client.authorities
         receipt = authorities.reinstate_agency(address).wait()
@@ -155,7 +156,7 @@ def grant_cmd(
     code = parse_certificate_type(certificate_type)
     acting = actor(Access(rpc, deployments, keystore, account, passphrase_file, api, api_key), write=True)
     if acting.api is not None:
-        written = answered(acting.api.post(f"/agencies/{address}/certificate-types/{code}"))
+        written = _api_written(acting.api.post(f"/agencies/{address}/certificate-types/{code}"))
     else:
         authorities = acting.client.authorities
         receipt = authorities.grant_certificate_type(address, code).wait()
@@ -185,7 +186,7 @@ def revoke_type_cmd(
     encode_code(certificate_type, what="certificate type")  # any granted code, known to the catalogue or not
     acting = actor(Access(rpc, deployments, keystore, account, passphrase_file, api, api_key), write=True)
     if acting.api is not None:
-        written = answered(acting.api.delete(f"/agencies/{address}/certificate-types/{certificate_type}"))
+        written = _api_written(acting.api.delete(f"/agencies/{address}/certificate-types/{certificate_type}"))
     else:
         authorities = acting.client.authorities
         receipt = authorities.revoke_certificate_type(address, certificate_type).wait()
@@ -214,7 +215,7 @@ def list_cmd(
     acting = actor(Access(rpc, deployments, DEFAULT_KEYSTORE, None, None, api, api_key), write=False)
     if acting.api is not None:
         params = {"province": str(code)} if code else {}
-        params |= {"certificate_type": certificate_type} if certificate_type else {}
+        params |= {"certificateType": certificate_type} if certificate_type else {}
         rows = [_api_agency(row) for row in acting.api.rows("/agencies", params)]
     else:
         rows = [
@@ -232,12 +233,22 @@ def list_cmd(
     emit_rows(rows, columns, "发证机构 agencies", as_json)
 
 
+def _api_written(answer: Any) -> dict[str, Any]:
+    """An agency write as the service answered it (`transactionHash`, `blockNumber`, `agency`, `transactions`),
+    in the shape the chain's writes print: the agency's account, then what it is now."""
+    written = answered(answer)
+    agency = written.pop("agency", None)
+    shown = _api_agency(agency) if isinstance(agency, dict) else {}
+    head = {"txHash": written.pop("txHash"), "block": written.pop("block"), "agency": shown.pop("account", None)}
+    return head | {k: v for k, v in shown.items() if k != "children"} | written
+
+
 def _api_agency(row: dict[str, Any]) -> dict[str, Any]:
     """An agency as the service lists it, in the shape `list` prints."""
     return {
-        "account": row.get("account"), "name": row.get("name"), "province": str(row.get("province")),
-        "region": str(row.get("region")), "parent": row.get("parent"), "depth": row.get("depth"),
-        "status": row.get("status"), "effectivelyActive": row.get("effectivelyActive"),
+        "account": row.get("account") or row.get("address"), "name": row.get("name"),
+        "province": str(row.get("province")), "region": str(row.get("region")), "parent": row.get("parent"),
+        "depth": row.get("depth"), "status": row.get("status"), "effectivelyActive": row.get("effectivelyActive"),
         "certificateTypes": row.get("certificateTypes", []), "children": row.get("children", []),
     }  # fmt: skip
 

@@ -48,6 +48,8 @@ app = typer.Typer(help="治理表决 Governance: proposals, votes, execution; pr
 DAY = 86_400
 #: The longest a proposal may stay open (`Consortium.MAX_PROPOSAL_LIFETIME`).
 MAX_DAYS = 90
+#: How long a proposal stays open without --days or --expires (the service's default lifetime too).
+DEFAULT_DAYS = 7
 
 
 class Action(StrEnum):
@@ -87,7 +89,9 @@ def propose_cmd(
     ] = None,
     threshold: Annotated[int | None, typer.Option(min=1, help="threshold: the new number of votes")] = None,
     description: Annotated[str | None, typer.Option(help="Description (default: what the proposal does)")] = None,
-    days: Annotated[int, typer.Option(min=1, max=MAX_DAYS, help="Days the proposal stays open")] = 7,
+    days: Annotated[
+        int | None, typer.Option(min=1, max=MAX_DAYS, help="Days the proposal stays open [default: 7]")
+    ] = None,
     expires: Annotated[str | None, typer.Option(help="Closes at this ISO 8601 time instead of after --days")] = None,
     vote: Annotated[bool, typer.Option(help="On the chain, cast the proposer's province's vote too")] = True,
     check: Annotated[bool, typer.Option(help="On the chain, refuse a call the consortium could not make now")] = True,
@@ -108,16 +112,23 @@ def propose_cmd(
     if len(text.encode()) > 4096:
         raise LedgerValueError("a description is at most 4096 bytes")
     closes = parse_time(expires, "--expires") if expires is not None else None
+    if closes is not None and days is not None:
+        raise LedgerValueError("give --days or --expires, not both")
     acting = actor(Access(rpc, deployments, keystore, account, passphrase_file, api, api_key), write=True)
     if acting.api is not None:
-        body |= {"description": text, "expiresAt": format_time(closes or int(time.time()) + days * DAY)}
-        written = answered(acting.api.post("/proposals", body))
+        if not (vote and check):
+            raise LedgerValueError("through the service the proposer's vote is cast and the call checked always: "
+                                   "--no-vote and --no-check are for the chain")  # fmt: skip
+        body["description"] = text
+        if closes is not None or days is not None:  # otherwise the service's proposal lifetime, by the chain's clock
+            body["expiresAt"] = closes if closes is not None else int(time.time()) + (days or DEFAULT_DAYS) * DAY
+        written = _api_written(acting.api.post("/proposals", body))
     else:
         consortium = acting.client.consortium
         if check:
             consortium.simulate(consortium.address, fn, *args)
         now = int(acting.client.w3.eth.get_block("latest")["timestamp"])
-        expires_at = closes if closes is not None else now + days * DAY
+        expires_at = closes if closes is not None else now + (days or DEFAULT_DAYS) * DAY
         receipt = consortium.propose(consortium.address, consortium.encode(fn, *args), expires_at, text).wait()
         proposal_id = int(receipt.event("ProposalCreated").args["proposalId"])
         written = mined(receipt, proposalId=proposal_id, call=describe_call(consortium.encode(fn, *args)),
@@ -188,7 +199,10 @@ def vote_cmd(
     """Vote for a proposal on behalf of the account's province."""
     acting = actor(Access(rpc, deployments, keystore, account, passphrase_file, api, api_key), write=True)
     if acting.api is not None:
-        written = answered(acting.api.post(f"/proposals/{proposal}/votes", {"execute": execute} if execute else {}))
+        written = _api_written(acting.api.post(f"/proposals/{proposal}/votes"))
+        if execute and written.get("state") == "approved" and not written.get("executionError"):
+            ran = _api_written(acting.api.post(f"/proposals/{proposal}/execute"))  # the service executes none
+            written |= {"execution": {"txHash": ran["txHash"], "block": ran["block"]}, "state": ran["state"]}
     else:
         consortium = acting.client.consortium
         written = mined(consortium.vote(proposal).wait(), proposalId=proposal)
@@ -218,7 +232,7 @@ def execute_cmd(
     """Execute a proposal that reached the threshold."""
     acting = actor(Access(rpc, deployments, keystore, account, passphrase_file, api, api_key), write=True)
     if acting.api is not None:
-        written = answered(acting.api.post(f"/proposals/{proposal}/execute"))
+        written = _api_written(acting.api.post(f"/proposals/{proposal}/execute"))
     else:
         written = mined(acting.client.consortium.execute(proposal).wait(), proposalId=proposal, state="executed")
     emit_written(f"已执行 executed: 提案 proposal {proposal}", written, as_json)
@@ -240,7 +254,7 @@ def cancel_cmd(
     """Withdraw a proposal of the account's province."""
     acting = actor(Access(rpc, deployments, keystore, account, passphrase_file, api, api_key), write=True)
     if acting.api is not None:
-        written = answered(acting.api.post(f"/proposals/{proposal}/cancel"))
+        written = _api_written(acting.api.post(f"/proposals/{proposal}/cancel"))
     else:
         written = mined(acting.client.consortium.cancel(proposal).wait(), proposalId=proposal, state="cancelled")
     emit_written(f"已撤回 cancelled: 提案 proposal {proposal}", written, as_json)
@@ -281,6 +295,17 @@ def list_cmd(
     columns = [("id", "编号 id"), ("state", "状态 state"), ("proposer", "提议省份 proposer"), ("votes", "票数 votes"),
                ("voters", "已投票 voters"), ("call", "内容 call"), ("expiresAt", "截止 expires")]  # fmt: skip
     emit_rows(rows, columns, "提案 proposals", as_json)
+
+
+def _api_written(answer: Any) -> dict[str, Any]:
+    """A governance write as the service answered it (`transactionHash`, `blockNumber`, `proposal`,
+    `executionError`, `transactions`), in the shape the chain's writes print."""
+    written = answered(answer)
+    proposal = written.pop("proposal", None)
+    shown = _api_proposal(proposal) if isinstance(proposal, dict) else {}
+    fields = ("state", "votes", "threshold", "voters", "call", "expiresAt")
+    head = {"txHash": written.pop("txHash"), "block": written.pop("block"), "proposalId": shown.get("id")}
+    return head | {name: shown.get(name) for name in fields} | written
 
 
 def _api_proposal(row: dict[str, Any]) -> dict[str, Any]:

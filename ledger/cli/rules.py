@@ -81,12 +81,13 @@ def set_cmd(
         raise LedgerValueError("a legal basis is at most 1024 bytes")
     acting = actor(Access(rpc, deployments, keystore, account, passphrase_file, api, api_key), write=True)
     if acting.api is not None:
+        # absent: any issuing province, every service item, from now, no end, no legal basis
         body = {
             "acceptingProvince": str(accepting_code), "issuingProvince": _code(issuing_code), "certificateType": code,
-            "serviceItem": item, "effectiveFrom": format_time(start), "effectiveUntil": format_time(end),
-            "legalBasis": legal_basis,
+            "serviceItem": item, "effectiveFrom": start or None, "effectiveUntil": end or None,
+            "legalBasis": legal_basis or None,
         }  # fmt: skip
-        written = answered(acting.api.post("/recognition-rules", body))
+        written = _api_written(acting.api.post("/recognition-rules", {k: v for k, v in body.items() if v is not None}))
     else:
         recognition = acting.client.recognition
         receipt = recognition.set_rule(accepting_code, issuing_code, code, item, start, end, legal_basis).wait()
@@ -113,7 +114,7 @@ def revoke_cmd(
     """Revoke a rule from now on (what it recognised before stays recognised)."""
     acting = actor(Access(rpc, deployments, keystore, account, passphrase_file, api, api_key), write=True)
     if acting.api is not None:
-        written = answered(acting.api.delete(f"/recognition-rules/{rule}"), id=rule)
+        written = _api_written(acting.api.delete(f"/recognition-rules/{rule}"))
     else:
         recognition = acting.client.recognition
         receipt = recognition.revoke_rule(rule).wait()
@@ -145,7 +146,7 @@ def list_cmd(
     acting = actor(Access(rpc, deployments, DEFAULT_KEYSTORE, None, None, api, api_key), write=False)
     if acting.api is not None:
         params = {"accepting": _code(accepting_code), "issuing": _code(issuing_code),
-                  "certificate_type": certificate_type, "in_force": "true" if in_force else None}  # fmt: skip
+                  "certificateType": certificate_type, "inForce": "true" if in_force else None}  # fmt: skip
         now = int(time.time())
         fetched = acting.api.rows("/recognition-rules", {k: v for k, v in params.items() if v is not None})
         rows = [_api_rule(row, now) for row in fetched]
@@ -187,6 +188,15 @@ def _api_rule(row: dict[str, Any], now: int) -> dict[str, Any]:
         "serviceItem": row.get("serviceItem") or "*", "effectiveFrom": _time(start), "effectiveUntil": _time(end),
         "revokedAt": _time(revoked), "legalBasis": row.get("legalBasis"), "inForce": in_force,
     }  # fmt: skip
+
+
+def _api_written(answer: Any) -> dict[str, Any]:
+    """A rule write as the service answered it (`transactionHash`, `blockNumber`, `rule`, `transactions`), in the
+    shape the chain's writes print (in force judged by this machine's clock)."""
+    written = answered(answer)
+    rule = written.pop("rule", None)
+    shown = _api_rule(rule, int(time.time())) if isinstance(rule, dict) else {}
+    return {"txHash": written.pop("txHash"), "block": written.pop("block")} | shown | written
 
 
 def _code(value: Any) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -96,7 +97,7 @@ def create_cmd(
     owner = _agency(agency, acting)
     if acting.api is not None:
         body = {"algorithm": algorithm.label, **_window_body(window)}
-        written = answered(acting.api.post(f"/agencies/{owner}/signing-keys", body), agency=owner)
+        written = _api_written(acting.api.post(f"/agencies/{owner}/signing-keys", body))
     else:
         assert acting.keystore is not None and acting.passphrase is not None
         pair = generate(algorithm.key_algorithm)
@@ -146,7 +147,7 @@ def register_cmd(
     if acting.api is not None:
         body = {"algorithm": algorithm.label, "publicKey": "0x" + key.hex()}
         body["proofOfPossession"] = "0x" + signature.hex()
-        written = answered(acting.api.post(f"/agencies/{owner}/signing-keys", body | _window_body(window)))
+        written = _api_written(acting.api.post(f"/agencies/{owner}/signing-keys", body | _window_body(window)))
     else:
         authorities = acting.client.authorities
         pending = authorities.add_signing_key_with_proof(owner, algorithm.key_algorithm, key, signature, *window)
@@ -178,7 +179,7 @@ def revoke_cmd(
         if agency is None:
             raise LedgerValueError("revoking through the service needs --agency 0x…")
         owner = parse_address(agency, "agency")
-        written = answered(acting.api.delete(f"/agencies/{owner}/signing-keys/{kid}"), keyId=kid)
+        written = _api_written(acting.api.delete(f"/agencies/{owner}/signing-keys/{kid}"))
     else:
         authorities = acting.client.authorities
         holder = authorities.signing_key(kid).agency
@@ -228,12 +229,28 @@ def _key_row(acting: Actor, key_id: bytes) -> dict[str, Any]:
 
 
 def _api_key(row: dict[str, Any]) -> dict[str, Any]:
-    """A key as the service lists it, in the shape `list` prints."""
-    shown = {name: row.get(name) for name in ("keyId", "agency", "algorithm", "publicKey", "state")}
+    """A key as the service lists it, in the shape `list` prints; its state from the service's `validNow` (judged
+    at the chain's latest block) and `revokedAt`, and whether it is not yet valid by this machine's clock."""
+    shown = {name: row.get(name) for name in ("keyId", "agency", "algorithm", "publicKey")}
     for name in ("validFrom", "validUntil", "revokedAt"):
         value = row.get(name)
         shown[name] = format_time(value) if isinstance(value, int) else value
-    return shown
+    state, start = row.get("state"), row.get("validFrom")
+    if state is None and "validNow" in row:
+        state = (
+            "revoked" if row.get("revokedAt") is not None else "valid" if row["validNow"]
+            else "not_yet_valid" if isinstance(start, int) and start > time.time() else "expired"
+        )  # fmt: skip
+    return shown | {"state": state}
+
+
+def _api_written(answer: Any) -> dict[str, Any]:
+    """A signing-key write as the service answered it (`transactionHash`, `blockNumber`, `signingKey`,
+    `transactions`), in the shape the chain's writes print, with whether the service holds the private key."""
+    written = answered(answer)
+    key = written.pop("signingKey", None)
+    shown = _api_key(key) | {"heldByService": key.get("heldByService")} if isinstance(key, dict) else {}
+    return {"txHash": written.pop("txHash"), "block": written.pop("block")} | shown | written
 
 
 def _agency(agency: str | None, acting: Actor) -> str:
@@ -253,8 +270,9 @@ def _window(valid_from: str | None, valid_until: str | None) -> tuple[int, int]:
     return start, end
 
 
-def _window_body(window: tuple[int, int]) -> dict[str, Any]:
-    return {"validFrom": format_time(window[0]), "validUntil": format_time(window[1])}
+def _window_body(window: tuple[int, int]) -> dict[str, int]:
+    """The window as the service takes it: `validFrom` / `validUntil` in Unix seconds, left out for now / no end."""
+    return {name: seconds for name, seconds in zip(("validFrom", "validUntil"), window, strict=True) if seconds}
 
 
 def _hex(value: str, what: str) -> bytes:
