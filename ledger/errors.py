@@ -31,6 +31,7 @@ Every one derives from `LedgerError`; the service maps each class to an HTTP sta
     ├── DeploymentError                        no deployment record, or one that does not match the chain
     ├── KeystoreError                          a key file that cannot be decrypted, read or written
     ├── JournalError                           an issuance journal that cannot be opened or is inconsistent
+    │   └── DuplicateLicence                   a licence (type and number) another certificate of the agency holds
     ├── AnchoringFailed                        a journaled batch the chain refused
     ├── StoreError                             a document blob missing or not matching its CID
     ├── IndexerError                           the index database failed or cannot answer
@@ -233,6 +234,16 @@ class JournalError(LedgerError):
     """The journal cannot be opened or is inconsistent."""
 
 
+class DuplicateLicence(JournalError):
+    """Certificates whose licence (type and number) another journaled certificate of the agency holds:
+    `conflicts` lists (position among those recorded, digest of the holder)."""
+
+    def __init__(self, conflicts: Sequence[tuple[int, bytes]]) -> None:
+        self.conflicts = list(conflicts)
+        first, holder = self.conflicts[0]
+        super().__init__(f"certificate {first}: its licence is held by certificate 0x{holder.hex()}")
+
+
 class IndexerError(LedgerError):
     """The index database failed, or the index cannot answer (nothing indexed yet, chain reorganised)."""
 
@@ -317,6 +328,7 @@ __all__ = [
     "ConfigurationError",
     "ContractRevertError",
     "DeploymentError",
+    "DuplicateLicence",
     "FeeCapExceeded",
     "ForeignSigningKeyError",
     "HistoryUnavailable",

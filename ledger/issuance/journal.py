@@ -21,18 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ledger.errors import DuplicateLicence as DuplicateLicence
 from ledger.errors import JournalError as JournalError
-
-
-class DuplicateLicence(JournalError):
-    """Certificates whose licence (type and number) another journaled certificate of the agency holds:
-    `conflicts` lists (position among those recorded, digest of the holder)."""
-
-    def __init__(self, conflicts: Sequence[tuple[int, bytes]]) -> None:
-        self.conflicts = list(conflicts)
-        first, holder = self.conflicts[0]
-        super().__init__(f"certificate {first}: its licence is held by certificate 0x{holder.hex()}")
-
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (

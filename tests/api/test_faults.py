@@ -130,7 +130,7 @@ class Campaign:
         with httpx.Client(base_url=self.api, headers={"X-API-Key": self.keys[agency]}, timeout=30) as http:
             while not self.stop.is_set():
                 key = str(uuid.uuid4())
-                body = {"certificates": [record(agency)] * random.randint(1, 4)}
+                body = {"certificates": [record(agency) for _ in range(random.randint(1, 4))]}
                 response = self._until_done(
                     lambda h, b=body, k=key: h.post("/certificates", json=b, headers={"Idempotency-Key": k}), http
                 )

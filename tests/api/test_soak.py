@@ -111,7 +111,7 @@ class Load:
                 with self._lock:
                     self.hashes.append(response.json()["transactionHash"])
         if step % 10 == 0:
-            response = self._post(agency, "/certificates", {"certificates": [record(agency)] * 5})
+            response = self._post(agency, "/certificates", {"certificates": [record(agency) for _ in range(5)]})
             if response.status_code == 201:
                 with self._lock:
                     self.docs[agency].extend(response.json()["data"])
@@ -139,7 +139,7 @@ def test_thousands_of_transactions_through_two_workers_keep_fees_and_memory_flat
             docs: dict[str, list[dict[str, Any]]] = {}
             for agency in AGENCIES:
                 with server.client(agency) as http:
-                    response = http.post("/certificates", json={"certificates": [record(agency)] * 20})
+                    response = http.post("/certificates", json={"certificates": [record(agency) for _ in range(20)]})
                 assert response.status_code == 201, response.text
                 docs[agency] = list(response.json()["data"])
             load = Load(server, docs)
