@@ -10,6 +10,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
+from api.signing import RootSigner, refusal
+from ledger.errors import SigningKeyError
 from ledger.issuance.issuer import IssuanceError, Issuer
 from ledger.issuance.journal import DuplicateLicence
 
@@ -22,8 +24,12 @@ class BatchingIssuer:
         max_size: int,
         max_wait: float,
         on_batch: Callable[[int, float], None] | None = None,
+        signing: Callable[[bool], RootSigner | None] | None = None,
     ) -> None:
         self.issuer = issuer
+        #: The signer of each batch's root (its argument: choose again, the chain refused the last choice), or
+        #: None: unsigned. It refuses (`ApiError`) when the agency has no key that can sign now.
+        self.signing = signing
         self.max_size = max_size
         self.max_wait = max_wait
         self.on_batch = on_batch
@@ -81,7 +87,7 @@ class BatchingIssuer:
         replaceable = frozenset().union(*(r.replaceable for r in group))
         started = time.perf_counter()
         try:
-            wrapped = self.issuer.issue(combined, request_refs=refs, replaceable=replaceable)
+            wrapped = self._anchor(combined, refs, replaceable)
         except DuplicateLicence as exc:  # refuse the requests holding a duplicate, issue the others
             self._issue(_refuse_duplicates(group, exc))
             return
@@ -95,6 +101,24 @@ class BatchingIssuer:
         for r in group:
             r.future.set_result(wrapped[offset : offset + len(r.credentials)])
             offset += len(r.credentials)
+
+    def _anchor(
+        self, credentials: list[dict[str, Any]], refs: list[str | None], replaceable: frozenset[bytes]
+    ) -> list[dict[str, Any]]:
+        """Issue one group, its roots signed with the agency's current key (if any): chosen from the cache first,
+        and once more from an index brought up to date if the chain refuses that key (revoked or expired since)."""
+        if self.signing is None:
+            return self.issuer.issue(credentials, request_refs=refs, replaceable=replaceable)
+        try:
+            signer = self.signing(False)
+            return self.issuer.issue(credentials, request_refs=refs, replaceable=replaceable, signer=signer)
+        except SigningKeyError:
+            pass
+        signer = self.signing(True)
+        try:
+            return self.issuer.issue(credentials, request_refs=refs, replaceable=replaceable, signer=signer)
+        except SigningKeyError as exc:
+            raise refusal(exc, self.issuer.suite) from exc
 
 
 @dataclass(frozen=True)

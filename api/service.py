@@ -15,6 +15,7 @@ from api.idempotency import IdempotencyStore
 from api.keys import ApiKeyStore
 from api.metrics import Metrics
 from api.settings import Settings
+from api.signing import SigningKeys
 from ledger.chain.client import HurongClient, chain_id_of, make_web3
 from ledger.chain.deployment import Deployment
 from ledger.chain.transactions import FeePolicy
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from ledger.keys.pairs import SigningKeyPair
 
 log = logging.getLogger("hurong.api")
+_HEX = frozenset("0123456789abcdefABCDEF")
 
 
 def _wait_for_chain(w3: Any, seconds: float) -> int:
@@ -65,6 +67,7 @@ class Service:
         self.verifier = Verifier(self.client)
         self.metrics = Metrics()
         self._issuers: dict[str, BatchingIssuer] = {}
+        self.signing_keys = SigningKeys(self)
         self._journals: dict[str, Journal] = {}
         self._status_changes: dict[str, StatusChanges] = {}
         self._signers: dict[str, HurongClient] = {}
@@ -235,6 +238,26 @@ class Service:
             raise KeystoreError(f"the key file of {agency}'s key 0x{key_id.hex()} holds another key")
         return pair
 
+    def held_signing_keys(self, agency: str) -> list[bytes]:
+        """The ids of `agency`'s signing keys whose private half the keystore holds."""
+        folder = Path(self.settings.keystore_folder) / "signing" / agency
+        if not folder.is_dir():
+            return []
+        names = (p.stem for p in folder.glob("0x*.json"))
+        return [bytes.fromhex(n[2:]) for n in names if len(n) == 66 and all(c in _HEX for c in n[2:])]
+
+    def suite_of(self, agency: str) -> str:
+        """The suite `agency` issues in: `HURONG_AGENCY_SUITES` by its address, else by its province, else
+        `HURONG_HASH_SUITE`."""
+        suites = self.settings.agency_suites
+        if agency.lower() in suites:
+            return suites[agency.lower()]
+        if any(not name.startswith("0x") for name in suites):
+            province = str(self.client.authorities.agency(agency).province)
+            if province in suites:
+                return suites[province]
+        return self.settings.hash_suite
+
     def issuer(self, agency: str) -> BatchingIssuer:
         existing = self._issuers.get(agency)
         if existing is not None:
@@ -250,10 +273,11 @@ class Service:
     def _new_issuer(self, agency: str) -> BatchingIssuer:
         client = self.signer(agency)
         journal = self.journal(agency)
+        suite = self.suite_of(agency)
         issuer = Issuer(
             client,
             journal,
-            suite=self.settings.hash_suite,
+            suite=suite,
             max_batch=self.settings.batch_max_size,
             confirmations=self.settings.confirmations,
         )
@@ -262,6 +286,7 @@ class Service:
             max_size=self.settings.batch_max_size,
             max_wait=self.settings.batch_max_wait,
             on_batch=self.metrics.batch_anchored,
+            signing=lambda refresh: self.signing_keys.signer(agency, suite, refresh=refresh),
         )
         return batching
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.keys import keys_database
@@ -32,6 +33,12 @@ class Settings(BaseSettings):
     batch_max_size: int = Field(default=10_000, ge=1, le=100_000)
     batch_max_wait: float = Field(default=0.25, ge=0, le=60)
     hash_suite: str = "default"
+    #: The suite an agency issues in, by agency address or GB/T 2260 province code (JSON: `{"440000": "sm"}`);
+    #: agencies not named issue in `hash_suite`. `sm`: SM3 digests, SM2 signatures; `default`: SHA-256, Ed25519.
+    agency_suites: dict[str, str] = Field(default_factory=dict)
+    #: Batches issued through the API must be signed: an agency without a current signing key the keystore holds
+    #: is refused (409 `no_signing_key`) instead of issuing unsigned.
+    require_signed_issuance: bool = False
     #: Run the indexer inside this process (off when a separate process runs it).
     run_indexer: bool = True
     #: A write is answered once its transaction is this many blocks deep (1: mined in the head block).
@@ -67,6 +74,20 @@ class Settings(BaseSettings):
     #: What a chain account generated for a new agency is given by the account that registers it (ether), on a
     #: chain that charges for gas; 0 gives nothing.
     new_account_funding_eth: float = Field(default=1.0, ge=0, le=1_000_000)
+
+    @field_validator("agency_suites")
+    @classmethod
+    def _suites(cls, value: dict[str, str]) -> dict[str, str]:
+        from ledger.certificates.hashing import SUITES
+
+        out: dict[str, str] = {}
+        for name, suite in value.items():
+            if suite not in SUITES:
+                raise ValueError(f"unknown suite {suite!r} for {name}; expected one of {', '.join(SUITES)}")
+            if not re.fullmatch(r"0x[0-9a-fA-F]{40}|[1-9][0-9]0000", name):
+                raise ValueError(f"{name!r} is neither an agency address nor a province code")
+            out[name.lower()] = suite
+        return out
 
     @property
     def index_database(self) -> str:

@@ -43,7 +43,7 @@ from ledger.chain.client import HurongClient
 from ledger.chain.models import Agency
 from ledger.chain.transactions import Canonical, PendingTransaction, Receipt
 from ledger.errors import AnchoringFailed as AnchoringFailed
-from ledger.errors import ChainError, ContractRevertError, LedgerValueError
+from ledger.errors import ChainError, ContractRevertError, LedgerValueError, SigningKeyError
 from ledger.errors import IssuanceError as IssuanceError
 from ledger.issuance.failpoints import failpoint
 from ledger.issuance.journal import BatchRecord, DuplicateLicence, Journal
@@ -268,6 +268,7 @@ class Issuer:
         progress: Progress | None = None,
         request_refs: Sequence[str | None] | None = None,
         replaceable: Collection[bytes] | None = None,
+        signer: Callable[[bytes], dict[str, Any]] | None = None,
     ) -> list[dict[str, Any]]:
         """Validate, hash, journal and anchor `credentials`; return them wrapped, in the same order.
 
@@ -276,9 +277,12 @@ class Issuer:
         certificate only: `DuplicateLicence` (nothing issued) names the credentials whose licence a journaled
         certificate outside `replaceable`, or an earlier credential of the call, holds. Raises `IssuanceError`
         (nothing issued) when any credential is refused, `AnchoringFailed` when a batch's transaction is refused
-        (its certificates stay in the journal as failed)."""
+        (its certificates stay in the journal as failed). `signer` signs this call's roots instead of the issuer's
+        own; a key that cannot sign for the agency now is refused (`SigningKeyError`) before anything is sent."""
         with self._lock:
-            return self._issue(credentials, progress=progress, request_refs=request_refs, replaceable=replaceable)
+            return self._issue(
+                credentials, progress=progress, request_refs=request_refs, replaceable=replaceable, signer=signer
+            )
 
     def _issue(
         self,
@@ -287,6 +291,7 @@ class Issuer:
         progress: Progress | None = None,
         request_refs: Sequence[str | None] | None = None,
         replaceable: Collection[bytes] | None = None,
+        signer: Callable[[bytes], dict[str, Any]] | None = None,
     ) -> list[dict[str, Any]]:
         items = list(credentials)
         if not items:
@@ -309,9 +314,12 @@ class Issuer:
         batches: list[_Batch] = []
         for i in range(0, len(prepared), self.max_batch):
             try:
-                batches.append(
-                    self._journal_batch(prepared[i : i + self.max_batch], refs[i : i + self.max_batch], replaceable)
-                )
+                chunk = prepared[i : i + self.max_batch]
+                batches.append(self._journal_batch(chunk, refs[i : i + self.max_batch], replaceable, signer))
+            except SigningKeyError:
+                for batch in batches:  # journaled, never sent: no certificate of the call is issued
+                    self.journal.mark_failed(batch.id, "refused: the signing key cannot sign for the agency")
+                raise
             except DuplicateLicence as exc:
                 for batch in batches:  # journaled, never sent: no certificate of the call is issued
                     self.journal.mark_failed(batch.id, "refused: a licence of the request is already held")
@@ -334,12 +342,14 @@ class Issuer:
         prepared: Sequence[tuple[bytes, dict[str, Any]]],
         refs: Sequence[str | None],
         replaceable: Collection[bytes] | None = None,
+        signer: Callable[[bytes], dict[str, Any]] | None = None,
     ) -> _Batch:
         digests = [d for d, _ in prepared]
         tree = MerkleTree(digests)
         root = tree.root
         root_hex = "0x" + root.hex()
-        signature = self.signer(root) if self.signer else None
+        signer = signer or self.signer
+        signature = signer(root) if signer else None
         if signature is not None:  # an unregistered, revoked, foreign or mismatched key would fail every check
             from ledger.keys.signing import check_signing_key, parse_root_signature
 

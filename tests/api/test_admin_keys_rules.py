@@ -120,8 +120,8 @@ def test_signing_keys_are_revoked_by_the_agency_or_its_province_only(srv: Server
 def test_a_certificate_signed_under_a_rotated_key_keeps_verifying_under_the_old_window(
     srv: Server, tmp_path: Path
 ) -> None:
-    """Issuance through the API does not sign batches yet: the certificate is issued with the library's Issuer,
-    signed by the key the service generated, and verified through the API after the key is rotated."""
+    """A certificate issued with the library's Issuer, signed by the key the service generated, verifies through the
+    API after the key is rotated (issuance through the API: `tests/api/test_signed_issuance.py`)."""
     body = {"region": "310115", "name": "浦东新区轮换测试局", "certificateTypes": ["business_licence"]}
     with srv.client("sh_admin") as http:
         agency = ok(http.post("/agencies", json=body))["agency"]["address"]
