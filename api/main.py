@@ -31,7 +31,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.errors import error_body, internal_error_body
-from api.routers import admin_rules, agencies, api_keys, certificates, governance, health, registry, verify
+from api.routers import admin_rules, agencies, api_keys, certificates, console, governance, health, registry, verify
 from api.service import Service
 from api.settings import Settings, get_settings
 
@@ -473,6 +473,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.add_api_route(f"{API_PREFIX}/metrics", health.metrics_endpoint, methods=["GET"], tags=["operations"],
                       summary="Prometheus metrics")  # fmt: skip
     app.add_api_route("/metrics", health.metrics_endpoint, methods=["GET"], include_in_schema=False)
+    app.include_router(console.router)
     _add_pages(app)
     _document_errors(app)
 
