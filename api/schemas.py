@@ -161,6 +161,26 @@ class CertificatesPublic(BaseModel):
     supersessions: list[SupersessionOut] = []
 
 
+class LicenceCertificateOut(BaseModel):
+    digest: str
+    status: str = Field(description="valid, suspended, revoked or superseded")
+    reason: str | None = Field(None, description="The reason's name")
+    reasonCode: int | None = Field(None, description="The reason's number on chain")
+    successor: str | None = None
+    certificate: dict[str, Any] = Field(description="The wrapped certificate with its anchor")
+
+
+class LicenceLookupOut(BaseModel):
+    licenceNumber: str
+    count: int
+    data: list[LicenceCertificateOut]
+
+
+class ExportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    digests: list[Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$")]] = Field(min_length=1, max_length=10_000)
+
+
 _REASON_NAMES = ", ".join(r.name.lower() for r in Reason)
 
 

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import re
+import time
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi import Path as PathParam
 
 from api import licences
 from api.deps import CurrentAgency, CurrentPrincipal, ServiceDep, SettingsDep
 from api.errors import ApiError
+from api.export import export_zip
 from api.idempotency import HEADER, Claim, fingerprint, parse_key
 from api.keys import Principal
-from api.schemas import CertificatesCreate, CertificatesPublic, ErrorResponse, StatusChange, StatusChangeOut
+from api.schemas import (
+    CertificatesCreate,
+    CertificatesPublic,
+    ErrorResponse,
+    ExportRequest,
+    LicenceLookupOut,
+    StatusChange,
+    StatusChangeOut,
+)
+from ledger.certificates.catalogue import certificate_types
 from ledger.certificates.did import parse_agency_did
 from ledger.certificates.merkle import MerkleTree
 from ledger.certificates.reasons import Reason, parse_reason, reason_fields
@@ -33,6 +45,7 @@ router = APIRouter(
 
 Digest = Annotated[str, PathParam(pattern=r"^0x[0-9a-fA-F]{64}$", description="Certificate digest")]
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_TYPE_CODES = [t.code for t in certificate_types()]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -128,6 +141,69 @@ def _supersede(service: Any, agency: Principal, index: int, digest: str, success
         code = exc.code if isinstance(exc, ApiError) else type(exc).__name__
         return entry | {"status": "pending", "error": {"code": code, "message": str(exc)}}
     return entry | {"transactionHash": applied["transactionHash"], "blockNumber": applied["blockNumber"]}
+
+
+@router.get("", response_model=LicenceLookupOut)
+def find_by_licence(
+    agency: CurrentAgency,
+    service: ServiceDep,
+    licenceNumber: Annotated[str, Query(min_length=1, max_length=64, description="The licence number")],
+    certificateType: Annotated[
+        str | None, Query(max_length=64, description="The certificate type's code; every type when absent")
+    ] = None,
+) -> dict[str, Any]:
+    """The calling agency's certificates of a licence number (of one type, or of every type), oldest first, each
+    wrapped with its anchor and its current status. The service keeps no licence number in the clear: it finds
+    them through a keyed hash of type and number that only the agency's key can compute."""
+    if certificateType is not None and certificateType not in _TYPE_CODES:
+        raise ApiError(422, "unknown_certificate_type", f"unknown certificate type {certificateType!r}")
+    text = _clean_text(licenceNumber, "licenceNumber")
+    issuer = service.issuer(agency.subject).issuer
+    found: list[dict[str, Any]] = []
+    for code in [certificateType] if certificateType else list(_TYPE_CODES):
+        found += issuer.licence_certificates(code, text)
+    found.sort(key=lambda d: d["proof"].get("anchor", {}).get("blockNumber") or 0)
+    return {"licenceNumber": text, "count": len(found),
+            "data": [_with_status(service, agency.subject, document) for document in found]}  # fmt: skip
+
+
+@router.post(
+    "/export",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}, "description": "A ZIP of certificates and QR images"}},
+)
+def export(body: ExportRequest, agency: CurrentAgency, service: ServiceDep) -> Response:
+    """A ZIP of the calling agency's anchored certificates named by digest: for each, the wrapped certificate
+    (`certificates/<licence number>-<digest prefix>.json`) and a QR image (`qr/<same>.png`: the whole certificate
+    when it fits in one code, else a reference a verifier resolves), with `index.csv` listing them. Digests the
+    agency's journal does not hold anchored are refused (422 `unknown_certificates`, each with its index)."""
+    wanted = [d.lower() for d in body.digests]
+    documents = service.issuer(agency.subject).issuer.anchored_documents([bytes.fromhex(d[2:]) for d in wanted])
+    by_digest = {str(d["proof"]["digest"]).lower(): d for d in documents}
+    missing = [{"index": i, "pointer": f"/digests/{i}", "code": "unknown_certificate",
+                "message": f"no anchored certificate {d} of this agency"}
+               for i, d in enumerate(wanted) if d not in by_digest]  # fmt: skip
+    if missing:
+        raise ApiError(422, "unknown_certificates", f"{len(missing)} of {len(wanted)} digests are not certificates "
+                       "this agency anchored", missing)  # fmt: skip
+    data = export_zip([by_digest[d] for d in dict.fromkeys(wanted)])
+    name = f"certificates-{time.strftime('%Y%m%d-%H%M%S')}.zip"
+    return Response(data, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+def _with_status(service: Any, agency: str, document: dict[str, Any]) -> dict[str, Any]:
+    record = service.indexer.status(agency, bytes.fromhex(str(document["proof"]["digest"])[2:]))
+    return {"digest": str(document["proof"]["digest"]).lower(), "status": record.status.name.lower(),
+            **reason_fields(record.reason),
+            "successor": "0x" + record.successor.hex() if record.successor else None,
+            "certificate": document}  # fmt: skip
+
+
+def _clean_text(value: str, name: str) -> str:
+    if value != value.strip() or any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in value):
+        raise ApiError(422, "invalid_text", f"{name} has surrounding spaces or control or format characters")
+    return value
 
 
 @router.get("/{digest}")

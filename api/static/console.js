@@ -315,83 +315,50 @@ function licenceNumberOf(doc) {
   return match ? match[1] : "";
 }
 
-// ------------------------------------------------------------------------------------------------ ZIP (stored)
+// ------------------------------------------------------------------------------------------------ ZIP
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
+// The service builds the ZIP (certificates, QR images, index.csv) from its journal; at most 10,000 per archive.
+async function downloadZip() {
+  const digests = state.issued.map(digestOf);
+  for (let start = 0, part = 1; start < digests.length; start += 10000, part++) {
+    const headers = { "Content-Type": "application/json", "X-API-Key": sessionStorage.getItem(KEY_STORE) || "" };
+    let response;
+    try {
+      response = await fetch(API + "/certificates/export", { method: "POST", headers,
+        body: JSON.stringify({ digests: digests.slice(start, start + 10000) }) });
+    } catch (exc) {
+      throw new ApiFailure(0, "network_error", "the service could not be reached: " + exc.message);
+    }
+    if (!response.ok) {
+      const answer = await response.json().catch(() => ({}));
+      const error = answer.error || {};
+      throw new ApiFailure(response.status, error.code || "http_" + response.status, error.message || response.statusText,
+        error.details);
+    }
+    const name = "certificates-" + Date.now() + (digests.length > 10000 ? "-" + part : "") + ".zip";
+    const link = el("a", { href: URL.createObjectURL(await response.blob()), download: name, "data-testid": "zip-link" });
+    document.body.append(link);
+    link.click();
+    setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
   }
-  return table;
-})();
-
-function crc32(bytes) {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-// A ZIP archive of `files` ({name, data: Uint8Array}) stored without compression, names in UTF-8 (flag bit 11).
-function zip(files) {
-  const encoder = new TextEncoder();
-  const parts = [];
-  const central = [];
-  let offset = 0;
-  const now = new Date();
-  const time = (now.getHours() << 11) | (now.getMinutes() << 5) | (now.getSeconds() >> 1);
-  const date = ((now.getFullYear() - 1980) << 9) | ((now.getMonth() + 1) << 5) | now.getDate();
-  for (const file of files) {
-    const name = encoder.encode(file.name);
-    const crc = crc32(file.data);
-    const local = new DataView(new ArrayBuffer(30));
-    [[0, 0x04034b50, 4], [4, 20, 2], [6, 0x0800, 2], [8, 0, 2], [10, time, 2], [12, date, 2], [14, crc, 4],
-      [18, file.data.length, 4], [22, file.data.length, 4], [26, name.length, 2], [28, 0, 2]]
-      .forEach(([at, value, width]) => (width === 4 ? local.setUint32(at, value, true) : local.setUint16(at, value, true)));
-    const entry = new DataView(new ArrayBuffer(46));
-    [[0, 0x02014b50, 4], [4, 20, 2], [6, 20, 2], [8, 0x0800, 2], [10, 0, 2], [12, time, 2], [14, date, 2], [16, crc, 4],
-      [20, file.data.length, 4], [24, file.data.length, 4], [28, name.length, 2], [30, 0, 2], [32, 0, 2], [34, 0, 2],
-      [36, 0, 2], [38, 0, 4], [42, offset, 4]]
-      .forEach(([at, value, width]) => (width === 4 ? entry.setUint32(at, value, true) : entry.setUint16(at, value, true)));
-    parts.push(local, name, file.data);
-    central.push(entry, name);
-    offset += 30 + name.length + file.data.length;
-  }
-  const size = central.reduce((sum, part) => sum + part.byteLength, 0);
-  const end = new DataView(new ArrayBuffer(22));
-  [[0, 0x06054b50, 4], [4, 0, 2], [6, 0, 2], [8, files.length, 2], [10, files.length, 2], [12, size, 4], [16, offset, 4],
-    [20, 0, 2]].forEach(([at, value, width]) => (width === 4 ? end.setUint32(at, value, true) : end.setUint16(at, value, true)));
-  return new Blob([...parts, ...central, end], { type: "application/zip" });
-}
-
-function downloadZip() {
-  const encoder = new TextEncoder();
-  const files = state.issued.map((doc) => ({
-    name: "certificates/" + (licenceNumberOf(doc) || "certificate").replace(/[^\w.-]/g, "_") + "-" + digestOf(doc).slice(2, 10) + ".json",
-    data: encoder.encode(JSON.stringify(doc, null, 2)),
-  }));
-  const link = el("a", { href: URL.createObjectURL(zip(files)), download: "certificates-" + Date.now() + ".zip" });
-  document.body.append(link);
-  link.click();
-  setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
 }
 
 // ------------------------------------------------------------------------------------------------ status
 
 async function findCertificate(query) {
   let digest = query.trim();
+  let found = null;
   if (!/^0x[0-9a-fA-F]{64}$/.test(digest)) {
-    const match = state.issued.filter((doc) => licenceNumberOf(doc) === digest);
-    if (!match.length) {
-      throw new ApiFailure(0, "not_found_in_session", "no certificate of licence number " + digest +
-        " was issued in this session; give its digest (0x and 64 hex digits)");
+    const answer = await api("GET", "/certificates?licenceNumber=" + encodeURIComponent(digest));
+    if (!answer.count) {
+      throw new ApiFailure(404, "unknown_licence", "this agency has no anchored certificate of licence number " + digest);
     }
-    digest = digestOf(match[match.length - 1]);
+    found = answer.data.find((d) => d.status === "valid" || d.status === "suspended") || answer.data[answer.count - 1];
+    digest = found.digest;
   }
   const answer = await api("GET", "/certificates/" + digest.toLowerCase());
   const record = answer.records.find((r) => !state.me || r.agency === state.me.subject) || answer.records[0];
-  const issuedDoc = state.issued.find((doc) => digestOf(doc).toLowerCase() === digest.toLowerCase());
+  const issuedDoc = found ? found.certificate : state.issued.find((doc) => digestOf(doc).toLowerCase() === digest.toLowerCase());
   const facts = [
     ["摘要", "Digest", el("code", {}, answer.digest)],
     ["许可证编号", "Licence number", issuedDoc ? licenceNumberOf(issuedDoc) : "—"],
@@ -598,7 +565,7 @@ document.addEventListener("DOMContentLoaded", () => {
     $("issue-button").disabled = state.records.length === 0;
   }));
   $("issue-button").addEventListener("click", () => issueAll());
-  $("zip-button").addEventListener("click", downloadZip);
+  $("zip-button").addEventListener("click", () => run(downloadZip));
   submit("find-form", () => findCertificate($("find-input").value));
   submit("change-form", changeStatus);
   $("change-action").addEventListener("change", fillReasons);

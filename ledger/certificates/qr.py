@@ -74,10 +74,15 @@ def write_qr(document: dict[str, Any], path: Path, *, scale: int = 4, force_refe
     """Write a PNG or SVG QR code (by `path`'s suffix); returns what it holds ("document" or "reference")."""
     if path.suffix.lower() not in (".png", ".svg"):
         raise LedgerValueError("the QR file must end in .png or .svg")
-    kind, payload = payload_for(document, force_reference=force_reference)
-    qr = segno.make_qr(payload, mode="byte", error="m" if kind == "document" else "q", boost_error=False)
+    kind, qr = make_qr(document, force_reference=force_reference)
     qr.save(str(path), scale=scale, border=4)
     return kind
+
+
+def make_qr(document: dict[str, Any], *, force_reference: bool = False) -> tuple[str, segno.QRCode]:
+    """("document" | "reference", the QR code) of a wrapped certificate."""
+    kind, payload = payload_for(document, force_reference=force_reference)
+    return kind, segno.make_qr(payload, mode="byte", error="m" if kind == "document" else "q", boost_error=False)
 
 
 def read_qr(path: Path) -> bytes:

@@ -532,6 +532,26 @@ class Issuer:
         holders = self.journal.licence_holders([k for k in keys if k is not None])
         return [holders.get(k, []) if k is not None else [] for k in keys]
 
+    def licence_certificates(self, certificate_type: str, licence_number: str) -> list[dict[str, Any]]:
+        """The agency's anchored certificates of one licence (type and licence number), oldest first, wrapped with
+        their anchors; found through the licence key, never by storing the number."""
+        self.key_licences()
+        key = self.sealer.licence_key({"credentialSubject": {"certificateType": certificate_type,
+                                                             "licenceNumber": licence_number}})  # fmt: skip
+        holders = self.journal.licence_holders([key]).get(key, []) if key is not None else []
+        return self.anchored_documents(holders)
+
+    def anchored_documents(self, digests: Sequence[bytes]) -> list[dict[str, Any]]:
+        """The wrapped certificates, with their anchors, of those of `digests` this agency's journal holds in an
+        anchored batch (one each, in the order of their batches)."""
+        out: list[dict[str, Any]] = []
+        seen: set[bytes] = set()
+        for batch, digest, sealed in self.journal.documents(list(digests)):
+            if batch.state == "anchored" and batch.agency.lower() == self.agency.lower() and digest not in seen:
+                seen.add(digest)
+                out.append(_with_anchor(self.sealer.open(digest, sealed), batch.tx_hash, batch.block_number))
+        return out
+
     def key_licences(self) -> None:
         """Record the licence key of certificates journaled before licences were (once per journal and process)."""
         if self._licences_keyed:

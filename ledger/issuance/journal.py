@@ -354,6 +354,25 @@ class Journal:
             ).fetchall()
         return [(bytes(d), _payload(doc)) for d, doc in rows]
 
+    def documents(self, digests: Sequence[bytes]) -> list[tuple[BatchRecord, bytes, bytes]]:
+        """(batch, digest, sealed document) of every journaled copy of these certificates, oldest batch first."""
+        out: list[tuple[BatchRecord, bytes, bytes]] = []
+        batches: dict[int, BatchRecord] = {}
+        with self._lock:
+            rows = []
+            for start in range(0, len(digests), 500):
+                chunk = list(digests[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                rows += self._db.execute(
+                    f"SELECT batch_id, digest, document FROM certificates WHERE digest IN ({marks})",  # noqa: S608 (placeholders only)
+                    chunk,
+                ).fetchall()
+        for batch_id, digest, doc in sorted(rows, key=lambda r: int(r[0])):
+            if batch_id not in batches:
+                batches[batch_id] = self.batch(int(batch_id))
+            out.append((batches[batch_id], bytes(digest), _payload(doc)))
+        return out
+
     def by_request(self, request_ref: str) -> list[tuple[BatchRecord, bytes, bytes]]:
         """(batch, digest, sealed document) of every certificate a request submitted, in submission order."""
         with self._lock:

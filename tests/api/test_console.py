@@ -16,8 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
+import zxingcpp
 from PIL import Image, ImageChops
 
+from ledger.certificates.qr import decode_payload
 from tests.api.conftest import Server, own_server
 from tests.ledger.certificates.samples import LICENCES, fresh
 
@@ -226,9 +228,12 @@ def test_admin_registers_an_agency_that_issues_200_licences_and_suspends_one(
             agency.get_by_role("button", name="下载 ZIP").click()
         archive = zipfile.ZipFile(download.value.path())
         assert archive.testzip() is None  # every CRC-32 matches
-        names = archive.namelist()
-        assert len(names) == COUNT and all(n.startswith("certificates/") and n.endswith(".json") for n in names)
-        issued = [json.loads(archive.read(n)) for n in names]
+        index = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode("utf-8-sig"))))
+        assert len(index) == COUNT and len(archive.namelist()) == 2 * COUNT + 1
+        issued = [json.loads(archive.read(row["certificate"])) for row in index]
+        assert all(row["qr"].startswith("qr/") and archive.read(row["qr"]).startswith(b"\x89PNG") for row in index)
+        (code,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(archive.read(index[0]["qr"]))))
+        assert decode_payload(bytes(code.bytes)) == issued[0]
         numbers = {r["licenceNumber"] for r in records}
         assert {d["credentialSubject"]["licenceNumber"] for d in issued} == numbers
 
@@ -267,3 +272,75 @@ def test_admin_registers_an_agency_that_issues_200_licences_and_suspends_one(
         reason = clerk.get_by_test_id("status-reason")
         expect(reason).to_have_attribute("data-reason", "under_investigation")
         expect(reason).to_contain_text("调查期间暂停")
+
+
+def test_admin_suspends_reinstates_revokes_keys_and_rules_and_votes_on_proposals(
+    browser: Any, own: Server, tmp_path: Path
+) -> None:
+    with own.client("sh_admin") as http:
+        answer = http.post("/agencies", json={"name": "上海市黄浦区市场监督管理局", "region": "310101",
+                                              "certificateTypes": ["business_licence"]})  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        address = answer.json()["agency"]["address"]
+    with open_page(browser, own) as admin:
+        sign_in(admin, own.keys["sh_admin"], "province")
+
+        def node() -> Any:
+            return admin.locator(f"[data-testid=agency][data-address='{address}']")
+
+        # suspend, then reinstate the agency
+        expect(node()).to_be_visible(timeout=30_000)
+        node().get_by_role("button", name="暂停 Suspend").click()
+        expect(node().get_by_test_id("agency-status")).to_contain_text("suspended", timeout=60_000)
+        expect(admin.get_by_test_id("notice")).to_contain_text("机构已暂停")
+        node().get_by_role("button", name="恢复 Reinstate").click()
+        expect(node().get_by_test_id("agency-status")).to_contain_text("active", timeout=60_000)
+        no_error(admin)
+        # an SM2 signing key, then its revocation
+        node().get_by_role("combobox", name="算法").select_option("SM2")
+        node().get_by_role("button", name="新建签名密钥").click()
+        expect(node().locator("tr[data-key]")).to_have_count(1, timeout=60_000)
+        expect(node().locator("tr[data-key]")).to_contain_text("SM2")
+        node().locator("tr[data-key]").get_by_role("button", name="吊销 Revoke").click()
+        expect(node().locator("tr[data-key]")).to_contain_text("已吊销", timeout=60_000)
+        no_error(admin)
+        with own.client("sh_admin") as http:
+            (key,) = http.get(f"/agencies/{address}/signing-keys").json()["data"]
+            assert key["algorithm"] == "SM2" and key["revokedAt"]
+
+        # a recognition rule, set then revoked
+        admin.get_by_role("tab", name="互认规则").click()
+        admin.get_by_label("证照类型").select_option("business_licence")
+        admin.get_by_label("发证省份").select_option("440000")
+        admin.get_by_label("法律依据").fill("粤沪电子证照互认协议（测试）")
+        admin.get_by_role("button", name="设定 Set").click()
+        row = admin.locator("#rules-body tr", has_text="粤沪电子证照互认协议（测试）")
+        expect(row).to_contain_text("生效", timeout=60_000)
+        rule_id = row.get_attribute("data-rule")
+        row.get_by_role("button", name="撤销 Revoke").click()
+        expect(admin.locator(f"#rules-body tr[data-rule='{rule_id}']")).to_contain_text("已撤销", timeout=60_000)
+        no_error(admin)
+
+        # a proposal withdrawn, and one another province votes through (executed at once)
+        admin.get_by_role("tab", name="联盟提案").click()
+        for description in ("撤回的提案 withdrawn", "表决通过 voted through"):
+            admin.get_by_label("事项 Action", exact=True).select_option("setThreshold")
+            admin.get_by_label("门槛 Threshold", exact=True).fill("2")
+            admin.get_by_label("说明 Description", exact=True).fill(description)
+            admin.get_by_role("button", name="提交提案").click()
+            expect(admin.locator("#proposals-body tr", has_text=description)).to_have_attribute(
+                "data-state", "pending", timeout=60_000
+            )
+        withdrawn = admin.locator("#proposals-body tr", has_text="撤回的提案")
+        withdrawn.get_by_role("button", name="撤回 Cancel").click()
+        expect(withdrawn).to_have_attribute("data-state", "cancelled", timeout=60_000)
+        voted = admin.locator("#proposals-body tr", has_text="表决通过").get_attribute("data-proposal")
+        no_error(admin)
+    with open_page(browser, own) as other:
+        sign_in(other, own.keys["zj_admin"], "province")
+        other.get_by_role("tab", name="联盟提案").click()
+        row = other.locator(f"#proposals-body tr[data-proposal='{voted}']")
+        row.get_by_role("button", name="投票 Vote").click()
+        expect(row).to_have_attribute("data-state", "executed", timeout=60_000)
+        expect(row).to_contain_text("310000")
+        no_error(other)

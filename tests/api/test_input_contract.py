@@ -4,6 +4,7 @@ succession."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ledger.certificates import load_schema
@@ -159,3 +160,65 @@ def test_licence_numbers_do_not_rest_in_the_journal_in_plaintext(server: Server)
     journal = server.home / "journals" / f"{server.addr('sh_amr')}.sqlite"
     stored = b"".join(p.read_bytes() for p in journal.parent.glob(journal.name + "*"))
     assert journal.is_file() and record["licenceNumber"].encode() not in stored
+
+
+def test_an_agency_finds_its_certificates_by_licence_number(server: Server) -> None:
+    first = fresh(BUSINESS)
+    (old,) = issued(server, [first])["data"]
+    number = first["licenceNumber"]
+    (new,) = issued(server, [fresh(BUSINESS) | {"licenceNumber": number, "supersedes": old["proof"]["digest"]}])["data"]
+    with server.client("sh_amr") as http:
+        found = http.get("/certificates", params={"licenceNumber": number}).json()
+        typed = http.get("/certificates", params={"licenceNumber": number, "certificateType": "business_licence"})
+        assert typed.json() == found
+        assert [d["digest"] for d in found["data"]] == [old["proof"]["digest"], new["proof"]["digest"]]
+        statuses = [(d["status"], d["reason"]) for d in found["data"]]
+        assert statuses == [("superseded", "replaced"), ("valid", "unspecified")]
+        assert found["data"][0]["successor"] == new["proof"]["digest"] and found["count"] == 2
+        assert found["data"][1]["certificate"] == new
+        assert http.get("/certificates", params={"licenceNumber": "no-such-licence"}).json()["count"] == 0
+        assert http.get("/certificates", params={"licenceNumber": number, "certificateType": "driving_licence"}
+                        ).json()["data"] == []  # fmt: skip
+        error(http.get("/certificates", params={"licenceNumber": number, "certificateType": "x"}), 422,
+              "unknown_certificate_type")  # fmt: skip
+        error(http.get("/certificates", params={"licenceNumber": number + "\u202e"}), 422, "invalid_text")
+        assert http.get("/certificates").status_code == 422
+    with server.client("zj_amr") as other:  # another agency never sees them
+        assert other.get("/certificates", params={"licenceNumber": number}).json()["count"] == 0
+    with server.client("sh_admin") as admin:
+        assert admin.get("/certificates", params={"licenceNumber": number}).status_code == 403
+
+
+def test_an_agency_downloads_a_zip_of_its_certificates_with_qr_images(server: Server) -> None:
+    import csv
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from ledger.certificates.qr import decode_payload
+
+    docs = issued(server, [fresh(BUSINESS) for _ in range(3)])["data"]
+    digests = [d["proof"]["digest"] for d in docs]
+    with server.client("sh_amr") as http:
+        response = http.post("/certificates/export", json={"digests": digests})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/zip"
+        assert response.headers["content-disposition"].startswith('attachment; filename="certificates-')
+        refused = error(http.post("/certificates/export", json={"digests": [digests[0], "0x" + "ab" * 32]}), 422,
+                        "unknown_certificates")  # fmt: skip
+        assert [(p["index"], p["pointer"]) for p in refused["details"]] == [(1, "/digests/1")]
+        error(http.post("/certificates/export", json={"digests": []}), 422, "invalid_request")
+    with server.client("zj_amr") as other:  # another agency's certificates are not its to export
+        error(other.post("/certificates/export", json={"digests": digests[:1]}), 422, "unknown_certificates")
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    rows = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode("utf-8-sig"))))
+    assert [r["digest"] for r in rows] == digests
+    import zxingcpp
+
+    for doc, row in zip(docs, rows, strict=True):
+        assert json.loads(archive.read(row["certificate"])) == doc
+        image = Image.open(io.BytesIO(archive.read(row["qr"])))
+        (code,) = zxingcpp.read_barcodes(image)
+        assert decode_payload(bytes(code.bytes)) == doc and row["qrHolds"] == "document"
+        assert row["licenceNumber"] == doc["credentialSubject"]["licenceNumber"]
