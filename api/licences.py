@@ -9,14 +9,12 @@ from typing import Any
 
 from api.errors import ApiError
 from ledger.certificates.merkle import verify as merkle_verify
-from ledger.certificates.records import take_record
-from ledger.certificates.validation import CertificateValidationError
 from ledger.chain.models import CertificateStatus
+from ledger.issuance import requests
 from ledger.issuance.issuer import Issuer
 from ledger.issuance.journal import DuplicateLicence
 
 _ACTIVE = (CertificateStatus.VALID, CertificateStatus.SUSPENDED)
-_NUMBER = "/credentialSubject/licenceNumber"
 
 
 def prepare(service: Any, issuer: Issuer, records: Sequence[Any]) -> tuple[list[dict[str, Any]], list[str | None]]:
@@ -24,29 +22,14 @@ def prepare(service: Any, issuer: Issuer, records: Sequence[Any]) -> tuple[list[
 
     Refuses the whole request, listing every problem with the index of its record: 403 `issuer_mismatch` when a
     record names another issuer, else 422 `invalid_input`."""
-    problems: list[dict[str, Any]] = []
-    credentials: list[dict[str, Any] | None] = []
-    supersedes: list[str | None] = []
-    for index, record in enumerate(records):
-        taken = take_record(record, issuer.did, issuer.agency_record.name)
-        problems.extend({"index": index, **p.as_dict()} for p in taken.problems)
-        supersedes.append(taken.supersedes)
-        try:
-            credentials.append(issuer.credential(taken.document))
-        except CertificateValidationError as exc:
-            problems.extend({"index": index, **p.as_dict()} for p in exc.problems)
-            credentials.append(None)
-    built = [(i, c) for i, c in enumerate(credentials) if c is not None and not any(p["index"] == i for p in problems)]
-    for problem in issuer.check([c for _, c in built]):
-        problems.append(problem | {"index": built[problem["index"]][0]})
+    prepared = requests.prepare(issuer, records)
+    problems = prepared.problems
     if problems:
-        problems.sort(key=lambda p: p["index"])
-        failing = len({p["index"] for p in problems})
         if any(p["code"] == "issuer_mismatch" for p in problems):
-            raise ApiError(403, "issuer_mismatch", f"{failing} of {len(records)} certificates name another issuer "
-                           "than the API key's agency", problems)  # fmt: skip
-        raise ApiError(422, "invalid_input", f"{failing} of {len(records)} certificates are refused", problems)
-    return [c for c in credentials if c is not None], supersedes
+            raise ApiError(403, "issuer_mismatch", f"{prepared.failing} of {len(records)} certificates name another "
+                           "issuer than the API key's agency", problems)  # fmt: skip
+        raise ApiError(422, "invalid_input", f"{prepared.failing} of {len(records)} certificates are refused", problems)
+    return [c for c in prepared.credentials if c is not None], prepared.supersedes
 
 
 def replaceable(
@@ -55,42 +38,21 @@ def replaceable(
     """The journaled certificates the request may take the licence of: those no longer active, and those it
     supersedes. Refuses with 409 `duplicate_licence` (each with the digest already holding the licence) or
     `not_a_predecessor` (a `supersedes` that is not an active certificate of the same licence)."""
-    held = issuer.same_licence(credentials)
-    keys = [issuer.sealer.licence_key(c) for c in credentials]
-    first: dict[bytes, int] = {}
-    conflicts: list[dict[str, Any]] = []
-    free: set[bytes] = set()
-    for index, (holders, named, key) in enumerate(zip(held, supersedes, keys, strict=True)):
-        if key is not None and key in first:
-            conflicts.append(_conflict(index, "duplicate_licence", f"certificate {first[key]} of this request has the "
-                                       "same type and licence number"))  # fmt: skip
-            continue
-        if key is not None:
-            first[key] = index
-        active = [h for h in holders if is_active(service, issuer, h)]
-        free |= set(holders) - set(active)
-        others = ["0x" + h.hex() for h in active if "0x" + h.hex() != named]
-        if named is not None and named not in ["0x" + h.hex() for h in active]:
-            conflicts.append(_conflict(index, "not_a_predecessor", f"supersedes names {named}, which is no active "
-                                       "certificate of this agency with the same type and licence number",
-                                       pointer="/supersedes"))  # fmt: skip
-        elif named is not None:
-            free.add(bytes.fromhex(named[2:]))
-        if others:
-            message = f"the agency's certificate {others[0]} of the same type and licence number is active"
-            conflicts.append(_conflict(index, "duplicate_licence", message, existing=others[0]))
+    checked = requests.check_licences(issuer, credentials, supersedes, lambda h: is_active(service, issuer, h))
+    conflicts = checked.conflicts
     if conflicts:
         code = "duplicate_licence" if any(c["code"] == "duplicate_licence" for c in conflicts) else conflicts[0]["code"]
         raise ApiError(409, code, f"{len(conflicts)} certificates conflict with the agency's certificates; name the "
                        "one a certificate replaces in `supersedes`", conflicts)  # fmt: skip
-    return free
+    return checked.replaceable
 
 
 def duplicate_error(exc: DuplicateLicence) -> ApiError:
     """The 409 of a licence another request took while this one was being checked."""
     conflicts = [
-        _conflict(position, "duplicate_licence", f"certificate 0x{holder.hex()} holds the same type and licence number",
-                  existing="0x" + holder.hex())
+        requests.conflict(position, "duplicate_licence",
+                          f"certificate 0x{holder.hex()} holds the same type and licence number",
+                          existing="0x" + holder.hex())
         for position, holder in exc.conflicts
     ]  # fmt: skip
     return ApiError(409, "duplicate_licence", str(exc), conflicts)
@@ -141,12 +103,3 @@ def check_successor(service: Any, agency: str, digest: str, successor: str, cert
     raise ApiError(422, "successor_not_anchored",
                    f"no certificate {successor} anchored by {agency} is known: issue it first, or send it wrapped in "
                    "`successorCertificate`")  # fmt: skip
-
-
-def _conflict(
-    index: int, code: str, message: str, *, pointer: str = _NUMBER, existing: str | None = None
-) -> dict[str, Any]:
-    found: dict[str, Any] = {"index": index, "pointer": pointer, "code": code, "message": message}
-    if existing is not None:
-        found["existing"] = existing
-    return found

@@ -22,6 +22,7 @@ from ledger.chain.deployment import Deployment
 from ledger.errors import ContractRevertError, LedgerError, LedgerValueError
 
 console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 RpcOption = Annotated[str, typer.Option("--rpc", help="JSON-RPC endpoint", envvar="HURONG_RPC_URL")]
 DeploymentsOption = Annotated[

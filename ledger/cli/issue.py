@@ -20,6 +20,7 @@ from ledger.cli.common import (
     account_key,
     connect,
     console,
+    err_console,
     read_json,
     write_json,
 )
@@ -64,12 +65,13 @@ def issue_cmd(
     for batch in recovered:
         _write_certificates(out, batch.certificates)
         console.print(f"recovered batch {batch.batch_id}: {len(batch.certificates)} certificates anchored")
-    records = read_inputs(inputs or [])
+    sources: list[str] = []
+    records = read_inputs(inputs or [], sources)
     if not records:
         if not recovered:
             console.print("nothing to issue; the journal has no pending batch")
         return
-    credentials = [issuer.credential(record) for record in records]
+    credentials, supersedes = _checked(issuer, records, sources)
     with _progress() as progress:
         tasks: dict[str, Any] = {}
 
@@ -78,21 +80,87 @@ def issue_cmd(
                 tasks[stage] = progress.add_task(stage, total=total)
             progress.update(tasks[stage], completed=done)
 
-        wrapped = issuer.issue(credentials, progress=report)
+        wrapped = issuer.issue(credentials, progress=report, replaceable=_replaceable(issuer, credentials, supersedes,
+                                                                                      sources))  # fmt: skip
     _write_certificates(out, wrapped)
     roots = sorted({w["proof"]["merkleRoot"] for w in wrapped})
     console.print(f"[green]issued {len(wrapped)} certificates[/] in {len(roots)} batch(es) → {out}/")
+    _supersede(issuer, wrapped, supersedes)
 
 
-def read_inputs(paths: list[Path]) -> list[dict[str, Any]]:
-    """Unsigned credentials or licence records from JSON (object or list) and CSV files."""
+def _checked(
+    issuer: Any, records: list[dict[str, Any]], sources: list[str]
+) -> tuple[list[dict[str, Any]], list[str | None]]:
+    """The credentials of `records` and what each supersedes; every problem of every record listed (by file and
+    row) and nothing issued when any record is refused."""
+    from ledger.issuance.requests import prepare
+
+    prepared = prepare(issuer, records)
+    if prepared.problems:
+        _print_problems(prepared.problems, sources)
+        raise LedgerValueError(f"{prepared.failing} of {len(records)} records are refused; nothing was issued")
+    return [c for c in prepared.credentials if c is not None], prepared.supersedes
+
+
+def _replaceable(
+    issuer: Any, credentials: list[dict[str, Any]], supersedes: list[str | None], sources: list[str]
+) -> set[bytes]:
+    """The journaled certificates the records may take the licence of; refuses a second active certificate of a
+    licence (type and number) unless its record names the first in `supersedes`."""
+    from ledger.issuance.requests import active_on_chain, check_licences
+
+    checked = check_licences(issuer, credentials, supersedes, active_on_chain(issuer))
+    if checked.conflicts:
+        _print_problems(checked.conflicts, sources)
+        count = len({c["index"] for c in checked.conflicts})
+        raise LedgerValueError(f"{count} records conflict with the agency's certificates (name the one a record "
+                               "replaces in its `supersedes`); nothing was issued")  # fmt: skip
+    return checked.replaceable
+
+
+def _supersede(issuer: Any, wrapped: list[dict[str, Any]], supersedes: list[str | None]) -> None:
+    """Supersede (reason `replaced`) each certificate a record named in `supersedes` by the new one."""
+    from ledger.certificates.reasons import Reason
+    from ledger.issuance.requests import journaled_proof
+
+    for document, old in zip(wrapped, supersedes, strict=True):
+        if old is None:
+            continue
+        found = journaled_proof(issuer, bytes.fromhex(old[2:]))
+        if found is None:
+            raise LedgerValueError(f"{old} is not in this journal's anchored batches: supersede it with "
+                                   f"`hurong supersede --successor {document['proof']['digest']}`")  # fmt: skip
+        root, path = found
+        receipt = issuer.client.certificates.supersede(issuer.agency, root, old, path, document["proof"]["digest"],
+                                                       int(Reason.REPLACED)).wait()  # fmt: skip
+        console.print(f"superseded {old} by {document['proof']['digest']} (replaced) in block {receipt.block_number}")
+
+
+def _print_problems(problems: list[dict[str, Any]], sources: list[str]) -> None:
+    """One line per problem: where the record came from, its JSON Pointer, code and message."""
+    from rich.markup import escape
+
+    for problem in problems[:200]:
+        where = escape(sources[problem["index"]])
+        err_console.print(f"{where}  {escape(problem.get('pointer', ''))}  [bold]{problem['code']}[/]  "
+                          f"{escape(problem['message'])}")  # fmt: skip
+    if len(problems) > 200:
+        err_console.print(f"… and {len(problems) - 200} more problems")
+
+
+def read_inputs(paths: list[Path], sources: list[str] | None = None) -> list[dict[str, Any]]:
+    """Unsigned credentials or licence records from JSON (object or list) and CSV files; `sources`, when given,
+    receives where each record came from (`file:line` of a CSV row, `file[index]` of a JSON item)."""
     records: list[dict[str, Any]] = []
+    where: list[str] = [] if sources is None else sources
     for path in paths:
         if path.suffix.lower() == ".csv":
             try:
                 with path.open(encoding="utf-8-sig", newline="") as fh:
-                    for row in csv.DictReader(fh):
+                    reader = csv.DictReader(fh)
+                    for row in reader:
                         records.append(_csv_record(row))
+                        where.append(f"{path}:{reader.line_num}")
             except OSError as exc:
                 raise LedgerValueError(f"cannot read {path}: {exc.strerror}") from None
             except (csv.Error, UnicodeDecodeError) as exc:
@@ -100,10 +168,11 @@ def read_inputs(paths: list[Path]) -> list[dict[str, Any]]:
         else:
             data = read_json(path)
             items = data if isinstance(data, list) else [data]
-            for item in items:
+            for index, item in enumerate(items):
                 if not isinstance(item, dict):
                     raise LedgerValueError(f"{path}: every record must be a JSON object")
                 records.append(item)
+                where.append(f"{path}[{index}]" if isinstance(data, list) else str(path))
     return records
 
 

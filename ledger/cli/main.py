@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ledger.cli import agencies, governance, rules, signing_keys
 from ledger.cli import certificates as cli_certificates
+from ledger.cli.common import err_console
 from ledger.errors import LedgerError
 
 app = typer.Typer(
@@ -25,7 +26,6 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
-err_console = Console(stderr=True, soft_wrap=True)
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 

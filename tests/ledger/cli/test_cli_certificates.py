@@ -15,7 +15,7 @@ import pytest
 from ledger.chain.bootstrap import bootstrap, parse_description
 from ledger.chain.node import Anvil
 from tests.conftest import WORLD
-from tests.ledger.certificates.samples import LICENCES
+from tests.ledger.certificates.samples import LICENCES, fresh
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +58,8 @@ def test_issue_from_csv_then_verify_with_a_table_and_exit_status_zero(env: Any) 
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(columns)
-        for _ in range(3):
-            writer.writerow([licence["licenceNumber"], "business_licence", licence["holderName"], licence["holderId"],
+        for number in (fresh(licence)["licenceNumber"] for _ in range(3)):
+            writer.writerow([number, "business_licence", licence["holderName"], licence["holderId"],
                              "310000", "310115", licence["validFrom"], licence["validUntil"],
                              *licence["fields"].values()])  # fmt: skip
     proc = hurong(env, "issue", str(path), "--out", str(home / "csv"), "--journal", str(home / "csv.sqlite"))
@@ -128,7 +128,7 @@ def test_qr_codes_carry_the_document_or_a_reference_and_verify_from_the_image(en
 
 
 def test_status_changes_through_the_cli_show_in_verification(env: Any) -> None:
-    files = issue(env, "status", [LICENCES["business_licence"], LICENCES["business_licence"]])
+    files = issue(env, "status", [fresh(LICENCES["business_licence"]), fresh(LICENCES["business_licence"])])
     first, second = files
     suspended = hurong(env, "suspend", str(first), "--reason", "under_investigation")
     assert suspended.returncode == 0, suspended.stderr
@@ -167,3 +167,45 @@ def test_bad_input_gives_a_message_and_exit_status_one_without_a_traceback(
     proc = hurong(env, *args)
     assert proc.returncode == 1, proc.stdout
     assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_issue_lists_every_refused_record_by_file_and_row_and_issues_nothing(env: Any) -> None:
+    _, _, home = env
+    good, other, bad_holder, no_number = (fresh(LICENCES["business_licence"]) for _ in range(4))
+    bad_holder["holderId"] = "91310115MA1H7XY23C"
+    del no_number["licenceNumber"]
+    source = home / "mixed.json"
+    source.write_text(json.dumps([good, bad_holder, other, no_number]), encoding="utf-8")
+    proc = hurong(env, "issue", str(source), "--out", str(home / "mixed"), "--journal", str(home / "mixed.sqlite"))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "2 of 4 records are refused; nothing was issued" in proc.stderr
+    assert f"{source}[1]" in proc.stderr and f"{source}[3]" in proc.stderr and f"{source}[0]" not in proc.stderr
+    assert "/credentialSubject/licenceNumber" in proc.stderr and "/credentialSubject/holderId" in proc.stderr
+    assert not list((home / "mixed").glob("*.json"))
+
+
+def test_issue_refuses_a_second_active_certificate_of_a_licence_unless_it_supersedes_it(env: Any) -> None:
+    _, _, home = env
+    journal = str(home / "licences.sqlite")
+    record = fresh(LICENCES["business_licence"])
+
+    def run(name: str, records: list[dict[str, Any]]) -> subprocess.CompletedProcess[str]:
+        (home / f"{name}.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+        return hurong(env, "issue", str(home / f"{name}.json"), "--out", str(home / name), "--journal", journal)
+
+    assert run("first", [record]).returncode == 0
+    (first,) = (home / "first").glob("*.json")
+    old = json.loads(first.read_text(encoding="utf-8"))["proof"]["digest"]
+    again = run("again", [record])
+    assert again.returncode == 1 and "duplicate_licence" in again.stderr and old in again.stderr
+    twice = run("twice", [fresh(LICENCES["business_licence"])] * 2)
+    assert twice.returncode == 1 and "of this request has the same type and licence number" in twice.stderr
+    wrong = run("wrong", [record | {"supersedes": "0x" + "ab" * 32}])
+    assert wrong.returncode == 1 and "not_a_predecessor" in wrong.stderr
+    replaced = run("replaced", [record | {"supersedes": old}])
+    assert replaced.returncode == 0, replaced.stderr
+    (new,) = (home / "replaced").glob("*.json")
+    assert f"superseded {old} by {new.stem}" in replaced.stdout
+    status = hurong(env, "status", str(first))
+    assert "status superseded" in status.stdout and "replaced" in status.stdout and new.stem in status.stdout
+    assert run("after", [record]).returncode == 1  # the successor now holds the licence

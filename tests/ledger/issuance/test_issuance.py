@@ -22,15 +22,14 @@ from ledger.issuance.issuer import IssuanceError, Issuer
 from ledger.issuance.journal import Journal
 from ledger.issuance.store import LocalStore, cid_v1_raw
 from tests.conftest import WORLD, World
-from tests.ledger.certificates.samples import LICENCES
+from tests.ledger.certificates.samples import LICENCES, fresh
 
 
 def credentials(world_or_client: Any, n: int, kind: str = "business_licence") -> list[dict[str, Any]]:
     client = world_or_client if isinstance(world_or_client, HurongClient) else world_or_client.as_("sh_amr")
     out = []
     for i in range(n):
-        licence = copy.deepcopy(LICENCES[kind])
-        licence["fields"] = dict(licence.get("fields", {}))
+        licence = fresh(LICENCES[kind]) if kind == "business_licence" else copy.deepcopy(LICENCES[kind])
         licence["validFrom"] = f"2026-01-{1 + i % 28:02d}T00:00:00Z"
         out.append(
             build_credential(
