@@ -247,8 +247,8 @@ class Service:
         return [bytes.fromhex(n[2:]) for n in names if len(n) == 66 and all(c in _HEX for c in n[2:])]
 
     def suite_of(self, agency: str) -> str:
-        """The suite `agency` issues in: `HURONG_AGENCY_SUITES` by its address, else by its province, else
-        `HURONG_HASH_SUITE`."""
+        """The suite `agency` issues in: `HURONG_AGENCY_SUITES` by its address, else by its province, else the
+        consortium description's `suite` of the agency (kept with the deployment), else `HURONG_HASH_SUITE`."""
         suites = self.settings.agency_suites
         if agency.lower() in suites:
             return suites[agency.lower()]
@@ -256,6 +256,9 @@ class Service:
             province = str(self.client.authorities.agency(agency).province)
             if province in suites:
                 return suites[province]
+        described = self.client.deployment.extra.get("suites")
+        if isinstance(described, dict) and described.get(agency.lower()) in ("default", "sm"):
+            return str(described[agency.lower()])
         return self.settings.hash_suite
 
     def issuer(self, agency: str) -> BatchingIssuer:

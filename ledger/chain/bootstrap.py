@@ -23,9 +23,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from eth_account import Account
@@ -128,6 +128,8 @@ class AgencySpec(_Model):
     name: str = Field(min_length=1, max_length=128)
     parent: str | None = None
     certificate_types: list[str] = Field(default_factory=list)
+    #: The suite the agency issues in: `default` (SHA-256 digests, Ed25519 signatures) or `sm` (SM3, SM2).
+    suite: Literal["default", "sm"] = "default"
 
     _province = field_validator("province")(_check_province)
 
@@ -305,4 +307,7 @@ def bootstrap(
         rule_ids.append(int(receipt.event("RecognitionRuleSet").args["ruleId"]))
     if progress and spec.rules:
         progress(f"{len(spec.rules)} recognition rules set")
+    suites = {addresses[a.account].lower(): a.suite for a in spec.agencies if a.suite != "default"}
+    if suites:  # kept with the deployment, where the service reads each agency's suite
+        deployment = replace(deployment, extra={**deployment.extra, "suites": suites})
     return BootstrapResult(deployment, addresses, keys, rule_ids)

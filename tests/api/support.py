@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -64,12 +65,15 @@ def extra_server(server: Server, home: Path, env: dict[str, str] | None = None) 
 
 
 @contextmanager
-def own_chain_server(home: Path, env: dict[str, str] | None = None) -> Iterator[tuple[Extra, Anvil]]:
-    """A service over a chain of its own with the test consortium, and that chain (a test may stop it)."""
+def own_chain_server(
+    home: Path, env: dict[str, str] | None = None, *, world: dict[str, Any] | None = None
+) -> Iterator[tuple[Extra, Anvil]]:
+    """A service over a chain of its own with the test consortium (or `world`), and that chain (a test may stop
+    it)."""
     chain = Anvil(accounts=len(WORLD["accounts"]))
     chain.start()
     try:
-        result = bootstrap(parse_description(WORLD), chain.url)
+        result = bootstrap(parse_description(world or WORLD), chain.url)
         result.deployment.save(home / "deployments")
         key = AccountKey.from_hex(result.keys["sh_amr"])
         save_key(home / "keystore" / f"{key.address}.json", key, PASSPHRASE)

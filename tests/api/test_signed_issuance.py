@@ -5,24 +5,29 @@ that cannot sign are refused before anything is journaled or sent; rotation keep
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
 
 from api.errors import ApiError
 from api.signing import SigningKeys
 from ledger.certificates.hashing import recompute_digest
+from ledger.chain.bootstrap import parse_description
 from ledger.chain.models import KeyAlgorithm
+from ledger.errors import LedgerValueError
 from ledger.issuance.journal import Journal
 from ledger.keys.keystore import save_key
 from ledger.keys.pairs import generate
 from tests.api.conftest import PASSPHRASE, Server, own_server, start_server
-from tests.api.support import clone_home
+from tests.api.support import clone_home, own_chain_server
 from tests.api.test_api import BUSINESS, error, outcome, verify
+from tests.conftest import WORLD
 from tests.ledger.certificates.samples import fresh
 
 SM_PROVINCE = "440000"  # Guangdong's agencies issue in the `sm` suite on this module's service
@@ -240,3 +245,21 @@ def test_the_current_key_is_chosen_once_until_the_index_keys_change(tmp_path: Pa
     assert refusal.value.details["keys"][0]["problem"] == "revoked"
     with pytest.raises(ApiError):
         keys.signer(agency, "sm")  # another suite: an Ed25519 key never signs in it
+
+
+def test_the_consortium_description_names_an_agencys_suite(tmp_path: Path) -> None:
+    world = copy.deepcopy(WORLD)
+    for agency in world["agencies"]:
+        if agency["account"] == "sh_amr":
+            agency["suite"] = "sm"
+    with own_chain_server(tmp_path, world=world) as (extra, _):
+        saved = json.loads(next((tmp_path / "deployments").glob("*.json")).read_text(encoding="utf-8"))
+        assert list(saved["extra"]["suites"].values()) == ["sm"]
+        with httpx.Client(base_url=extra.url + "/api/v1", headers={"X-API-Key": extra.keys["sh_amr"]}) as http:
+            response = http.post("/certificates", json={"certificates": [fresh(BUSINESS)]})
+        assert response.status_code == 201, response.text
+        (doc,) = response.json()["data"]
+        assert doc["proof"]["suite"] == "sm" and "0x" + recompute_digest(doc).hex() == doc["proof"]["digest"]
+    with pytest.raises(LedgerValueError, match="suite"):
+        world["agencies"][0]["suite"] = "sha3"
+        parse_description(world)
