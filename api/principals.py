@@ -109,8 +109,8 @@ def needs_gas(service: Service) -> bool:
 class Write:
     """The transactions of one write request, sent and awaited in order.
 
-    With a claimed idempotency key, the hash of the first transaction is recorded as soon as it is sent, and a
-    retry settles that transaction (`prior`) instead of sending it again.
+    With a claimed idempotency key, the hash of the first transaction is recorded once it is signed, before it is
+    broadcast, and a retry settles that transaction (`prior`) instead of sending it again.
     """
 
     def __init__(self, service: Service, claim: Claim | None) -> None:
@@ -131,9 +131,14 @@ class Write:
         """Send a transaction and wait for its receipt (the first one: or settle an earlier attempt's)."""
         receipt = self.prior(signer) if self._first else None
         if receipt is None:
-            pending = send()
-            if self._first and self.claim is not None:
-                self.service.idempotency.record_transaction(self.claim, pending.tx_hash)
+            if self._first and self.claim is not None and signer.transactor is not None:
+                claim = self.claim
+                # the hash is recorded before the transaction is broadcast (and again for a fee replacement)
+                with signer.transactor.signing_hook(lambda tx_hash: self.service.idempotency.record_transaction(
+                        claim, tx_hash)):  # fmt: skip
+                    pending = send()
+            else:
+                pending = send()
             receipt = pending.wait()
         self._first = False
         self.steps.append((step, receipt))

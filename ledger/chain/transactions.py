@@ -14,7 +14,8 @@ import fcntl
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -250,6 +251,19 @@ class Transactor:
         self._lock = AccountLock(lock_path)
         self._chain_id: int | None = None
         self._quote: tuple[Fees, float] | None = None
+        self._hooks = threading.local()
+
+    @contextmanager
+    def signing_hook(self, on_signed: Callable[[str], None]) -> Iterator[None]:
+        """Within the block, and in this thread, every transaction sent without an `on_signed` of its own calls
+        this one (see `send`): a caller records hashes durably before they are broadcast without the contract
+        clients passing a callback through each of their methods."""
+        previous = getattr(self._hooks, "on_signed", None)
+        self._hooks.on_signed = on_signed
+        try:
+            yield
+        finally:
+            self._hooks.on_signed = previous
 
     def configure(self, *, fees: FeePolicy | None = None, lock_path: Path | None = None) -> None:
         """Set the fee policy and the cross-process lock file of this account (service start-up)."""
@@ -308,6 +322,8 @@ class Transactor:
 
         `on_signed(tx_hash)` runs after signing and before broadcasting, so a caller can record the hash
         durably first (a crash in between leaves a hash that the chain never saw, which is safe)."""
+        if on_signed is None:
+            on_signed = getattr(self._hooks, "on_signed", None)
         if gas is None:
             gas = self.estimate_gas(to, data, value)
         if gas > MAX_TRANSACTION_GAS:

@@ -171,3 +171,26 @@ def test_a_transaction_priced_out_by_the_base_fee_is_replaced_with_the_same_nonc
     assert signed == pending.hashes  # a replacement is reported before it is broadcast, like the first hash
     mined = w3.eth.get_transaction(receipt.tx_hash)  # type: ignore[arg-type]
     assert int(mined["nonce"]) == 0 and int(mined["maxFeePerGas"]) > offered
+
+
+def test_a_signing_hook_sees_each_hash_before_the_chain_does_and_only_in_its_thread(anvil: Anvil) -> None:
+    w3 = make_web3(anvil.url)
+    keys = anvil.private_keys()
+    sender = Transactor(w3, keys[0])
+    target = Transactor(w3, keys[1]).address
+    seen: list[tuple[str, object]] = []
+
+    def record(tx_hash: str) -> None:
+        seen.append((tx_hash, _rpc(w3, "eth_getTransactionByHash", [tx_hash])))
+
+    other: list[object] = []
+    with sender.signing_hook(record):
+        pending = _transfer(sender, target)
+        worker = threading.Thread(target=lambda: other.append(_transfer(sender, target)))
+        worker.start()
+        worker.join()
+    after = _transfer(sender, target)
+    assert seen == [(pending.tx_hash, None)]  # type: ignore[attr-defined]
+    assert len(other) == 1 and len(seen) == 1  # the other thread's transaction and the later one are not recorded
+    for sent in (pending, other[0], after):
+        sent.wait()  # type: ignore[attr-defined]
