@@ -11,7 +11,7 @@ import zipfile
 from collections.abc import Sequence
 from typing import Any
 
-from ledger.certificates.qr import make_qr
+from ledger.certificates.qr import qr_png
 
 _UNSAFE = re.compile(r"[^\w.-]", re.ASCII)
 
@@ -22,14 +22,6 @@ def export_name(document: dict[str, Any]) -> str:
     number = subject.get("licenceNumber") if isinstance(subject, dict) else None
     stem = _UNSAFE.sub("_", str(number))[:64] if number else "certificate"
     return f"{stem}-{str(document['proof']['digest'])[2:10]}"
-
-
-def qr_png(document: dict[str, Any], *, scale: int = 4) -> tuple[str, bytes]:
-    """("document" | "reference", PNG bytes) of a certificate's QR code, as `ledger.certificates.qr` encodes it."""
-    kind, code = make_qr(document)
-    out = io.BytesIO()
-    code.save(out, kind="png", scale=scale, border=4)
-    return kind, out.getvalue()
 
 
 def export_zip(documents: Sequence[dict[str, Any]]) -> bytes:

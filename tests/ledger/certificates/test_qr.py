@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 import segno
 
-from ledger.certificates.qr import COMPRESSED_PREFIX, QRError, Reference, decode_payload, payload_for, read_qr, write_qr
+from ledger.certificates.qr import (
+    COMPRESSED_PREFIX,
+    QRError,
+    Reference,
+    decode_payload,
+    payload_for,
+    qr_png,
+    read_qr,
+    write_qr,
+)
 
 DOC = {
     "issuer": {"id": "did:pkh:eip155:31337:0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", "name": "上海市市场监督管理局"},
@@ -22,6 +31,14 @@ def test_a_document_round_trips_through_a_png_with_chinese_text(tmp_path: Path) 
     path = tmp_path / "doc.png"
     assert write_qr(DOC, path) == "document"
     assert decode_payload(read_qr(path)) == DOC
+
+
+@pytest.mark.parametrize("force_reference", [False, True])
+def test_the_native_png_encoder_holds_the_same_payload(tmp_path: Path, force_reference: bool) -> None:
+    kind, png = qr_png(DOC, force_reference=force_reference)
+    assert png.startswith(b"\x89PNG") and kind == ("reference" if force_reference else "document")
+    (tmp_path / "native.png").write_bytes(png)
+    assert read_qr(tmp_path / "native.png") == payload_for(DOC, force_reference=force_reference)[1]
 
 
 def test_a_reference_names_chain_registry_agency_and_digest(tmp_path: Path) -> None:
