@@ -6,15 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages: Chromium and CJK fonts for the browser test of the verification page, wrk for the
-# service benchmark.
+# service benchmark, the PostgreSQL server for the shared index (the tests start their own loopback clusters).
 if ! command -v chromium >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1 \
-   || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+   || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
-    echo "==> installing chromium, fonts-noto-cjk and wrk"
+    echo "==> installing chromium, fonts-noto-cjk, wrk and postgresql"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk wrk >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk wrk postgresql >/dev/null
   else
-    echo "warning: chromium / fonts-noto-cjk / wrk missing and not root: install them with apt-get" >&2
+    echo "warning: chromium / fonts-noto-cjk / wrk / postgresql missing and not root: install them with apt-get" >&2
   fi
 fi
 

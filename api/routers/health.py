@@ -99,8 +99,15 @@ def health(service: ServiceDep) -> Any:
         "headBlock": head,
         "indexedBlock": indexed,
         "indexLag": lag,
+        "index": _index_of(service),
         "contracts": contracts,
     }
+
+
+def _index_of(service: Service) -> dict[str, str]:
+    """The index's database (`sqlite` or `postgresql`) and this process's part in it: `writer`, or `reader` of
+    a shared index another service instance writes."""
+    return {"backend": service.indexer.engine.dialect.name, "role": service.indexer.role}
 
 
 def metrics_endpoint(service: ServiceDep) -> Response:

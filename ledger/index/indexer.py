@@ -45,6 +45,7 @@ from ledger.index.tables import SCHEMA_VERSION as SCHEMA_VERSION
 from ledger.index.tables import IndexState, claim, clear_data, open_engine, read_position, read_state_row
 from ledger.index.tables import index_state as index_state
 from ledger.index.tables import metadata as metadata
+from ledger.index.writer_lock import WriterLock
 from ledger.toolchain.compiler import CONTRACT_NAMES
 from ledger.verification.reader import ChainReader, LruDict
 
@@ -103,9 +104,12 @@ class Indexer(IndexQueries):
             self._prepare()
         except SQLAlchemyError as exc:
             raise IndexerError(f"cannot open the index database: {exc}") from exc
+        identity = self._identity()
+        self.writer_lock = WriterLock(self.engine, f"{identity['chain_id']}:{identity['contracts']}")
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the writer lock and the database connections."""
+        self.writer_lock.release()
         self.engine.dispose()
 
     def __enter__(self) -> Indexer:
@@ -326,20 +330,35 @@ class Indexer(IndexQueries):
         apply_event(conn, entry)
 
     def run(self, stop: threading.Event, poll_interval: float = 0.2) -> None:
-        """Keep the index at the head until `stop` is set (for a thread); failures are logged and retried."""
+        """Keep the index at the head until `stop` is set (for a thread); failures are logged and retried.
+
+        On a shared PostgreSQL index only the holder of the writer lock syncs (`role`); the others read what it
+        commits and take over, within a poll, when its session ends."""
         backoff = poll_interval
-        while not stop.is_set():
-            try:
-                self.sync()
-                backoff = poll_interval
-            except Exception as exc:  # noqa: BLE001 (a follower thread must outlive a failing node or database)
-                log.warning("index sync failed (retrying in %.1fs): %s", backoff, exc)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
-                continue
-            # Until the next poll, or sooner when a reader waits for a block it knows was mined (`wake`).
-            if self._wake.wait(poll_interval):
-                self._wake.clear()
+        try:
+            while not stop.is_set():
+                if not self.writer_lock.held():
+                    stop.wait(poll_interval)
+                    continue
+                try:
+                    self.sync()
+                    backoff = poll_interval
+                except Exception as exc:  # noqa: BLE001 (a follower thread must outlive a failing node or database)
+                    log.warning("index sync failed (retrying in %.1fs): %s", backoff, exc)
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                    continue
+                # Until the next poll, or sooner when a reader waits for a block it knows was mined (`wake`).
+                if self._wake.wait(poll_interval):
+                    self._wake.clear()
+        finally:
+            self.writer_lock.release()
+
+    @property
+    def role(self) -> str:
+        """`writer` when this process's `run` writes the index (always on SQLite), `reader` when another process
+        holding the shared index's writer lock does."""
+        return self.writer_lock.role
 
     def wake(self) -> None:
         """Ask the thread in `run` to sync now (a writer waits to read its own write)."""

@@ -4,12 +4,7 @@ reverted chains leave the same index; and the verifier answers from the index ex
 
 from __future__ import annotations
 
-import glob
 import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,13 +16,13 @@ from sqlalchemy import create_engine, select, update
 from web3.exceptions import Web3RPCError
 
 from ledger.chain.models import CertificateStatus, KeyAlgorithm, StatusRecord
-from ledger.chain.node import free_port
 from ledger.index.indexer import Indexer, IndexerError, IndexReader, index_state, metadata
 from ledger.keys.signing import generate
 from ledger.verification.verifier import INVALID, NOT_RECOGNIZED, VALID, ChainReader, VerificationContext, Verifier
 from tests.conftest import World
 from tests.ledger import issuing
 from tests.ledger.issuing import block_time, digest_of, root_of
+from tests.postgres import local_postgres
 
 SH, ZJ, GD, BJ = 310000, 330000, 440000, 110000
 MakeIndexer = Callable[..., Indexer]
@@ -536,40 +531,8 @@ def test_the_index_reader_composes_the_indexers_chain_reader(world: World, index
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL URL: `HURONG_TEST_POSTGRES_URL`, or a throwaway local cluster started for this module."""
-    pytest.importorskip("psycopg", reason="psycopg is not installed")
-    if os.environ.get("HURONG_TEST_POSTGRES_URL"):
-        yield os.environ["HURONG_TEST_POSTGRES_URL"]
-        return
-    initdb = shutil.which("initdb") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))), None)
-    if initdb is None:
-        pytest.skip("PostgreSQL is not installed (no initdb) and HURONG_TEST_POSTGRES_URL is not set")
-    pg_ctl = str(Path(initdb).with_name("pg_ctl"))
-    prefix: list[str] = []
-    folder = tempfile.mkdtemp(prefix="hurong-pg-")
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        try:
-            user = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no postgres user to run PostgreSQL as")
-        if shutil.which("runuser") is None:
-            pytest.skip("running as root without runuser to start PostgreSQL as postgres")
-        os.chown(folder, user.pw_uid, user.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    data, port = f"{folder}/data", free_port()
-    try:
-        subprocess.run([*prefix, initdb, "-D", data, "-A", "trust", "-U", "hurong", "-E", "UTF8", "--locale=C",
-                        "--no-sync"], check=True, capture_output=True, timeout=120)  # fmt: skip
-        subprocess.run([*prefix, pg_ctl, "-D", data, "-w", "-l", f"{folder}/log", "-o",
-                        f"-k {folder} -h 127.0.0.1 -p {port} -F", "start"], check=True, capture_output=True,
-                       timeout=60)  # fmt: skip
-    except (subprocess.SubprocessError, OSError) as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(f"could not start a local PostgreSQL: {exc}")
-    try:
-        yield f"postgresql://hurong@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*prefix, pg_ctl, "-D", data, "-m", "immediate", "stop"], capture_output=True, timeout=60)
-        shutil.rmtree(folder, ignore_errors=True)
+    with local_postgres() as url:
+        yield url
 
 
 def test_a_postgresql_index_holds_what_a_sqlite_index_holds(
@@ -593,3 +556,52 @@ def test_a_postgresql_index_holds_what_a_sqlite_index_holds(
     # a second indexer on the same database resumes where the first stopped
     again = make_indexer(url=postgres_url)
     assert again.indexed_block == pg.indexed_block and counts(again) == counts(pg)
+
+
+def test_one_indexer_writes_a_shared_postgresql_index_and_another_takes_over_when_it_stops(
+    world: World, make_indexer: MakeIndexer, postgres_url: str, tmp_path: Path
+) -> None:
+    from sqlalchemy import text
+
+    first, second = make_indexer(url=postgres_url), make_indexer(url=postgres_url)
+    assert make_indexer("lite").role == "writer"  # SQLite: every process writes
+    stops = [threading.Event(), threading.Event()]
+    threads = [threading.Thread(target=ix.run, args=(stop, 0.05), daemon=True)
+               for ix, stop in zip((first, second), stops, strict=True)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while sorted((first.role, second.role)) != ["reader", "writer"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sorted((first.role, second.role)) == ["reader", "writer"]
+        writer, reader = (first, second) if first.role == "writer" else (second, first)
+        docs = issue(world, tmp_path, n=2)
+        head = world.reader.w3.eth.block_number
+        deadline = time.monotonic() + 10
+        while reader.indexed_block < head and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert reader.indexed_block >= head and reader.role == "reader"  # read what the writer committed
+        # the writer's session is cut off (as when its process dies): the other one takes over
+        engine = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        cut = text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                   " AND objid = (:key & 4294967295)")  # fmt: skip
+        with engine.connect() as admin:
+            assert admin.execute(cut, {"key": writer.writer_lock.key}).scalar() is True
+            admin.commit()
+        engine.dispose()
+        deadline = time.monotonic() + 10
+        while reader.role != "writer" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert reader.role == "writer"
+        issuing.revoke(world, "sh_amr", docs[0])
+        head = world.reader.w3.eth.block_number
+        deadline = time.monotonic() + 10
+        while reader.indexed_block < head and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert reader.status(world.addr("sh_amr"), digest_of(docs[0])).status == CertificateStatus.REVOKED
+    finally:
+        for stop in stops:
+            stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
