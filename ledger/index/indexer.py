@@ -25,13 +25,14 @@ import contextlib
 import json
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, cast
 
 from hexbytes import HexBytes
 from sqlalchemy import Connection, insert
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from web3.exceptions import BlockNotFound, Web3Exception, Web3RPCError
 from web3.types import FilterParams
 
@@ -130,18 +131,30 @@ class Indexer(IndexQueries):
             "contracts": contracts,
         }
 
+    def _create_tables(self, tables: Sequence[Any] | None = None) -> None:
+        """Create the tables that are missing. Processes starting together race between the check and the
+        creation: the loser's "already exists" means the table is there, so it checks again."""
+        for attempt in range(10):
+            try:
+                with self.engine.begin() as conn:
+                    metadata.create_all(conn, tables=tables)
+                return
+            except (OperationalError, ProgrammingError) as exc:
+                if "already exists" not in str(exc).lower() or attempt == 9:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
     def _prepare(self) -> None:
         """Create the tables; drop an index of another schema version or deployment."""
-        with self.engine.begin() as conn:
-            metadata.create_all(conn, tables=[index_state])
+        self._create_tables([index_state])
+        with self.engine.connect() as conn:
             row = read_state_row(conn)
         if row is not None and row["schema_version"] != SCHEMA_VERSION:
             log.info("index schema %s differs from %s: dropping it", row["schema_version"], SCHEMA_VERSION)
             with self.engine.begin() as conn:
                 metadata.drop_all(conn)
             row = None
-        with self.engine.begin() as conn:
-            metadata.create_all(conn)
+        self._create_tables()
         identity = self._identity()
         if row is None:
             try:

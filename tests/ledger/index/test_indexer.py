@@ -605,3 +605,29 @@ def test_one_indexer_writes_a_shared_postgresql_index_and_another_takes_over_whe
             stop.set()
         for thread in threads:
             thread.join(timeout=10)
+
+
+def test_processes_opening_a_new_index_together_all_start(world: World, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    barrier = threading.Barrier(8)
+    opened: list[Indexer] = []
+    failures: list[BaseException] = []
+
+    def open_one() -> None:
+        barrier.wait()
+        try:
+            opened.append(Indexer(world.reader, url))
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            failures.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert not failures, failures
+        assert len(opened) == 8 and len({ix.sync() for ix in opened}) == 1
+    finally:
+        for indexer in opened:
+            indexer.close()
