@@ -1,0 +1,125 @@
+//! RFC 8785 (JCS) serialisation of JSON strings and numbers, as the Python reference writes them.
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends `s` as a JSON string: only `"`, `\` and control characters are escaped (short forms for
+/// `\b \t \n \f \r`, lowercase `\u00xx` for the others).
+pub fn push_json_string(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    let mut start = 0;
+    for (i, &b) in s.iter().enumerate() {
+        let short = match b {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            0x08 => b'b',
+            0x09 => b't',
+            0x0a => b'n',
+            0x0c => b'f',
+            0x0d => b'r',
+            0x00..=0x1f => 0,
+            _ => continue,
+        };
+        out.extend_from_slice(&s[start..i]);
+        start = i + 1;
+        if short == 0 {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[(b >> 4) as usize]);
+            out.push(HEX[(b & 0xf) as usize]);
+        } else {
+            out.push(b'\\');
+            out.push(short);
+        }
+    }
+    out.extend_from_slice(&s[start..]);
+    out.push(b'"');
+}
+
+/// Appends `bytes` as lowercase hexadecimal.
+pub fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    for &b in bytes {
+        out.push(HEX[(b >> 4) as usize]);
+        out.push(HEX[(b & 0xf) as usize]);
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    push_hex(&mut out, bytes);
+    String::from_utf8(out).expect("hex digits are ASCII")
+}
+
+/// Appends the ECMAScript serialisation of a finite double (RFC 8785 section 3.2.2.3); `-0` is `0`.
+/// Returns `false`, writing nothing, for NaN and the infinities.
+pub fn push_number(out: &mut Vec<u8>, value: f64) -> bool {
+    if !value.is_finite() {
+        return false;
+    }
+    if value == 0.0 {
+        out.push(b'0');
+        return true;
+    }
+    if value < 0.0 {
+        out.push(b'-');
+    }
+    // The shortest digits that round-trip, closest to the value: "d.ddde<exp>".
+    let scientific = format!("{:e}", value.abs());
+    let (mantissa, exponent) = scientific.split_once('e').expect("`{:e}` writes an exponent");
+    let exponent: i32 = exponent.parse().expect("`{:e}` writes a decimal exponent");
+    let digits: Vec<u8> = mantissa.bytes().filter(|&b| b != b'.').collect();
+    let k = digits.len() as i32;
+    let n = exponent + 1; // the position of the decimal point relative to the digits
+    if k <= n && n <= 21 {
+        out.extend_from_slice(&digits);
+        out.extend(std::iter::repeat_n(b'0', (n - k) as usize));
+    } else if 0 < n && n <= 21 {
+        out.extend_from_slice(&digits[..n as usize]);
+        out.push(b'.');
+        out.extend_from_slice(&digits[n as usize..]);
+    } else if -6 < n && n <= 0 {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', (-n) as usize));
+        out.extend_from_slice(&digits);
+    } else {
+        out.push(digits[0]);
+        if k > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
+        }
+        out.push(b'e');
+        out.push(if n - 1 < 0 { b'-' } else { b'+' });
+        out.extend_from_slice((n - 1).unsigned_abs().to_string().as_bytes());
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn number(value: f64) -> String {
+        let mut out = Vec::new();
+        assert!(push_number(&mut out, value));
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn numbers_follow_ecmascript() {
+        assert_eq!(number(1e21), "1e+21");
+        assert_eq!(number(1e20), "100000000000000000000");
+        assert_eq!(number(-0.0), "0");
+        assert_eq!(number(5e-324), "5e-324");
+        assert_eq!(number(1.5e-7), "1.5e-7");
+        assert_eq!(number(0.000001), "0.000001");
+        assert_eq!(number(123.456), "123.456");
+        assert_eq!(number(-1.0), "-1");
+        assert_eq!(number(1.2345678901234568e20), "123456789012345680000");
+        assert_eq!(number(9007199254740992.0), "9007199254740992");
+    }
+
+    #[test]
+    fn strings_escape_only_quotes_backslashes_and_controls() {
+        let mut out = Vec::new();
+        push_json_string(&mut out, "a\"b\\c\u{1}\n\u{7f}张😀".as_bytes());
+        assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\u0001\\n\u{7f}张😀\"");
+    }
+}

@@ -1,0 +1,204 @@
+//! The field walk over Python objects: every scalar outside the top-level `proof`, with its RFC 6901
+//! pointer and the RFC 8785 form of `,"<pointer>",<value>]` (the JCS triple after its salt).
+//!
+//! Errors mirror the Python reference: a malformed document (not an object, a non-string key) is reported
+//! before any field; of the fields' own errors (a lone surrogate, a number without a canonical form, a
+//! value that is not a JSON scalar) the first in document order is reported.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
+
+use crate::canonical::{push_json_string, push_number};
+use crate::errors::value_error;
+
+const SURROGATES: &str = "strings must be valid Unicode (no lone surrogates)";
+const SAFE_INTEGER: i64 = 1 << 53;
+
+/// The UTF-8 of a Python string; lone surrogates are kept (as `surrogatepass` writes them) and flagged.
+pub fn utf8_of<'a>(s: &'a Bound<'_, PyString>) -> PyResult<(std::borrow::Cow<'a, [u8]>, bool)> {
+    match s.to_str() {
+        Ok(text) => Ok((text.as_bytes().into(), true)),
+        Err(_) => {
+            let raw = s.call_method1("encode", ("utf-8", "surrogatepass"))?;
+            Ok((raw.extract::<Vec<u8>>()?.into(), false))
+        }
+    }
+}
+
+/// A Python string from bytes `utf8_of` wrote.
+pub fn str_of<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyString>> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(PyString::new(py, text)),
+        Err(_) => Ok(pyo3::types::PyBytes::new(py, bytes)
+            .call_method1("decode", ("utf-8", "surrogatepass"))?
+            .cast_into::<PyString>()?),
+    }
+}
+
+/// Appends the JSON string of a Python string, refusing lone surrogates.
+pub fn push_py_string(py: Python<'_>, out: &mut Vec<u8>, s: &Bound<'_, PyString>) -> PyResult<()> {
+    match s.to_str() {
+        Ok(text) => {
+            push_json_string(out, text.as_bytes());
+            Ok(())
+        }
+        Err(_) => Err(value_error(py, SURROGATES)),
+    }
+}
+
+fn no_canonical_form(value: &Bound<'_, PyAny>, reason: String) -> PyResult<PyErr> {
+    Ok(value_error(
+        value.py(),
+        &format!("number {} has no canonical JSON form: {reason}", value.repr()?),
+    ))
+}
+
+/// Appends the RFC 8785 form of a JSON scalar.
+pub fn push_scalar(out: &mut Vec<u8>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    let py = value.py();
+    if value.is_none() {
+        out.extend_from_slice(b"null");
+    } else if let Ok(flag) = value.cast::<PyBool>() {
+        out.extend_from_slice(if flag.is_true() { b"true" } else { b"false" });
+    } else if let Ok(text) = value.cast::<PyString>() {
+        push_py_string(py, out, text)?;
+    } else if value.is_instance_of::<PyInt>() {
+        match value.extract::<i64>() {
+            Ok(n) if -SAFE_INTEGER < n && n < SAFE_INTEGER => {
+                if value.is_exact_instance_of::<PyInt>() {
+                    out.extend_from_slice(n.to_string().as_bytes());
+                } else {
+                    out.extend_from_slice(value.str()?.to_str()?.as_bytes());
+                }
+            }
+            _ => {
+                let reason = format!("{} exceeds safe integer domain for JSON floats", value.str()?);
+                return Err(no_canonical_form(value, reason)?);
+            }
+        }
+    } else if let Ok(number) = value.cast::<PyFloat>() {
+        let f = number.value();
+        if !push_number(out, f) {
+            let reason = format!("{} is not representable in JCS", value.str()?);
+            return Err(no_canonical_form(value, reason)?);
+        }
+    } else {
+        let name = value.get_type().name()?;
+        return Err(value_error(py, &format!("not a JSON scalar: {name}")));
+    }
+    Ok(())
+}
+
+/// One field: its pointer (UTF-8, lone surrogates as `surrogatepass` writes them) and the encoded tail
+/// `,"<pointer>",<value>]`, or the error its pointer or value raises.
+pub struct Field {
+    pub pointer: Vec<u8>,
+    pub tail: Result<Vec<u8>, PyErr>,
+    pub is_null: bool,
+}
+
+/// Every field of `document` in document order; the walk itself fails (whatever its fields hold, as the
+/// reference lists the fields first) on a malformed document.
+pub fn fields(document: &Bound<'_, PyAny>) -> PyResult<Vec<Field>> {
+    let py = document.py();
+    let Ok(top) = document.cast::<PyDict>() else {
+        return Err(value_error(py, "a certificate document must be a JSON object"));
+    };
+    let mut walker = Walker { pointer: Vec::with_capacity(128), invalid: 0, out: Vec::new(), _py: std::marker::PhantomData };
+    for (key, value) in items(top)? {
+        let Ok(key) = key.cast::<PyString>() else {
+            // The reference escapes the key as a string: a non-string top-level key fails there.
+            key.getattr("replace")?;
+            return Err(value_error(py, "non-string key at /"));
+        };
+        if key.to_str().is_ok_and(|k| k == "proof") {
+            continue;
+        }
+        walker.enter_key(key, |w| w.walk(&value))?;
+    }
+    Ok(walker.out)
+}
+
+fn items<'py>(dict: &Bound<'py, PyDict>) -> PyResult<Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
+    if dict.is_exact_instance_of::<PyDict>() {
+        return Ok(dict.iter().collect());
+    }
+    dict.call_method0("items")?
+        .try_iter()?
+        .map(|item| item?.extract::<(Bound<'py, PyAny>, Bound<'py, PyAny>)>().map_err(PyErr::from))
+        .collect()
+}
+
+struct Walker<'py> {
+    pointer: Vec<u8>,
+    /// How many tokens of `pointer` hold lone surrogates.
+    invalid: usize,
+    out: Vec<Field>,
+    _py: std::marker::PhantomData<&'py ()>,
+}
+
+impl<'py> Walker<'py> {
+    fn enter_key(
+        &mut self,
+        key: &Bound<'py, PyString>,
+        inner: impl FnOnce(&mut Self) -> PyResult<()>,
+    ) -> PyResult<()> {
+        let mark = self.pointer.len();
+        let (bytes, valid) = utf8_of(key)?;
+        self.pointer.push(b'/');
+        for &b in bytes.iter() {
+            match b {
+                b'~' => self.pointer.extend_from_slice(b"~0"),
+                b'/' => self.pointer.extend_from_slice(b"~1"),
+                _ => self.pointer.push(b),
+            }
+        }
+        self.invalid += usize::from(!valid);
+        let result = inner(self);
+        self.invalid -= usize::from(!valid);
+        self.pointer.truncate(mark);
+        result
+    }
+
+    fn walk(&mut self, value: &Bound<'py, PyAny>) -> PyResult<()> {
+        if let Ok(dict) = value.cast::<PyDict>() {
+            for (key, child) in items(dict)? {
+                let Ok(key) = key.cast::<PyString>() else {
+                    let at = str_of(value.py(), &self.pointer)?;
+                    return Err(value_error(value.py(), &format!("non-string key at {at}")));
+                };
+                self.enter_key(key, |w| w.walk(&child))?;
+            }
+        } else if let Ok(list) = value.cast::<PyList>() {
+            let children: Vec<Bound<'py, PyAny>> = if list.is_exact_instance_of::<PyList>() {
+                list.iter().collect()
+            } else {
+                list.try_iter()?.collect::<PyResult<_>>()?
+            };
+            for (i, child) in children.iter().enumerate() {
+                let mark = self.pointer.len();
+                self.pointer.push(b'/');
+                self.pointer.extend_from_slice(i.to_string().as_bytes());
+                self.walk(child)?;
+                self.pointer.truncate(mark);
+            }
+        } else {
+            let tail = self.tail(value);
+            self.out.push(Field { pointer: self.pointer.clone(), tail, is_null: value.is_none() });
+        }
+        Ok(())
+    }
+
+    fn tail(&self, value: &Bound<'py, PyAny>) -> PyResult<Vec<u8>> {
+        if self.invalid > 0 {
+            return Err(value_error(value.py(), SURROGATES));
+        }
+        let mut tail = Vec::with_capacity(self.pointer.len() + 48);
+        tail.push(b',');
+        push_json_string(&mut tail, &self.pointer);
+        tail.push(b',');
+        push_scalar(&mut tail, value)?;
+        tail.push(b']');
+        Ok(tail)
+    }
+}
