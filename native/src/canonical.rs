@@ -2,32 +2,44 @@
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// The escape of each byte in a JSON string: 0 for none, `u` for `\u00xx`, else the letter after `\`.
+const ESCAPES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b'u';
+        b += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0a] = b'n';
+    table[0x0c] = b'f';
+    table[0x0d] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
 /// Appends `s` as a JSON string: only `"`, `\` and control characters are escaped (short forms for
 /// `\b \t \n \f \r`, lowercase `\u00xx` for the others).
 pub fn push_json_string(out: &mut Vec<u8>, s: &[u8]) {
+    out.reserve(s.len() + 2);
     out.push(b'"');
     let mut start = 0;
     for (i, &b) in s.iter().enumerate() {
-        let short = match b {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            0x08 => b'b',
-            0x09 => b't',
-            0x0a => b'n',
-            0x0c => b'f',
-            0x0d => b'r',
-            0x00..=0x1f => 0,
-            _ => continue,
-        };
+        let escape = ESCAPES[b as usize];
+        if escape == 0 {
+            continue;
+        }
         out.extend_from_slice(&s[start..i]);
         start = i + 1;
-        if short == 0 {
+        if escape == b'u' {
             out.extend_from_slice(b"\\u00");
             out.push(HEX[(b >> 4) as usize]);
             out.push(HEX[(b & 0xf) as usize]);
         } else {
             out.push(b'\\');
-            out.push(short);
+            out.push(escape);
         }
     }
     out.extend_from_slice(&s[start..]);

@@ -8,6 +8,17 @@ pub type Hash = [u8; 32];
 /// Bytes of entropy in one salt (written as 32 lowercase hex digits).
 pub const SALT_BYTES: usize = 16;
 
+/// `D(part_0 || part_1 || ...)` for a 256-bit hash function `D`.
+pub fn hash_with<D: Digest>(parts: &[&[u8]]) -> Hash {
+    let mut hasher = D::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&hasher.finalize());
+    out
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Suite {
     Default,
@@ -25,18 +36,9 @@ impl Suite {
 
     /// `H(part_0 || part_1 || ...)`.
     pub fn hash_parts(self, parts: &[&[u8]]) -> Hash {
-        fn run<D: Digest>(parts: &[&[u8]]) -> Hash {
-            let mut hasher = D::new();
-            for part in parts {
-                hasher.update(part);
-            }
-            let mut out = [0u8; 32];
-            out.copy_from_slice(&hasher.finalize());
-            out
-        }
         match self {
-            Suite::Default => run::<Sha256>(parts),
-            Suite::Sm => run::<Sm3>(parts),
+            Suite::Default => hash_with::<Sha256>(parts),
+            Suite::Sm => hash_with::<Sm3>(parts),
         }
     }
 

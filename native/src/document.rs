@@ -5,11 +5,13 @@
 //! before any field; of the fields' own errors (a lone surrogate, a number without a canonical form, a
 //! value that is not a JSON scalar) the first in document order is reported.
 
+use std::ops::Range;
+
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 
 use crate::canonical::{push_json_string, push_number};
-use crate::errors::value_error;
+use crate::errors::{format, value_error, value_error_formatted};
 
 const SURROGATES: &str = "strings must be valid Unicode (no lone surrogates)";
 const SAFE_INTEGER: i64 = 1 << 53;
@@ -89,22 +91,33 @@ pub fn push_scalar(out: &mut Vec<u8>, value: &Bound<'_, PyAny>) -> PyResult<()> 
     Ok(())
 }
 
-/// One field: its pointer (UTF-8, lone surrogates as `surrogatepass` writes them) and the encoded tail
-/// `,"<pointer>",<value>]`, or the error its pointer or value raises.
+/// One field: where its pointer (UTF-8, lone surrogates as `surrogatepass` writes them) and its encoded tail
+/// `,"<pointer>",<value>]` stand in `Fields::text`, or the error its pointer or value raises.
 pub struct Field {
-    pub pointer: Vec<u8>,
-    pub tail: Result<Vec<u8>, PyErr>,
+    pub pointer: Range<usize>,
+    pub tail: Result<Range<usize>, PyErr>,
     pub is_null: bool,
+}
+
+/// The fields of one document, their pointers and tails written one after another in `text`.
+pub struct Fields {
+    pub text: Vec<u8>,
+    pub items: Vec<Field>,
 }
 
 /// Every field of `document` in document order; the walk itself fails (whatever its fields hold, as the
 /// reference lists the fields first) on a malformed document.
-pub fn fields(document: &Bound<'_, PyAny>) -> PyResult<Vec<Field>> {
+pub fn fields(document: &Bound<'_, PyAny>) -> PyResult<Fields> {
     let py = document.py();
     let Ok(top) = document.cast::<PyDict>() else {
         return Err(value_error(py, "a certificate document must be a JSON object"));
     };
-    let mut walker = Walker { pointer: Vec::with_capacity(128), invalid: 0, out: Vec::new(), _py: std::marker::PhantomData };
+    let mut walker = Walker {
+        pointer: Vec::with_capacity(128),
+        invalid: 0,
+        out: Fields { text: Vec::with_capacity(4096), items: Vec::with_capacity(32) },
+        _py: std::marker::PhantomData,
+    };
     for (key, value) in items(top)? {
         let Ok(key) = key.cast::<PyString>() else {
             // The reference escapes the key as a string: a non-string top-level key fails there.
@@ -133,7 +146,7 @@ struct Walker<'py> {
     pointer: Vec<u8>,
     /// How many tokens of `pointer` hold lone surrogates.
     invalid: usize,
-    out: Vec<Field>,
+    out: Fields,
     _py: std::marker::PhantomData<&'py ()>,
 }
 
@@ -164,8 +177,9 @@ impl<'py> Walker<'py> {
         if let Ok(dict) = value.cast::<PyDict>() {
             for (key, child) in items(dict)? {
                 let Ok(key) = key.cast::<PyString>() else {
-                    let at = str_of(value.py(), &self.pointer)?;
-                    return Err(value_error(value.py(), &format!("non-string key at {at}")));
+                    let py = value.py();
+                    let at = str_of(py, &self.pointer)?;
+                    return Err(value_error_formatted(py, format(py, "non-string key at {}", at.as_any())?));
                 };
                 self.enter_key(key, |w| w.walk(&child))?;
             }
@@ -183,22 +197,32 @@ impl<'py> Walker<'py> {
                 self.pointer.truncate(mark);
             }
         } else {
-            let tail = self.tail(value);
-            self.out.push(Field { pointer: self.pointer.clone(), tail, is_null: value.is_none() });
+            let text = &mut self.out.text;
+            let start = text.len();
+            text.extend_from_slice(&self.pointer);
+            let pointer = start..text.len();
+            let tail = match self.push_tail(value) {
+                Ok(()) => Ok(pointer.end..self.out.text.len()),
+                Err(e) => {
+                    self.out.text.truncate(pointer.end);
+                    Err(e)
+                }
+            };
+            self.out.items.push(Field { pointer, tail, is_null: value.is_none() });
         }
         Ok(())
     }
 
-    fn tail(&self, value: &Bound<'py, PyAny>) -> PyResult<Vec<u8>> {
+    fn push_tail(&mut self, value: &Bound<'py, PyAny>) -> PyResult<()> {
         if self.invalid > 0 {
             return Err(value_error(value.py(), SURROGATES));
         }
-        let mut tail = Vec::with_capacity(self.pointer.len() + 48);
-        tail.push(b',');
-        push_json_string(&mut tail, &self.pointer);
-        tail.push(b',');
-        push_scalar(&mut tail, value)?;
-        tail.push(b']');
-        Ok(tail)
+        let text = &mut self.out.text;
+        text.push(b',');
+        push_json_string(text, &self.pointer);
+        text.push(b',');
+        push_scalar(text, value)?;
+        text.push(b']');
+        Ok(())
     }
 }

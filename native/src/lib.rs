@@ -8,9 +8,8 @@ mod canonical;
 mod digest;
 mod document;
 mod errors;
+mod fasthash;
 mod merkle;
-
-use std::collections::HashMap;
 
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
@@ -18,9 +17,10 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use rayon::prelude::*;
 
 use canonical::{hex, push_json_string};
+use fasthash::FastMap;
 use digest::{Hash, Suite, SALT_BYTES};
-use document::{fields, push_py_string, push_scalar, str_of, utf8_of, Field};
-use errors::{integrity_error, value_error};
+use document::{fields, push_py_string, push_scalar, str_of, utf8_of, Field, Fields};
+use errors::{format, integrity_error, integrity_error_formatted, value_error};
 
 /// Batches at least this large are hashed on all cores.
 const PARALLEL_DOCUMENTS: usize = 64;
@@ -76,8 +76,9 @@ fn field_hash<'py>(
 
 #[pyfunction]
 fn combine<'py>(py: Python<'py>, suite: &Bound<'py, PyAny>, hashes: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    let suite = suite_of(suite)?;
     let parts: Vec<Vec<u8>> = hashes.try_iter()?.map(|h| h?.extract::<Vec<u8>>()).collect::<PyResult<_>>()?;
-    Ok(bytes(py, &suite_of(suite)?.combine(parts)))
+    Ok(bytes(py, &suite.combine(parts)))
 }
 
 #[pyfunction]
@@ -85,21 +86,28 @@ fn new_salt() -> PyResult<String> {
     Ok(String::from_utf8(random_salts(1)?[0].to_vec()).expect("hex digits are ASCII"))
 }
 
-/// The encoded tails of a document's fields, or the error the reference raises for it (`suite` is checked
-/// where the reference checks it: after the walk, before the fields).
-fn tails(document: &Bound<'_, PyAny>, suite: &Bound<'_, PyAny>) -> PyResult<(Suite, Vec<(Vec<u8>, Vec<u8>)>)> {
+/// The fields of a document, all encoded, or the error the reference raises for it (`suite` is checked where
+/// the reference checks it: after the walk, before the fields).
+fn encoded(document: &Bound<'_, PyAny>, suite: &Bound<'_, PyAny>) -> PyResult<(Suite, Fields)> {
     let found = fields(document)?;
     let suite = suite_of(suite)?;
-    let tails = found.into_iter().map(|f| Ok((f.pointer, f.tail?))).collect::<PyResult<Vec<_>>>()?;
-    if tails.is_empty() {
+    if let Some(i) = found.items.iter().position(|f| f.tail.is_err()) {
+        let Fields { mut items, .. } = found;
+        return Err(items.swap_remove(i).tail.expect_err("an error"));
+    }
+    if found.items.is_empty() {
         return Err(value_error(document.py(), "a certificate document has no fields to hash"));
     }
-    Ok((suite, tails))
+    Ok((suite, found))
+}
+
+fn tail<'a>(text: &'a [u8], field: &Field) -> &'a [u8] {
+    field.tail.as_ref().map_or(&[], |range| &text[range.clone()])
 }
 
 /// Pointer strings shared by the salt dictionaries of a batch (their pointers repeat across documents).
 #[derive(Default)]
-struct Pointers(HashMap<Vec<u8>, Py<PyString>>);
+struct Pointers(FastMap<Vec<u8>, Py<PyString>>);
 
 impl Pointers {
     fn get<'py>(&mut self, py: Python<'py>, pointer: &[u8]) -> PyResult<Bound<'py, PyString>> {
@@ -120,28 +128,31 @@ fn salt_fields<'py>(
     suite: &Bound<'py, PyAny>,
     salt: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyBytes>)> {
-    let found: Vec<Field> = fields(document)?;
-    let salts: Vec<(Bound<'py, PyAny>, Vec<u8>)> = match salt {
-        None => random_salts(found.len())?
+    let Fields { text, items } = fields(document)?;
+    // Drawn salts are written into the triple unescaped, as `format(salt)`, and encoded with it.
+    let salts: Vec<(Bound<'py, PyAny>, Option<Vec<u8>>)> = match salt {
+        None => random_salts(items.len())?
             .into_iter()
-            .map(|s| (PyString::new(py, std::str::from_utf8(&s).expect("hex")).into_any(), s.to_vec()))
+            .map(|s| (PyString::new(py, std::str::from_utf8(&s).expect("hex")).into_any(), Some(s.to_vec())))
             .collect(),
-        Some(draw) => (0..found.len())
-            .map(|_| {
-                let s = draw.call0()?;
-                let text = s.str()?;
-                let encoded = text.call_method0("encode")?.extract::<Vec<u8>>()?; // lone surrogates fail here
-                Ok((s, encoded))
-            })
-            .collect::<PyResult<_>>()?,
+        Some(draw) => (0..items.len()).map(|_| Ok((draw.call0()?, None))).collect::<PyResult<_>>()?,
     };
     let suite = suite_of(suite)?;
     let out = PyDict::new(py);
-    let mut hashes = Vec::with_capacity(found.len());
+    let mut hashes = Vec::with_capacity(items.len());
     let mut pointers = Pointers::default();
-    for (field, (object, text)) in found.into_iter().zip(salts) {
-        out.set_item(pointers.get(py, &field.pointer)?, object)?;
-        hashes.push(salted(suite, &text, &field.tail?));
+    for (field, (object, salt_text)) in items.into_iter().zip(salts) {
+        out.set_item(pointers.get(py, &text[field.pointer.clone()])?, &object)?;
+        let hash = match salt_text {
+            Some(salt_text) => salted(suite, &salt_text, &text[field.tail?]),
+            None => {
+                let head = PyString::new(py, "[\"{}\"").call_method1("format", (&object,))?;
+                let tail = &text[field.tail?];
+                let head = head.call_method0("encode")?.extract::<Vec<u8>>()?; // lone surrogates fail here
+                suite.hash_parts(&[&head, tail])
+            }
+        };
+        hashes.push(hash);
     }
     if hashes.is_empty() {
         return Err(value_error(py, "a certificate document has no fields to hash"));
@@ -156,23 +167,23 @@ fn salt_documents<'py>(
     documents: &Bound<'py, PyAny>,
     suite: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let mut prepared: Vec<(Suite, Vec<(Vec<u8>, Vec<u8>)>)> = Vec::new();
+    let mut prepared: Vec<(Suite, Fields)> = Vec::new();
     for document in documents.try_iter()? {
-        prepared.push(tails(&document?, suite)?);
+        prepared.push(encoded(&document?, suite)?);
     }
-    let total: usize = prepared.iter().map(|(_, t)| t.len()).sum();
+    let total: usize = prepared.iter().map(|(_, f)| f.items.len()).sum();
     let hashed: PyResult<(Vec<[u8; 32]>, Vec<Hash>)> = py.detach(|| {
         let salts = random_salts(total)?;
         let mut offsets = Vec::with_capacity(prepared.len());
         let mut at = 0;
-        for (_, t) in &prepared {
+        for (_, f) in &prepared {
             offsets.push(at);
-            at += t.len();
+            at += f.items.len();
         }
-        let digest_of = |(i, (suite, tails)): (usize, &(Suite, Vec<(Vec<u8>, Vec<u8>)>))| -> Hash {
-            let own = &salts[offsets[i]..offsets[i] + tails.len()];
-            let hashes: Vec<Hash> = tails.iter().zip(own).map(|((_, tail), s)| salted(*suite, s, tail)).collect();
-            suite.combine(hashes)
+        let digest_of = |(i, (suite, found)): (usize, &(Suite, Fields))| -> Hash {
+            let own = &salts[offsets[i]..offsets[i] + found.items.len()];
+            let hashes = found.items.iter().zip(own).map(|(f, s)| salted(*suite, s, tail(&found.text, f)));
+            suite.combine(hashes.collect())
         };
         let digests = if prepared.len() >= PARALLEL_DOCUMENTS {
             prepared.par_iter().enumerate().map(digest_of).collect()
@@ -185,10 +196,11 @@ fn salt_documents<'py>(
     let out = PyList::empty(py);
     let mut pointers = Pointers::default();
     let mut next = salts.iter();
-    for ((_, tails), digest) in prepared.iter().zip(&digests) {
+    for ((_, found), digest) in prepared.iter().zip(&digests) {
         let dict = PyDict::new(py);
-        for ((pointer, _), s) in tails.iter().zip(&mut next) {
-            dict.set_item(pointers.get(py, pointer)?, std::str::from_utf8(s).expect("hex"))?;
+        for (field, s) in found.items.iter().zip(&mut next) {
+            let pointer = pointers.get(py, &found.text[field.pointer.clone()])?;
+            dict.set_item(pointer, std::str::from_utf8(s).expect("hex"))?;
         }
         out.append(PyTuple::new(py, [dict.into_any(), bytes(py, digest).into_any()])?)?;
     }
@@ -219,7 +231,7 @@ struct Salt {
 
 struct ProofParts<'py> {
     suite: Suite,
-    salts: HashMap<Vec<u8>, Salt>,
+    salts: FastMap<Vec<u8>, Salt>,
     keys: Vec<Bound<'py, PyAny>>,
     obfuscated: Vec<Hash>,
 }
@@ -239,7 +251,7 @@ fn proof_parts<'py>(document: &Bound<'py, PyAny>) -> PyResult<ProofParts<'py>> {
     let Some(salts_dict) = salts_object.as_ref().and_then(|s| s.cast::<PyDict>().ok()) else {
         return Err(salts_refused());
     };
-    let mut salts = HashMap::with_capacity(salts_dict.len());
+    let mut salts = FastMap::with_capacity_and_hasher(salts_dict.len(), Default::default());
     let mut keys = Vec::with_capacity(salts_dict.len());
     for (key, value) in salts_dict.iter() {
         let text = match value.cast::<PyString>().ok().and_then(|v| v.to_str().ok()) {
@@ -284,22 +296,24 @@ fn last_token_is_digits(py: Python<'_>, pointer: &[u8]) -> PyResult<bool> {
 #[pyfunction]
 fn recompute_digest<'py>(py: Python<'py>, document: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
     let ProofParts { suite, mut salts, keys, obfuscated } = proof_parts(document)?;
-    let found = fields(document)?;
+    let Fields { text, items } = fields(document)?;
     let mut hashes = obfuscated;
     let mut salted_text = Vec::with_capacity(40);
-    for field in found {
-        let salt = salts.get_mut(&field.pointer);
-        if field.is_null && salt.is_none() && last_token_is_digits(py, &field.pointer)? {
+    for field in items {
+        let pointer = &text[field.pointer.clone()];
+        let salt = salts.get_mut(pointer);
+        if field.is_null && salt.is_none() && last_token_is_digits(py, pointer)? {
             continue; // the placeholder of a hidden array element
         }
         let Some(salt) = salt else {
-            let pointer = str_of(py, &field.pointer)?;
-            return Err(integrity_error(py, &format!("field {pointer} has no salt: it was added after issuance")));
+            let pointer = str_of(py, pointer)?;
+            let message = format(py, "field {} has no salt: it was added after issuance", pointer.as_any())?;
+            return Err(integrity_error_formatted(py, message));
         };
         salt.seen = true;
         salted_text.clear();
         push_json_string(&mut salted_text, &salt.text);
-        hashes.push(suite.hash_parts(&[b"[", &salted_text, &field.tail?]));
+        hashes.push(suite.hash_parts(&[b"[", &salted_text, &text[field.tail?]]));
     }
     let unseen: Vec<Bound<'py, PyAny>> = keys
         .into_iter()
@@ -310,8 +324,8 @@ fn recompute_digest<'py>(py: Python<'py>, document: &Bound<'py, PyAny>) -> PyRes
         .collect();
     if !unseen.is_empty() {
         let sorted = py.import("builtins")?.getattr("sorted")?.call1((PyList::new(py, unseen)?,))?;
-        let first = sorted.get_item(0)?.str()?;
-        return Err(integrity_error(py, &format!("salted field {first} is missing from the document")));
+        let message = format(py, "salted field {} is missing from the document", &sorted.get_item(0)?)?;
+        return Err(integrity_error_formatted(py, message));
     }
     if hashes.is_empty() {
         return Err(integrity_error(py, "the document has no fields"));
@@ -414,7 +428,7 @@ impl MerkleTree {
 
     /// The proof of each digest, in order.
     fn proofs<'py>(&self, py: Python<'py>, digests: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
-        let mut nodes: HashMap<usize, Bound<'py, PyBytes>> = HashMap::new(); // shared upper nodes
+        let mut nodes: FastMap<usize, Bound<'py, PyBytes>> = FastMap::default(); // shared upper nodes
         let out = PyList::empty(py);
         for digest in digests.try_iter()? {
             let mut i = self.position(&digest?)?;

@@ -1,22 +1,16 @@
 //! OpenZeppelin `StandardMerkleTree` layout over `bytes32` leaves (keccak-256, sorted pairs).
 
 use rayon::prelude::*;
-use sha3::{Digest, Keccak256};
-use std::collections::HashMap;
+use sha3::Keccak256;
 
-use crate::digest::Hash;
+use crate::digest::{hash_with, Hash};
+use crate::fasthash::FastMap;
 
 /// Below this many nodes in a level, threads cost more than they save.
 const PARALLEL_NODES: usize = 2048;
 
 pub fn keccak(parts: &[&[u8]]) -> Hash {
-    let mut hasher = Keccak256::new();
-    for part in parts {
-        hasher.update(part);
-    }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(&hasher.finalize());
-    out
+    hash_with::<Keccak256>(parts)
 }
 
 /// `keccak256(keccak256(digest))` (the digest being exactly 32 bytes).
@@ -48,7 +42,7 @@ pub struct Tree {
     nodes: Vec<Hash>,
     /// The leaves' digests in tree order (sorted by leaf hash).
     sorted: Vec<Hash>,
-    index: HashMap<Hash, usize>,
+    index: FastMap<Hash, usize>,
 }
 
 impl Tree {
