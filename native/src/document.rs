@@ -115,7 +115,10 @@ pub fn fields(document: &Bound<'_, PyAny>) -> PyResult<Fields> {
     let mut walker = Walker {
         pointer: Vec::with_capacity(128),
         invalid: 0,
-        out: Fields { text: Vec::with_capacity(4096), items: Vec::with_capacity(32) },
+        out: Fields {
+            text: Vec::with_capacity(4096),
+            items: Vec::with_capacity(32),
+        },
         _py: std::marker::PhantomData,
     };
     for (key, value) in items(top)? {
@@ -138,7 +141,7 @@ fn items<'py>(dict: &Bound<'py, PyDict>) -> PyResult<Vec<(Bound<'py, PyAny>, Bou
     }
     dict.call_method0("items")?
         .try_iter()?
-        .map(|item| item?.extract::<(Bound<'py, PyAny>, Bound<'py, PyAny>)>().map_err(PyErr::from))
+        .map(|item| item?.extract::<(Bound<'py, PyAny>, Bound<'py, PyAny>)>())
         .collect()
 }
 
@@ -151,11 +154,7 @@ struct Walker<'py> {
 }
 
 impl<'py> Walker<'py> {
-    fn enter_key(
-        &mut self,
-        key: &Bound<'py, PyString>,
-        inner: impl FnOnce(&mut Self) -> PyResult<()>,
-    ) -> PyResult<()> {
+    fn enter_key(&mut self, key: &Bound<'py, PyString>, inner: impl FnOnce(&mut Self) -> PyResult<()>) -> PyResult<()> {
         let mark = self.pointer.len();
         let (bytes, valid) = utf8_of(key)?;
         self.pointer.push(b'/');
@@ -179,7 +178,10 @@ impl<'py> Walker<'py> {
                 let Ok(key) = key.cast::<PyString>() else {
                     let py = value.py();
                     let at = str_of(py, &self.pointer)?;
-                    return Err(value_error_formatted(py, format(py, "non-string key at {}", at.as_any())?));
+                    return Err(value_error_formatted(
+                        py,
+                        format(py, "non-string key at {}", at.as_any())?,
+                    ));
                 };
                 self.enter_key(key, |w| w.walk(&child))?;
             }
@@ -208,7 +210,11 @@ impl<'py> Walker<'py> {
                     Err(e)
                 }
             };
-            self.out.items.push(Field { pointer, tail, is_null: value.is_none() });
+            self.out.items.push(Field {
+                pointer,
+                tail,
+                is_null: value.is_none(),
+            });
         }
         Ok(())
     }

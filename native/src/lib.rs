@@ -17,10 +17,10 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use rayon::prelude::*;
 
 use canonical::{hex, push_json_string};
-use fasthash::FastMap;
 use digest::{Hash, Suite, SALT_BYTES};
 use document::{fields, push_py_string, push_scalar, str_of, utf8_of, Field, Fields};
 use errors::{format, integrity_error, integrity_error_formatted, value_error};
+use fasthash::FastMap;
 
 /// Batches at least this large are hashed on all cores.
 const PARALLEL_DOCUMENTS: usize = 64;
@@ -75,9 +75,16 @@ fn field_hash<'py>(
 }
 
 #[pyfunction]
-fn combine<'py>(py: Python<'py>, suite: &Bound<'py, PyAny>, hashes: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+fn combine<'py>(
+    py: Python<'py>,
+    suite: &Bound<'py, PyAny>,
+    hashes: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
     let suite = suite_of(suite)?;
-    let parts: Vec<Vec<u8>> = hashes.try_iter()?.map(|h| h?.extract::<Vec<u8>>()).collect::<PyResult<_>>()?;
+    let parts: Vec<Vec<u8>> = hashes
+        .try_iter()?
+        .map(|h| h?.extract::<Vec<u8>>())
+        .collect::<PyResult<_>>()?;
     Ok(bytes(py, &suite.combine(parts)))
 }
 
@@ -96,7 +103,10 @@ fn encoded(document: &Bound<'_, PyAny>, suite: &Bound<'_, PyAny>) -> PyResult<(S
         return Err(items.swap_remove(i).tail.expect_err("an error"));
     }
     if found.items.is_empty() {
-        return Err(value_error(document.py(), "a certificate document has no fields to hash"));
+        return Err(value_error(
+            document.py(),
+            "a certificate document has no fields to hash",
+        ));
     }
     Ok((suite, found))
 }
@@ -133,9 +143,16 @@ fn salt_fields<'py>(
     let salts: Vec<(Bound<'py, PyAny>, Option<Vec<u8>>)> = match salt {
         None => random_salts(items.len())?
             .into_iter()
-            .map(|s| (PyString::new(py, std::str::from_utf8(&s).expect("hex")).into_any(), Some(s.to_vec())))
+            .map(|s| {
+                (
+                    PyString::new(py, std::str::from_utf8(&s).expect("hex")).into_any(),
+                    Some(s.to_vec()),
+                )
+            })
             .collect(),
-        Some(draw) => (0..items.len()).map(|_| Ok((draw.call0()?, None))).collect::<PyResult<_>>()?,
+        Some(draw) => (0..items.len())
+            .map(|_| Ok((draw.call0()?, None)))
+            .collect::<PyResult<_>>()?,
     };
     let suite = suite_of(suite)?;
     let out = PyDict::new(py);
@@ -182,7 +199,11 @@ fn salt_documents<'py>(
         }
         let digest_of = |(i, (suite, found)): (usize, &(Suite, Fields))| -> Hash {
             let own = &salts[offsets[i]..offsets[i] + found.items.len()];
-            let hashes = found.items.iter().zip(own).map(|(f, s)| salted(*suite, s, tail(&found.text, f)));
+            let hashes = found
+                .items
+                .iter()
+                .zip(own)
+                .map(|(f, s)| salted(*suite, s, tail(&found.text, f)));
             suite.combine(hashes.collect())
         };
         let digests = if prepared.len() >= PARALLEL_DOCUMENTS {
@@ -268,7 +289,10 @@ fn proof_parts<'py>(document: &Bound<'py, PyAny>) -> PyResult<ProofParts<'py>> {
         let refused = || integrity_error(py, "proof.obfuscated must be a list of 0x-prefixed 32-byte hex hashes");
         let list = list.cast::<PyList>().map_err(|_| refused())?;
         for item in list.iter() {
-            let text = item.cast::<PyString>().ok().and_then(|t| t.to_str().ok().map(str::to_owned));
+            let text = item
+                .cast::<PyString>()
+                .ok()
+                .and_then(|t| t.to_str().ok().map(str::to_owned));
             match text.as_deref().and_then(|t| t.strip_prefix("0x")) {
                 Some(h) if lower_hex(h, 64) => {
                     let mut hash = [0u8; 32];
@@ -281,7 +305,12 @@ fn proof_parts<'py>(document: &Bound<'py, PyAny>) -> PyResult<ProofParts<'py>> {
             }
         }
     }
-    Ok(ProofParts { suite, salts, keys, obfuscated })
+    Ok(ProofParts {
+        suite,
+        salts,
+        keys,
+        obfuscated,
+    })
 }
 
 /// Whether the last token of `pointer` is all digits (`str.isdigit`, Unicode digits included).
@@ -295,7 +324,12 @@ fn last_token_is_digits(py: Python<'_>, pointer: &[u8]) -> PyResult<bool> {
 
 #[pyfunction]
 fn recompute_digest<'py>(py: Python<'py>, document: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-    let ProofParts { suite, mut salts, keys, obfuscated } = proof_parts(document)?;
+    let ProofParts {
+        suite,
+        mut salts,
+        keys,
+        obfuscated,
+    } = proof_parts(document)?;
     let Fields { text, items } = fields(document)?;
     let mut hashes = obfuscated;
     let mut salted_text = Vec::with_capacity(40);
@@ -307,7 +341,11 @@ fn recompute_digest<'py>(py: Python<'py>, document: &Bound<'py, PyAny>) -> PyRes
         }
         let Some(salt) = salt else {
             let pointer = str_of(py, pointer)?;
-            let message = format(py, "field {} has no salt: it was added after issuance", pointer.as_any())?;
+            let message = format(
+                py,
+                "field {} has no salt: it was added after issuance",
+                pointer.as_any(),
+            )?;
             return Err(integrity_error_formatted(py, message));
         };
         salt.seen = true;
@@ -323,7 +361,10 @@ fn recompute_digest<'py>(py: Python<'py>, document: &Bound<'py, PyAny>) -> PyRes
         })
         .collect();
     if !unseen.is_empty() {
-        let sorted = py.import("builtins")?.getattr("sorted")?.call1((PyList::new(py, unseen)?,))?;
+        let sorted = py
+            .import("builtins")?
+            .getattr("sorted")?
+            .call1((PyList::new(py, unseen)?,))?;
         let message = format(py, "salted field {} is missing from the document", &sorted.get_item(0)?)?;
         return Err(integrity_error_formatted(py, message));
     }
@@ -336,7 +377,10 @@ fn recompute_digest<'py>(py: Python<'py>, document: &Bound<'py, PyAny>) -> PyRes
 fn digest_bytes(digest: &Bound<'_, PyAny>) -> PyResult<Hash> {
     let raw = digest.cast::<PyBytes>()?.as_bytes();
     raw.try_into().map_err(|_| {
-        value_error(digest.py(), &format!("a Merkle leaf digest must be 32 bytes, got {}", raw.len()))
+        value_error(
+            digest.py(),
+            &format!("a Merkle leaf digest must be 32 bytes, got {}", raw.len()),
+        )
     })
 }
 
@@ -390,7 +434,10 @@ fn byte_list<'py, 'a>(py: Python<'py>, hashes: impl IntoIterator<Item = &'a Hash
 impl MerkleTree {
     #[new]
     fn new(py: Python<'_>, digests: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let digests: Vec<Hash> = digests.try_iter()?.map(|d| digest_bytes(&d?)).collect::<PyResult<_>>()?;
+        let digests: Vec<Hash> = digests
+            .try_iter()?
+            .map(|d| digest_bytes(&d?))
+            .collect::<PyResult<_>>()?;
         if digests.is_empty() {
             return Err(value_error(py, "a Merkle tree needs at least one leaf"));
         }
@@ -435,7 +482,9 @@ impl MerkleTree {
             let path = PyList::empty(py);
             while i > 0 {
                 let sibling = if i % 2 == 1 { i + 1 } else { i - 1 };
-                let node = nodes.entry(sibling).or_insert_with(|| bytes(py, self.tree.node(sibling)));
+                let node = nodes
+                    .entry(sibling)
+                    .or_insert_with(|| bytes(py, self.tree.node(sibling)));
                 path.append(node.clone())?;
                 i = (i - 1) / 2;
             }

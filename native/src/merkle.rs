@@ -85,9 +85,15 @@ impl Tree {
                     hash_pair(left, right)
                 };
                 if level.len() >= PARALLEL_NODES {
-                    level.par_iter_mut().enumerate().for_each(|(j, node)| *node = child(first + j));
+                    level
+                        .par_iter_mut()
+                        .enumerate()
+                        .for_each(|(j, node)| *node = child(first + j));
                 } else {
-                    level.iter_mut().enumerate().for_each(|(j, node)| *node = child(first + j));
+                    level
+                        .iter_mut()
+                        .enumerate()
+                        .for_each(|(j, node)| *node = child(first + j));
                 }
             }
         }
