@@ -21,7 +21,7 @@ def _load() -> ModuleType | None:
     if os.environ.get("HURONG_NATIVE", "").strip() == "0":
         return None
     try:
-        import hurong_native
+        import hurong_native  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         log.warning(
             "the native core (hurong_native) is not installed: hashing and Merkle trees run in pure Python "
