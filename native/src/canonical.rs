@@ -73,11 +73,7 @@ pub fn push_number(out: &mut Vec<u8>, value: f64) -> bool {
     if value < 0.0 {
         out.push(b'-');
     }
-    // The shortest digits that round-trip, closest to the value: "d.ddde<exp>".
-    let scientific = format!("{:e}", value.abs());
-    let (mantissa, exponent) = scientific.split_once('e').expect("`{:e}` writes an exponent");
-    let exponent: i32 = exponent.parse().expect("`{:e}` writes a decimal exponent");
-    let digits: Vec<u8> = mantissa.bytes().filter(|&b| b != b'.').collect();
+    let (digits, exponent) = shortest_digits(value.abs());
     let k = digits.len() as i32;
     let n = exponent + 1; // the position of the decimal point relative to the digits
     if k <= n && n <= 21 {
@@ -104,6 +100,129 @@ pub fn push_number(out: &mut Vec<u8>, value: f64) -> bool {
     true
 }
 
+/// The shortest digits `d1 d2 ... dk` and exponent `E` with `d1.d2...dk × 10^E` reading back as `value`
+/// (positive, finite); of two such digit strings equally close to `value`, the even one (as ECMAScript and
+/// Python's `repr` choose).
+fn shortest_digits(value: f64) -> (Vec<u8>, i32) {
+    let scientific = format!("{value:e}");
+    let (mantissa, exponent) = scientific.split_once('e').expect("`{:e}` writes an exponent");
+    let exponent: i32 = exponent.parse().expect("`{:e}` writes a decimal exponent");
+    let mut digits: Vec<u8> = mantissa.bytes().filter(|&b| b != b'.').collect();
+    let last = digits.len() - 1;
+    if (digits[last] - b'0') % 2 == 1 {
+        // A tie: `value` lies exactly halfway between these digits and their neighbour below or above.
+        for (half, step) in [(-5i64, -1i8), (5, 1)] {
+            if digits[last] == b'9' && step == 1 || !halfway(value, &digits, half, exponent) {
+                continue;
+            }
+            let mut other = digits.clone();
+            other[last] = (other[last] as i8 + step) as u8;
+            let text = format!(
+                "{}e{}",
+                std::str::from_utf8(&other).expect("digits"),
+                exponent - last as i32
+            );
+            if text.parse::<f64>() == Ok(value) {
+                digits = other;
+            }
+            break;
+        }
+    }
+    (digits, exponent)
+}
+
+/// Whether `value` is exactly `(D × 10 + half) × 10^(exponent - k)`, `D` being the `k` `digits`.
+fn halfway(value: f64, digits: &[u8], half: i64, exponent: i32) -> bool {
+    let bits = value.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1 << 52) - 1);
+    let (m, e) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | 1 << 52, biased - 1075)
+    };
+    let mut n = Big::from(0);
+    for &d in digits {
+        n.mul_add(10, u64::from(d - b'0'));
+    }
+    n.mul_add(10, 0);
+    n.add_signed(half);
+    let q = exponent - digits.len() as i32;
+    let mut lhs = Big::from(m);
+    let mut rhs = n;
+    lhs.scale(
+        if e > 0 { e as u32 } else { 0 },
+        if q < 0 { q.unsigned_abs() } else { 0 },
+    );
+    rhs.scale(
+        if e < 0 { e.unsigned_abs() } else { 0 },
+        if q > 0 { q as u32 } else { 0 },
+    );
+    lhs.trimmed() == rhs.trimmed()
+}
+
+/// A non-negative integer in base 2^32, little-endian: just enough arithmetic for `halfway`.
+struct Big(Vec<u32>);
+
+impl Big {
+    fn from(n: u64) -> Big {
+        Big(vec![n as u32, (n >> 32) as u32])
+    }
+
+    fn mul_add(&mut self, factor: u64, add: u64) {
+        let mut carry = add;
+        for limb in &mut self.0 {
+            let product = u64::from(*limb) * factor + carry;
+            *limb = product as u32;
+            carry = product >> 32;
+        }
+        while carry > 0 {
+            self.0.push(carry as u32);
+            carry >>= 32;
+        }
+    }
+
+    fn add_signed(&mut self, delta: i64) {
+        if delta >= 0 {
+            let mut carry = delta as u64;
+            for limb in &mut self.0 {
+                let sum = u64::from(*limb) + carry;
+                *limb = sum as u32;
+                carry = sum >> 32;
+            }
+            if carry > 0 {
+                self.0.push(carry as u32);
+            }
+        } else {
+            let mut borrow = delta.unsigned_abs();
+            for limb in &mut self.0 {
+                let (rest, under) = u64::from(*limb).overflowing_sub(borrow);
+                *limb = rest as u32;
+                borrow = if under { 1 } else { 0 };
+            }
+        }
+    }
+
+    /// Multiplies by `2^twos × 10^tens`.
+    fn scale(&mut self, mut twos: u32, mut tens: u32) {
+        while twos > 0 {
+            let step = twos.min(31);
+            self.mul_add(1 << step, 0);
+            twos -= step;
+        }
+        while tens > 0 {
+            let step = tens.min(9);
+            self.mul_add(10u64.pow(step), 0);
+            tens -= step;
+        }
+    }
+
+    fn trimmed(&self) -> &[u32] {
+        let end = self.0.iter().rposition(|&limb| limb != 0).map_or(0, |i| i + 1);
+        &self.0[..end]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +245,7 @@ mod tests {
         assert_eq!(number(-1.0), "-1");
         assert_eq!(number(1.2345678901234568e20), "123456789012345680000");
         assert_eq!(number(9007199254740992.0), "9007199254740992");
+        assert_eq!(number(70368744177664.12), "70368744177664.12"); // a tie: the even neighbour
     }
 
     #[test]

@@ -7,6 +7,8 @@ import copy
 import enum
 import hashlib
 import itertools
+import random
+import struct
 from collections import OrderedDict
 from typing import Any
 
@@ -59,6 +61,19 @@ def both_salted(document: Any, suite: Any, seed: int = 0) -> None:
 @given(scalars)
 def test_any_scalar_serialises_the_same(value: Any) -> None:
     both("canonical_scalar", value)
+
+
+def test_doubles_of_every_kind_serialise_the_same() -> None:
+    """Random bit patterns, every power of two, and values exactly halfway between two shortest digit strings
+    (where the even one is written)."""
+    rng = random.Random(8785)
+    values = [struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0] for _ in range(20_000)]
+    values += [
+        rng.randint(0, 2**53) * 2.0 ** rng.randint(-60, 10) + rng.randrange(1, 256, 2) / 256 for _ in range(20_000)
+    ]
+    values += [2.0**e for e in range(-1074, 1024)] + [70368744177664.12, 5e-324, 1.7976931348623157e308]
+    for value in values:
+        assert outcome(native.canonical_scalar, value) == outcome(REFERENCE.canonical_scalar, value)
 
 
 @settings(max_examples=400, deadline=None)

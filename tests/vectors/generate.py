@@ -48,6 +48,7 @@ DOCUMENTS: dict[str, dict[str, Any]] = {
         "large_mantissa": 1.2345678901234568e20,
         "e16": 1e16,
         "e_minus_5": 1.5e-5,
+        "halfway_to_even": 70368744177664.12,
     },
     "literals": {"t": True, "f": False, "n": None, "list": [None, True, 0, "", []], "empty": {}, "also_empty": []},
     "nested_arrays": {"matrix": [[1, 2], [3, [4, {"k": [5]}]]], "objects": [{"a": 1}, {"a": 2}]},
@@ -168,7 +169,7 @@ def disclosure_cases() -> list[dict[str, Any]]:
 def scalar_cases() -> list[dict[str, Any]]:
     values: list[Any] = [None, True, False, "", "张", "\ud800", 0, -0.0, 1, -1, 2**53 - 1, 2**53, 2**53 + 1]
     values += [-(2**53) + 1, -(2**53), 2**64, 1e21, 1e-7, 5e-324, 0.1, 1e300, float("nan"), float("inf")]
-    values += [float("-inf"), 9007199254740993.0, 1.7976931348623157e308, 2.2250738585072014e-308]
+    values += [float("-inf"), 9007199254740993.0, 1.7976931348623157e308, 2.2250738585072014e-308, 70368744177664.12]
     cases = []
     for value in values:
         try:
