@@ -117,11 +117,7 @@ fn shortest_digits(value: f64) -> (Vec<u8>, i32) {
             }
             let mut other = digits.clone();
             other[last] = (other[last] as i8 + step) as u8;
-            let text = format!(
-                "{}e{}",
-                std::str::from_utf8(&other).expect("digits"),
-                exponent - last as i32
-            );
+            let text = format!("{}e{}", std::str::from_utf8(&other).expect("digits"), exponent - last as i32);
             if text.parse::<f64>() == Ok(value) {
                 digits = other;
             }
@@ -136,11 +132,7 @@ fn halfway(value: f64, digits: &[u8], half: i64, exponent: i32) -> bool {
     let bits = value.to_bits();
     let biased = ((bits >> 52) & 0x7ff) as i32;
     let fraction = bits & ((1 << 52) - 1);
-    let (m, e) = if biased == 0 {
-        (fraction, -1074)
-    } else {
-        (fraction | 1 << 52, biased - 1075)
-    };
+    let (m, e) = if biased == 0 { (fraction, -1074) } else { (fraction | 1 << 52, biased - 1075) };
     let mut n = Big::from(0);
     for &d in digits {
         n.mul_add(10, u64::from(d - b'0'));
@@ -150,14 +142,8 @@ fn halfway(value: f64, digits: &[u8], half: i64, exponent: i32) -> bool {
     let q = exponent - digits.len() as i32;
     let mut lhs = Big::from(m);
     let mut rhs = n;
-    lhs.scale(
-        if e > 0 { e as u32 } else { 0 },
-        if q < 0 { q.unsigned_abs() } else { 0 },
-    );
-    rhs.scale(
-        if e < 0 { e.unsigned_abs() } else { 0 },
-        if q > 0 { q as u32 } else { 0 },
-    );
+    lhs.scale(if e > 0 { e as u32 } else { 0 }, if q < 0 { q.unsigned_abs() } else { 0 });
+    rhs.scale(if e < 0 { e.unsigned_abs() } else { 0 }, if q > 0 { q as u32 } else { 0 });
     lhs.trimmed() == rhs.trimmed()
 }
 

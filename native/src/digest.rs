@@ -77,10 +77,7 @@ mod tests {
 
     #[test]
     fn sm3_of_abc_is_the_standard_test_vector() {
-        assert_eq!(
-            hex(&Suite::Sm.hash(b"abc")),
-            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
-        );
+        assert_eq!(hex(&Suite::Sm.hash(b"abc")), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
     }
 
     #[test]

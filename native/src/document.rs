@@ -49,10 +49,7 @@ pub fn push_py_string(py: Python<'_>, out: &mut Vec<u8>, s: &Bound<'_, PyString>
 }
 
 fn no_canonical_form(value: &Bound<'_, PyAny>, reason: String) -> PyResult<PyErr> {
-    Ok(value_error(
-        value.py(),
-        &format!("number {} has no canonical JSON form: {reason}", value.repr()?),
-    ))
+    Ok(value_error(value.py(), &format!("number {} has no canonical JSON form: {reason}", value.repr()?)))
 }
 
 /// Appends the RFC 8785 form of a JSON scalar.
@@ -115,10 +112,7 @@ pub fn fields(document: &Bound<'_, PyAny>) -> PyResult<Fields> {
     let mut walker = Walker {
         pointer: Vec::with_capacity(128),
         invalid: 0,
-        out: Fields {
-            text: Vec::with_capacity(4096),
-            items: Vec::with_capacity(32),
-        },
+        out: Fields { text: Vec::with_capacity(4096), items: Vec::with_capacity(32) },
         _py: std::marker::PhantomData,
     };
     for (key, value) in items(top)? {
@@ -178,10 +172,7 @@ impl<'py> Walker<'py> {
                 let Ok(key) = key.cast::<PyString>() else {
                     let py = value.py();
                     let at = str_of(py, &self.pointer)?;
-                    return Err(value_error_formatted(
-                        py,
-                        format(py, "non-string key at {}", at.as_any())?,
-                    ));
+                    return Err(value_error_formatted(py, format(py, "non-string key at {}", at.as_any())?));
                 };
                 self.enter_key(key, |w| w.walk(&child))?;
             }
@@ -210,11 +201,7 @@ impl<'py> Walker<'py> {
                     Err(e)
                 }
             };
-            self.out.items.push(Field {
-                pointer,
-                tail,
-                is_null: value.is_none(),
-            });
+            self.out.items.push(Field { pointer, tail, is_null: value.is_none() });
         }
         Ok(())
     }

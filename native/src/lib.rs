@@ -22,6 +22,9 @@ use document::{fields, push_py_string, push_scalar, str_of, utf8_of, Field, Fiel
 use errors::{format, integrity_error, integrity_error_formatted, value_error};
 use fasthash::FastMap;
 
+/// Any Python object the GIL holder borrows.
+type Obj<'py> = Bound<'py, PyAny>;
+
 /// Batches at least this large are hashed on all cores.
 const PARALLEL_DOCUMENTS: usize = 64;
 
@@ -58,10 +61,10 @@ fn canonical_scalar(value: &Bound<'_, PyAny>) -> PyResult<String> {
 #[pyfunction]
 fn field_hash<'py>(
     py: Python<'py>,
-    suite: &Bound<'py, PyAny>,
+    suite: &Obj<'py>,
     salt: &Bound<'py, PyString>,
     pointer: &Bound<'py, PyString>,
-    value: &Bound<'py, PyAny>,
+    value: &Obj<'py>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let mut text = Vec::with_capacity(96);
     text.push(b'[');
@@ -75,16 +78,9 @@ fn field_hash<'py>(
 }
 
 #[pyfunction]
-fn combine<'py>(
-    py: Python<'py>,
-    suite: &Bound<'py, PyAny>,
-    hashes: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyBytes>> {
+fn combine<'py>(py: Python<'py>, suite: &Obj<'py>, hashes: &Obj<'py>) -> PyResult<Bound<'py, PyBytes>> {
     let suite = suite_of(suite)?;
-    let parts: Vec<Vec<u8>> = hashes
-        .try_iter()?
-        .map(|h| h?.extract::<Vec<u8>>())
-        .collect::<PyResult<_>>()?;
+    let parts: Vec<Vec<u8>> = hashes.try_iter()?.map(|h| h?.extract::<Vec<u8>>()).collect::<PyResult<_>>()?;
     Ok(bytes(py, &suite.combine(parts)))
 }
 
@@ -103,10 +99,7 @@ fn encoded(document: &Bound<'_, PyAny>, suite: &Bound<'_, PyAny>) -> PyResult<(S
         return Err(items.swap_remove(i).tail.expect_err("an error"));
     }
     if found.items.is_empty() {
-        return Err(value_error(
-            document.py(),
-            "a certificate document has no fields to hash",
-        ));
+        return Err(value_error(document.py(), "a certificate document has no fields to hash"));
     }
     Ok((suite, found))
 }
@@ -134,25 +127,18 @@ impl Pointers {
 #[pyo3(signature = (document, suite, salt=None))]
 fn salt_fields<'py>(
     py: Python<'py>,
-    document: &Bound<'py, PyAny>,
-    suite: &Bound<'py, PyAny>,
-    salt: Option<&Bound<'py, PyAny>>,
+    document: &Obj<'py>,
+    suite: &Obj<'py>,
+    salt: Option<&Obj<'py>>,
 ) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyBytes>)> {
     let Fields { text, items } = fields(document)?;
     // Drawn salts are written into the triple unescaped, as `format(salt)`, and encoded with it.
     let salts: Vec<(Bound<'py, PyAny>, Option<Vec<u8>>)> = match salt {
         None => random_salts(items.len())?
             .into_iter()
-            .map(|s| {
-                (
-                    PyString::new(py, std::str::from_utf8(&s).expect("hex")).into_any(),
-                    Some(s.to_vec()),
-                )
-            })
+            .map(|s| (PyString::new(py, std::str::from_utf8(&s).expect("hex")).into_any(), Some(s.to_vec())))
             .collect(),
-        Some(draw) => (0..items.len())
-            .map(|_| Ok((draw.call0()?, None)))
-            .collect::<PyResult<_>>()?,
+        Some(draw) => (0..items.len()).map(|_| Ok((draw.call0()?, None))).collect::<PyResult<_>>()?,
     };
     let suite = suite_of(suite)?;
     let out = PyDict::new(py);
@@ -179,11 +165,7 @@ fn salt_fields<'py>(
 
 /// `salt_fields` of every document (fresh random salts), hashed on all cores without the GIL.
 #[pyfunction]
-fn salt_documents<'py>(
-    py: Python<'py>,
-    documents: &Bound<'py, PyAny>,
-    suite: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyList>> {
+fn salt_documents<'py>(py: Python<'py>, documents: &Obj<'py>, suite: &Obj<'py>) -> PyResult<Bound<'py, PyList>> {
     let mut prepared: Vec<(Suite, Fields)> = Vec::new();
     for document in documents.try_iter()? {
         prepared.push(encoded(&document?, suite)?);
@@ -199,11 +181,7 @@ fn salt_documents<'py>(
         }
         let digest_of = |(i, (suite, found)): (usize, &(Suite, Fields))| -> Hash {
             let own = &salts[offsets[i]..offsets[i] + found.items.len()];
-            let hashes = found
-                .items
-                .iter()
-                .zip(own)
-                .map(|(f, s)| salted(*suite, s, tail(&found.text, f)));
+            let hashes = found.items.iter().zip(own).map(|(f, s)| salted(*suite, s, tail(&found.text, f)));
             suite.combine(hashes.collect())
         };
         let digests = if prepared.len() >= PARALLEL_DOCUMENTS {
@@ -235,7 +213,7 @@ fn lower_hex(text: &str, digits: usize) -> bool {
 }
 
 /// `mapping.get(key)`: a dict's item, or whatever another object's `get` answers (or raises).
-fn get<'py>(mapping: &Bound<'py, PyAny>, key: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+fn get<'py>(mapping: &Obj<'py>, key: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
     match mapping.cast::<PyDict>() {
         Ok(dict) => dict.get_item(key),
         Err(_) => {
@@ -257,7 +235,7 @@ struct ProofParts<'py> {
     obfuscated: Vec<Hash>,
 }
 
-fn proof_parts<'py>(document: &Bound<'py, PyAny>) -> PyResult<ProofParts<'py>> {
+fn proof_parts<'py>(document: &Obj<'py>) -> PyResult<ProofParts<'py>> {
     let py = document.py();
     let proof = get(document, "proof")?;
     let Some(proof) = proof.as_ref().and_then(|p| p.cast::<PyDict>().ok()) else {
@@ -289,10 +267,7 @@ fn proof_parts<'py>(document: &Bound<'py, PyAny>) -> PyResult<ProofParts<'py>> {
         let refused = || integrity_error(py, "proof.obfuscated must be a list of 0x-prefixed 32-byte hex hashes");
         let list = list.cast::<PyList>().map_err(|_| refused())?;
         for item in list.iter() {
-            let text = item
-                .cast::<PyString>()
-                .ok()
-                .and_then(|t| t.to_str().ok().map(str::to_owned));
+            let text = item.cast::<PyString>().ok().and_then(|t| t.to_str().ok().map(str::to_owned));
             match text.as_deref().and_then(|t| t.strip_prefix("0x")) {
                 Some(h) if lower_hex(h, 64) => {
                     let mut hash = [0u8; 32];
@@ -305,12 +280,7 @@ fn proof_parts<'py>(document: &Bound<'py, PyAny>) -> PyResult<ProofParts<'py>> {
             }
         }
     }
-    Ok(ProofParts {
-        suite,
-        salts,
-        keys,
-        obfuscated,
-    })
+    Ok(ProofParts { suite, salts, keys, obfuscated })
 }
 
 /// Whether the last token of `pointer` is all digits (`str.isdigit`, Unicode digits included).
@@ -323,13 +293,8 @@ fn last_token_is_digits(py: Python<'_>, pointer: &[u8]) -> PyResult<bool> {
 }
 
 #[pyfunction]
-fn recompute_digest<'py>(py: Python<'py>, document: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-    let ProofParts {
-        suite,
-        mut salts,
-        keys,
-        obfuscated,
-    } = proof_parts(document)?;
+fn recompute_digest<'py>(py: Python<'py>, document: &Obj<'py>) -> PyResult<Bound<'py, PyBytes>> {
+    let ProofParts { suite, mut salts, keys, obfuscated } = proof_parts(document)?;
     let Fields { text, items } = fields(document)?;
     let mut hashes = obfuscated;
     let mut salted_text = Vec::with_capacity(40);
@@ -341,11 +306,7 @@ fn recompute_digest<'py>(py: Python<'py>, document: &Bound<'py, PyAny>) -> PyRes
         }
         let Some(salt) = salt else {
             let pointer = str_of(py, pointer)?;
-            let message = format(
-                py,
-                "field {} has no salt: it was added after issuance",
-                pointer.as_any(),
-            )?;
+            let message = format(py, "field {} has no salt: it was added after issuance", pointer.as_any())?;
             return Err(integrity_error_formatted(py, message));
         };
         salt.seen = true;
@@ -361,10 +322,7 @@ fn recompute_digest<'py>(py: Python<'py>, document: &Bound<'py, PyAny>) -> PyRes
         })
         .collect();
     if !unseen.is_empty() {
-        let sorted = py
-            .import("builtins")?
-            .getattr("sorted")?
-            .call1((PyList::new(py, unseen)?,))?;
+        let sorted = py.import("builtins")?.getattr("sorted")?.call1((PyList::new(py, unseen)?,))?;
         let message = format(py, "salted field {} is missing from the document", &sorted.get_item(0)?)?;
         return Err(integrity_error_formatted(py, message));
     }
@@ -376,16 +334,12 @@ fn recompute_digest<'py>(py: Python<'py>, document: &Bound<'py, PyAny>) -> PyRes
 
 fn digest_bytes(digest: &Bound<'_, PyAny>) -> PyResult<Hash> {
     let raw = digest.cast::<PyBytes>()?.as_bytes();
-    raw.try_into().map_err(|_| {
-        value_error(
-            digest.py(),
-            &format!("a Merkle leaf digest must be 32 bytes, got {}", raw.len()),
-        )
-    })
+    raw.try_into()
+        .map_err(|_| value_error(digest.py(), &format!("a Merkle leaf digest must be 32 bytes, got {}", raw.len())))
 }
 
 #[pyfunction]
-fn leaf_hash<'py>(py: Python<'py>, digest: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+fn leaf_hash<'py>(py: Python<'py>, digest: &Obj<'py>) -> PyResult<Bound<'py, PyBytes>> {
     Ok(bytes(py, &merkle::leaf_hash(&digest_bytes(digest)?)))
 }
 
@@ -399,7 +353,7 @@ fn path_of(proof: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<u8>>> {
 }
 
 #[pyfunction]
-fn process_proof<'py>(py: Python<'py>, leaf: &[u8], proof: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+fn process_proof<'py>(py: Python<'py>, leaf: &[u8], proof: &Obj<'py>) -> PyResult<Bound<'py, PyBytes>> {
     let path = path_of(proof)?;
     Ok(bytes(py, &merkle::process_proof(leaf, path.iter().map(Vec::as_slice))))
 }
@@ -434,10 +388,7 @@ fn byte_list<'py, 'a>(py: Python<'py>, hashes: impl IntoIterator<Item = &'a Hash
 impl MerkleTree {
     #[new]
     fn new(py: Python<'_>, digests: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let digests: Vec<Hash> = digests
-            .try_iter()?
-            .map(|d| digest_bytes(&d?))
-            .collect::<PyResult<_>>()?;
+        let digests: Vec<Hash> = digests.try_iter()?.map(|d| digest_bytes(&d?)).collect::<PyResult<_>>()?;
         if digests.is_empty() {
             return Err(value_error(py, "a Merkle tree needs at least one leaf"));
         }
@@ -469,12 +420,12 @@ impl MerkleTree {
         byte_list(py, self.tree.digests())
     }
 
-    fn proof<'py>(&self, digest: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+    fn proof<'py>(&self, digest: &Obj<'py>) -> PyResult<Bound<'py, PyList>> {
         byte_list(digest.py(), self.tree.proof(self.position(digest)?))
     }
 
     /// The proof of each digest, in order.
-    fn proofs<'py>(&self, py: Python<'py>, digests: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+    fn proofs<'py>(&self, py: Python<'py>, digests: &Obj<'py>) -> PyResult<Bound<'py, PyList>> {
         let mut nodes: FastMap<usize, Bound<'py, PyBytes>> = FastMap::default(); // shared upper nodes
         let out = PyList::empty(py);
         for digest in digests.try_iter()? {
@@ -482,9 +433,7 @@ impl MerkleTree {
             let path = PyList::empty(py);
             while i > 0 {
                 let sibling = if i % 2 == 1 { i + 1 } else { i - 1 };
-                let node = nodes
-                    .entry(sibling)
-                    .or_insert_with(|| bytes(py, self.tree.node(sibling)));
+                let node = nodes.entry(sibling).or_insert_with(|| bytes(py, self.tree.node(sibling)));
                 path.append(node.clone())?;
                 i = (i - 1) / 2;
             }
@@ -494,7 +443,7 @@ impl MerkleTree {
     }
 
     /// `(digests, proof, flags)` of an OpenZeppelin multi-proof.
-    fn multi_proof<'py>(&self, py: Python<'py>, digests: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+    fn multi_proof<'py>(&self, py: Python<'py>, digests: &Obj<'py>) -> PyResult<Bound<'py, PyTuple>> {
         let mut positions = Vec::new();
         for digest in digests.try_iter()? {
             let p = self.position(&digest?)?;

@@ -85,15 +85,9 @@ impl Tree {
                     hash_pair(left, right)
                 };
                 if level.len() >= PARALLEL_NODES {
-                    level
-                        .par_iter_mut()
-                        .enumerate()
-                        .for_each(|(j, node)| *node = child(first + j));
+                    level.par_iter_mut().enumerate().for_each(|(j, node)| *node = child(first + j));
                 } else {
-                    level
-                        .iter_mut()
-                        .enumerate()
-                        .for_each(|(j, node)| *node = child(first + j));
+                    level.iter_mut().enumerate().for_each(|(j, node)| *node = child(first + j));
                 }
             }
         }
