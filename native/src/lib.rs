@@ -4,11 +4,12 @@
 //! documentation and keep the pure-Python reference; every function here returns the same bytes and raises
 //! the same exceptions (bound with `bind_errors`) as its reference.
 
+use std::collections::HashMap;
+
 mod canonical;
 mod digest;
 mod document;
 mod errors;
-mod fasthash;
 mod merkle;
 
 use pyo3::exceptions::PyOSError;
@@ -20,7 +21,6 @@ use canonical::{hex, push_json_string};
 use digest::{Hash, Suite, SALT_BYTES};
 use document::{fields, push_py_string, push_scalar, str_of, utf8_of, Field, Fields};
 use errors::{format, integrity_error, integrity_error_formatted, value_error};
-use fasthash::FastMap;
 
 /// Any Python object the GIL holder borrows.
 type Obj<'py> = Bound<'py, PyAny>;
@@ -110,7 +110,7 @@ fn tail<'a>(text: &'a [u8], field: &Field) -> &'a [u8] {
 
 /// Pointer strings shared by the salt dictionaries of a batch (their pointers repeat across documents).
 #[derive(Default)]
-struct Pointers(FastMap<Vec<u8>, Py<PyString>>);
+struct Pointers(HashMap<Vec<u8>, Py<PyString>>);
 
 impl Pointers {
     fn get<'py>(&mut self, py: Python<'py>, pointer: &[u8]) -> PyResult<Bound<'py, PyString>> {
@@ -230,7 +230,7 @@ struct Salt {
 
 struct ProofParts<'py> {
     suite: Suite,
-    salts: FastMap<Vec<u8>, Salt>,
+    salts: HashMap<Vec<u8>, Salt>,
     keys: Vec<Bound<'py, PyAny>>,
     obfuscated: Vec<Hash>,
 }
@@ -250,7 +250,7 @@ fn proof_parts<'py>(document: &Obj<'py>) -> PyResult<ProofParts<'py>> {
     let Some(salts_dict) = salts_object.as_ref().and_then(|s| s.cast::<PyDict>().ok()) else {
         return Err(salts_refused());
     };
-    let mut salts = FastMap::with_capacity_and_hasher(salts_dict.len(), Default::default());
+    let mut salts = HashMap::with_capacity(salts_dict.len());
     let mut keys = Vec::with_capacity(salts_dict.len());
     for (key, value) in salts_dict.iter() {
         let text = match value.cast::<PyString>().ok().and_then(|v| v.to_str().ok()) {
@@ -426,7 +426,7 @@ impl MerkleTree {
 
     /// The proof of each digest, in order.
     fn proofs<'py>(&self, py: Python<'py>, digests: &Obj<'py>) -> PyResult<Bound<'py, PyList>> {
-        let mut nodes: FastMap<usize, Bound<'py, PyBytes>> = FastMap::default(); // shared upper nodes
+        let mut nodes: HashMap<usize, Bound<'py, PyBytes>> = HashMap::new(); // shared upper nodes
         let out = PyList::empty(py);
         for digest in digests.try_iter()? {
             let mut i = self.position(&digest?)?;

@@ -2,9 +2,9 @@
 
 use rayon::prelude::*;
 use sha3::Keccak256;
+use std::collections::HashMap;
 
 use crate::digest::{hash_with, Hash};
-use crate::fasthash::FastMap;
 
 /// Below this many nodes in a level, threads cost more than they save.
 const PARALLEL_NODES: usize = 2048;
@@ -42,7 +42,7 @@ pub struct Tree {
     nodes: Vec<Hash>,
     /// The leaves' digests in tree order (sorted by leaf hash).
     sorted: Vec<Hash>,
-    index: FastMap<Hash, usize>,
+    index: HashMap<Hash, usize>,
 }
 
 impl Tree {
