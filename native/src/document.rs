@@ -103,7 +103,8 @@ pub struct Fields {
 }
 
 /// Every field of `document` in document order; the walk itself fails (whatever its fields hold, as the
-/// reference lists the fields first) on a malformed document.
+/// reference lists the fields first) on a malformed document. The walk keeps its own stack, so no nesting
+/// depth exhausts the native one.
 pub fn fields(document: &Bound<'_, PyAny>) -> PyResult<Fields> {
     let py = document.py();
     let Ok(top) = document.cast::<PyDict>() else {
@@ -113,43 +114,107 @@ pub fn fields(document: &Bound<'_, PyAny>) -> PyResult<Fields> {
         pointer: Vec::with_capacity(128),
         invalid: 0,
         out: Fields { text: Vec::with_capacity(4096), items: Vec::with_capacity(32) },
-        _py: std::marker::PhantomData,
     };
-    for (key, value) in items(top)? {
-        let Ok(key) = key.cast::<PyString>() else {
-            // The reference escapes the key as a string: a non-string top-level key fails there.
-            key.getattr("replace")?;
-            return Err(value_error(py, "non-string key at /"));
-        };
-        if key.to_str().is_ok_and(|k| k == "proof") {
-            continue;
-        }
-        walker.enter_key(key, |w| w.walk(&value))?;
-    }
+    walker.walk(top)?;
     Ok(walker.out)
 }
 
-fn items<'py>(dict: &Bound<'py, PyDict>) -> PyResult<Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
+type Obj<'py> = Bound<'py, PyAny>;
+
+fn items<'py>(dict: &Bound<'py, PyDict>) -> PyResult<Vec<(Obj<'py>, Obj<'py>)>> {
     if dict.is_exact_instance_of::<PyDict>() {
         return Ok(dict.iter().collect());
     }
-    dict.call_method0("items")?
-        .try_iter()?
-        .map(|item| item?.extract::<(Bound<'py, PyAny>, Bound<'py, PyAny>)>())
-        .collect()
+    dict.call_method0("items")?.try_iter()?.map(|item| item?.extract::<(Obj<'py>, Obj<'py>)>()).collect()
 }
 
-struct Walker<'py> {
+fn elements<'py>(list: &Bound<'py, PyList>) -> PyResult<Vec<Obj<'py>>> {
+    if list.is_exact_instance_of::<PyList>() {
+        return Ok(list.iter().collect());
+    }
+    list.try_iter()?.collect()
+}
+
+enum Children<'py> {
+    Members(std::vec::IntoIter<(Obj<'py>, Obj<'py>)>),
+    Elements(std::iter::Enumerate<std::vec::IntoIter<Obj<'py>>>),
+}
+
+/// An object or array being walked: what is left of it, and the pointer (its length and how many of its
+/// tokens hold lone surrogates) it stands at.
+struct Frame<'py> {
+    children: Children<'py>,
+    at: usize,
+    invalid: usize,
+    top: bool,
+}
+
+impl<'py> Frame<'py> {
+    fn of(value: &Obj<'py>, at: usize, invalid: usize) -> PyResult<Option<Frame<'py>>> {
+        let children = if let Ok(dict) = value.cast::<PyDict>() {
+            Children::Members(items(dict)?.into_iter())
+        } else if let Ok(list) = value.cast::<PyList>() {
+            Children::Elements(elements(list)?.into_iter().enumerate())
+        } else {
+            return Ok(None);
+        };
+        Ok(Some(Frame { children, at, invalid, top: false }))
+    }
+}
+
+struct Walker {
     pointer: Vec<u8>,
     /// How many tokens of `pointer` hold lone surrogates.
     invalid: usize,
     out: Fields,
-    _py: std::marker::PhantomData<&'py ()>,
 }
 
-impl<'py> Walker<'py> {
-    fn enter_key(&mut self, key: &Bound<'py, PyString>, inner: impl FnOnce(&mut Self) -> PyResult<()>) -> PyResult<()> {
-        let mark = self.pointer.len();
+impl Walker {
+    fn walk<'py>(&mut self, top: &Bound<'py, PyDict>) -> PyResult<()> {
+        let py = top.py();
+        let mut stack =
+            vec![Frame { children: Children::Members(items(top)?.into_iter()), at: 0, invalid: 0, top: true }];
+        while let Some(frame) = stack.last_mut() {
+            self.pointer.truncate(frame.at);
+            self.invalid = frame.invalid;
+            let child = match &mut frame.children {
+                Children::Members(members) => match members.next() {
+                    None => None,
+                    Some((key, child)) => {
+                        let Ok(key) = key.cast::<PyString>() else {
+                            if frame.top {
+                                // The reference escapes a top-level key as a string: a non-string one fails there.
+                                key.call_method1("replace", ("~", "~0"))?;
+                            }
+                            let at = str_of(py, if frame.top { b"/" } else { &self.pointer })?;
+                            return Err(value_error_formatted(py, format(py, "non-string key at {}", at.as_any())?));
+                        };
+                        if frame.top && key.to_str().is_ok_and(|k| k == "proof") {
+                            continue;
+                        }
+                        self.push_key(key)?;
+                        Some(child)
+                    }
+                },
+                Children::Elements(elements) => elements.next().map(|(i, child)| {
+                    self.pointer.push(b'/');
+                    self.pointer.extend_from_slice(i.to_string().as_bytes());
+                    child
+                }),
+            };
+            let Some(child) = child else {
+                stack.pop();
+                continue;
+            };
+            match Frame::of(&child, self.pointer.len(), self.invalid)? {
+                Some(inner) => stack.push(inner),
+                None => self.leaf(&child),
+            }
+        }
+        Ok(())
+    }
+
+    fn push_key(&mut self, key: &Bound<'_, PyString>) -> PyResult<()> {
         let (bytes, valid) = utf8_of(key)?;
         self.pointer.push(b'/');
         for &b in bytes.iter() {
@@ -160,53 +225,25 @@ impl<'py> Walker<'py> {
             }
         }
         self.invalid += usize::from(!valid);
-        let result = inner(self);
-        self.invalid -= usize::from(!valid);
-        self.pointer.truncate(mark);
-        result
-    }
-
-    fn walk(&mut self, value: &Bound<'py, PyAny>) -> PyResult<()> {
-        if let Ok(dict) = value.cast::<PyDict>() {
-            for (key, child) in items(dict)? {
-                let Ok(key) = key.cast::<PyString>() else {
-                    let py = value.py();
-                    let at = str_of(py, &self.pointer)?;
-                    return Err(value_error_formatted(py, format(py, "non-string key at {}", at.as_any())?));
-                };
-                self.enter_key(key, |w| w.walk(&child))?;
-            }
-        } else if let Ok(list) = value.cast::<PyList>() {
-            let children: Vec<Bound<'py, PyAny>> = if list.is_exact_instance_of::<PyList>() {
-                list.iter().collect()
-            } else {
-                list.try_iter()?.collect::<PyResult<_>>()?
-            };
-            for (i, child) in children.iter().enumerate() {
-                let mark = self.pointer.len();
-                self.pointer.push(b'/');
-                self.pointer.extend_from_slice(i.to_string().as_bytes());
-                self.walk(child)?;
-                self.pointer.truncate(mark);
-            }
-        } else {
-            let text = &mut self.out.text;
-            let start = text.len();
-            text.extend_from_slice(&self.pointer);
-            let pointer = start..text.len();
-            let tail = match self.push_tail(value) {
-                Ok(()) => Ok(pointer.end..self.out.text.len()),
-                Err(e) => {
-                    self.out.text.truncate(pointer.end);
-                    Err(e)
-                }
-            };
-            self.out.items.push(Field { pointer, tail, is_null: value.is_none() });
-        }
         Ok(())
     }
 
-    fn push_tail(&mut self, value: &Bound<'py, PyAny>) -> PyResult<()> {
+    fn leaf(&mut self, value: &Obj<'_>) {
+        let text = &mut self.out.text;
+        let start = text.len();
+        text.extend_from_slice(&self.pointer);
+        let pointer = start..text.len();
+        let tail = match self.push_tail(value) {
+            Ok(()) => Ok(pointer.end..self.out.text.len()),
+            Err(e) => {
+                self.out.text.truncate(pointer.end);
+                Err(e)
+            }
+        };
+        self.out.items.push(Field { pointer, tail, is_null: value.is_none() });
+    }
+
+    fn push_tail(&mut self, value: &Obj<'_>) -> PyResult<()> {
         if self.invalid > 0 {
             return Err(value_error(value.py(), SURROGATES));
         }

@@ -156,6 +156,8 @@ class Fraction(float):
     [
         {"a": {1: "x"}},
         {1: "x"},
+        {b"bytes": "x"},
+        {"a": {b"bytes": "x"}},
         {"a": (1, 2)},
         {"a": b"bytes"},
         {"a": {"b": [1, {2.5: 1}]}},
@@ -199,3 +201,30 @@ def test_new_salts_are_32_lowercase_hex_digits() -> None:
     salts = {native.new_salt() for _ in range(100)}
     assert len(salts) == 100
     assert all(len(s) == 32 and set(s) <= set("0123456789abcdef") for s in salts)
+
+
+def nested(depth: int) -> dict[str, Any]:
+    document: dict[str, Any] = {"leaf": [1, "x"]}
+    for i in range(depth):
+        document = {f"k{i % 3}": document} if i % 2 else {"list": [document, None]}
+    return document
+
+
+@pytest.mark.parametrize("depth", [1_000, 3_000])
+def test_deeply_nested_documents_hash_the_same(depth: int) -> None:
+    document = nested(depth)
+    both_salted(document, "sm")
+    salts, digest = native.salt_fields(document, "default")
+    wrapped = {**document, "proof": {"suite": "default", "salts": salts, "obfuscated": []}}
+    assert REFERENCE.recompute_digest(wrapped) == digest == native.recompute_digest(wrapped)
+
+
+def test_no_nesting_exhausts_the_native_stack() -> None:
+    """The reference's recursive walk crashes the interpreter some tens of thousands of levels down (its C
+    stack); the native walk keeps its own stack."""
+    document: dict[str, Any] = {"leaf": [1, "x"]}
+    for _ in range(200_000):
+        document = {"k": [document]}
+    salts, digest = native.salt_fields(document, "default")
+    wrapped = {**document, "proof": {"suite": "default", "salts": salts, "obfuscated": []}}
+    assert native.recompute_digest(wrapped) == digest
