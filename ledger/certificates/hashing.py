@@ -5,6 +5,9 @@ Every scalar value of a document outside `proof` is a *field* at an RFC 6901 JSO
 certificate digest is `H` of all field hashes (disclosed and obfuscated) sorted bytewise and concatenated.
 `H` is SHA-256 in the `default` suite and SM3 in the `sm` suite. Hiding a field moves its hash into
 `proof.obfuscated`, so the digest does not change.
+
+The functions named `_py_*` are the reference; the public names run the native core (`ledger.certificates.native`)
+when it is in use, with the same bytes and the same exceptions.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 import rfc8785
 from gmssl_pyx import sm3_hash  # type: ignore[import-untyped]
 
+from ledger.certificates.native import native as _native
 from ledger.errors import IntegrityError as IntegrityError
 from ledger.errors import LedgerValueError
 
@@ -108,7 +112,7 @@ def _pointer_prefix(pointer: str) -> str:
     return "," + _json_string(pointer) + ","
 
 
-def canonical_scalar(value: Any) -> str:
+def _py_canonical_scalar(value: Any) -> str:
     """RFC 8785 serialisation of a JSON scalar."""
     if value is None:
         return "null"
@@ -128,22 +132,22 @@ def canonical_scalar(value: Any) -> str:
     raise LedgerValueError(f"not a JSON scalar: {type(value).__name__}")
 
 
-def field_hash(suite: str, salt: str, pointer: str, value: Any) -> bytes:
+def _py_field_hash(suite: str, salt: str, pointer: str, value: Any) -> bytes:
     """`H(JCS([salt, pointer, value]))`."""
-    encoded = f"[{_json_string(salt)}{_pointer_prefix(pointer)}{canonical_scalar(value)}]".encode()
+    encoded = f"[{_json_string(salt)}{_pointer_prefix(pointer)}{_py_canonical_scalar(value)}]".encode()
     return hash_function(suite)(encoded)
 
 
-def combine(suite: str, hashes: Iterable[bytes]) -> bytes:
+def _py_combine(suite: str, hashes: Iterable[bytes]) -> bytes:
     """The digest: `H` of the field hashes sorted bytewise and concatenated."""
     return hash_function(suite)(b"".join(sorted(hashes)))
 
 
-def new_salt() -> str:
+def _py_new_salt() -> str:
     return os.urandom(16).hex()
 
 
-def salt_fields(
+def _py_salt_fields(
     document: dict[str, Any], suite: str, salt: Callable[[], str] | None = None
 ) -> tuple[dict[str, str], bytes]:
     """Salt every field of an unsigned document: returns `(salts by pointer, digest)`."""
@@ -158,10 +162,10 @@ def salt_fields(
     hashes: list[bytes] = []
     for (pointer, value), s in zip(fields, salt_values, strict=True):
         salts[pointer] = s
-        hashes.append(h(f'["{s}"{_pointer_prefix(pointer)}{canonical_scalar(value)}]'.encode()))
+        hashes.append(h(f'["{s}"{_pointer_prefix(pointer)}{_py_canonical_scalar(value)}]'.encode()))
     if not hashes:
         raise LedgerValueError("a certificate document has no fields to hash")
-    return salts, combine(suite, hashes)
+    return salts, _py_combine(suite, hashes)
 
 
 def _proof_parts(document: dict[str, Any]) -> tuple[str, dict[str, str], list[bytes]]:
@@ -191,7 +195,7 @@ def fields_of(document: dict[str, Any], salts: dict[str, str]) -> list[tuple[str
     return out
 
 
-def recompute_digest(document: dict[str, Any]) -> bytes:
+def _py_recompute_digest(document: dict[str, Any]) -> bytes:
     """The digest of a wrapped document from its disclosed fields, salts and obfuscated hashes.
 
     Raises `IntegrityError` when a field has no salt or a salt has no field."""
@@ -203,13 +207,13 @@ def recompute_digest(document: dict[str, Any]) -> bytes:
         if salt is None:
             raise IntegrityError(f"field {pointer} has no salt: it was added after issuance")
         seen.add(pointer)
-        hashes.append(field_hash(suite, salt, pointer, value))
+        hashes.append(_py_field_hash(suite, salt, pointer, value))
     missing = sorted(set(salts) - seen)
     if missing:
         raise IntegrityError(f"salted field {missing[0]} is missing from the document")
     if not hashes:
         raise IntegrityError("the document has no fields")
-    return combine(suite, hashes)
+    return _py_combine(suite, hashes)
 
 
 def redact(document: dict[str, Any], pointers: Iterable[str]) -> dict[str, Any]:
@@ -272,3 +276,20 @@ def _trim_placeholders(value: Any, pointer: str, salts: dict[str, str]) -> None:
             _trim_placeholders(child, f"{pointer}/{i}", salts)
         while value and value[-1] is None and f"{pointer}/{len(value) - 1}" not in salts:
             value.pop()
+
+
+def _py_salt_documents(documents: Iterable[dict[str, Any]], suite: str) -> list[tuple[dict[str, str], bytes]]:
+    """`salt_fields` of each document, in order."""
+    return [_py_salt_fields(document, suite) for document in documents]
+
+
+# Public entry points: the native core where it is in use, else the reference.
+canonical_scalar: Callable[[Any], str] = _native.canonical_scalar if _native else _py_canonical_scalar
+field_hash: Callable[[str, str, str, Any], bytes] = _native.field_hash if _native else _py_field_hash
+combine: Callable[[str, Iterable[bytes]], bytes] = _native.combine if _native else _py_combine
+new_salt: Callable[[], str] = _native.new_salt if _native else _py_new_salt
+salt_fields: Callable[..., tuple[dict[str, str], bytes]] = _native.salt_fields if _native else _py_salt_fields
+salt_documents: Callable[[Iterable[dict[str, Any]], str], list[tuple[dict[str, str], bytes]]] = (
+    _native.salt_documents if _native else _py_salt_documents
+)
+recompute_digest: Callable[[dict[str, Any]], bytes] = _native.recompute_digest if _native else _py_recompute_digest

@@ -3,13 +3,17 @@
 Leaf of a digest `d`: `keccak256(keccak256(abi.encode(d)))`; inner nodes hash the sorted pair of children;
 leaves are sorted by hash and laid out as in `@openzeppelin/merkle-tree`, so roots and proofs are identical to
 the JavaScript library's and verify with OpenZeppelin's `MerkleProof.sol` on chain.
+
+`ReferenceMerkleTree` and the functions named `_py_*` are the reference; `MerkleTree` and the public functions
+run the native core (`ledger.certificates.native`) when it is in use, with the same bytes and exceptions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from ledger.certificates.native import native as _native
 from ledger.errors import LedgerValueError
 
 try:  # C implementation (safe-pysha3), ~4x faster than pycryptodome's
@@ -25,27 +29,27 @@ except ImportError:  # pragma: no cover
         return _keccak.new(digest_bits=256, data=data).digest()
 
 
-def leaf_hash(digest: bytes) -> bytes:
+def _py_leaf_hash(digest: bytes) -> bytes:
     """`keccak256(bytes.concat(keccak256(abi.encode(digest))))` for a `bytes32` digest."""
     if len(digest) != 32:
         raise LedgerValueError(f"a Merkle leaf digest must be 32 bytes, got {len(digest)}")
     return keccak256(keccak256(digest))
 
 
-def hash_pair(a: bytes, b: bytes) -> bytes:
+def _py_hash_pair(a: bytes, b: bytes) -> bytes:
     return keccak256(a + b) if a < b else keccak256(b + a)
 
 
-def process_proof(leaf: bytes, proof: Iterable[bytes]) -> bytes:
+def _py_process_proof(leaf: bytes, proof: Iterable[bytes]) -> bytes:
     node = leaf
     for sibling in proof:
-        node = hash_pair(node, sibling)
+        node = _py_hash_pair(node, sibling)
     return node
 
 
-def verify(root: bytes, digest: bytes, proof: Sequence[bytes]) -> bool:
+def _py_verify(root: bytes, digest: bytes, proof: Sequence[bytes]) -> bool:
     """Whether `proof` leads from `digest`'s leaf to `root` (as `MerkleProof.verify`)."""
-    return process_proof(leaf_hash(digest), proof) == root
+    return _py_process_proof(_py_leaf_hash(digest), proof) == root
 
 
 @dataclass(frozen=True)
@@ -57,13 +61,13 @@ class MultiProof:
     proof_flags: tuple[bool, ...]
 
 
-class MerkleTree:
+class ReferenceMerkleTree:
     """A complete tree over distinct `bytes32` digests (the `StandardMerkleTree` array layout)."""
 
     def __init__(self, digests: Sequence[bytes]) -> None:
         if not digests:
             raise LedgerValueError("a Merkle tree needs at least one leaf")
-        leaves = sorted((leaf_hash(d), d) for d in digests)
+        leaves = sorted((_py_leaf_hash(d), d) for d in digests)
         n = len(leaves)
         tree: list[bytes] = [b""] * (2 * n - 1)
         self._index: dict[bytes, int] = {}
@@ -74,13 +78,9 @@ class MerkleTree:
                 raise LedgerValueError(f"duplicate digest 0x{digest.hex()} in a batch")
             self._index[digest] = position
         for i in range(len(tree) - 1 - n, -1, -1):
-            tree[i] = hash_pair(tree[2 * i + 1], tree[2 * i + 2])
+            tree[i] = _py_hash_pair(tree[2 * i + 1], tree[2 * i + 2])
         self._tree = tree
         self._digest_at = {position: digest for digest, position in self._index.items()}
-
-    @classmethod
-    def from_digests(cls, digests: Iterable[bytes]) -> MerkleTree:
-        return cls(list(digests))
 
     def __len__(self) -> int:
         return len(self._index)
@@ -111,7 +111,11 @@ class MerkleTree:
             i = (i - 1) // 2
         return path
 
-    def multi_proof(self, digests: Iterable[bytes]) -> MultiProof:
+    def proofs(self, digests: Iterable[bytes]) -> list[list[bytes]]:
+        """The proof of each digest, in order."""
+        return [self.proof(digest) for digest in digests]
+
+    def multi_proof(self, digests: Iterable[bytes]) -> tuple[tuple[bytes, ...], tuple[bytes, ...], tuple[bool, ...]]:
         """A multi-proof for several leaves (as `StandardMerkleTree.getMultiProof`)."""
         indices = sorted({self._position(d) for d in digests}, reverse=True)
         if not indices:
@@ -131,4 +135,53 @@ class MerkleTree:
                 flags.append(False)
                 proof.append(self._tree[sibling])
             stack.append((j - 1) // 2)
-        return MultiProof(tuple(self._digest_at[i] for i in indices), tuple(proof), tuple(flags))
+        return tuple(self._digest_at[i] for i in indices), tuple(proof), tuple(flags)
+
+
+class MerkleTree:
+    """A complete tree over distinct `bytes32` digests (the `StandardMerkleTree` array layout), built by the
+    native core where it is in use, else by `ReferenceMerkleTree`."""
+
+    __slots__ = ("_tree",)
+
+    def __init__(self, digests: Sequence[bytes]) -> None:
+        if not digests:
+            raise LedgerValueError("a Merkle tree needs at least one leaf")
+        self._tree = _native.MerkleTree(digests) if _native else ReferenceMerkleTree(digests)
+
+    @classmethod
+    def from_digests(cls, digests: Iterable[bytes]) -> MerkleTree:
+        return cls(list(digests))
+
+    def __len__(self) -> int:
+        return len(self._tree)
+
+    def __contains__(self, digest: object) -> bool:
+        return digest in self._tree
+
+    def digests(self) -> list[bytes]:
+        """The leaves' digests in tree order (the order of `StandardMerkleTree` values after sorting)."""
+        return self._tree.digests()
+
+    @property
+    def root(self) -> bytes:
+        return self._tree.root
+
+    def proof(self, digest: bytes) -> list[bytes]:
+        """The sibling path from `digest`'s leaf to the root."""
+        return self._tree.proof(digest)
+
+    def proofs(self, digests: Iterable[bytes]) -> list[list[bytes]]:
+        """The proof of each digest, in order (a whole batch at once)."""
+        return self._tree.proofs(digests)
+
+    def multi_proof(self, digests: Iterable[bytes]) -> MultiProof:
+        """A multi-proof for several leaves (as `StandardMerkleTree.getMultiProof`)."""
+        return MultiProof(*self._tree.multi_proof(digests))
+
+
+# Public entry points: the native core where it is in use, else the reference.
+leaf_hash: Callable[[bytes], bytes] = _native.leaf_hash if _native else _py_leaf_hash
+hash_pair: Callable[[bytes, bytes], bytes] = _native.hash_pair if _native else _py_hash_pair
+process_proof: Callable[[bytes, Iterable[bytes]], bytes] = _native.process_proof if _native else _py_process_proof
+verify: Callable[[bytes, bytes, Sequence[bytes]], bool] = _native.verify if _native else _py_verify

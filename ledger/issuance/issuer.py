@@ -36,7 +36,7 @@ from hexbytes import HexBytes
 
 from ledger.certificates.credential import LicenceData, build_credential
 from ledger.certificates.did import agency_did
-from ledger.certificates.hashing import hash_function, salt_fields
+from ledger.certificates.hashing import hash_function, salt_documents
 from ledger.certificates.merkle import MerkleTree
 from ledger.certificates.model import PROOF_TYPE, STATUS_TYPE
 from ledger.chain.client import HurongClient
@@ -50,6 +50,8 @@ from ledger.issuance.journal import BatchRecord, DuplicateLicence, Journal
 from ledger.issuance.store import BlobStore
 
 DEFAULT_MAX_BATCH = 10_000
+# Credentials salted and hashed per call (progress is reported after each).
+_HASH_CHUNK = 1000
 #: Far below the 16,777,216 gas cap: anchoring costs ~65,000 gas whatever the batch size, and a batch's
 #: size is bounded so that its journal transaction and proofs stay small.
 MAX_BATCH_LIMIT = 100_000
@@ -246,18 +248,22 @@ class Issuer:
             "registry": self.registry,
         }
 
-    def _salt(self, credential: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
-        doc = json.loads(json.dumps(credential, ensure_ascii=False))  # a deep copy, faster than copy.deepcopy
-        doc.setdefault("credentialStatus", self._status_entry())
-        salts, digest = salt_fields(doc, self.suite)
-        doc["proof"] = {
-            "type": PROOF_TYPE,
-            "suite": self.suite,
-            "digest": "0x" + digest.hex(),
-            "salts": salts,
-            "obfuscated": [],
-        }
-        return digest, doc
+    def _salt(self, credentials: Sequence[dict[str, Any]]) -> list[tuple[bytes, dict[str, Any]]]:
+        """Copies of `credentials` with their status entries, salted and hashed: `(digest, document)` each."""
+        docs = [json.loads(json.dumps(c, ensure_ascii=False)) for c in credentials]  # faster than deepcopy
+        for doc in docs:
+            doc.setdefault("credentialStatus", self._status_entry())
+        prepared = []
+        for doc, (salts, digest) in zip(docs, salt_documents(docs, self.suite), strict=True):
+            doc["proof"] = {
+                "type": PROOF_TYPE,
+                "suite": self.suite,
+                "digest": "0x" + digest.hex(),
+                "salts": salts,
+                "obfuscated": [],
+            }
+            prepared.append((digest, doc))
+        return prepared
 
     # ------------------------------------------------------------------ issuing
 
@@ -303,10 +309,10 @@ class Issuer:
         if problems:
             raise IssuanceError(problems)
         prepared: list[tuple[bytes, dict[str, Any]]] = []
-        for i, credential in enumerate(items):
-            prepared.append(self._salt(credential))
-            if progress and (i + 1) % 1000 == 0:
-                progress("hashed", i + 1, len(items))
+        for i in range(0, len(items), _HASH_CHUNK):
+            prepared.extend(self._salt(items[i : i + _HASH_CHUNK]))
+            if progress and len(prepared) % _HASH_CHUNK == 0:
+                progress("hashed", len(prepared), len(items))
         if progress:
             progress("hashed", len(items), len(items))
         if replaceable is not None:
@@ -356,10 +362,10 @@ class Issuer:
             parsed = parse_root_signature(signature)
             check_signing_key(self.client, self.agency, parsed.key_id, parsed.algorithm)
         documents = []
-        for digest, doc in prepared:
+        for (_, doc), path in zip(prepared, tree.proofs(digests), strict=True):
             proof = doc["proof"]
             proof["merkleRoot"] = root_hex
-            proof["merklePath"] = ["0x" + h.hex() for h in tree.proof(digest)]
+            proof["merklePath"] = ["0x" + h.hex() for h in path]
             proof["chainId"] = self.chain_id
             proof["registry"] = self.registry
             if signature is not None:
