@@ -548,8 +548,7 @@ class Issuer:
         return self.anchored_documents(holders)
 
     def anchored_documents(self, digests: Sequence[bytes]) -> list[dict[str, Any]]:
-        """The wrapped certificates, with their anchors, of those of `digests` this agency's journal holds in an
-        anchored batch (one each, in the order of their batches)."""
+        """The wrapped certificates, with anchors, of `digests` journaled here in anchored batches (batch order)."""
         out: list[dict[str, Any]] = []
         seen: set[bytes] = set()
         for batch, digest, sealed in self.journal.documents(list(digests)):
