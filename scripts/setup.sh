@@ -48,4 +48,5 @@ if [ ! -d bench/peer/node_modules/@govtechsg/oa-verify ] || [ bench/peer/package
   echo "==> installing the benchmark peer's npm packages"
   (cd bench/peer && PATH="$NODE22:$PATH" npm install --no-audit --no-fund --loglevel=error)
 fi
+scripts/build-geth.sh
 echo "==> setup complete"
