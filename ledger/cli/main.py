@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ledger.cli import agencies, governance, rules, signing_keys
-from ledger.cli import network as cli_network
 from ledger.cli import certificates as cli_certificates
+from ledger.cli import network as cli_network
 from ledger.errors import LedgerError
 
 app = typer.Typer(

@@ -157,15 +157,11 @@ class GethNode:
         """Whether the recorded PID is this node's geth (and not a process that reused the number)."""
         if self.pid is None:
             return False
-        child = _CHILDREN.get(self.pid)
-        if child is not None and child.poll() is not None:
-            return False
         try:
             cmdline = Path(f"/proc/{self.pid}/cmdline").read_bytes().split(b"\0")
-            state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             return False
-        return state != "Z" and self.datadir.encode() in cmdline
+        return _alive(self.pid) and self.datadir.encode() in cmdline
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop geth by its PID (SIGTERM, so it writes its state; SIGKILL after `timeout`)."""
@@ -214,4 +210,4 @@ def _alive(pid: int) -> bool:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return False
-    return state != "Z"
+    return state != "Z"  # a zombie has exited; its parent has not collected it yet
