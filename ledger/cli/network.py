@@ -127,10 +127,12 @@ def reconcile_cmd(
     wait: Annotated[float, typer.Option(min=0, help="Seconds to wait for the signer set to follow (0: no wait)")] = 0,
 ) -> None:
     """Vote, from every running node, for the signer set to be the validators of the consortium's active
-    provinces."""
+    provinces (the deployment is read from `--deployments`, else from DIR/deployments when there is one)."""
     from ledger.network import Network, reconcile, wait_for_signers
 
     network = Network.load(home)
+    if deployments is None and (home / "deployments").is_dir():
+        deployments = home / "deployments"
     result = reconcile(network, connect(network.url, deployments))
     for address in result.to_add:
         console.print(f"  proposed to add {address}")

@@ -103,20 +103,12 @@ class GethNode:
         write_private(Path(self.datadir) / "config.toml", text.encode())
 
     def command(self, *, chain_id: int, password_file: Path, gas_limit: int) -> list[str]:
-        ports = [
-            "--port",
-            str(self.p2p_port),
-            "--http.port",
-            str(self.http_port),
-            "--authrpc.port",
-            str(self.auth_port),
-        ]
         return [
             str(geth_executable()),
             "--datadir", self.datadir,
             "--config", str(Path(self.datadir) / "config.toml"),
             "--networkid", str(chain_id),
-            *ports,
+            "--port", str(self.p2p_port), "--http.port", str(self.http_port), "--authrpc.port", str(self.auth_port),
             "--nodiscover", "--netrestrict", "127.0.0.1/32", "--nat", "none", "--maxpeers", "50",
             "--http", "--http.addr", "127.0.0.1", "--http.api", "eth,net,web3,clique,admin,txpool",
             "--authrpc.addr", "127.0.0.1", "--ipcdisable",
