@@ -17,7 +17,7 @@ import pytest
 
 from ledger.chain.bootstrap import bootstrap, parse_description
 from ledger.chain.client import HurongClient
-from ledger.errors import ToolchainError
+from ledger.errors import LedgerError, ToolchainError
 from ledger.network import Network, geth_executable
 from tests.conftest import WORLD, World
 
@@ -67,9 +67,20 @@ def network(network_home: Path) -> Network:
     return Network.load(network_home)
 
 
+def diagnosis(home: Path, lines: int = 15) -> str:
+    """What the nodes say: their status, and the end of each node's log."""
+    parts = [hurong("network", "status", "--home", home, "--json").stdout]
+    for log in sorted(home.glob("logs/*.log")):
+        parts.append(f"--- {log.name}\n" + "".join(log.read_text(errors="replace").splitlines(True)[-lines:]))
+    return "\n".join(parts)
+
+
 @pytest.fixture(scope="session")
 def net_world(network_home: Path) -> World:
     url = Network.load(network_home).url
-    result = bootstrap(parse_description(WORLD), url)
+    try:
+        result = bootstrap(parse_description(WORLD), url)
+    except LedgerError as exc:
+        raise AssertionError(f"bootstrap on the network failed: {exc}\n{diagnosis(network_home)}") from exc
     result.deployment.save(network_home / "deployments")
     return World(None, result, HurongClient.connect(url, result.deployment))  # type: ignore[arg-type]
