@@ -8,7 +8,9 @@ VERSION=1.13.15
 DEST="${XDG_CACHE_HOME:-$HOME/.cache}/hurong/geth-v${VERSION}"
 GETH="$DEST/geth"
 
-if [ -x "$GETH" ] && "$GETH" version 2>/dev/null | grep -q "^Version: ${VERSION}"; then
+# The version is read whole before matching: `geth version | grep -q` would fail under pipefail whenever grep
+# stops reading first and geth dies of SIGPIPE.
+if [ -x "$GETH" ] && grep -q "^Version: ${VERSION}" <<<"$("$GETH" version 2>/dev/null || true)"; then
   echo "==> geth ${VERSION} present: $GETH"
   exit 0
 fi
