@@ -11,7 +11,7 @@ export default {
     path: require.resolve("solc/soljson.js"),
     settings: {
       optimizer: { enabled: true, runs: 1000 },
-      evmVersion: "prague",
+      evmVersion: "paris",
     },
   },
   paths: {

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
-import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+import {Bytes32Sets} from "./base/Bytes32Sets.sol";
 import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
 import {IAuthorityRegistry} from "./interfaces/IAuthorityRegistry.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
@@ -24,7 +24,7 @@ import {IConsortium} from "./interfaces/IConsortium.sol";
  */
 contract AuthorityRegistry is IAuthorityRegistry {
     using Checkpoints for Checkpoints.Trace208;
-    using EnumerableSet for EnumerableSet.Bytes32Set;
+    using Bytes32Sets for Bytes32Sets.Set;
 
     uint8 private constant _MAX_DEPTH = 4;
     uint256 private constant _MAX_CHILDREN = 256;
@@ -61,7 +61,7 @@ contract AuthorityRegistry is IAuthorityRegistry {
     mapping(address account => string) private _names;
     mapping(address account => address[]) private _children;
     mapping(address account => Checkpoints.Trace208) private _statusHistory;
-    mapping(address account => EnumerableSet.Bytes32Set) private _grantedTypes;
+    mapping(address account => Bytes32Sets.Set) private _grantedTypes;
     mapping(address account => mapping(bytes32 certificateType => Checkpoints.Trace208)) private _grantHistory;
     mapping(bytes32 keyId => Key) private _keys;
     mapping(address account => bytes32[]) private _keysOf;

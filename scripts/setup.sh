@@ -49,4 +49,5 @@ if [ ! -d bench/peer/node_modules/@govtechsg/oa-verify ] || [ bench/peer/package
   (cd bench/peer && PATH="$NODE22:$PATH" npm install --no-audit --no-fund --loglevel=error)
 fi
 scripts/build-native.sh
+scripts/build-geth.sh
 echo "==> setup complete"

@@ -18,6 +18,7 @@ from eth_typing import ChecksumAddress, HexAddress, HexStr
 from eth_utils import is_address, to_checksum_address
 from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.middleware import ExtraDataToPOAMiddleware
 from web3.types import BlockIdentifier, RPCEndpoint
 
 from ledger.chain.codes import parse_bytes32
@@ -43,13 +44,19 @@ STATUS_ACTIONS = ("revoke", "suspend", "reinstate", "supersede")
 
 
 def make_web3(url: str, *, timeout: float = 60.0) -> Web3:
-    """A web3 instance over HTTP that caches the node's constants (chain id and the like)."""
+    """A web3 instance over HTTP that caches the node's constants (chain id and the like).
+
+    It reads proof-of-authority chains too: a Clique block's `extraData` (vanity, signers, seal) is longer than
+    the 32 bytes web3 otherwise accepts, and is answered as `proofOfAuthorityData`; shorter ones are unchanged.
+    """
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise LedgerValueError(f"RPC URL must start with http:// or https://, got {url!r}")
     provider = HTTPProvider(
         url, cache_allowed_requests=True, cacheable_requests=CACHEABLE_REQUESTS, request_kwargs={"timeout": timeout}
     )
-    return Web3(provider)
+    w3 = Web3(provider)
+    w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+    return w3
 
 
 def chain_id_of(w3: Web3) -> int:

@@ -4,6 +4,10 @@ No compiler is downloaded: a small Node script (`ledger/js/solc_compile.cjs`) lo
 `node_modules` and resolves OpenZeppelin imports from there. Artifacts (ABI, bytecode, metadata) are written
 to `build/contracts/` and copied into the package (`ledger/artifacts/`) so that deployment works without
 Node. The custom errors of every ABI are turned into Python exception classes in `ledger/chain/contract_errors.py`.
+
+The packaged artifacts target the `paris` EVM (no PUSH0, MCOPY or transient storage), so that one build runs both
+on anvil (prague) and on the Clique validator network (go-ethereum 1.13, forks up to London: Clique cannot
+activate Shanghai). `compile_contracts(evm_version=...)` builds for another EVM when one is wanted.
 """
 
 from __future__ import annotations
@@ -24,10 +28,13 @@ from ledger.errors import CompilationError, LedgerValueError, ToolchainError
 #: The contracts deployed by Hurong, in deployment order.
 CONTRACT_NAMES = ("Consortium", "AuthorityRegistry", "CertificateRegistry", "RecognitionRegistry")
 
+#: The EVM the packaged artifacts target: the newest one every supported chain runs.
+EVM_VERSION = "paris"
+
 #: Compiler settings shared by every build (and by Hardhat's configuration).
 COMPILER_SETTINGS: dict[str, Any] = {
     "optimizer": {"enabled": True, "runs": 1000},
-    "evmVersion": "prague",
+    "evmVersion": EVM_VERSION,
     "metadata": {"bytecodeHash": "ipfs"},
     "outputSelection": {
         "*": {
@@ -53,6 +60,7 @@ class Artifact:
     deployed_bytecode: str
     metadata: str
     compiler_version: str
+    evm_version: str = EVM_VERSION
 
     @property
     def abi_hash(self) -> str:
@@ -67,7 +75,7 @@ class Artifact:
             "bytecode": self.bytecode,
             "deployedBytecode": self.deployed_bytecode,
             "metadata": self.metadata,
-            "compiler": {"version": self.compiler_version, "settings": _public_settings()},
+            "compiler": {"version": self.compiler_version, "settings": _public_settings(self.evm_version)},
         }
 
     @classmethod
@@ -81,6 +89,7 @@ class Artifact:
                 deployed_bytecode=data["deployedBytecode"],
                 metadata=data["metadata"],
                 compiler_version=data["compiler"]["version"],
+                evm_version=data["compiler"].get("settings", {}).get("evmVersion", EVM_VERSION),
             )
         except (KeyError, TypeError) as exc:
             raise LedgerValueError(f"malformed artifact: missing {exc}") from exc
@@ -90,8 +99,12 @@ def abi_hash(abi: list[dict[str, Any]]) -> str:
     return hashlib.sha256(json.dumps(abi, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _public_settings() -> dict[str, Any]:
-    return {k: v for k, v in COMPILER_SETTINGS.items() if k != "outputSelection"}
+def _settings(evm_version: str) -> dict[str, Any]:
+    return {**COMPILER_SETTINGS, "evmVersion": evm_version}
+
+
+def _public_settings(evm_version: str = EVM_VERSION) -> dict[str, Any]:
+    return {k: v for k, v in _settings(evm_version).items() if k != "outputSelection"}
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -116,14 +129,14 @@ def node_executable(root: Path) -> str:
     return found
 
 
-def standard_json_input(root: Path) -> dict[str, Any]:
+def standard_json_input(root: Path, evm_version: str = EVM_VERSION) -> dict[str, Any]:
     sources = {
         path.relative_to(root).as_posix(): {"content": path.read_text(encoding="utf-8")}
         for path in sorted((root / "contracts").rglob("*.sol"))
     }
     if not sources:
         raise CompilationError([f"no Solidity sources under {root / 'contracts'}"])
-    return {"language": "Solidity", "sources": sources, "settings": COMPILER_SETTINGS}
+    return {"language": "Solidity", "sources": sources, "settings": _settings(evm_version)}
 
 
 def run_solc(root: Path, standard_input: dict[str, Any]) -> dict[str, Any]:
@@ -148,10 +161,11 @@ def run_solc(root: Path, standard_input: dict[str, Any]) -> dict[str, Any]:
     return output
 
 
-def compile_contracts(root: Path | None = None) -> dict[str, Artifact]:
-    """Compile every contract under `contracts/` and return the artifacts of the deployable ones."""
+def compile_contracts(root: Path | None = None, *, evm_version: str = EVM_VERSION) -> dict[str, Artifact]:
+    """Compile every contract under `contracts/` for `evm_version` and return the artifacts of the deployable
+    ones."""
     root = find_project_root(root)
-    output = run_solc(root, standard_json_input(root))
+    output = run_solc(root, standard_json_input(root, evm_version))
     version = str(output.get("compilerVersion", "unknown"))
     artifacts: dict[str, Artifact] = {}
     for source, contracts in output.get("contracts", {}).items():
@@ -159,8 +173,8 @@ def compile_contracts(root: Path | None = None) -> dict[str, Artifact]:
             continue
         for name, data in contracts.items():
             bytecode = data["evm"]["bytecode"]["object"]
-            if not bytecode:
-                continue  # interfaces and abstract contracts
+            if not bytecode or not data["abi"]:
+                continue  # interfaces, abstract contracts and libraries of internal functions
             artifacts[name] = Artifact(
                 name=name,
                 source=source,
@@ -169,6 +183,7 @@ def compile_contracts(root: Path | None = None) -> dict[str, Artifact]:
                 deployed_bytecode="0x" + data["evm"]["deployedBytecode"]["object"],
                 metadata=data["metadata"],
                 compiler_version=version,
+                evm_version=evm_version,
             )
     missing = [n for n in CONTRACT_NAMES if n not in artifacts]
     if missing:

@@ -70,10 +70,12 @@ def start_server(
     return f"http://127.0.0.1:{port}", process
 
 
-def prepare_home(home: Path, chain: Anvil) -> tuple[BootstrapResult, dict[str, str]]:
-    """Bootstrap the test consortium on `chain` and lay out a service home for it: deployment, keystore of the
-    signing accounts, API keys (returned by account name)."""
-    result = bootstrap(parse_description(WORLD), chain.url)
+def prepare_home(
+    home: Path, chain: Anvil, result: BootstrapResult | None = None
+) -> tuple[BootstrapResult, dict[str, str]]:
+    """Bootstrap the test consortium on `chain` (unless `result` is one already bootstrapped there) and lay out a
+    service home for it: deployment, keystore of the signing accounts, API keys (returned by account name)."""
+    result = result or bootstrap(parse_description(WORLD), chain.url)
     admin = HurongClient.connect(chain.url, result.deployment, result.keys["sh_admin"])
     admin.authorities.suspend_agency(result.accounts["sh_suspended"], 1).wait()
     result.deployment.save(home / "deployments")

@@ -78,3 +78,26 @@ def test_a_project_without_solc_is_a_toolchain_error(tmp_path: Path) -> None:
     shutil.copy(ROOT / "contracts" / "Consortium.sol", tmp_path / "contracts")
     with pytest.raises(ToolchainError, match="npm install"):
         compile_contracts(tmp_path)
+
+
+#: Opcodes newer than the `paris` EVM: PUSH0 (Shanghai), TLOAD, TSTORE and MCOPY (Cancun).
+_NEWER_OPCODES = {0x5F: "PUSH0", 0x5C: "TLOAD", 0x5D: "TSTORE", 0x5E: "MCOPY"}
+
+
+def _opcodes(code: bytes) -> set[int]:
+    """The opcodes of EVM code, skipping PUSH data and the CBOR metadata at the end."""
+    code = code[: len(code) - 2 - int.from_bytes(code[-2:], "big")]
+    seen, i = set(), 0
+    while i < len(code):
+        op = code[i]
+        seen.add(op)
+        i += 1 + (op - 0x5F if 0x60 <= op <= 0x7F else 0)
+    return seen
+
+
+def test_the_packaged_artifacts_run_on_paris_chains_without_newer_opcodes() -> None:
+    for name in CONTRACT_NAMES:
+        artifact = load_artifact(name)
+        assert artifact.evm_version == "paris"
+        used = _opcodes(bytes.fromhex(artifact.deployed_bytecode[2:]))
+        assert not {_NEWER_OPCODES[op] for op in used & set(_NEWER_OPCODES)}, name
