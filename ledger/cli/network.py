@@ -143,3 +143,41 @@ def reconcile_cmd(
     elif wait:
         wait_for_signers(network, result.wanted, timeout=wait)
         console.print(f"[green]signers now[/]: {', '.join(result.wanted)}")
+
+
+_VALIDATORS_HELP = "A YAML or JSON file of the provinces' validators, or a number of staging validators to make"
+
+
+@app.command("besu-config")
+@refusals
+def besu_config_cmd(
+    validators: Annotated[str, typer.Option(help=_VALIDATORS_HELP)],
+    out: Annotated[Path, typer.Option(help="Folder to write the configuration into")] = Path("deploy/besu"),
+    chain_id: Annotated[int, typer.Option(min=1, help="Chain id of the production network")] = 8620,
+    block_period: Annotated[int, typer.Option(min=1, max=60, help="Seconds between blocks")] = 2,
+    provinces: Annotated[str | None, typer.Option(help="Comma-separated province codes of staging validators")] = None,
+) -> None:
+    """Production configuration for Hyperledger Besu with QBFT: genesis (extraData from the validators), node and
+    account allowlists, one config.toml per province's node (see deploy/besu/README.md)."""
+    from ledger.certificates.regions import lookup
+    from ledger.errors import ConfigurationError
+    from ledger.network import DEFAULT_PROVINCES
+    from ledger.network.besu import load_validators, staging_validators, write_besu_config
+
+    os.umask(0o077)
+    if validators.isdigit():
+        count = int(validators)
+        codes = [parse_province(c) for c in provinces.split(",")] if provinces else list(DEFAULT_PROVINCES[:count])
+        if not 1 <= count <= len(DEFAULT_PROVINCES) or len(codes) != count:
+            raise ConfigurationError(f"give 1 to {len(DEFAULT_PROVINCES)} staging validators, one province each")
+        named = [(code, region.name if (region := lookup(str(code))) else str(code)) for code in codes]
+        chosen = staging_validators(named, out)
+        console.print(f"made {count} staging validators; their node keys are in {out}/node-*/key (0600)")
+    else:
+        chosen = load_validators(Path(validators))
+    written = write_besu_config(chosen, out, chain_id=chain_id, block_period=block_period)
+    for path in written:
+        console.print(f"  wrote {path}")
+    console.print(
+        f"[green]Besu QBFT configuration for {len(chosen)} validators[/] in {out}/ (see deploy/besu/README.md)"
+    )
