@@ -55,7 +55,7 @@ def _wait_for_chain(w3: Any, seconds: float) -> int:
 class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        w3 = make_web3(settings.rpc_url)
+        w3 = make_web3(settings.endpoints)
         chain_id = _wait_for_chain(w3, settings.chain_wait_seconds)
         self.deployment = Deployment.for_chain(settings.deployments, chain_id)
         self.client = HurongClient.connect(w3, self.deployment)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from api.keys import keys_database
 
@@ -16,6 +18,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HURONG_", env_file=".env", extra="ignore")
 
     rpc_url: str = "http://127.0.0.1:8545"
+    #: JSON-RPC endpoints of the chain, the province's own node first (JSON list or comma-separated); the service
+    #: fails over to the next on errors and timeouts. Empty: `rpc_url` alone.
+    rpc_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: `/health` says `degraded` when the head block is older than this (seconds) on a chain that seals blocks at
+    #: an interval; 0 turns the check off (a development chain mines only when it has transactions).
+    max_block_age_seconds: float = Field(default=0.0, ge=0)
     #: Folder of deployment records (`<chainId>.json`).
     deployments: Path = Path(".hurong/deployments")
     #: Folder of service state: API keys, journals, index, keystore.
@@ -74,6 +82,23 @@ class Settings(BaseSettings):
     #: What a chain account generated for a new agency is given by the account that registers it (ether), on a
     #: chain that charges for gas; 0 gives nothing.
     new_account_funding_eth: float = Field(default=1.0, ge=0, le=1_000_000)
+
+    @field_validator("rpc_urls", mode="before")
+    @classmethod
+    def _urls(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else [u.strip() for u in text.split(",") if u.strip()]
+        if isinstance(value, list):
+            for url in value:
+                if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                    raise ValueError(f"RPC URL must start with http:// or https://, got {url!r}")
+        return value
+
+    @property
+    def endpoints(self) -> list[str]:
+        """The chain's JSON-RPC endpoints in order of preference."""
+        return list(self.rpc_urls) or [self.rpc_url]
 
     @field_validator("agency_suites")
     @classmethod

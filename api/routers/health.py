@@ -33,6 +33,7 @@ from web3.exceptions import Web3Exception
 
 from api.deps import ServiceDep
 from api.service import Service
+from ledger.chain.base import active_endpoint
 from ledger.chain.client import make_web3
 from ledger.errors import LedgerError
 from ledger.keys.keystore import SECP256K1, read_key_header
@@ -78,8 +79,9 @@ def health(service: ServiceDep) -> Any:
     try:
         head = int(check.w3.eth.block_number)
         problems = check.funds(service)
+        node = _node_of(service, check)
     except _CHAIN_ERRORS as exc:
-        message = f"the chain at {service.settings.rpc_url} does not answer: {type(exc).__name__}"
+        message = f"the chain at {', '.join(service.settings.endpoints)} does not answer: {type(exc).__name__}"
         log.warning("health: %s (%s)", message, exc)
         problem = {"code": "chain_unavailable", "message": message}
         body = {"status": "unavailable", "error": problem, "problems": [problem],
@@ -87,6 +89,7 @@ def health(service: ServiceDep) -> Any:
         return JSONResponse(body, status_code=503, headers={"Retry-After": str(service.settings.retry_after_seconds)})
     lag = max(0, head - indexed)
     _set_gauges(service, head, indexed)
+    problems = [*problems, *node.pop("problems")]
     status = "degraded" if problems else "ok"
     if lag > MAX_INDEX_LAG:
         problems = [*problems, {"code": "index_lagging", "lag": lag,
@@ -100,8 +103,28 @@ def health(service: ServiceDep) -> Any:
         "indexedBlock": indexed,
         "indexLag": lag,
         "index": _index_of(service),
+        "node": node,
         "contracts": contracts,
     }
+
+
+def _node_of(service: Service, check: _HealthCheck) -> dict[str, Any]:
+    """The endpoint that answers, its peers, the head block's age, and a `chain_stalled` problem when blocks
+    stopped (`HURONG_MAX_BLOCK_AGE_SECONDS`)."""
+    out: dict[str, Any] = {"endpoint": active_endpoint(check.w3), "endpoints": service.settings.endpoints,
+                           "problems": []}  # fmt: skip
+    try:
+        out["peers"] = int(check.w3.net.peer_count)
+    except _CHAIN_ERRORS:
+        out["peers"] = None  # a node without the net namespace
+    block = check.w3.eth.get_block("latest")
+    age = max(0.0, time.time() - int(block["timestamp"]))
+    out["headAge"] = round(age, 1)
+    limit = service.settings.max_block_age_seconds
+    if limit and age > limit:
+        out["problems"].append({"code": "chain_stalled", "message": f"no block for {age:.0f} s: the validators "
+                                "are not sealing (too few of them up?); writes wait until they do"})  # fmt: skip
+    return out
 
 
 def _index_of(service: Service) -> dict[str, str]:
@@ -216,7 +239,8 @@ def _check_of(service: Service) -> _HealthCheck:
     with _checks_lock:
         check = _checks.get(service)
         if check is None:
-            check = _checks[service] = _HealthCheck(make_web3(service.settings.rpc_url, timeout=CHAIN_TIMEOUT_SECONDS))
+            w3 = make_web3(service.settings.endpoints, timeout=CHAIN_TIMEOUT_SECONDS)
+            check = _checks[service] = _HealthCheck(w3)
         return check
 
 

@@ -10,16 +10,19 @@ accounts share (web3, the contracts of a deployment, the event decoder, one `Tra
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Sequence
-from typing import Any
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
+import requests
 from eth_typing import ChecksumAddress, HexAddress, HexStr
 from eth_utils import is_address, to_checksum_address
 from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.middleware import ExtraDataToPOAMiddleware
-from web3.types import BlockIdentifier, RPCEndpoint
+from web3.types import BlockIdentifier, RPCEndpoint, RPCResponse
 
 from ledger.chain.codes import parse_bytes32
 from ledger.chain.deployment import Deployment
@@ -27,6 +30,8 @@ from ledger.chain.reverts import as_ledger_error
 from ledger.chain.transactions import EventDecoder, PendingTransaction, Transactor
 from ledger.errors import ChainError, LedgerValueError
 from ledger.toolchain.compiler import CONTRACT_NAMES, load_artifact
+
+log = logging.getLogger("hurong.chain")
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ZERO32 = b"\0" * 32
@@ -43,20 +48,87 @@ CACHEABLE_REQUESTS = {RPCEndpoint("eth_chainId"), RPCEndpoint("net_version"), RP
 STATUS_ACTIONS = ("revoke", "suspend", "reinstate", "supersede")
 
 
-def make_web3(url: str, *, timeout: float = 60.0) -> Web3:
-    """A web3 instance over HTTP that caches the node's constants (chain id and the like).
+def _http_provider(url: str, timeout: float, **kwargs: Any) -> HTTPProvider:
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise LedgerValueError(f"RPC URL must start with http:// or https://, got {url!r}")
+    return HTTPProvider(url, cache_allowed_requests=True, cacheable_requests=CACHEABLE_REQUESTS,
+                        request_kwargs={"timeout": timeout}, **kwargs)  # fmt: skip
+
+
+class FailoverHTTPProvider(HTTPProvider):
+    """JSON-RPC over several endpoints of one chain, the preferred one (the province's own node) first: a request
+    that fails to reach an endpoint (connection refused or reset, timeout, HTTP error) goes to the next, and the
+    one that answered serves the next requests; the preferred endpoint is tried again every `retry_after` seconds.
+    An answer, even a JSON-RPC error, is final: only transport failures move on."""
+
+    def __init__(self, urls: Sequence[str], *, timeout: float = 60.0, retry_after: float = 30.0) -> None:
+        if not urls:
+            raise LedgerValueError("at least one RPC URL is needed")
+        self.endpoints = [_http_provider(u, timeout, exception_retry_configuration=None) for u in urls]
+        super().__init__(urls[0], request_kwargs={"timeout": timeout})
+        self.retry_after = retry_after
+        self._active = 0
+        self._moved_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def active_endpoint(self) -> str:
+        """The URL of the endpoint that answered last."""
+        return str(self.endpoints[self._active].endpoint_uri)
+
+    def _order(self) -> list[int]:
+        with self._lock:
+            start = self._active
+            if start and time.monotonic() - self._moved_at >= self.retry_after:
+                start = 0  # the preferred endpoint again
+        return [start, *(i for i in range(len(self.endpoints)) if i != start)]
+
+    def _through(self, call: Callable[[HTTPProvider], Any]) -> Any:
+        failure: BaseException | None = None
+        for index in self._order():
+            try:
+                answer = call(self.endpoints[index])
+            except (requests.RequestException, OSError) as exc:
+                failure = exc
+                log.warning("RPC endpoint %s failed (%s): trying the next", self.endpoints[index].endpoint_uri,
+                            type(exc).__name__)  # fmt: skip
+                continue
+            with self._lock:
+                if index != self._active:
+                    log.warning("RPC endpoint now %s", self.endpoints[index].endpoint_uri)
+                    self._active, self._moved_at = index, time.monotonic()
+                self.endpoint_uri = self.endpoints[index].endpoint_uri
+            return answer
+        assert failure is not None
+        raise failure
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        return cast(RPCResponse, self._through(lambda endpoint: endpoint.make_request(method, params)))
+
+    def make_batch_request(self, batch_requests: list[tuple[RPCEndpoint, Any]]) -> Any:
+        return self._through(lambda endpoint: endpoint.make_batch_request(batch_requests))
+
+
+def make_web3(url: str | Sequence[str], *, timeout: float = 60.0) -> Web3:
+    """A web3 instance over HTTP that caches the node's constants (chain id and the like); over a list of URLs of
+    one chain it fails over from each to the next (`FailoverHTTPProvider`).
 
     It reads proof-of-authority chains too: a Clique block's `extraData` (vanity, signers, seal) is longer than
     the 32 bytes web3 otherwise accepts, and is answered as `proofOfAuthorityData`; shorter ones are unchanged.
     """
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise LedgerValueError(f"RPC URL must start with http:// or https://, got {url!r}")
-    provider = HTTPProvider(
-        url, cache_allowed_requests=True, cacheable_requests=CACHEABLE_REQUESTS, request_kwargs={"timeout": timeout}
-    )
+    urls = [url] if isinstance(url, str) else list(url)
+    provider = _http_provider(urls[0], timeout) if len(urls) == 1 else FailoverHTTPProvider(urls, timeout=timeout)
     w3 = Web3(provider)
     w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     return w3
+
+
+def active_endpoint(w3: Web3) -> str:
+    """The URL the web3 instance's last answer came from."""
+    provider = w3.provider
+    if isinstance(provider, FailoverHTTPProvider):
+        return provider.active_endpoint
+    return str(getattr(provider, "endpoint_uri", ""))
 
 
 def chain_id_of(w3: Web3) -> int:
