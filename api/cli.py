@@ -50,12 +50,15 @@ def demo_cmd(
     port: Annotated[int, typer.Option(min=1, max=65535, help="API port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64)] = 2,
     certificates: Annotated[int, typer.Option(min=1, max=100_000, help="Demo certificates (first start)")] = 300,
+    network: Annotated[
+        int, typer.Option(min=0, max=10, help="Run on a Clique network of this many validators (0: anvil)")
+    ] = 0,
 ) -> None:
     """Run the local consortium: chain, contracts, demo data, API and verification page, until Ctrl-C."""
     from api.demo import Demo
 
     Demo(home, config, chain_port=chain_port, api_port=port, workers=workers, certificates=certificates,
-         console=console).run()  # fmt: skip
+         console=console, network=network).run()  # fmt: skip
 
 
 @keys_app.command("create")

@@ -170,9 +170,47 @@ def make_private(home: Path) -> None:
                     os.chmod(os.path.join(folder, f), 0o600)
 
 
+class _NetworkChain:
+    """The demo's chain as a Clique validator network in `home` (`ledger.network`), made on the first start."""
+
+    def __init__(self, home: Path, validators: int, console: Console) -> None:
+        self.home = home
+        self.validators = validators
+        self.console = console
+        self.network: Any = None
+
+    def start(self) -> None:
+        from ledger.network import Network
+
+        if (self.home / "network.json").exists():
+            self.network = Network.load(self.home)
+        else:
+            self.network = Network.create(self.home, validators=self.validators)
+        self.network.up(log=lambda m: self.console.print(f"  {m}"))
+
+    def stop(self) -> None:
+        if self.network is not None:
+            self.network.down()
+
+    @property
+    def url(self) -> str:
+        return str(self.network.url)
+
+    @property
+    def urls(self) -> list[str]:
+        return [str(node.rpc) for node in self.network.nodes]
+
+    @property
+    def chain_id(self) -> int:
+        return int(self.network.chain_id)
+
+    def alive(self) -> bool:
+        return self.network is not None and bool(self.network.running())
+
+
 class Demo:
     def __init__(self, home: Path, config: Path, *, chain_port: int, api_port: int, workers: int,
-                 certificates: int, console: Console) -> None:  # fmt: skip
+                 certificates: int, console: Console, network: int = 0) -> None:  # fmt: skip
         self.home = home
         self.config = config
         self.console = console
@@ -180,8 +218,12 @@ class Demo:
         self.workers = workers
         self.certificates = certificates
         self.spec = load_description(config)
-        self.anvil = Anvil(port=chain_port, accounts=max(20, len(self.spec.accounts)),
-                           state=home / "chain" / "state.json", log_file=home / "logs" / "anvil.log")  # fmt: skip
+        # The chain: anvil (state kept in `home`), or with `network` a Clique network of that many validators.
+        self.chain: Any = (
+            _NetworkChain(home / "network", network, console) if network
+            else Anvil(port=chain_port, accounts=max(20, len(self.spec.accounts)), state=home / "chain" / "state.json",
+                       log_file=home / "logs" / "anvil.log")
+        )  # fmt: skip
         self.server: subprocess.Popen[bytes] | None = None
         self.passphrase = ""
 
@@ -195,8 +237,8 @@ class Demo:
         make_private(self.home)
         self.passphrase = self._passphrase()
         try:
-            self.anvil.start()
-            self.console.print(f"[green]chain[/] {self.anvil.url}")
+            self.chain.start()
+            self.console.print(f"[green]chain[/] {self.chain.url}")
             demo = self._setup()
             self._serve()
             if not demo.get("issued"):
@@ -214,17 +256,17 @@ class Demo:
         if self.server is not None:
             stop_service(self.server)
         self.server = None
-        self.anvil.stop()
+        self.chain.stop()
 
     # ------------------------------------------------------------------ setup (first start only)
 
     def _setup(self) -> dict[str, Any]:
         demo_path = self.home / "demo.json"
         try:
-            deployment = Deployment.for_chain(self.home / "deployments", self.anvil.chain_id)
+            deployment = Deployment.for_chain(self.home / "deployments", self.chain.chain_id)
             from ledger.chain.client import make_web3
 
-            w3 = make_web3(self.anvil.url)
+            w3 = make_web3(self.chain.url)
             if demo_path.is_file() and all(len(w3.eth.get_code(r.address)) for r in deployment.contracts.values()):  # type: ignore[arg-type]
                 self.console.print("reusing the consortium and demo data in " + str(self.home))
                 data: dict[str, Any] = json.loads(demo_path.read_text(encoding="utf-8"))
@@ -233,7 +275,7 @@ class Demo:
         except (DeploymentError, OSError, ValueError):
             pass
         self.console.print("deploying and bootstrapping the consortium…")
-        result = bootstrap(self.spec, self.anvil.url, progress=lambda m: self.console.print(f"  {m}"))
+        result = bootstrap(self.spec, self.chain.url, progress=lambda m: self.console.print(f"  {m}"))
         result.deployment.save(self.home / "deployments")
         keys = ApiKeyStore(keys_database(self.home))
         provinces = []
@@ -249,7 +291,7 @@ class Demo:
                                  "api_key": api_key, "certificate_types": list(agency.certificate_types)})  # fmt: skip
             provinces.append({"code": str(province.code), "name": province.name, "admin_api_key": admin_key,
                               "agencies": agencies})  # fmt: skip
-        demo = {"api_url": self.api_url, "chain_url": self.anvil.url, "chain_id": result.deployment.chain_id,
+        demo = {"api_url": self.api_url, "chain_url": self.chain.url, "chain_id": result.deployment.chain_id,
                 "provinces": provinces, "issued": 0}  # fmt: skip
         self._write(demo)
         return demo
@@ -288,7 +330,10 @@ class Demo:
     # ------------------------------------------------------------------ service
 
     def _serve(self) -> None:
-        env = service_env(rpc_url=self.anvil.url, home=self.home)
+        env = service_env(rpc_url=self.chain.url, home=self.home)
+        if isinstance(self.chain, _NetworkChain):  # the first node, then the others; a stall shows in /health
+            env |= {"HURONG_RPC_URLS": ",".join(self.chain.urls),
+                    "HURONG_MAX_BLOCK_AGE_SECONDS": str(10 * self.chain.network.block_period)}  # fmt: skip
         self.server = start_service(
             env, port=self.api_port, workers=self.workers, log=self.home / "logs" / "service.log"
         )
@@ -313,8 +358,13 @@ class Demo:
         self.console.print(f"  API docs       {self.api_url}/docs")
         self.console.print(f"  verify page    {self.api_url}/verify")
         self.console.print(f"  metrics        {self.api_url}/metrics")
-        self.console.print(f"  chain          {self.anvil.url}")
+        self.console.print(f"  chain          {self.chain.url}")
         self.console.print(f"  demo data      {self.home / 'demo.json'} (API keys of every agency and province)")
+
+    def _chain_alive(self) -> bool:
+        if isinstance(self.chain, _NetworkChain):
+            return self.chain.alive()
+        return self.chain.process is not None and self.chain.process.poll() is None
 
     def _wait(self) -> None:
         stop = threading.Event()
@@ -329,7 +379,7 @@ class Demo:
             if self.server is None or self.server.poll() is not None:
                 self.console.print("[red]the service stopped[/]")
                 return
-            if self.anvil.process is None or self.anvil.process.poll() is not None:
+            if not self._chain_alive():
                 self.console.print("[red]the chain stopped[/]")
                 return
         self.console.print("stopping…")
