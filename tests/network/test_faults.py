@@ -4,6 +4,8 @@ is answered when sealing resumes, nothing lost and nothing anchored twice. Every
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -103,3 +105,42 @@ def test_with_two_of_four_stopped_sealing_halts_and_what_was_submitted_is_anchor
     assert [b.state for b in batches] == ["anchored"]
     assert anchored_roots(net_world, halted_at).count(batches[0].root) == 1  # anchored once, not re-sent twice
     assert Verifier(net_world.reader).verify(answered["docs"][0]).verdict == VALID
+
+
+def test_the_clients_own_node_killed_mid_issuance_loses_nothing_and_anchors_once(
+    network: Network, net_world: World, tmp_path: Path, restarts: None
+) -> None:
+    """kill -9 of the node the issuer talks to, right after its transaction was sent: the issuer goes on through
+    another node (failover), the transaction is re-sent if the dead node never relayed it, and the batch is
+    anchored exactly once."""
+    from ledger.chain.client import HurongClient, make_web3
+
+    key = net_world.result.keys["gd_amr"]
+    w3 = make_web3([network.nodes[0].rpc, network.nodes[1].rpc], timeout=5)
+    client = HurongClient.connect(w3, net_world.result.deployment, key)
+    journal = Journal(tmp_path / "journal.sqlite")
+    issuer = Issuer(client, journal, confirmation_timeout=300)
+    start = network.head(1)[0]
+    killed: list[int] = []
+
+    def kill_when_sent() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(b.state == "sent" for b in journal.batches()):
+            time.sleep(0.01)
+        pid = network.nodes[0].pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+    killer = threading.Thread(target=kill_when_sent, daemon=True)
+    killer.start()
+    docs = issuer.issue(issuing.credentials(net_world, "gd_amr", 4))
+    killer.join(timeout=60)
+    batches = journal.batches()
+    journal.close()
+    assert killed and len(docs) == 4 and [b.state for b in batches] == ["anchored"]
+    reader = HurongClient.connect(network.nodes[1].rpc, net_world.result.deployment)
+    event = reader.certificates.contract.events.BatchAnchored
+    roots = [bytes(e["args"]["root"]) for e in event.get_logs(from_block=start, to_block="latest")]
+    assert roots.count(batches[0].root) == 1
+    assert Verifier(reader).verify(docs[0]).verdict == VALID
