@@ -116,8 +116,14 @@ def new_usage_id() -> str:
 
 
 def _private_file(path: Path) -> None:
+    """Create `path` readable by its owner only, before any connection opens it: closing a descriptor of a database
+    file drops every lock SQLite's connections of this process hold on it."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    _owner_only(path)
+
+
+def _owner_only(path: Path) -> None:
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if file.exists() and file.stat().st_mode & 0o077:
             os.chmod(file, 0o600)
@@ -164,7 +170,7 @@ def open_engine(path: Path) -> Engine:
             if attempt == 19:
                 raise
             time.sleep(0.05)
-    _private_file(path)
+    _owner_only(path)
     return engine
 
 
