@@ -9,12 +9,14 @@ import io
 import json
 import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from api.supervision.records import USAGE_FILE
 from tests.api.conftest import Server
+from tests.api.support import extra_server
 from tests.api.test_api import error, issue
 
 
@@ -187,3 +189,15 @@ def test_feedback_once_per_verification_without_personal_data(server: Server) ->
     assert stats["ratings"]["byProvince"] == [{"province": "330000", "count": 1, "average": 4}]
     assert stats["serviceItems"][0]["ratings"] == {"count": 1, "average": 4}
     assert stats["ratings"]["distribution"]["4"] == 1
+
+
+def test_a_service_that_records_no_usage_answers_without_a_usage_id(server: Server, tmp_path: Path) -> None:
+    doc = issue(server)[0]
+    with extra_server(server, tmp_path / "off", {"HURONG_USAGE_RECORDING": "false"}) as off, off.client() as http:
+        answer = http.post("/verify", json={"certificate": doc, "context": {"serviceItem": "usage-off"}})
+        assert answer.status_code == 200 and answer.json()["usageId"] is None
+        bulk = http.post("/verify/bulk", json={"certificates": [doc]}).json()
+        assert bulk["results"][0]["usageId"] is None
+        error(http.post("/supervision/feedback", json={"usageId": "A" * 22, "rating": 5}), 404, "usage_not_found")
+    with contextlib.closing(sqlite3.connect(tmp_path / "off" / USAGE_FILE)) as db:
+        assert db.execute("SELECT count(*) FROM usage_records").fetchone() == (0,)
