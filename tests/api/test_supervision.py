@@ -9,13 +9,14 @@ import io
 import json
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from api.supervision.records import USAGE_FILE
-from tests.api.conftest import Server
+from tests.api.conftest import Server, own_server
 from tests.api.support import extra_server
 from tests.api.test_api import error, issue
 
@@ -201,3 +202,22 @@ def test_a_service_that_records_no_usage_answers_without_a_usage_id(server: Serv
         error(http.post("/supervision/feedback", json={"usageId": "A" * 22, "rating": 5}), 404, "usage_not_found")
     with contextlib.closing(sqlite3.connect(tmp_path / "off" / USAGE_FILE)) as db:
         assert db.execute("SELECT count(*) FROM usage_records").fetchone() == (0,)
+
+
+def test_two_workers_write_every_record_to_one_file(tmp_path: Path) -> None:
+    with own_server(tmp_path, workers=2) as two:
+        doc = issue(two)[0]
+        body = {"certificate": doc, "context": {"province": "330000", "serviceItem": "two-workers"}}
+
+        def verify(_: int) -> str:
+            with httpx.Client(base_url=two.api, timeout=60) as http:
+                return str(http.post("/verify", json=body).json()["usageId"])
+
+        with ThreadPoolExecutor(8) as pool:
+            ids = set(pool.map(verify, range(120)))
+        assert len(ids) == 120
+        deadline = time.monotonic() + 10
+        while len(usage_rows(two, service_item="two-workers")) < 120 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert {r["id"] for r in usage_rows(two, service_item="two-workers")} == ids
+        assert statistics(two, "zj_admin", serviceItem="two-workers").json()["total"] == 120
