@@ -273,10 +273,10 @@ class UsageLog:
 
     # ------------------------------------------------------------------ feedback
 
-    def exists(self, usage_id: str, wait: float = 2.0) -> bool:
-        """Whether the record `usage_id` is written, waiting up to `wait` seconds for a writer to flush it (this
-        process's queue is flushed at once; another worker's within its flush interval)."""
-        deadline = time.monotonic() + wait
+    def exists(self, usage_id: str, wait: float | None = None) -> bool:
+        """Whether the record `usage_id` is written, waiting up to `wait` seconds (by default two flush intervals)
+        for a writer to flush it: this process's queue is flushed at once, another worker's within its interval."""
+        deadline = time.monotonic() + (2 * self.flush_interval + 0.1 if wait is None else wait)
         query = select(usage.c.id).where(usage.c.id == usage_id)
         while True:
             with self.engine.connect() as db:
