@@ -3,7 +3,7 @@ verification (好差评), and the dashboard's page, script and style sheet (`/su
 
 from __future__ import annotations
 
-from importlib import resources
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import CurrentPrincipal, ServiceDep
 from api.errors import ApiError
 from api.keys import Principal
+from api.routers.console import serve_static
 from api.schemas import ErrorResponse
 from api.supervision.feedback import FeedbackIn, FeedbackOut
 from api.supervision.statistics import Filters, statistics, to_csv
@@ -97,31 +98,6 @@ def post_feedback(body: FeedbackIn, service: ServiceDep) -> dict[str, Any]:
     return {"usageId": body.usageId, "rating": body.rating}
 
 
-#: The dashboard's policy: its own origin only (no inline script or style, no framing, no plug-ins).
-DASHBOARD_CSP = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
-_ASSETS = {
-    "supervision.html": "text/html; charset=utf-8",
-    "supervision.js": "text/javascript; charset=utf-8",
-    "supervision.css": "text/css; charset=utf-8",
-}
-
-
-def _serve(name: str) -> Response:
-    body = (resources.files("api") / "static" / name).read_bytes()
-    headers = {"Content-Security-Policy": DASHBOARD_CSP, "Cache-Control": "no-cache"}
-    return Response(body, media_type=_ASSETS[name], headers=headers)
-
-
-@pages.get("/supervision", include_in_schema=False)
-def dashboard_page() -> Response:
-    return _serve("supervision.html")
-
-
-@pages.get("/supervision/supervision.js", include_in_schema=False)
-def dashboard_script() -> Response:
-    return _serve("supervision.js")
-
-
-@pages.get("/supervision/supervision.css", include_in_schema=False)
-def dashboard_style() -> Response:
-    return _serve("supervision.css")
+for _path, _name in (("/supervision", "supervision.html"), ("/supervision/supervision.js", "supervision.js"),
+                     ("/supervision/supervision.css", "supervision.css")):  # fmt: skip
+    pages.add_api_route(_path, partial(serve_static, _name), methods=["GET"], include_in_schema=False)
