@@ -73,6 +73,11 @@ def test_verifications_are_recorded_with_who_where_and_what_but_no_personal_data
     (r,) = usage_rows(server, service_item="usage-admin")
     assert (r["caller_role"], r["caller_province"], r["accepting_province"]) == ("province", "330000", "330000")
 
+    # a revoked key names no caller, and the verification is answered as without one
+    post_verify(server, {"certificate": doc, "context": {"serviceItem": "usage-revoked"}}, "revoked")
+    (r,) = usage_rows(server, service_item="usage-revoked")
+    assert r["caller_role"] is None and r["accepting_province"] is None
+
     # neither the holder's name, their ID number nor the digest are in the usage database or the log
     subject = doc["credentialSubject"]
     secrets = [subject["holderName"], subject["holderId"]]
