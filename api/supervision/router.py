@@ -47,7 +47,13 @@ def _time(value: str | None, name: str) -> float | None:
         raise ApiError(422, "invalid_request", f"/{name}: {exc}", [problem]) from None
 
 
-@router.get("/statistics", responses={403: {"model": ErrorResponse}})
+_STATISTICS = {
+    "description": "The statistics (JSON), or with `format=csv` the matrix and daily counts (CSV, UTF-8 with a BOM)",
+    "content": {"application/json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}}},
+}
+
+
+@router.get("/statistics", responses={200: _STATISTICS, 403: {"model": ErrorResponse}})
 async def get_statistics(
     admin: ProvinceAdmin,
     service: ServiceDep,
