@@ -214,7 +214,7 @@ REVERT_STATUS: Mapping[str, int] = {
 }
 
 #: Codes of pydantic errors raised on purpose by the request models; they name the whole answer.
-_NAMED_VALIDATION_CODES = frozenset({InvalidReason.code})
+_NAMED_VALIDATION_CODES = frozenset({InvalidReason.code, "personal_data"})
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",

@@ -34,6 +34,7 @@ from api.errors import error_body, internal_error_body
 from api.routers import admin_rules, agencies, api_keys, certificates, console, governance, health, registry, verify
 from api.service import Service
 from api.settings import Settings, get_settings
+from api.supervision import router as supervision
 
 API_PREFIX = "/api/v1"
 #: The OpenAPI document's tags, in the order Swagger UI shows them.
@@ -45,6 +46,7 @@ OPENAPI_TAGS = [
     {"name": "agencies", "description": "Register and manage issuing agencies, their types and signing keys"},
     {"name": "recognition rules", "description": "Set and revoke the recognition rules of a province (互认规则)"},
     {"name": "API keys", "description": "API keys of a province's agencies (a province admin's key)"},
+    {"name": "supervision", "description": "Usage statistics (电子监察, a province admin's key) and feedback (好差评)"},
     {"name": "operations", "description": "Health and metrics"},
 ]
 Scope = MutableMapping[str, Any]
@@ -468,12 +470,13 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     errors.install(app, retry_after=settings.retry_after_seconds)
 
     admin = (governance.router, agencies.router, admin_rules.router, api_keys.router)
-    for router in (health.router, registry.router, certificates.router, verify.router, *admin):
+    for router in (health.router, registry.router, certificates.router, verify.router, *admin, supervision.router):
         app.include_router(router, prefix=API_PREFIX)
     app.add_api_route(f"{API_PREFIX}/metrics", health.metrics_endpoint, methods=["GET"], tags=["operations"],
                       summary="Prometheus metrics")  # fmt: skip
     app.add_api_route("/metrics", health.metrics_endpoint, methods=["GET"], include_in_schema=False)
     app.include_router(console.router)
+    app.include_router(supervision.pages)
     _add_pages(app)
     _document_errors(app)
 

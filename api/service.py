@@ -16,6 +16,7 @@ from api.keys import ApiKeyStore
 from api.metrics import Metrics
 from api.settings import Settings
 from api.signing import SigningKeys
+from api.supervision.records import USAGE_FILE, UsageLog, load_secret
 from ledger.chain.client import HurongClient, chain_id_of, make_web3
 from ledger.chain.deployment import Deployment
 from ledger.chain.transactions import FeePolicy
@@ -66,6 +67,14 @@ class Service:
         self.fees = FeePolicy.from_gwei(settings.priority_fee_gwei, settings.max_fee_per_gas_gwei)
         self.verifier = Verifier(self.client)
         self.metrics = Metrics()
+        home = Path(settings.home)
+        self.usage = UsageLog(
+            home / USAGE_FILE,
+            load_secret(home, settings.usage_secret.get_secret_value()),
+            retention_days=settings.usage_retention_days,
+            enabled=settings.usage_recording,
+        )
+        self._agency_provinces: tuple[float, dict[str, str]] = (0.0, {})
         self._issuers: dict[str, BatchingIssuer] = {}
         self.signing_keys = SigningKeys(self)
         self._journals: dict[str, Journal] = {}
@@ -95,12 +104,14 @@ class Service:
             self._indexer_thread.start()
         self._reconciler_thread = threading.Thread(target=self._reconcile_loop, name="reconciler", daemon=True)
         self._reconciler_thread.start()
+        self.usage.start()
 
     def stop(self) -> None:
         self._stop.set()
         for thread in (self._indexer_thread, self._reconciler_thread):
             if thread:
                 thread.join(timeout=5)
+        self.usage.stop()
 
     def _reconcile_loop(self) -> None:
         """Settle every journal at start, then keep checking that anchored batches are still on the chain (a node
@@ -163,6 +174,14 @@ class Service:
         with self._lock:
             self._index_reader = reader
         return reader
+
+    def province_of_agency(self, agency: str) -> str | None:
+        """The province code of `agency` from the index (the map is read again at most every 30 s)."""
+        read_at, provinces = self._agency_provinces
+        if agency not in provinces and time.monotonic() - read_at > 30:
+            provinces = {a["account"]: str(a["province"]) for a in self.indexer.agencies()}
+            self._agency_provinces = (time.monotonic(), provinces)
+        return provinces.get(agency)
 
     # ------------------------------------------------------------------ signing accounts
 

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     #: What a chain account generated for a new agency is given by the account that registers it (ether), on a
     #: chain that charges for gas; 0 gives nothing.
     new_account_funding_eth: float = Field(default=1.0, ge=0, le=1_000_000)
+    #: Supervision: record every verification (用证记录) in `<home>/usage.sqlite`, kept this many days; the secret
+    #: certificates are pseudonymised under (HMAC-SHA256 of the digest; else one generated into the home).
+    usage_recording: bool = True
+    usage_retention_days: float = Field(default=180, gt=0, le=36_500)
+    usage_secret: SecretStr = SecretStr("")
 
     @field_validator("rpc_urls", mode="before")
     @classmethod

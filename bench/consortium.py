@@ -120,6 +120,7 @@ class ServedDemo:
     server: subprocess.Popen[bytes]
     base: str
     api_keys: dict[str, str]
+    home: Path | None = None
 
 
 @contextmanager
@@ -143,7 +144,7 @@ def served_demo(agencies: list[str], *, workers: int, prefix: str) -> Iterator[S
             env = service_env(rpc_url=chain.url, home=home)
             server = start_service(env, port=port, workers=workers, log=home / "service.log")
             try:
-                yield ServedDemo(chain, result, server, f"http://127.0.0.1:{port}/api/v1", api_keys)
+                yield ServedDemo(chain, result, server, f"http://127.0.0.1:{port}/api/v1", api_keys, home)
             finally:
                 stop_service(server)
     finally:

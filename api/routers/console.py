@@ -21,10 +21,10 @@ router = APIRouter()
 
 #: The console's policy: its own origin only (no inline script or style, no framing, no plug-ins).
 CONSOLE_CSP = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
-_ASSETS = {
-    "console.html": "text/html; charset=utf-8",
-    "console.js": "text/javascript; charset=utf-8",
-    "console.css": "text/css; charset=utf-8",
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
 }
 
 
@@ -32,9 +32,13 @@ def _asset(name: str) -> bytes:
     return (resources.files("api") / "static" / name).read_bytes()
 
 
-def _serve(name: str) -> Response:
+def serve_static(name: str) -> Response:
+    """A page, script or style sheet of `api/static` under the console's policy (the supervision dashboard's too)."""
     headers = {"Content-Security-Policy": CONSOLE_CSP, "Cache-Control": "no-cache"}
-    return Response(_asset(name), media_type=_ASSETS[name], headers=headers)
+    return Response(_asset(name), media_type=_TYPES[name[name.rindex(".") :]], headers=headers)
+
+
+_serve = serve_static
 
 
 @router.get("/console", include_in_schema=False)

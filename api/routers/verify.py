@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from api.deps import ServiceDep, SettingsDep
 from api.errors import ApiError
+from api.keys import Principal
 from api.schemas import (
     BulkVerifyRequest,
     ErrorResponse,
@@ -22,8 +24,10 @@ from api.schemas import (
     VerifyRequest,
 )
 from api.service import Service
+from api.supervision.records import UsageRecord, new_usage_id
 from ledger.errors import HistoryUnavailable, LedgerValueError
 from ledger.verification import Reader, VerificationContext, VerificationResult, parse_time
+from ledger.verification.results import Outcome
 
 AS_OF = """
 Ask about the past with `at` (an RFC 3339 time with its offset, e.g. `2025-06-01T08:00:00+08:00`) or `block`
@@ -93,6 +97,10 @@ class WarningOut(BaseModel):
 class VerificationAsOfOut(VerificationOut):
     at: int = Field(description="The time validity and recognition were judged at (Unix seconds)")
     warnings: list[WarningOut]
+    usageId: str | None = Field(
+        description="The id of this verification's usage record (用证记录), for feedback (好差评); null when the "
+        "service records no usage"
+    )
 
 
 class BulkVerificationAsOfOut(BaseModel):
@@ -110,36 +118,94 @@ def _context(value: VerificationContextIn | None) -> VerificationContext | None:
 
 
 @router.post("", response_model=VerificationAsOfOut, description=AS_OF)
-async def verify_one(body: VerifyAsOfRequest, service: ServiceDep, consistency: Consistency = "index") -> Response:
-    """Verify one wrapped certificate: nine checks, a verdict, warnings, and the block the answer was read at."""
+async def verify_one(
+    body: VerifyAsOfRequest, service: ServiceDep, request: Request, consistency: Consistency = "index"
+) -> Response:
+    """Verify one wrapped certificate: nine checks, a verdict, warnings, and the block the answer was read at.
+
+    An API key is not needed; one presented names the caller in the usage record (unknown keys are ignored)."""
+    caller = _caller(request, service)
     if consistency == "chain" or body.at is not None or body.block is not None:
         # several JSON-RPC round trips: keep them off the event loop
-        return await run_in_threadpool(_verify_one, body, service, consistency)
+        return await run_in_threadpool(_verify_one, body, service, consistency, caller)
     # From the index the work is ~0.3 ms of CPU over memoised or local reads: run it inline rather than hop
     # to a thread.
-    return _verify_one(body, service, consistency)
+    return _verify_one(body, service, consistency, caller)
 
 
-def _verify_one(body: VerifyAsOfRequest, service: Service, consistency: str) -> Response:
+def _verify_one(body: VerifyAsOfRequest, service: Service, consistency: str, caller: Principal | None) -> Response:
+    started = time.perf_counter()
     (result,), _, _ = _verify(service, body, [body.certificate], consistency)
-    return _json(result.to_json())
+    (usage_id,) = _record(service, [result], caller, started)
+    return _json(result.to_json() | {"usageId": usage_id})
 
 
 @router.post("/bulk", response_model=BulkVerificationAsOfOut, description=AS_OF)
 def verify_bulk(
-    body: BulkVerifyAsOfRequest, service: ServiceDep, settings: SettingsDep, consistency: Consistency = "index"
+    body: BulkVerifyAsOfRequest,
+    service: ServiceDep,
+    settings: SettingsDep,
+    request: Request,
+    consistency: Consistency = "index",
 ) -> Response:
-    """Verify many certificates at one consistent block height."""
+    """Verify many certificates at one consistent block height (each one's usage record is kept)."""
     if len(body.certificates) > settings.max_certificates:
         raise ApiError(413, "too_many_certificates", f"at most {settings.max_certificates} certificates per request")
+    caller = _caller(request, service)
+    started = time.perf_counter()
     results, reader, when = _verify(service, body, body.certificates, consistency)
+    ids = _record(service, results, caller, started)
     return _json({
         "block": {"number": reader.block_number, "hash": reader.block_hash},
         "at": when,
         "count": len(results),
         "verdicts": dict(Counter(r.verdict for r in results)),
-        "results": [r.to_json() for r in results],
+        "results": [r.to_json() | {"usageId": i} for r, i in zip(results, ids, strict=True)],
     })  # fmt: skip
+
+
+def _caller(request: Request, service: Service) -> Principal | None:
+    """The principal of the API key the caller presents, if any and valid (verification needs none)."""
+    key = request.headers.get("x-api-key")
+    return service.keys.authenticate(key) if key else None
+
+
+def _record(
+    service: Service, results: Sequence[VerificationResult], caller: Principal | None, started: float
+) -> list[str | None]:
+    """Queue the usage records of `results`; their ids (None each when no usage is recorded)."""
+    usage = service.usage
+    if not usage.enabled:
+        return [None] * len(results)
+    now = time.time()
+    duration = (time.perf_counter() - started) * 1000 / max(len(results), 1)
+    agency = caller.subject if caller is not None and caller.role == "agency" else None
+    province = caller.subject if caller is not None and caller.role == "province" else None
+    if agency is not None:
+        province = service.province_of_agency(agency)
+    ids: list[str | None] = []
+    for r in results:
+        context = r.context
+        accepting = context.province if context is not None and context.province is not None else None
+        usage_id = new_usage_id()
+        usage.record(UsageRecord(
+            id=usage_id,
+            at=now,
+            accepting_province=str(accepting) if accepting is not None else province,
+            caller_role=caller.role if caller is not None else None,
+            caller_agency=agency,
+            caller_province=province,
+            service_item=context.service_item if context is not None else None,
+            verdict=r.verdict,
+            failed=" ".join(c.code for c in r.checks if c.outcome == Outcome.FAILED),
+            issuing_province=r.issuing_province,
+            issuer=r.issuer,
+            certificate_type=r.certificate_type,
+            certificate_ref=usage.reference(r.digest),
+            duration_ms=duration,
+        ))  # fmt: skip
+        ids.append(usage_id)
+    return ids
 
 
 def _verify(

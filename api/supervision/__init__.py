@@ -1,0 +1,1 @@
+"""Supervision (电子监察): usage records of verifications, their statistics, feedback, and the dashboard."""

@@ -1,0 +1,296 @@
+"""Usage records (用证记录): one row per certificate verified through the service.
+
+A record holds when it was verified, the accepting province (the verification context's, else the caller's), the
+caller's role, agency and province when it presented an API key, the service item, the verdict, the codes of the
+failed checks, the issuing province and agency, the certificate type, the verification's duration, and a
+pseudonymous reference to the certificate: HMAC-SHA256 of its digest under the consortium's secret
+(`HURONG_USAGE_SECRET`, else a random secret generated once into `<home>/usage-secret`, 0600). Never a name, an ID
+number or the digest itself.
+
+Records are queued in memory by the request and written in batches by a background thread to `<home>/usage.sqlite`
+(0600, WAL: every worker process of the service writes the same file); the same thread prunes records older than
+the retention period. Feedback (好差评) on a record is kept beside it in `usage_feedback`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import queue
+import secrets
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+
+log = logging.getLogger("hurong.api.usage")
+
+USAGE_FILE = "usage.sqlite"
+SECRET_FILE = "usage-secret"  # noqa: S105 (a file name)
+
+metadata = MetaData()
+usage = Table(
+    "usage_records",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("at", Float, nullable=False),  # Unix seconds
+    Column("day", String(10), nullable=False),  # YYYY-MM-DD in China Standard Time
+    Column("accepting_province", String(6)),
+    Column("caller_role", String(8)),
+    Column("caller_agency", String(42)),
+    Column("caller_province", String(6)),
+    Column("service_item", String(32)),
+    Column("verdict", String(16), nullable=False),
+    Column("failed", String(512), nullable=False, default=""),  # failed checks' codes, space separated
+    Column("issuing_province", String(6)),
+    Column("issuer", String(42)),
+    Column("certificate_type", String(64)),
+    Column("certificate_ref", String(64)),
+    Column("duration_ms", Float, nullable=False),
+    Index("usage_records_at", "at"),
+    Index("usage_records_issuing", "issuing_province", "at"),
+    Index("usage_records_accepting", "accepting_province", "at"),
+)
+feedback = Table(
+    "usage_feedback",
+    metadata,
+    Column("usage_id", String(32), primary_key=True),
+    Column("at", Float, nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("comment", String(200)),
+)
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    id: str
+    at: float
+    accepting_province: str | None
+    caller_role: str | None
+    caller_agency: str | None
+    caller_province: str | None
+    service_item: str | None
+    verdict: str
+    failed: str
+    issuing_province: str | None
+    issuer: str | None
+    certificate_type: str | None
+    certificate_ref: str | None
+    duration_ms: float
+
+    def row(self) -> dict[str, Any]:
+        return asdict(self) | {"day": day_of(self.at)}
+
+
+#: Days are counted in China Standard Time (UTC+8), where every member province is.
+DAY_OFFSET = 8 * 3600
+
+
+def day_of(at: float) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(at + DAY_OFFSET))
+
+
+def new_usage_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _private_file(path: Path) -> None:
+    """Create `path` readable by its owner only, before any connection opens it: closing a descriptor of a database
+    file drops every lock SQLite's connections of this process hold on it."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    _owner_only(path)
+
+
+def _owner_only(path: Path) -> None:
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            os.chmod(file, 0o600)
+
+
+def load_secret(home: Path, given: str = "") -> bytes:
+    """The consortium's secret: `given`, else the one in `<home>/usage-secret`, generated once (0600; the first of
+    several processes starting together writes it, the others read it)."""
+    if given:
+        return given.encode("utf-8")
+    path = Path(home) / SECRET_FILE
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        draft = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)  # atomic: the secret is whole or absent
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    return path.read_text(encoding="ascii").strip().encode("ascii")
+
+
+def open_engine(path: Path) -> Engine:
+    """The usage database (0600, WAL, waiting for other writers), its tables created."""
+    _private_file(path)
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection: Any, _: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    for attempt in range(20):
+        try:
+            metadata.create_all(engine)
+            break
+        except Exception:  # another process creating the same tables at the same moment
+            if attempt == 19:
+                raise
+            time.sleep(0.05)
+    _owner_only(path)
+    return engine
+
+
+class UsageLog:
+    """Queues usage records and writes them in batches from a background thread; prunes old ones."""
+
+    def __init__(
+        self,
+        path: Path,
+        secret: bytes,
+        *,
+        retention_days: float = 180,
+        enabled: bool = True,
+        flush_interval: float = 0.5,
+        batch_size: int = 1000,
+    ) -> None:
+        self.path = Path(path)
+        self.enabled = enabled
+        self.retention_days = retention_days
+        self.flush_interval = flush_interval
+        self.batch_size = batch_size
+        self._secret = secret
+        self._queue: queue.SimpleQueue[UsageRecord] = queue.SimpleQueue()
+        self._flush_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pruned = 0.0
+        self.engine = open_engine(self.path)
+
+    # ------------------------------------------------------------------ the hot path
+
+    def reference(self, digest: str | None) -> str | None:
+        """The certificate's pseudonymous reference: HMAC-SHA256 of its digest under the consortium's secret."""
+        if not digest:
+            return None
+        return hmac.new(self._secret, digest.lower().encode("ascii", "replace"), hashlib.sha256).hexdigest()
+
+    def record(self, record: UsageRecord) -> None:
+        if self.enabled:
+            self._queue.put(record)
+
+    # ------------------------------------------------------------------ the writer
+
+    def start(self) -> None:
+        if self.enabled and self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="usage-writer", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            try:
+                self.flush()
+                if time.time() - self._pruned > 3600:
+                    self.prune()
+            except Exception:
+                log.exception("writing usage records failed")
+
+    def flush(self) -> int:
+        """Write what is queued; the number of records written."""
+        written = 0
+        with self._flush_lock:
+            while True:
+                batch: list[dict[str, Any]] = []
+                while len(batch) < self.batch_size:
+                    try:
+                        batch.append(self._queue.get_nowait().row())
+                    except queue.Empty:
+                        break
+                if not batch:
+                    return written
+                with self.engine.begin() as db:
+                    db.execute(insert(usage), batch)
+                written += len(batch)
+
+    def insert(self, records: Iterable[UsageRecord]) -> None:
+        """Write records at once (imports, tests)."""
+        rows = [r.row() for r in records]
+        if rows:
+            with self.engine.begin() as db:
+                db.execute(insert(usage), rows)
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete the records (and their feedback) older than the retention period; how many records."""
+        self._pruned = now = time.time() if now is None else now
+        cutoff = now - self.retention_days * 86_400
+        old = select(usage.c.id).where(usage.c.at < cutoff)
+        with self.engine.begin() as db:
+            db.execute(delete(feedback).where(feedback.c.usage_id.in_(old)))
+            return int(db.execute(delete(usage).where(usage.c.at < cutoff)).rowcount or 0)
+
+    # ------------------------------------------------------------------ feedback
+
+    def exists(self, usage_id: str, wait: float | None = None) -> bool:
+        """Whether the record `usage_id` is written, waiting up to `wait` seconds (by default two flush intervals)
+        for a writer to flush it: this process's queue is flushed at once, another worker's within its interval."""
+        deadline = time.monotonic() + (2 * self.flush_interval + 0.1 if wait is None else wait)
+        query = select(usage.c.id).where(usage.c.id == usage_id)
+        while True:
+            with self.engine.connect() as db:
+                if db.execute(query).first() is not None:
+                    return True
+            if self.flush() == 0 and time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+    def add_feedback(self, usage_id: str, rating: int, comment: str | None) -> bool:
+        """Keep the feedback on a record; False when it already has some."""
+        try:
+            with self.engine.begin() as db:
+                db.execute(insert(feedback).values(usage_id=usage_id, at=time.time(), rating=rating, comment=comment))
+        except IntegrityError:
+            return False
+        return True

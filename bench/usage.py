@@ -1,0 +1,71 @@
+"""`python -m bench.usage`: `POST /verify` requests/s with usage recording on and off, in one run.
+
+Two service processes over one demo consortium and chain (one uvicorn worker each): the first records every
+verification (the default), the second runs with `HURONG_USAGE_RECORDING=false`; wrk loads each in turn with the
+same certificate and context, alternately, a few rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from api.demo import demo_licence
+from api.launcher import service_env, start_service, stop_service
+from bench import wrk
+from bench.consortium import ServedDemo, served_demo
+from ledger.chain.node import free_port
+from ledger.errors import ToolchainError
+
+
+def bench_usage(*, seconds: int = 3, connections: int = 32, rounds: int = 3) -> dict[str, list[dict[str, Any]]]:
+    figures: dict[str, list[dict[str, Any]]] = {}
+    with served_demo(["sh_amr"], workers=1, prefix="hurong-bench-usage-") as demo:
+        record = demo_licence("business_licence", 310000, random.Random(7))
+        with httpx.Client(base_url=demo.base, timeout=120, headers={"X-API-Key": demo.api_keys["sh_amr"]}) as http:
+            issued = http.post("/certificates", json={"certificates": [record]})
+        if issued.status_code != 201:
+            raise ToolchainError(f"issuing failed: {issued.text}")
+        body = {"certificate": issued.json()["data"][0], "context": {"province": "330000", "serviceItem": "bench"}}
+        home = service_env(rpc_url=demo.chain.url, home=_home(demo))
+        port = free_port()
+        off = start_service(home | {"HURONG_USAGE_RECORDING": "false"}, port=port, workers=1,
+                            log=_home(demo) / "service-off.log")  # fmt: skip
+        bases = {"on": demo.base, "off": f"http://127.0.0.1:{port}/api/v1"}
+        try:
+            for label, base in bases.items():
+                answer = httpx.post(base + "/verify", json=body, timeout=60).json()
+                if answer["verdict"] != "VALID" or (answer["usageId"] is None) != (label == "off"):
+                    raise ToolchainError(f"unexpected answer with recording {label}: {answer}")
+                wrk.post(base + "/verify", body, seconds=1, connections=connections, threads=1)  # warm-up
+            for round_ in range(rounds):  # alternate, so that a noisy neighbour weighs on both
+                for label, base in bases.items():
+                    run = wrk.post(base + "/verify", body, seconds=seconds, connections=connections, threads=1)
+                    figures.setdefault(label, []).append(run)
+                    print(f"round {round_ + 1}, recording {label:>3}: {run['requests_per_second']:,.0f} requests/s, "
+                          f"p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms, non-2xx {run['non_2xx']}")  # fmt: skip
+        finally:
+            stop_service(off)
+    on, off_rps = (statistics.median(r["requests_per_second"] for r in figures[k]) for k in ("on", "off"))
+    print(f"median of {rounds} rounds: {on:,.0f} requests/s recording, {off_rps:,.0f} not recording "
+          f"({100 * (off_rps - on) / off_rps:+.1f}% cost)")  # fmt: skip
+    return figures
+
+
+def _home(demo: ServedDemo) -> Path:
+    assert demo.home is not None
+    return demo.home
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3)
+    arguments = parser.parse_args()
+    bench_usage(seconds=arguments.seconds, connections=arguments.connections, rounds=arguments.rounds)

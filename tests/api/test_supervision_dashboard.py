@@ -1,0 +1,84 @@
+"""The supervision dashboard (`/supervision`) in headless chromium over a seeded set of usage records."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import insert
+
+from api.supervision.records import USAGE_FILE, UsageLog, UsageRecord, feedback, new_usage_id
+from tests.api.conftest import Server
+from tests.api.test_console import CHROMIUM, browser, check_glyphs, expect, open_page
+
+__all__ = ["browser"]  # the fixture, shared with the console's tests
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+PROVINCES = ["310000", "330000", "440000", "110000"]
+COUNT = 3000
+
+
+def seed(server: Server, count: int = COUNT) -> dict[str, Any]:
+    """`count` usage records of the last 30 days through the records module, a tenth of them rated."""
+    rng = random.Random(7)
+    log = UsageLog(server.home / USAGE_FILE, b"seed", flush_interval=60)
+    now = time.time()
+    records = []
+    for _ in range(count):
+        verdict = rng.choices(["VALID", "NOT_RECOGNIZED", "INVALID"], [80, 15, 5])[0]
+        failed = {"VALID": "", "NOT_RECOGNIZED": "no_rule", "INVALID": rng.choice(["expired", "digest_mismatch"])}
+        records.append(UsageRecord(
+            id=new_usage_id(), at=now - rng.uniform(0, 30 * 86_400), accepting_province=rng.choice(PROVINCES),
+            caller_role=None, caller_agency=None, caller_province=None,
+            service_item=rng.choice(["seed-company", "seed-food"]), verdict=verdict, failed=failed[verdict],
+            issuing_province=rng.choice(PROVINCES), issuer=None, certificate_type="business_licence",
+            certificate_ref=log.reference(f"0x{rng.getrandbits(256):064x}"), duration_ms=rng.uniform(0.2, 5),
+        ))  # fmt: skip
+    log.insert(records)
+    rated = [{"usage_id": r.id, "at": now, "rating": rng.randint(1, 5), "comment": None} for r in records[::10]]
+    with log.engine.begin() as db:
+        db.execute(insert(feedback), rated)
+    log.engine.dispose()
+    involving = [r for r in records if "310000" in (r.issuing_province, r.accepting_province)]
+    return {"involving": len(involving)}
+
+
+def test_the_dashboard_shows_the_matrix_trend_verdicts_failures_and_ratings(
+    browser: Any, server: Server, tmp_path: Path
+) -> None:
+    seeded = seed(server)
+    page_answer = httpx.get(server.url + "/supervision")
+    assert page_answer.status_code == 200 and "default-src 'self'" in page_answer.headers["content-security-policy"]
+    with open_page(browser, server, "/supervision") as page:
+        page.get_by_label("省级管理员接口密钥").fill(server.keys["sh_amr"])
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_test_id("error")).to_contain_text("需要省级管理员密钥", timeout=30_000)
+
+        page.get_by_label("省级管理员接口密钥").fill(server.keys["sh_admin"])
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_test_id("who")).to_contain_text("310000", timeout=30_000)
+        page.get_by_label("事项").fill("seed-company")
+        page.get_by_role("button", name="查询").click()
+        expect(page.get_by_test_id("items")).not_to_contain_text("seed-food", timeout=30_000)
+        expect(page.get_by_test_id("items")).to_contain_text("seed-company")
+        total = int(page.get_by_test_id("total").inner_text())
+        assert 0 < total < seeded["involving"]
+        assert int(page.get_by_test_id("consortium-total").inner_text()) >= total
+
+        cells = page.locator("#matrix td")
+        assert cells.count() >= 7  # Shanghai's row and column: every cell that involves it
+        shades = {cells.nth(i).evaluate("td => td.style.backgroundColor") for i in range(cells.count())}
+        assert len(shades - {""}) >= 3
+        assert page.locator("#matrix th", has_text="上海市").count() >= 2
+        assert page.locator("#trend svg polyline").count() == 1
+        points = page.locator("#trend svg polyline").get_attribute("points")
+        assert points is not None and len(points.split()) >= 25
+        expect(page.get_by_test_id("verdicts")).to_contain_text("有效")
+        expect(page.get_by_test_id("failures")).to_contain_text("no_rule")
+        expect(page.get_by_test_id("ratings")).to_contain_text("浙江省")
+        assert page.get_by_test_id("rating-average").inner_text() != "–"
+        assert page.get_by_test_id("error").is_hidden()
+        check_glyphs(page, tmp_path / "supervision.png", "电子监察互认矩阵好差评")

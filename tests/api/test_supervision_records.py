@@ -1,0 +1,104 @@
+"""The usage records module on its own: batched writes from several writers, retention, the secret, comments."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from api.supervision.feedback import looks_personal
+from api.supervision.records import SECRET_FILE, USAGE_FILE, UsageLog, UsageRecord, load_secret, new_usage_id
+
+
+def record(at: float, item: str = "item") -> UsageRecord:
+    return UsageRecord(id=new_usage_id(), at=at, accepting_province="330000", caller_role=None, caller_agency=None,
+                       caller_province=None, service_item=item, verdict="VALID", failed="", issuing_province="310000",
+                       issuer=None, certificate_type="business_licence", certificate_ref=None,
+                       duration_ms=0.5)  # fmt: skip
+
+
+def count(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        return int(db.execute("SELECT count(*) FROM usage_records").fetchone()[0])
+
+
+def test_several_writers_share_one_file_and_every_queued_record_is_written(tmp_path: Path) -> None:
+    path = tmp_path / USAGE_FILE
+    logs = [UsageLog(path, b"s", flush_interval=0.02, batch_size=50) for _ in range(3)]
+    for log in logs:
+        log.start()
+
+    def produce(log: UsageLog) -> None:
+        for _ in range(400):
+            log.record(record(time.time()))
+
+    threads = [threading.Thread(target=produce, args=(log,)) for log in logs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for log in logs:
+        log.stop()
+    assert count(path) == 1200
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_records_past_the_retention_period_are_pruned_with_their_feedback(tmp_path: Path) -> None:
+    log = UsageLog(tmp_path / USAGE_FILE, b"s", retention_days=30)
+    now = time.time()
+    old, recent = record(now - 31 * 86_400), record(now - 29 * 86_400)
+    log.insert([old, recent])
+    assert log.add_feedback(old.id, 5, None) and log.add_feedback(recent.id, 3, "好")
+    assert not log.add_feedback(recent.id, 1, None)
+    assert log.prune(now) == 1
+    assert count(tmp_path / USAGE_FILE) == 1
+    assert log.exists(recent.id, wait=0) and not log.exists(old.id, wait=0)
+    with sqlite3.connect(tmp_path / USAGE_FILE) as db:
+        assert db.execute("SELECT usage_id FROM usage_feedback").fetchall() == [(recent.id,)]
+
+
+def test_a_disabled_log_records_nothing(tmp_path: Path) -> None:
+    log = UsageLog(tmp_path / USAGE_FILE, b"s", enabled=False)
+    log.start()
+    log.record(record(time.time()))
+    log.stop()
+    assert count(tmp_path / USAGE_FILE) == 0
+
+
+def test_the_secret_is_generated_once_private_and_given_one_wins(tmp_path: Path) -> None:
+    found: list[bytes] = []
+    threads = [threading.Thread(target=lambda: found.append(load_secret(tmp_path))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(found)) == 1 and len(found[0]) == 64
+    assert (tmp_path / SECRET_FILE).stat().st_mode & 0o777 == 0o600
+    assert os.listdir(tmp_path) == [SECRET_FILE]
+    assert load_secret(tmp_path, "consortium secret") == b"consortium secret"
+    one, other = UsageLog(tmp_path / "a.sqlite", b"one"), UsageLog(tmp_path / "b.sqlite", b"other")
+    digest = "0x" + "ab" * 32
+    assert one.reference(digest) == one.reference(digest.upper().replace("0X", "0x")) != other.reference(digest)
+    assert one.reference(None) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "personal"),
+    [
+        ("13812345678", True),
+        ("电话 138 1234 5678", True),
+        ("11010119900307777X", True),
+        ("身份证110101199003077777。", True),
+        ("办事很快，五星", False),
+        ("编号 2025-0001", False),
+        ("12345", False),
+        ("1381234567", False),
+    ],
+)
+def test_comments_that_look_like_an_id_or_phone_number_are_recognised(text: str, personal: bool) -> None:
+    assert looks_personal(text) is personal
