@@ -9,12 +9,9 @@ from typing import Any
 
 from api.errors import ApiError
 from ledger.certificates.merkle import verify as merkle_verify
-from ledger.chain.models import CertificateStatus
 from ledger.issuance import requests
 from ledger.issuance.issuer import Issuer
-from ledger.issuance.journal import DuplicateLicence
-
-_ACTIVE = (CertificateStatus.VALID, CertificateStatus.SUSPENDED)
+from ledger.issuance.journal import BatchRecord, DuplicateLicence
 
 
 def prepare(service: Any, issuer: Issuer, records: Sequence[Any]) -> tuple[list[dict[str, Any]], list[str | None]]:
@@ -59,20 +56,18 @@ def duplicate_error(exc: DuplicateLicence) -> ApiError:
 
 
 def is_active(service: Any, issuer: Issuer, digest: bytes) -> bool:
-    """Whether a journaled certificate of the agency is anchored or being anchored, and neither revoked (nor its
-    batch) nor superseded."""
-    for batch in issuer.journal.find(digest):
-        if batch.state == "failed":
-            continue
-        if batch.state != "anchored":
-            return True
+    """`requests.journaled_active` judged from the index: anchored, and neither revoked (nor its batch) nor
+    superseded; a batch the index has not reached yet counts as active."""
+
+    def indexed(batch: BatchRecord) -> bool:
         anchored = service.indexer.batch(issuer.agency, batch.root)
         if not anchored.anchored:
             return True  # the index has not reached it yet
         if anchored.revoked_at is not None:
             return False
-        return bool(service.indexer.status(issuer.agency, digest).status in _ACTIVE)
-    return False
+        return bool(service.indexer.status(issuer.agency, digest).status in requests.ACTIVE)
+
+    return requests.journaled_active(issuer, digest, indexed)
 
 
 def check_successor(service: Any, agency: str, digest: str, successor: str, certificate: Any) -> None:

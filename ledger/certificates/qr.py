@@ -87,7 +87,7 @@ def qr_png(document: dict[str, Any], *, scale: int = 4, force_reference: bool = 
     from PIL import Image
 
     kind, payload = payload_for(document, force_reference=force_reference)
-    code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="M" if kind == "document" else "Q")
+    code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level=_error_level(kind).upper())
     out = io.BytesIO()
     Image.fromarray(zxingcpp.write_barcode_to_image(code, scale=scale)).save(out, format="PNG", optimize=False)
     return kind, out.getvalue()
@@ -96,7 +96,12 @@ def qr_png(document: dict[str, Any], *, scale: int = 4, force_reference: bool = 
 def make_qr(document: dict[str, Any], *, force_reference: bool = False) -> tuple[str, segno.QRCode]:
     """("document" | "reference", the QR code) of a wrapped certificate."""
     kind, payload = payload_for(document, force_reference=force_reference)
-    return kind, segno.make_qr(payload, mode="byte", error="m" if kind == "document" else "q", boost_error=False)
+    return kind, segno.make_qr(payload, mode="byte", error=_error_level(kind), boost_error=False)
+
+
+def _error_level(kind: str) -> str:
+    """The error correction level of a QR code: M for a whole document (it must fit), Q for a short reference."""
+    return "m" if kind == "document" else "q"
 
 
 def read_qr(path: Path) -> bytes:

@@ -13,6 +13,7 @@ from ledger.certificates.records import take_record
 from ledger.certificates.validation import CertificateValidationError
 from ledger.chain.models import CertificateStatus
 from ledger.issuance.issuer import Issuer
+from ledger.issuance.journal import BatchRecord
 
 LICENCE_POINTER = "/credentialSubject/licenceNumber"
 
@@ -105,19 +106,31 @@ def conflict(
     return found
 
 
+#: Statuses in which a certificate holds its licence.
+ACTIVE = (CertificateStatus.VALID, CertificateStatus.SUSPENDED)
+
+
+def journaled_active(issuer: Issuer, digest: bytes, anchored_active: Callable[[BatchRecord], bool]) -> bool:
+    """Whether a certificate of `issuer`'s journal holds its licence: being anchored (journaled in a batch not
+    failed), or, once anchored, as `anchored_active(batch)` judges it (from the index or from the chain)."""
+    for batch in issuer.journal.find(digest):
+        if batch.state == "failed":
+            continue
+        if batch.state != "anchored":
+            return True
+        return anchored_active(batch)
+    return False
+
+
 def active_on_chain(issuer: Issuer) -> Callable[[bytes], bool]:
-    """Whether a certificate of `issuer`'s journal is active, judged from the chain: being anchored (journaled,
-    not failed), or anchored and valid or suspended (neither revoked, nor in a revoked batch, nor superseded)."""
+    """`journaled_active` judged from the chain: anchored and valid or suspended (neither revoked, nor in a
+    revoked batch, nor superseded)."""
 
     def active(digest: bytes) -> bool:
-        for batch in issuer.journal.find(digest):
-            if batch.state == "failed":
-                continue
-            if batch.state != "anchored":
-                return True
-            record = issuer.client.certificates.certificate_status(issuer.agency, batch.root, digest)
-            return record.status in (CertificateStatus.VALID, CertificateStatus.SUSPENDED)
-        return False
+        def on_chain(batch: BatchRecord) -> bool:
+            return issuer.client.certificates.certificate_status(issuer.agency, batch.root, digest).status in ACTIVE
+
+        return journaled_active(issuer, digest, on_chain)
 
     return active
 
