@@ -19,6 +19,11 @@ import {IConsortium} from "./interfaces/IConsortium.sol";
  * effectively active agency manages the agencies below it (it may register children, suspend and reinstate
  * descendants, and grant them only types it holds itself). An agency manages its own signing keys.
  *
+ * The current membership of each province is mirrored here ({provinceActiveEpoch}), pushed by the consortium
+ * with every change of a province's status ({provinceStatusChanged}), so checking an agency's rights (on every
+ * anchoring) reads no other contract. The history used for past timepoints ({wasActiveAt}) stays the
+ * consortium's.
+ *
  * Every list a view returns is bounded: an agency has at most {maxChildren} direct children and the tree is at
  * most {maxDepth} levels deep.
  */
@@ -56,6 +61,8 @@ contract AuthorityRegistry is IAuthorityRegistry {
 
     IConsortium private immutable _consortium;
 
+    /// Mirror of the consortium: a province's membership epoch while it is active, 0 while it is not.
+    mapping(uint32 province => uint32 epoch) private _activeEpoch;
     address[] private _agencyList;
     mapping(address account => Agency) private _agencies;
     mapping(address account => string) private _names;
@@ -66,9 +73,33 @@ contract AuthorityRegistry is IAuthorityRegistry {
     mapping(bytes32 keyId => Key) private _keys;
     mapping(address account => bytes32[]) private _keysOf;
 
-    /// @param consortium_ the {Consortium} whose provinces and admins this registry serves.
+    /// @param consortium_ the {Consortium} whose provinces and admins this registry serves; it must name this
+    /// registry as the one it tells of province changes ({IConsortium-authorityRegistry}). The provinces'
+    /// current status is copied from it.
     constructor(IConsortium consortium_) {
+        if (consortium_.authorityRegistry() != address(this)) {
+            revert AuthorityRegistryNotConsortiumMirror(address(consortium_), consortium_.authorityRegistry());
+        }
         _consortium = consortium_;
+        uint32[] memory codes = consortium_.provinceCodes();
+        for (uint256 i = 0; i < codes.length; ++i) {
+            (uint32 epoch, bool active) = consortium_.provinceEpoch(codes[i]);
+            _activeEpoch[codes[i]] = active ? epoch : 0;
+        }
+    }
+
+    // ------------------------------------------------------------------ consortium-only
+
+    /**
+     * @notice Mirrors a change of a province's status: reads the province's state from the consortium and keeps
+     * its membership epoch if it is active, 0 if it is suspended or removed. The state is read, not passed, so
+     * that the mirror can only ever hold the consortium's answer, even for a call proposed by vote.
+     * @dev Requirements: called by the consortium (it calls this in every call that changes a province's status).
+     */
+    function provinceStatusChanged(uint32 code) external {
+        if (msg.sender != address(_consortium)) revert AuthorityRegistryOnlyConsortium(msg.sender);
+        (uint32 epoch, bool active) = _consortium.provinceEpoch(code);
+        _activeEpoch[code] = active ? epoch : 0;
     }
 
     // ------------------------------------------------------------------ agencies
@@ -108,8 +139,8 @@ contract AuthorityRegistry is IAuthorityRegistry {
         if (region / 10000 != province_ / 10000 || region < 110000 || region > 829999) {
             revert AuthorityRegistryInvalidRegion(region, province_);
         }
-        (uint32 epoch, ) = _consortium.provinceEpoch(province_);
-        _agencies[agency_] = Agency(parent, province_, region, depth, AgencyStatus.Active, uint16(epoch));
+        // The province is active here (checked by the admin or manager check above).
+        _agencies[agency_] = Agency(parent, province_, region, depth, AgencyStatus.Active, uint16(_activeEpoch[province_]));
         _names[agency_] = name;
         _agencyList.push(agency_);
         if (parent != address(0)) _children[parent].push(agency_);
@@ -250,6 +281,12 @@ contract AuthorityRegistry is IAuthorityRegistry {
     /// @notice Most direct children an agency may have.
     function maxChildren() external pure returns (uint256) {
         return _MAX_CHILDREN;
+    }
+
+    /// @notice The mirrored membership epoch of a province while it is active; 0 while it is suspended or removed
+    /// (or was never admitted). Always equal to the consortium's {IConsortium-provinceEpoch} of an active province.
+    function provinceActiveEpoch(uint32 code) external view returns (uint32) {
+        return _activeEpoch[code];
     }
 
     /// @notice An agency's full record. Reverts with {AuthorityRegistryUnknownAgency} for an unknown account.
@@ -394,9 +431,8 @@ contract AuthorityRegistry is IAuthorityRegistry {
         if (caller == account) return _isActive(account);
         Agency storage a = _agencies[account];
         uint32 province_ = a.province;
-        if (province_ == 0 || !_consortium.isProvinceAdmin(province_, caller)) return false;
-        (uint32 epoch, bool active) = _consortium.provinceEpoch(province_);
-        return active && epoch == a.epoch;
+        if (province_ == 0 || _activeEpoch[province_] != a.epoch) return false;
+        return _consortium.isProvinceAdmin(province_, caller);
     }
 
     /**
@@ -407,9 +443,7 @@ contract AuthorityRegistry is IAuthorityRegistry {
     function canConsortiumRevokeCertificatesOf(address account) external view returns (bool) {
         Agency storage a = _agencies[account];
         uint32 province_ = a.province;
-        if (province_ == 0) return false;
-        (uint32 epoch, bool active) = _consortium.provinceEpoch(province_);
-        return !active || epoch != a.epoch;
+        return province_ != 0 && _activeEpoch[province_] != a.epoch;
     }
 
     // ------------------------------------------------------------------ internals
@@ -439,21 +473,21 @@ contract AuthorityRegistry is IAuthorityRegistry {
         Agency storage a = _agencies[account];
         uint32 province_ = a.province;
         if (province_ == 0) return false;
+        uint16 epoch = a.epoch;
         while (true) {
             if (a.status != AgencyStatus.Active) return false;
             address parent = a.parent;
             if (parent == address(0)) break;
             a = _agencies[parent];
         }
-        (uint32 epoch, bool active) = _consortium.provinceEpoch(province_);
-        return active && epoch == _agencies[account].epoch;
+        return _activeEpoch[province_] == epoch;
     }
 
     function _requireProvinceAdmin(uint32 province_) private view {
         if (!_consortium.isProvinceAdmin(province_, msg.sender)) {
             revert AuthorityRegistryUnauthorizedProvince(msg.sender, province_);
         }
-        if (!_consortium.isProvinceActive(province_)) revert AuthorityRegistryProvinceNotActive(province_);
+        if (_activeEpoch[province_] == 0) revert AuthorityRegistryProvinceNotActive(province_);
     }
 
     /// Caller is an admin of the agency's active province, or an effectively active ancestor
@@ -488,8 +522,8 @@ contract AuthorityRegistry is IAuthorityRegistry {
 
     /// The agency's province is active and the agency belongs to its current membership.
     function _requireCurrentMembership(Agency storage a, address agency_) private view {
-        (uint32 epoch, bool active) = _consortium.provinceEpoch(a.province);
-        if (!active) revert AuthorityRegistryProvinceNotActive(a.province);
+        uint32 epoch = _activeEpoch[a.province];
+        if (epoch == 0) revert AuthorityRegistryProvinceNotActive(a.province);
         if (epoch != a.epoch) revert AuthorityRegistryStaleAgency(agency_, a.province);
     }
 }

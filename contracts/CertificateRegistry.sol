@@ -11,7 +11,7 @@ import {ICertificateRegistry} from "./interfaces/ICertificateRegistry.sol";
  * @notice Merkle-root anchoring of certificate batches and per-certificate status.
  *
  * Storage is laid out for gas: one packed slot per root of an agency (anchoring time, count, revocation
- * time and reason) with the manifest CID only in the {BatchAnchored} event, and one packed slot per changed
+ * time and reason) with the manifest CID (binary) only in the {BatchAnchored} event, and one packed slot per changed
  * certificate (plus one for a successor digest). Batches and statuses are keyed by agency, so an agency can
  * neither claim another agency's root first nor change the status of a certificate it did not issue by
  * anchoring a tree that contains its digest.
@@ -42,10 +42,12 @@ contract CertificateRegistry is ICertificateRegistry {
 
     /**
      * @notice Anchors the Merkle root of a batch of `count` certificates issued by the caller.
-     * @dev Requirements: the caller is an effectively active agency; `root` is non-zero and not yet anchored
-     * by the caller; `count > 0`. Emits a {BatchAnchored} event carrying `manifestCid` (not stored).
+     * @dev `manifestCid` is the binary form of the batch manifest's CIDv1 (version, codec, multihash: 36 bytes
+     * for a sha2-256 CID), or empty; the registry does not parse it.
+     * Requirements: the caller is an effectively active agency; `root` is non-zero and not yet anchored by the
+     * caller; `count > 0`. Emits a {BatchAnchored} event carrying `manifestCid` (not stored).
      */
-    function anchor(bytes32 root, uint32 count, string calldata manifestCid) external {
+    function anchor(bytes32 root, uint32 count, bytes calldata manifestCid) external {
         if (root == bytes32(0) || count == 0) revert CertificateRegistryInvalidBatch(root, count);
         Batch storage b = _batches[msg.sender][root];
         if (b.anchoredAt != 0) revert CertificateRegistryAlreadyAnchored(msg.sender, root);

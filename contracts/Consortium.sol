@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
+import {IAuthorityRegistry} from "./interfaces/IAuthorityRegistry.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 
 /**
@@ -18,6 +19,12 @@ import {IConsortium} from "./interfaces/IConsortium.sol";
  * {wasProvinceActiveAt} can answer for any past time, which certificate verification needs. Each admission
  * of a province starts a new *epoch*: agencies registered in an earlier membership of a removed and later
  * re-admitted province do not come back to life with it ({provinceEpochAt}).
+ *
+ * Every change of a province's status is pushed, in the same call, to the {AuthorityRegistry} named at
+ * deployment ({authorityRegistry}), which mirrors each province's current epoch while it is active: agencies'
+ * rights are then checked without a call back to the consortium. The registry is deployed right after the
+ * consortium (its address is known in advance) and copies the founding provinces when it is constructed; until
+ * it exists, no province's status can change.
  *
  * The threshold is configured by vote; while fewer provinces are active than the configured number, the
  * effective threshold is the number of active provinces ({threshold}), and it returns to the configured
@@ -49,6 +56,8 @@ contract Consortium is IConsortium {
         uint32[] voters;
     }
 
+    IAuthorityRegistry private immutable _authorityRegistry;
+
     uint256 private _threshold;
     uint256 private _activeCount;
     uint256 private _proposalCount;
@@ -68,9 +77,12 @@ contract Consortium is IConsortium {
     /**
      * @notice Bootstraps the consortium with its founding provinces and the initial vote threshold.
      * @dev Requirements: at least one province, valid distinct codes, distinct non-zero admins,
-     * `1 <= initialThreshold <= provinces.length`.
+     * `1 <= initialThreshold <= provinces.length`; `authorityRegistry_` is non-zero: the address the
+     * {AuthorityRegistry} of this consortium will be deployed at (it checks that it is the one named here).
      */
-    constructor(InitialProvince[] memory provinces, uint256 initialThreshold) {
+    constructor(InitialProvince[] memory provinces, uint256 initialThreshold, IAuthorityRegistry authorityRegistry_) {
+        if (address(authorityRegistry_) == address(0)) revert ConsortiumInvalidAuthorityRegistry(address(0));
+        _authorityRegistry = authorityRegistry_;
         for (uint256 i = 0; i < provinces.length; ++i) {
             _admit(provinces[i].code, provinces[i].name, provinces[i].admins);
         }
@@ -261,6 +273,11 @@ contract Consortium is IConsortium {
 
     // ------------------------------------------------------------------ views
 
+    /// @notice The {AuthorityRegistry} that mirrors the provinces' status, told of every change.
+    function authorityRegistry() external view returns (address) {
+        return address(_authorityRegistry);
+    }
+
     /// @notice Number of votes of active provinces needed to execute a proposal now: the configured threshold,
     /// or the number of active provinces while that is lower.
     function threshold() external view returns (uint256) {
@@ -405,11 +422,15 @@ contract Consortium is IConsortium {
         return _threshold < _activeCount ? _threshold : _activeCount;
     }
 
+    /// Records the new status and tells the authority registry, which mirrors it, except while this contract is
+    /// being constructed (the registry, deployed next, copies the founding provinces itself). Once constructed,
+    /// a status change reverts while the registry is not deployed.
     function _setStatus(uint32 code, Province storage p, ProvinceStatus to) private {
         uint48 now_ = Time.timestamp();
         p.status = to;
         p.statusSince = now_;
         _activeHistory[code].push(now_, to == ProvinceStatus.Active ? p.epoch : 0);
+        if (address(this).code.length != 0) _authorityRegistry.provinceStatusChanged(code);
     }
 
     function _setThreshold(uint256 newThreshold) private {

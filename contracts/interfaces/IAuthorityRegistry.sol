@@ -15,6 +15,11 @@ pragma solidity ^0.8.24;
  * proof of possession: a signature by the new key over the message of {proofOfPossessionMessage}. The EVM
  * cannot check Ed25519 or SM2 signatures, so the registry checks the proof's shape and publishes it in
  * {SigningKeyAdded}; clients check it before registering and anyone can check it afterwards.
+ *
+ * The registry keeps a mirror of each province's membership ({provinceActiveEpoch}): the {Consortium} pushes
+ * every change of a province's status to it ({provinceStatusChanged}) in the same call that makes the change,
+ * and the registry then reads the province's new state from the consortium, so the mirror never disagrees
+ * with it and an agency's rights are checked without asking the consortium.
  */
 interface IAuthorityRegistry {
     enum AgencyStatus {
@@ -73,6 +78,8 @@ interface IAuthorityRegistry {
     error AuthorityRegistryStaleAgency(address agency, uint32 province);
     error AuthorityRegistryInvalidKeyProof(bytes32 keyId, uint256 length);
     error AuthorityRegistryTooManyChildren(address parent, uint256 children, uint256 maxChildren);
+    error AuthorityRegistryOnlyConsortium(address caller);
+    error AuthorityRegistryNotConsortiumMirror(address consortium, address registry);
 
     // ----- events -----
     event AgencyRegistered(
@@ -119,10 +126,14 @@ interface IAuthorityRegistry {
     ) external returns (bytes32 keyId);
     function revokeSigningKey(bytes32 keyId) external;
 
+    // ----- consortium-only (pushed by every change of a province's status) -----
+    function provinceStatusChanged(uint32 code) external;
+
     // ----- views -----
     function consortium() external view returns (address);
     function maxDepth() external view returns (uint8);
     function maxChildren() external view returns (uint256);
+    function provinceActiveEpoch(uint32 code) external view returns (uint32);
     function agency(address account) external view returns (AgencyView memory);
     function agencyStatus(address account) external view returns (AgencyStatus);
     function agencyProvince(address account) external view returns (uint32);

@@ -55,7 +55,7 @@ interface ICertificateRegistry {
     error CertificateRegistryIssuerInGoodStanding(address agency, uint32 province);
 
     // ----- events -----
-    event BatchAnchored(bytes32 indexed root, address indexed agency, uint32 count, string manifestCid);
+    event BatchAnchored(bytes32 indexed root, address indexed agency, uint32 count, bytes manifestCid);
     event BatchRevoked(bytes32 indexed root, address indexed agency, address indexed by, uint16 reason);
     event CertificateSuspended(bytes32 indexed digest, address indexed agency, address indexed by, uint16 reason);
     event CertificateReinstated(bytes32 indexed digest, address indexed agency, address indexed by, uint16 reason);
@@ -69,7 +69,7 @@ interface ICertificateRegistry {
     );
 
     // ----- mutations -----
-    function anchor(bytes32 root, uint32 count, string calldata manifestCid) external;
+    function anchor(bytes32 root, uint32 count, bytes calldata manifestCid) external;
     function suspend(address agency, bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external;
     function reinstate(address agency, bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external;
     function revoke(address agency, bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external;

@@ -81,6 +81,7 @@ interface IConsortium {
     error ConsortiumAlreadyVoted(uint256 proposalId, uint32 province);
     error ConsortiumThresholdNotReached(uint256 proposalId, uint256 votes, uint256 threshold);
     error ConsortiumNotProposer(uint256 proposalId, uint32 province);
+    error ConsortiumInvalidAuthorityRegistry(address registry);
 
     // ----- events -----
     event ProvinceAdmitted(uint32 indexed code, string name, address[] admins);
@@ -125,6 +126,7 @@ interface IConsortium {
     function cancel(uint256 proposalId) external;
 
     // ----- views -----
+    function authorityRegistry() external view returns (address);
     function threshold() external view returns (uint256);
     function configuredThreshold() external view returns (uint256);
     function activeProvinceCount() external view returns (uint256);

@@ -27,8 +27,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+import rlp
 import yaml
 from eth_account import Account
+from eth_utils import keccak
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from web3 import Web3
 
@@ -48,6 +50,11 @@ class InitialProvince:
     code: int
     name: str
     admins: Sequence[str]
+
+
+def create_address(sender: str, nonce: int) -> str:
+    """The address of the contract `sender` creates with its transaction of nonce `nonce` (CREATE)."""
+    return checksum("0x" + keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:].hex())
 
 
 def deploy_contracts(
@@ -83,8 +90,13 @@ def deploy_contracts(
         return address
 
     initial = [(p.code, p.name, [checksum(a) for a in p.admins]) for p in provinces]
-    consortium = deploy("Consortium", initial, threshold)
+    # The consortium names the authority registry that mirrors its provinces: the next contract this account
+    # creates (the registry's constructor checks it, so a mismatch fails the deployment, not the chain).
+    registry = create_address(tx.address, w3.eth.get_transaction_count(tx.address, "pending") + 1)
+    consortium = deploy("Consortium", initial, threshold, registry)
     authorities = deploy("AuthorityRegistry", consortium)
+    if authorities != registry:  # pragma: no cover - the registry's constructor reverts first
+        raise LedgerValueError(f"AuthorityRegistry deployed at {authorities}, the consortium expects {registry}")
     deploy("CertificateRegistry", authorities)
     deploy("RecognitionRegistry", consortium)
     first = receipts[0]

@@ -1,10 +1,16 @@
-"""Short identifiers (certificate type codes, service item codes) as `bytes32` on chain."""
+"""Short identifiers (certificate type codes, service item codes) as `bytes32` on chain, and manifest CIDs as the
+binary CIDv1 the `BatchAnchored` event carries."""
 
 from __future__ import annotations
 
 import re
 
+from multiformats import CID
+
 from ledger.errors import LedgerValueError
+
+#: Longest textual manifest CID accepted (a sha2-256 CIDv1 in base32 has 59 characters).
+MAX_CID_CHARS = 256
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,31}$")
 
@@ -61,3 +67,39 @@ def parse_bytes32(value: str | bytes, *, what: str = "value") -> bytes:
     if not isinstance(value, str) or not re.fullmatch(r"0x[0-9a-fA-F]{64}", value):
         raise LedgerValueError(f"{what} must be 0x followed by 64 hex digits, got {value!r}")
     return bytes.fromhex(value[2:])
+
+
+def encode_cid(cid: str) -> bytes:
+    """The binary form of a textual CIDv1 in base32 (multibase `b`, as IPFS prints it); `""` gives no bytes.
+
+    Only a CID that reads back as the same text is accepted (`decode_cid(encode_cid(cid)) == cid`), so the
+    index, the API and the journal see exactly the string the issuer anchored.
+    """
+    if not isinstance(cid, str) or len(cid) > MAX_CID_CHARS:
+        raise LedgerValueError(f"manifest CID must be a string of at most {MAX_CID_CHARS} characters")
+    if not cid:
+        return b""
+    if not cid.startswith("b"):
+        raise LedgerValueError(f"manifest CID {cid!r} is not a CIDv1 in base32 (multibase 'b', lower case)")
+    try:
+        parsed = CID.decode(cid)
+    except (ValueError, LookupError) as exc:  # multiformats' decoding, unknown-code and varint errors
+        raise LedgerValueError(f"manifest CID {cid!r} is not a valid CID: {exc}") from None
+    if parsed.version != 1 or parsed.encode("base32") != cid:
+        raise LedgerValueError(f"manifest CID {cid!r} is not a CIDv1 in base32 (multibase 'b', lower case)")
+    return bytes(parsed)
+
+
+def decode_cid(raw: bytes) -> str:
+    """The textual CIDv1 (base32) of the binary form an event carries; `""` for no bytes, and `0x` + hex for
+    bytes that are not a CIDv1 (anyone may anchor through the contract directly)."""
+    data = bytes(raw)
+    if not data:
+        return ""
+    try:
+        parsed = CID.decode(data)
+    except (ValueError, LookupError):  # not a CID: shown as it is on chain
+        return "0x" + data.hex()
+    if parsed.version != 1 or bytes(parsed) != data:
+        return "0x" + data.hex()
+    return str(parsed.encode("base32"))

@@ -155,6 +155,33 @@ class AuthorityRegistryKeyExists(ContractRevertError):
     keyId: bytes
 
 
+class AuthorityRegistryNotConsortiumMirror(ContractRevertError):
+    """`error AuthorityRegistryNotConsortiumMirror(address consortium, address registry)`.
+
+    Selector `0x17c5a520`.
+    """
+
+    error_name = "AuthorityRegistryNotConsortiumMirror"
+    selector = "0x17c5a520"
+    argument_names = ("consortium", "registry")
+    argument_types = ("address", "address")
+    consortium: str
+    registry: str
+
+
+class AuthorityRegistryOnlyConsortium(ContractRevertError):
+    """`error AuthorityRegistryOnlyConsortium(address caller)`.
+
+    Selector `0x1d1910c4`.
+    """
+
+    error_name = "AuthorityRegistryOnlyConsortium"
+    selector = "0x1d1910c4"
+    argument_names = ("caller",)
+    argument_types = ("address",)
+    caller: str
+
+
 class AuthorityRegistryProvinceMismatch(ContractRevertError):
     """`error AuthorityRegistryProvinceMismatch(address parent, uint32 province)`.
 
@@ -511,6 +538,19 @@ class ConsortiumInvalidAdmin(ContractRevertError):
     argument_names = ("account",)
     argument_types = ("address",)
     account: str
+
+
+class ConsortiumInvalidAuthorityRegistry(ContractRevertError):
+    """`error ConsortiumInvalidAuthorityRegistry(address registry)`.
+
+    Selector `0x159178a3`.
+    """
+
+    error_name = "ConsortiumInvalidAuthorityRegistry"
+    selector = "0x159178a3"
+    argument_names = ("registry",)
+    argument_types = ("address",)
+    registry: str
 
 
 class ConsortiumInvalidExpiry(ContractRevertError):
@@ -942,6 +982,8 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevertError]] = {
     "0xf38d2206": AuthorityRegistryInvalidKeyWindow,
     "0xfa0c110f": AuthorityRegistryInvalidRegion,
     "0x75e6471d": AuthorityRegistryKeyExists,
+    "0x17c5a520": AuthorityRegistryNotConsortiumMirror,
+    "0x1d1910c4": AuthorityRegistryOnlyConsortium,
     "0xf9e98302": AuthorityRegistryProvinceMismatch,
     "0x8fbd821b": AuthorityRegistryProvinceNotActive,
     "0x97b7acc1": AuthorityRegistryStaleAgency,
@@ -968,6 +1010,7 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevertError]] = {
     "0x26017414": ConsortiumAdminAlreadyAssigned,
     "0xe7fe88d3": ConsortiumAlreadyVoted,
     "0x14d7cad0": ConsortiumInvalidAdmin,
+    "0x159178a3": ConsortiumInvalidAuthorityRegistry,
     "0x6f546476": ConsortiumInvalidExpiry,
     "0x7617ec73": ConsortiumInvalidProvinceCode,
     "0x4d67dfc7": ConsortiumInvalidTarget,
@@ -1014,6 +1057,8 @@ __all__ = [
     "AuthorityRegistryInvalidKeyWindow",
     "AuthorityRegistryInvalidRegion",
     "AuthorityRegistryKeyExists",
+    "AuthorityRegistryNotConsortiumMirror",
+    "AuthorityRegistryOnlyConsortium",
     "AuthorityRegistryProvinceMismatch",
     "AuthorityRegistryProvinceNotActive",
     "AuthorityRegistryStaleAgency",
@@ -1040,6 +1085,7 @@ __all__ = [
     "ConsortiumAdminAlreadyAssigned",
     "ConsortiumAlreadyVoted",
     "ConsortiumInvalidAdmin",
+    "ConsortiumInvalidAuthorityRegistry",
     "ConsortiumInvalidExpiry",
     "ConsortiumInvalidProvinceCode",
     "ConsortiumInvalidTarget",

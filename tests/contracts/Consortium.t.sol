@@ -63,60 +63,60 @@ contract ConsortiumTest is HurongFixture {
         emit IConsortium.ProvinceAdminAdded(GD, gdAdmin);
         vm.expectEmit();
         emit IConsortium.ThresholdChanged(0, 3);
-        new Consortium(_initialProvinces(), 3);
+        new Consortium(_initialProvinces(), 3, _nextRegistry());
     }
 
     function test_constructor_revertsForZeroThreshold() public {
         IConsortium.InitialProvince[] memory provinces = _initialProvinces();
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidThreshold.selector, 0, 3));
-        new Consortium(provinces, 0);
+        new Consortium(provinces, 0, _nextRegistry());
     }
 
     function test_constructor_revertsForThresholdAboveProvinceCount() public {
         IConsortium.InitialProvince[] memory provinces = _initialProvinces();
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidThreshold.selector, 4, 3));
-        new Consortium(provinces, 4);
+        new Consortium(provinces, 4, _nextRegistry());
     }
 
     function test_constructor_revertsWithoutProvinces() public {
         IConsortium.InitialProvince[] memory provinces = new IConsortium.InitialProvince[](0);
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidThreshold.selector, 1, 0));
-        new Consortium(provinces, 1);
+        new Consortium(provinces, 1, _nextRegistry());
     }
 
     function test_constructor_revertsForCityLevelCode() public {
         IConsortium.InitialProvince[] memory provinces = _initialProvinces();
         provinces[1].code = 330100;
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidProvinceCode.selector, 330100));
-        new Consortium(provinces, 2);
+        new Consortium(provinces, 2, _nextRegistry());
     }
 
     function test_constructor_revertsForDuplicateCode() public {
         IConsortium.InitialProvince[] memory provinces = _initialProvinces();
         provinces[2].code = SH;
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumProvinceExists.selector, SH));
-        new Consortium(provinces, 2);
+        new Consortium(provinces, 2, _nextRegistry());
     }
 
     function test_constructor_revertsForAdminOfTwoProvinces() public {
         IConsortium.InitialProvince[] memory provinces = _initialProvinces();
         provinces[1].admins = _one(shAdmin);
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumAdminAlreadyAssigned.selector, shAdmin, SH));
-        new Consortium(provinces, 2);
+        new Consortium(provinces, 2, _nextRegistry());
     }
 
     function test_constructor_revertsForZeroAdmin() public {
         IConsortium.InitialProvince[] memory provinces = _initialProvinces();
         provinces[0].admins = _one(address(0));
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidAdmin.selector, address(0)));
-        new Consortium(provinces, 2);
+        new Consortium(provinces, 2, _nextRegistry());
     }
 
     function test_constructor_revertsForProvinceWithoutAdmins() public {
         IConsortium.InitialProvince[] memory provinces = _initialProvinces();
         provinces[0].admins = new address[](0);
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidAdmin.selector, address(0)));
-        new Consortium(provinces, 2);
+        new Consortium(provinces, 2, _nextRegistry());
     }
 
     // ================================================================== invalid codes

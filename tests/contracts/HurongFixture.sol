@@ -65,13 +65,19 @@ abstract contract HurongFixture is Test {
         founders.push(ZJ);
         founders.push(GD);
 
-        consortium = new Consortium(_initialProvinces(), 2);
+        consortium = new Consortium(_initialProvinces(), 2, _nextRegistry());
         authorities = new AuthorityRegistry(consortium);
         certificates = new CertificateRegistry(authorities);
         recognition = new RecognitionRegistry(consortium);
     }
 
     // ------------------------------------------------------------------ consortium
+
+    /// Where the next contract but one this fixture creates will be: the {AuthorityRegistry} deployed right
+    /// after the {Consortium} that names it.
+    function _nextRegistry() internal view returns (IAuthorityRegistry) {
+        return IAuthorityRegistry(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1));
+    }
 
     function _initialProvinces() internal view returns (IConsortium.InitialProvince[] memory provinces) {
         provinces = new IConsortium.InitialProvince[](3);

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 import pytest
 from eth_utils import to_checksum_address
+from multiformats import CID, multihash
 
 from ledger.certificates.merkle import MerkleTree, leaf_hash, verify
 from ledger.chain import contract_errors
+from ledger.chain.codes import decode_cid, encode_cid
 from ledger.chain.models import Batch, CertificateStatus, StatusRecord
 from ledger.chain.transactions import PendingTransaction, Receipt
 from ledger.errors import LedgerValueError
@@ -30,6 +32,15 @@ VALID, SUSPENDED, REVOKED, SUPERSEDED = (
 )
 ZERO32 = b"\0" * 32
 MANIFEST = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+#: MANIFEST's binary form, as the contract takes it and the `BatchAnchored` event carries it.
+MANIFEST_BYTES = bytes.fromhex("01701220c3c4733ec8affd06cf9e9ff50ffc6bcd2ec85a6170004bb709669c31de94391a")
+
+
+def raw_cid(text: str) -> str:
+    """The CIDv1 (raw codec, sha2-256, base32) of `text`'s UTF-8 bytes."""
+    return str(CID("base32", 1, "raw", multihash.digest(text.encode(), "sha2-256")))
+
+
 GD = 440000
 
 _rng = random.Random(310115)
@@ -110,7 +121,7 @@ def test_an_active_agency_anchors_a_batch(world: World) -> None:
         "root": tree.root,
         "agency": pudong,
         "count": 5,
-        "manifestCid": MANIFEST,
+        "manifestCid": MANIFEST_BYTES,
     }
     record = world.reader.certificates.batch(pudong, tree.root)
     assert record == Batch(pudong, tree.root, block_time(world, receipt), 5, None, 0)
@@ -150,13 +161,13 @@ def test_an_agency_cannot_anchor_the_same_root_twice(world: World, batch: Anchor
 def test_two_agencies_anchor_the_same_root_as_two_independent_batches(world: World, batch: AnchoredBatch) -> None:
     town = world.addr("sh_town")
 
-    receipt = world.as_("sh_town").certificates.anchor(batch.root, 3, "another manifest").wait()
+    receipt = world.as_("sh_town").certificates.anchor(batch.root, 3, raw_cid("another manifest")).wait()
 
     assert receipt.event("BatchAnchored").args == {
         "root": batch.root,
         "agency": town,
         "count": 3,
-        "manifestCid": "another manifest",
+        "manifestCid": encode_cid(raw_cid("another manifest")),
     }
     certificates = world.reader.certificates
     assert certificates.batch(town, batch.root) == Batch(town, batch.root, block_time(world, receipt), 3, None, 0)
@@ -217,6 +228,44 @@ def test_anchoring_an_empty_batch_or_the_zero_root_is_refused(world: World) -> N
     with reverts(contract_errors.CertificateRegistryInvalidBatch, root=ZERO32, count=3):
         world.as_("sh_pudong").certificates.anchor(ZERO32, 3, MANIFEST).wait()
     assert not world.reader.certificates.is_anchored(world.addr("sh_pudong"), root)
+
+
+def test_the_manifest_cid_goes_on_chain_in_binary_and_reads_back_as_the_same_text(world: World) -> None:
+    cid = raw_cid("a manifest")
+    tree = MerkleTree(random_digests(2))
+    receipt = world.as_("sh_pudong").certificates.anchor(tree.root, 2, cid).wait()
+    raw = receipt.event("BatchAnchored").args["manifestCid"]
+    assert len(raw) == 36 and raw[:4] == b"\x01\x55\x12\x20"
+    assert decode_cid(raw) == cid
+    empty = world.as_("sh_pudong").certificates.anchor(random_digests(1)[0], 1, "").wait()
+    assert empty.event("BatchAnchored").args["manifestCid"] == b"" and decode_cid(b"") == ""
+
+
+@pytest.mark.parametrize(
+    "cid",
+    [
+        "bnotacid",  # not base32 of a CID
+        MANIFEST[:-1],  # truncated
+        MANIFEST.upper(),  # multibase B: would not read back as the same text
+        "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG",  # CIDv0
+        "zb2rhe5P4gXftAwvA4eXQ5HJwsER2owDyS9sKaQRRVQPn93bA",  # CIDv1 in base58btc
+        "b" + "a" * 300,  # too long
+        "a manifest",
+    ],
+)
+def test_an_invalid_manifest_cid_is_refused_before_sending(world: World, cid: str) -> None:
+    client = world.as_("sh_pudong").certificates
+    with pytest.raises(LedgerValueError, match="manifest CID"):
+        client.anchor(random_digests(1)[0], 1, cid)
+    with pytest.raises(LedgerValueError, match="manifest CID"):
+        client.anchor(random_digests(1)[0], 1, 42)  # type: ignore[arg-type]
+
+
+def test_bytes_that_are_no_cid_read_back_as_hex() -> None:
+    assert decode_cid(b"\x01\x02") == "0x0102"
+    assert decode_cid(b"\x12\x20" + bytes(32)) == "0x1220" + "00" * 32  # a bare multihash (CIDv0)
+    assert decode_cid(MANIFEST_BYTES + b"\x00") == "0x" + (MANIFEST_BYTES + b"\x00").hex()
+    assert encode_cid(MANIFEST) == MANIFEST_BYTES and decode_cid(MANIFEST_BYTES) == MANIFEST
 
 
 @pytest.mark.parametrize(
@@ -932,11 +981,12 @@ def test_many_anchors_in_flight_from_one_account_all_succeed(world: World) -> No
     address = world.addr("sh_town")
     first_nonce = world.reader.w3.eth.get_transaction_count(address)
 
-    pending = [client.anchor(tree.root, 3, f"manifest-{i}") for i, tree in enumerate(trees)]
+    pending = [client.anchor(tree.root, 3, raw_cid(f"manifest-{i}")) for i, tree in enumerate(trees)]
     receipts = world.reader.wait_all(pending)
 
     assert [p.tx["nonce"] for p in pending] == list(range(first_nonce, first_nonce + 25))
-    assert [r.event("BatchAnchored").args["manifestCid"] for r in receipts] == [f"manifest-{i}" for i in range(25)]
+    cids = [decode_cid(r.event("BatchAnchored").args["manifestCid"]) for r in receipts]
+    assert cids == [raw_cid(f"manifest-{i}") for i in range(25)]
     assert all(world.reader.certificates.batch(address, tree.root).count == 3 for tree in trees)
     assert world.reader.w3.eth.get_transaction_count(address) == first_nonce + 25
 
