@@ -70,6 +70,31 @@ def bench_verify_cmd(
         write_json(json_out, figures, indent=1)
 
 
+@bench_app.command("scale")
+def bench_scale_cmd(
+    max_certificates: Annotated[
+        int, typer.Option("--max", min=1, max=10_000_000, help="Certificates to issue in all (figures at each 10^k)")
+    ] = 1_000_000,
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="Certificates per anchored root")] = 10_000,
+    provinces: Annotated[int, typer.Option(min=1, max=31, help="Provinces of the consortium")] = 31,
+    agencies: Annotated[int, typer.Option(min=1, max=50, help="Agencies per province")] = 10,
+    seconds: Annotated[int, typer.Option(min=1, max=600, help="Seconds of wrk load on /verify per decade")] = 10,
+    connections: Annotated[int, typer.Option(min=1, max=1024, help="wrk connections")] = 64,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON here")] = None,
+) -> None:
+    """Cost growth on one chain: issuance rate, /verify p99 and index bytes per certificate at each decade."""
+    from bench.scale import bench_scale
+
+    if max_certificates < batch:
+        console.print("[red]--max must be at least one batch[/]")
+        raise typer.Exit(2)
+    figures = bench_scale(maximum=max_certificates, batch=batch, provinces=provinces,
+                          agencies_per_province=agencies, seconds=seconds, connections=connections,
+                          report=console.print)  # fmt: skip
+    if json_out:
+        write_json(json_out, figures, indent=1)
+
+
 @bench_app.command("api")
 def bench_api_cmd(
     workers: Annotated[int, typer.Option(min=1, max=64, help="uvicorn workers")] = 2,
