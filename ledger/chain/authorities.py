@@ -121,6 +121,10 @@ class AuthorityRegistryClient(_ContractClient):
     def consortium(self, *, block_identifier: BlockIdentifier = "latest") -> str:
         return to_checksum_address(self._call("consortium", block_identifier=block_identifier))
 
+    def province_active_epoch(self, code: int, *, block_identifier: BlockIdentifier = "latest") -> int:
+        """The registry's mirror of a province: its membership epoch while active, 0 while it is not."""
+        return int(self._call("provinceActiveEpoch", province_code(code), block_identifier=block_identifier))
+
     def max_depth(self, *, block_identifier: BlockIdentifier = "latest") -> int:
         return int(self._call("maxDepth", block_identifier=block_identifier))
 

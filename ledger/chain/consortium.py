@@ -106,6 +106,10 @@ class ConsortiumClient(_ContractClient):
         args = (province_code(code), _uint(timepoint, 48, "timepoint"))
         return bool(self._call("wasProvinceActiveAt", *args, block_identifier=block_identifier))
 
+    def authority_registry(self, *, block_identifier: BlockIdentifier = "latest") -> str:
+        """The `AuthorityRegistry` told of every change of a province's status."""
+        return to_checksum_address(self._call("authorityRegistry", block_identifier=block_identifier))
+
     def province_epoch(self, code: int, *, block_identifier: BlockIdentifier = "latest") -> tuple[int, bool]:
         """(membership epoch, active now) of a province."""
         raw = self._call("provinceEpoch", province_code(code), block_identifier=block_identifier)

@@ -567,6 +567,27 @@ def test_admit_province_through_governance_readmits_a_removed_province(world: Wo
     assert c.province_epoch(GD) == (2, True)
 
 
+def test_the_authority_registrys_mirror_follows_every_governance_path_in_the_same_transaction(world: World) -> None:
+    c, mirror = world.reader.consortium, world.reader.authorities
+    assert c.authority_registry() == mirror.address
+
+    def agrees() -> None:
+        for code in [*c.province_codes(), JS]:
+            epoch, active = c.province_epoch(code)
+            assert mirror.province_active_epoch(code) == (epoch if active else 0)
+
+    agrees()
+    for step in (("suspendProvince", GD), ("reinstateProvince", GD), ("removeProvince", GD),
+                 ("admitProvince", GD, "广东省", [world.addr("new_admin")]),
+                 ("admitProvince", JS, "江苏省", [world.addr("outsider")])):  # fmt: skip
+        receipt = govern(world, *step)
+        block = receipt.block_number
+        epoch, active = c.province_epoch(step[1], block_identifier=block)
+        assert mirror.province_active_epoch(step[1], block_identifier=block) == (epoch if active else 0)
+        agrees()
+    assert mirror.province_active_epoch(GD) == 2
+
+
 # ----- suspendProvince
 
 
