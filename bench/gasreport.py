@@ -160,7 +160,8 @@ def _revocations_by_vote(session: _Session, now: int) -> None:
     proposal_id = proposal.event("ProposalCreated").args["proposalId"]
     for name in ("sh_admin", "zj_admin", "gd_admin"):  # the threshold is 3 by now
         act[name].consortium.vote(proposal_id).wait()
-    con.execute(proposal_id).wait()
+    record("Consortium", "suspendProvince", "by Consortium.execute, 3 votes, mirrored into AuthorityRegistry "
+           "(execute's gas)", lambda: con.execute(proposal_id))  # fmt: skip
 
     def by_vote(propose: Callable[[], PendingTransaction]) -> Callable[[], PendingTransaction]:
         proposal_id = propose().wait().event("ProposalCreated").args["proposalId"]
