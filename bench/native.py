@@ -145,8 +145,10 @@ def bench_native(count: int = 10_000, repeat: int = 3, report: Report = print) -
     batch = credentials(count)
     figures: dict[str, Any] = {"count": count, "cpus": os.cpu_count()}
     if len(cores()) > 1:
-        rates = {"reference": _reference_validations_per_second(count, repeat)}
-        rates["native"] = validations_per_second(count, repeat)
+        rates = {"reference": 0.0, "native": 0.0}
+        for _ in range(repeat):  # alternated, the best of each: the machine's load changes between them
+            rates["reference"] = max(rates["reference"], _reference_validations_per_second(count, 1))
+            rates["native"] = max(rates["native"], validations_per_second(count, 1))
         for name, rate in rates.items():
             figures[f"validation/{name}_per_second"] = round(rate)
             report(f"{'':>7} {name:>9}: validate_credential (schemas, GB checks, text): {rate:>9,.0f}/s")
