@@ -1,4 +1,4 @@
-"""Native salted hashing, canonical JSON, Merkle trees and validation; `ledger.certificates` owns the API and its docs."""
+"""Native salted hashing, canonical JSON, Merkle trees and validation; `ledger.certificates` owns the API."""
 
 from collections.abc import Callable, Iterable
 from typing import Any
