@@ -12,6 +12,7 @@ mod digest;
 mod document;
 mod errors;
 mod merkle;
+mod plain;
 mod validation;
 
 use pyo3::exceptions::PyOSError;
@@ -487,6 +488,7 @@ fn hurong_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validation::check_text, m)?)?;
     m.add_function(wrap_pyfunction!(validation::text_problems, m)?)?;
     m.add_class::<validation::Schema>()?;
+    m.add_function(wrap_pyfunction!(plain::unsupported_value, m)?)?;
     // The key `scripts/build-native.sh` built this module under (its sources and compiler).
     m.add("__build_key__", option_env!("HURONG_NATIVE_BUILD_KEY").unwrap_or(""))?;
     Ok(())
