@@ -234,4 +234,3 @@ def _verify(
     for r in results:
         service.metrics.verifications.labels(r.verdict).inc()
     return results, reader, when
-
