@@ -1,9 +1,15 @@
-"""Request and response bodies."""
+"""Request and response bodies: their models (which the OpenAPI document describes), and the JSON codec of the
+hot routes (`JsonRoute` parses request bodies with orjson, `json_response` writes answers with it)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Annotated, Any, Union
 
+import orjson
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, GetJsonSchemaHandler, RootModel, field_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
@@ -12,6 +18,42 @@ from ledger.certificates import certificate_types, load_schema
 from ledger.certificates.reasons import InvalidReason, Reason, parse_reason
 from ledger.certificates.records import record_schema
 from ledger.chain.codes import encode_code
+
+
+class _JsonRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            try:
+                self._json = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                # What orjson refuses and Python's json reads (integers beyond 64 bits, NaN, lone surrogates,
+                # UTF-16 text) or refuses too: read as before, with the same errors.
+                self._json = json.loads(body)
+        return self._json
+
+
+class JsonRoute(APIRoute):
+    """A route whose JSON request body is parsed by orjson (the body's model still validates and documents it)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            return await handler(_JsonRequest(request.scope, request.receive))
+
+        return route
+
+
+def json_response(payload: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """`payload` (plain JSON types) written by orjson, rather than through a response model's validation and
+    `jsonable_encoder` (the model still documents it)."""
+    try:
+        body = orjson.dumps(payload)
+    except (TypeError, orjson.JSONEncodeError):
+        # A lone surrogate echoed from the request, or an integer beyond 64 bits: Python's json, ASCII-escaped.
+        body = json.dumps(payload, separators=(",", ":")).encode("ascii")
+    return Response(body, status_code=status_code, headers=dict(headers or {}), media_type="application/json")
 
 
 class ErrorBody(BaseModel):

@@ -1,6 +1,8 @@
 """The native core against the pure-Python reference, in the same run (no chain): certificates/s of salting,
-hashing and the Merkle tree with every proof for a batch of example licences, and bulk verifications/s of the
-local checks (digest recomputed from the disclosed fields, Merkle path to the root).
+hashing and the Merkle tree with every proof for a batch of example licences, bulk verifications/s of the
+local checks (digest recomputed from the disclosed fields, Merkle path to the root), and validations/s of
+`validate_credential` (schemas, GB checks, text; the reference measured in a child process with
+`HURONG_NATIVE=0`, since validation chooses its implementation at start-up).
 
     .venv/bin/python -m bench.native [--count 10000] [--repeat 3]
 """
@@ -11,6 +13,8 @@ import argparse
 import functools
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -117,9 +121,39 @@ def best(repeat: int, run: Callable[[Any], Any], setup: Callable[[], Any] = lamb
     return min(times), result
 
 
+def validations_per_second(count: int, repeat: int) -> float:
+    """`validate_credential` of `count` example licences, in whichever implementation this process runs."""
+    from ledger.certificates import validate_credential
+
+    def run(docs: Sequence[dict[str, Any]]) -> None:
+        for doc in docs:
+            validate_credential(doc)
+
+    batch = credentials(count)
+    seconds, _ = best(repeat, run, lambda: batch)
+    return count / seconds
+
+
+def _reference_validations_per_second(count: int, repeat: int) -> float:
+    env = {**os.environ, "HURONG_NATIVE": "0"}
+    command = [sys.executable, "-m", "bench.native", "--count", str(count), "--repeat", str(repeat), "--validation"]
+    out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    return float(out.split()[-1])
+
+
 def bench_native(count: int = 10_000, repeat: int = 3, report: Report = print) -> dict[str, Any]:
     batch = credentials(count)
     figures: dict[str, Any] = {"count": count, "cpus": os.cpu_count()}
+    if len(cores()) > 1:
+        rates = {"reference": 0.0, "native": 0.0}
+        for _ in range(repeat):  # alternated, the best of each: the machine's load changes between them
+            rates["reference"] = max(rates["reference"], _reference_validations_per_second(count, 1))
+            rates["native"] = max(rates["native"], validations_per_second(count, 1))
+        for name, rate in rates.items():
+            figures[f"validation/{name}_per_second"] = round(rate)
+            report(f"{'':>7} {name:>9}: validate_credential (schemas, GB checks, text): {rate:>9,.0f}/s")
+        figures["validation_speedup"] = round(rates["native"] / rates["reference"], 2)
+        report(f"{'':>7} native / reference, validation: {rates['native'] / rates['reference']:.1f}x")
     for suite in ("default", "sm"):
         wrapped: dict[str, list[dict[str, Any]]] = {}
         for core in cores():
@@ -150,7 +184,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--validation", action="store_true", help="only print validate_credential's rate")
     args = parser.parse_args()
+    if args.validation:
+        print(f"{validations_per_second(args.count, args.repeat):.1f}")
+        return
     bench_native(args.count, args.repeat)
 
 

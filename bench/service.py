@@ -30,10 +30,13 @@ def bench_api(
     with served_demo([_AGENCY], workers=workers, prefix="hurong-bench-api-") as demo:
         base = demo.base
         rng = random.Random(7)
-        records = [demo_licence("business_licence", 310000, rng) for _ in range(certificates)]
+        records: dict[str, dict[str, Any]] = {}  # one per licence number: a second would be refused as a duplicate
+        while len(records) < certificates:
+            record = demo_licence("business_licence", 310000, rng)
+            records.setdefault(record["licenceNumber"], record)
         started = time.perf_counter()
         with httpx.Client(base_url=base, timeout=300, headers={"X-API-Key": demo.api_keys[_AGENCY]}) as http:
-            issued = http.post("/certificates", json={"certificates": records})
+            issued = http.post("/certificates", json={"certificates": list(records.values())})
         if issued.status_code != 201:
             raise ToolchainError(f"issuing failed: {issued.text}")
         elapsed = time.perf_counter() - started

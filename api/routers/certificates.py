@@ -22,9 +22,11 @@ from api.schemas import (
     CertificatesPublic,
     ErrorResponse,
     ExportRequest,
+    JsonRoute,
     LicenceLookupOut,
     StatusChange,
     StatusChangeOut,
+    json_response,
 )
 from ledger.certificates.catalogue import certificate_types
 from ledger.certificates.did import parse_agency_did
@@ -41,6 +43,7 @@ router = APIRouter(
     tags=["certificates"],
     responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
                422: {"model": ErrorResponse}},
+    route_class=JsonRoute,
 )  # fmt: skip
 
 Digest = Annotated[str, PathParam(pattern=r"^0x[0-9a-fA-F]{64}$", description="Certificate digest")]
@@ -64,7 +67,7 @@ def issue(
     settings: SettingsDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+) -> Response:
     """Issue licence records (one schema per certificate type) or unsigned credentials of the calling agency;
     answers once they are anchored at the configured confirmation depth.
 
@@ -81,7 +84,8 @@ def issue(
     batching = service.issuer(agency.subject)
     if key is None:
         credentials, supersedes = licences.prepare(service, batching.issuer, records)
-        return _issued(service, agency, _submit(service, batching, credentials, supersedes, None), supersedes)
+        issued = _issued(service, agency, _submit(service, batching, credentials, supersedes, None), supersedes)
+        return json_response(issued, 201)
     claim = service.idempotency.begin(f"agency:{agency.subject}", key, fingerprint("issue", records))
     response.headers[HEADER] = key
     try:
@@ -99,7 +103,9 @@ def issue(
         raise
     if not claim.finished:
         service.idempotency.finish(claim, 201, {"count": out["count"], "transactions": out["transactions"]})
-    return out
+    # The wrapped certificates are plain JSON: written directly, not through the response model (which documents
+    # them) and `jsonable_encoder`.
+    return json_response(out, 201, {k: v for k, v in response.headers.items() if k != "content-length"})
 
 
 def _submit(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -19,9 +18,11 @@ from api.keys import Principal
 from api.schemas import (
     BulkVerifyRequest,
     ErrorResponse,
+    JsonRoute,
     VerificationContextIn,
     VerificationOut,
     VerifyRequest,
+    json_response,
 )
 from api.service import Service
 from api.supervision.records import UsageRecord, new_usage_id
@@ -44,7 +45,9 @@ the certificate was anchored: revoking certificates is a separate, explicit act 
 or a consortium vote).
 """
 
-router = APIRouter(prefix="/verify", tags=["verification"], responses={422: {"model": ErrorResponse}})
+router = APIRouter(
+    prefix="/verify", tags=["verification"], responses={422: {"model": ErrorResponse}}, route_class=JsonRoute
+)
 
 Consistency = Annotated[
     Literal["index", "chain"],
@@ -137,7 +140,7 @@ def _verify_one(body: VerifyAsOfRequest, service: Service, consistency: str, cal
     started = time.perf_counter()
     (result,), _, _ = _verify(service, body, [body.certificate], consistency)
     (usage_id,) = _record(service, [result], caller, started)
-    return _json(result.to_json() | {"usageId": usage_id})
+    return json_response(result.to_json() | {"usageId": usage_id})
 
 
 @router.post("/bulk", response_model=BulkVerificationAsOfOut, description=AS_OF)
@@ -155,7 +158,7 @@ def verify_bulk(
     started = time.perf_counter()
     results, reader, when = _verify(service, body, body.certificates, consistency)
     ids = _record(service, results, caller, started)
-    return _json({
+    return json_response({
         "block": {"number": reader.block_number, "hash": reader.block_hash},
         "at": when,
         "count": len(results),
@@ -231,14 +234,3 @@ def _verify(
     for r in results:
         service.metrics.verifications.labels(r.verdict).inc()
     return results, reader, when
-
-
-def _json(payload: Any) -> Response:
-    # The payload is built from plain JSON types: serialise it directly rather than through the response
-    # model's validation and jsonable_encoder (the schema still documents it).
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    try:
-        body = text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate echoed from the request: escape it rather than fail
-        body = json.dumps(payload, separators=(",", ":")).encode("ascii")
-    return Response(body, media_type="application/json")

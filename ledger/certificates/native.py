@@ -1,9 +1,9 @@
-"""The native core, `hurong_native` (Rust): the same bytes as the pure-Python reference, computed faster.
+"""The native core, `hurong_native` (Rust): the same bytes and problems as the pure-Python reference, faster.
 
-`hashing` and `merkle` use it when it is installed (`scripts/build-native.sh` builds it) and fall back to their
-reference code otherwise, with one warning at start-up. `HURONG_NATIVE=0` forces the reference. The native
-functions raise the package's own exceptions (`LedgerValueError`, `IntegrityError`) with the reference's
-messages.
+`hashing`, `merkle`, `validation` and `schema_checks` use it when it is installed (`scripts/build-native.sh` builds
+it) and fall back to their reference code otherwise, with one warning at start-up. `HURONG_NATIVE=0` forces the
+reference. The native functions raise the package's own exceptions (`LedgerValueError`, `IntegrityError`) with the
+reference's messages, and validation gives the reference's pointers, codes and messages.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _load() -> ModuleType | None:
         import hurong_native  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         log.warning(
-            "the native core (hurong_native) is not installed: hashing and Merkle trees run in pure Python "
+            "the native core (hurong_native) is not installed: hashing, Merkle trees and validation run in pure Python "
             "(scripts/build-native.sh builds it)"
         )
         return None

@@ -1,9 +1,12 @@
 """Checking a document against a bundled JSON Schema, and explaining what it refuses.
 
-`_schema_problems` runs the compiled predicate of `ledger.certificates.schema_compiler` first and, only when it
-refuses, jsonschema's Draft 2020-12 validator (`_validator`, with the format checker of `_format_checker`);
-`_explain` turns each jsonschema error into `Problem`s with the field's JSON Pointer and a machine-readable code
-(`_GENERIC_CODES`, `_FORMAT_CODES`, a schema's `x-error-code`, or the detailed checks of `validation`).
+`_schema_problems` runs the native core's compiled schema (`hurong_native.Schema`, from the plan of
+`ledger.certificates.schema_compiler._plan`) where the core is in use; it decides and explains with the same
+pointers, codes and messages as the reference, `_py_schema_problems`. The reference runs the compiled predicate
+of `ledger.certificates.schema_compiler` first and, only when it refuses, jsonschema's Draft 2020-12 validator
+(`_validator`, with the format checker of `_format_checker`); `_explain` turns each jsonschema error into
+`Problem`s with the field's JSON Pointer and a machine-readable code (`_GENERIC_CODES`, `_FORMAT_CODES`, a
+schema's `x-error-code`, or the detailed checks of `validation`).
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from jsonschema import (  # type: ignore[import-untyped,unused-ignore]
 
 from ledger.certificates.catalogue import _schema
 from ledger.certificates.formats import _DETAILED_FORMATS, _FORMAT_FUNCTIONS, _pointer, escape_pointer
-from ledger.certificates.schema_compiler import _compiled
-from ledger.certificates.validation import Problem
+from ledger.certificates.schema_compiler import _FORMAT_CODES, _GENERIC_CODES, _compiled, _plan
+from ledger.certificates.validation import Problem, _native_checks
 
 
 def _format_checker() -> FormatChecker:
@@ -38,24 +41,24 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=_format_checker())
 
 
-_GENERIC_CODES = {
-    "type": "invalid_type",
-    "const": "invalid_value",
-    "enum": "invalid_value",
-    "pattern": "pattern_mismatch",
-    "minLength": "too_short",
-    "minItems": "too_short",
-    "maxLength": "too_long",
-    "maxItems": "too_long",
-    "minimum": "out_of_range",
-    "maximum": "out_of_range",
-    "uniqueItems": "duplicate_items",
-}
-_FORMAT_CODES = {"date": "invalid_date", "date-time": "invalid_datetime"}
+@cache
+def _native_schema(name: str) -> Any:
+    """The native core's compiled form of a bundled schema, or None where the reference runs."""
+    native = _native_checks()
+    plan = _plan(name) if native is not None else None
+    return None if plan is None else native.Schema(plan)
 
 
 def _schema_problems(name: str, instance: Any, base: str) -> list[Problem]:
-    """Problems of `instance` against a bundled schema: the compiled check first, jsonschema to explain."""
+    """Problems of `instance` against a bundled schema, its pointers under `base` (empty when it is valid)."""
+    schema = _native_schema(name)
+    if schema is None:
+        return _py_schema_problems(name, instance, base)
+    return [Problem(*problem) for problem in schema.problems(instance, base)]
+
+
+def _py_schema_problems(name: str, instance: Any, base: str) -> list[Problem]:
+    """The reference of `_schema_problems`: the compiled predicate first, jsonschema to explain."""
     fast = _compiled(name)
     if fast is not None and fast(instance):
         return []

@@ -1,9 +1,12 @@
-"""The compiler of the bundled JSON Schemas into plain predicates.
+"""The compiler of the bundled JSON Schemas into plain predicates, and into plans of checks for the native core.
 
 Issuance validates every document, so a schema is also compiled into a plain predicate (`Predicate`) that decides
 validity several times faster than jsonschema; jsonschema only runs to explain a document the predicate refuses
-(`ledger.certificates.schema_checks`). The compiler knows just the keywords the bundled schemas use and gives up
-(`_compiled` returns None) on any other.
+(`ledger.certificates.schema_checks`). Where the native core runs, `_plan` compiles a schema instead into the
+nested tuples `hurong_native.Schema` takes: each keyword with its problem code and the fixed part of its message
+(the `repr` of schema values written here, as jsonschema writes them), so that the native checks both decide and
+explain, with jsonschema's messages. The compilers know just the keywords the bundled schemas use and give up
+(`_compiled` and `_plan` return None) on any other.
 """
 
 from __future__ import annotations
@@ -14,12 +17,29 @@ from functools import cache
 from typing import Any
 
 from ledger.certificates.catalogue import _schema
-from ledger.certificates.formats import _FORMAT_FUNCTIONS
+from ledger.certificates.formats import _FORMAT_FUNCTIONS, escape_pointer
 
 Predicate = Callable[[Any], bool]
 _ANNOTATIONS = frozenset(
     {"$schema", "$id", "$comment", "title", "description", "examples", "default", "x-error-code", "x-multiline"}
 )
+
+
+#: The problem code of each failing keyword (a schema's `x-error-code` wins), and of each failing format.
+_GENERIC_CODES = {
+    "type": "invalid_type",
+    "const": "invalid_value",
+    "enum": "invalid_value",
+    "pattern": "pattern_mismatch",
+    "minLength": "too_short",
+    "minItems": "too_short",
+    "maxLength": "too_long",
+    "maxItems": "too_long",
+    "minimum": "out_of_range",
+    "maximum": "out_of_range",
+    "uniqueItems": "duplicate_items",
+}
+_FORMAT_CODES = {"date": "invalid_date", "date-time": "invalid_datetime"}
 
 
 class _Unsupported(Exception):
@@ -152,5 +172,89 @@ def _compile_keyword(keyword: str, value: Any, schema: Mapping[str, Any]) -> Pre
 def _compiled(name: str) -> Predicate | None:
     try:
         return _compile_schema(_schema(name))
+    except _Unsupported:
+        return None
+
+
+# --- plans for the native core ---------------------------------------------------------------------------------
+
+
+@cache
+def _not_space() -> str:
+    """Python's `\\S` as a class of Rust's `regex`: no character `str.isspace` holds (all of them in the BMP)."""
+    return "[^" + "".join(f"\\x{{{c:x}}}" for c in range(0x10000) if chr(c).isspace()) + "]"
+
+
+def _native_pattern(pattern: str) -> str:
+    """A pattern of the bundled schemas in Rust's `regex` syntax, matching what Python's `re.search` matches."""
+    body = pattern
+    end = ""
+    if body.endswith("$") and not body.endswith("\\$"):
+        body, end = body[:-1], "\\n?\\z"  # Python's `$` also matches before a final newline
+    body = body.replace("\\S", _not_space())
+    if "\\" in body.replace(_not_space(), "") or "$" in body:
+        raise _Unsupported(f"pattern {pattern!r}")
+    return body + end
+
+
+def _code(keyword: str, schema: Mapping[str, Any]) -> str:
+    code = schema.get("x-error-code") or (_FORMAT_CODES.get(schema[keyword]) if keyword == "format" else None)
+    return str(code or _GENERIC_CODES.get(keyword, "schema_violation"))
+
+
+def _plan_node(schema: Mapping[str, Any]) -> tuple[str, list[tuple[str, str, str, Any]]]:
+    title = schema.get("title")
+    checks: list[tuple[str, str, str, Any]] = []
+    for keyword, value in schema.items():
+        if keyword in _ANNOTATIONS:
+            continue
+        code = _code(keyword, schema)
+        if keyword == "type" and isinstance(value, str):
+            _is_type(value)
+            checks.append((keyword, code, f" is not of type {value!r}", value))
+        elif keyword == "const":
+            checks.append((keyword, code, f"{value!r} was expected", value))
+        elif keyword == "enum":
+            checks.append((keyword, code, f" is not one of {value!r}", list(value)))
+        elif keyword == "pattern":
+            checks.append((keyword, code, f" does not match {value!r}", (_native_pattern(value), value)))
+        elif keyword == "format":
+            checks.append((keyword, code, f" is not a {value!r}", value))
+        elif keyword in ("minLength", "minItems"):
+            checks.append((keyword, code, " should be non-empty" if value == 1 else " is too short", value))
+        elif keyword in ("maxLength", "maxItems"):
+            checks.append((keyword, code, " is expected to be empty" if value == 0 else " is too long", value))
+        elif keyword == "minimum":
+            checks.append((keyword, code, f" is less than the minimum of {value!r}", value))
+        elif keyword == "maximum":
+            checks.append((keyword, code, f" is greater than the maximum of {value!r}", value))
+        elif keyword == "uniqueItems":
+            if value:
+                checks.append((keyword, code, " has non-unique elements", None))
+        elif keyword == "items" and isinstance(value, Mapping):
+            checks.append((keyword, code, "", _plan_node(value)))
+        elif keyword == "required":
+            properties = schema.get("properties", {})
+            names = [
+                (name, escape_pointer(name), f"{properties.get(name, {}).get('title', name)} ({name}) is required")
+                for name in value
+            ]
+            checks.append((keyword, "missing_field", "", names))
+        elif keyword == "properties":
+            subs = [(name, escape_pointer(name), _plan_node(sub)) for name, sub in value.items()]
+            checks.append((keyword, code, "", subs))
+        elif keyword == "additionalProperties" and value is False and "patternProperties" not in schema:
+            allowed = frozenset(schema.get("properties", {}))
+            checks.append((keyword, "unexpected_field", str(title or "this object"), allowed))
+        else:
+            raise _Unsupported(keyword)
+    return (f"{title}: " if title else "", checks)
+
+
+@cache
+def _plan(name: str) -> tuple[str, list[tuple[str, str, str, Any]]] | None:
+    """The plan of checks of a bundled schema for `hurong_native.Schema`, or None where a keyword is unknown."""
+    try:
+        return _plan_node(_schema(name))
     except _Unsupported:
         return None

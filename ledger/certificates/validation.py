@@ -34,9 +34,11 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from ledger.certificates import regions
+from ledger.certificates.native import native as _native
 from ledger.errors import CertificateValidationError as CertificateValidationError
 from ledger.errors import LedgerValueError
 
@@ -69,8 +71,8 @@ def resident_id_check_character(body: str) -> str:
     return _ID_CHECK[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
 
 
-def check_resident_id(value: Any, pointer: str = "", *, today: date | None = None) -> list[Problem]:
-    """Problems of a resident ID number (公民身份号码, GB 11643-1999); empty if it is valid."""
+def _py_check_resident_id(value: Any, pointer: str = "", *, today: date | None = None) -> list[Problem]:
+    """The reference of `check_resident_id`."""
     if not isinstance(value, str):
         return [Problem(pointer, "invalid_type", "a resident ID number must be a string")]
     if not re.fullmatch(r"[0-9]{17}[0-9X]", value, flags=re.ASCII):
@@ -176,8 +178,8 @@ def uscc_check_character(body: str) -> str:
     return USCC_CHARSET[(31 - total % 31) % 31]
 
 
-def check_uscc(value: Any, pointer: str = "") -> list[Problem]:
-    """Problems of a unified social credit code (统一社会信用代码, GB 32100-2015); empty if it is valid."""
+def _py_check_uscc(value: Any, pointer: str = "") -> list[Problem]:
+    """The reference of `check_uscc`."""
     if not isinstance(value, str):
         return [Problem(pointer, "invalid_type", "a unified social credit code must be a string")]
     if len(value) != 18:
@@ -233,8 +235,8 @@ def _check_code_shape(value: Any, pointer: str) -> list[Problem]:
     return []
 
 
-def check_province_code(value: Any, pointer: str = "") -> list[Problem]:
-    """Problems of a province-level code (a current GB/T 2260 `xx0000` code); empty if it is valid."""
+def _py_check_province_code(value: Any, pointer: str = "") -> list[Problem]:
+    """The reference of `check_province_code`."""
     if problems := _check_code_shape(value, pointer):
         return problems
     region = regions.lookup(value)
@@ -251,8 +253,8 @@ def check_province_code(value: Any, pointer: str = "") -> list[Problem]:
     return []
 
 
-def check_region_code(value: Any, pointer: str = "", *, province: str | None = None) -> list[Problem]:
-    """Problems of a region code (any GB/T 2260 code since 1980), inside `province` when it is given."""
+def _py_check_region_code(value: Any, pointer: str = "", *, province: str | None = None) -> list[Problem]:
+    """The reference of `check_region_code`."""
     if problems := _check_code_shape(value, pointer):
         return problems
     region = regions.lookup(value)
@@ -311,12 +313,8 @@ _BIDI = re.compile(f"[{_BIDI_CONTROLS}]")
 _CONTROL = re.compile(f"[\t\n{_CONTROLS}]")
 
 
-def check_text(value: Any, pointer: str = "", *, multiline: bool = False) -> list[Problem]:
-    """Problems of a string holding a control, bidirectional or invisible character (see the module's docstring).
-
-    `multiline` allows line feeds and tabs (running text). Names the first refused character and its position.
-    Values other than strings have no problems here.
-    """
+def _py_check_text(value: Any, pointer: str = "", *, multiline: bool = False) -> list[Problem]:
+    """The reference of `check_text`."""
     if not isinstance(value, str):
         return []
     found = (_REFUSED_IN_TEXT if multiline else _REFUSED_IN_LINE).search(value)
@@ -334,18 +332,86 @@ def check_text(value: Any, pointer: str = "", *, multiline: bool = False) -> lis
     return [Problem(pointer, code, f"{kind} {label} at character {found.start() + 1} is not allowed in text")]
 
 
-def text_problems(value: Any, pointer: str = "", multiline: frozenset[str] = frozenset()) -> Iterator[Problem]:
-    """`check_text` of every string in a JSON value, each at its JSON Pointer; `multiline` names running text."""
+def _py_text_problems(value: Any, pointer: str = "", multiline: frozenset[str] = frozenset()) -> Iterator[Problem]:
+    """The reference of `text_problems`."""
     if isinstance(value, str):
-        yield from check_text(value, pointer, multiline=pointer in multiline)
+        yield from _py_check_text(value, pointer, multiline=pointer in multiline)
     elif isinstance(value, Mapping):
         for key, item in value.items():
             if isinstance(item, str | Mapping | list):
                 token = str(key).replace("~", "~0").replace("/", "~1")
-                yield from text_problems(item, f"{pointer}/{token}", multiline)
+                yield from _py_text_problems(item, f"{pointer}/{token}", multiline)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from text_problems(item, f"{pointer}/{index}", multiline)
+            yield from _py_text_problems(item, f"{pointer}/{index}", multiline)
+
+
+# --- the native core -------------------------------------------------------------------------------------------
+# The functions named `_py_*` above are the reference; the public names run the native core where it is in use
+# (`ledger.certificates.native`), which gives the same problems.
+
+
+@cache
+def _native_checks() -> Any:
+    """The native core with the GB/T 2260 table loaded into it, or None where the reference runs."""
+    if _native is None:
+        return None
+    _native.load_regions([(r.code, r.last_year, r.name) for r in regions.regions()])
+    return _native
+
+
+def _problems(found: list[tuple[str, str, str]]) -> list[Problem]:
+    return [Problem(*problem) for problem in found]
+
+
+def check_resident_id(value: Any, pointer: str = "", *, today: date | None = None) -> list[Problem]:
+    """Problems of a resident ID number (公民身份号码, GB 11643-1999); empty if it is valid."""
+    native = _native_checks()
+    if native is None:
+        return _py_check_resident_id(value, pointer, today=today)
+    return _problems(native.check_resident_id(value, pointer, today and (today.year, today.month, today.day)))
+
+
+def check_uscc(value: Any, pointer: str = "") -> list[Problem]:
+    """Problems of a unified social credit code (统一社会信用代码, GB 32100-2015); empty if it is valid."""
+    native = _native_checks()
+    return _py_check_uscc(value, pointer) if native is None else _problems(native.check_uscc(value, pointer))
+
+
+def check_province_code(value: Any, pointer: str = "") -> list[Problem]:
+    """Problems of a province-level code (a current GB/T 2260 `xx0000` code); empty if it is valid."""
+    native = _native_checks()
+    if native is None:
+        return _py_check_province_code(value, pointer)
+    return _problems(native.check_province_code(value, pointer))
+
+
+def check_region_code(value: Any, pointer: str = "", *, province: str | None = None) -> list[Problem]:
+    """Problems of a region code (any GB/T 2260 code since 1980), inside `province` when it is given."""
+    native = _native_checks()
+    if native is None or not (province is None or isinstance(province, str)):
+        return _py_check_region_code(value, pointer, province=province)
+    return _problems(native.check_region_code(value, pointer, province))
+
+
+def check_text(value: Any, pointer: str = "", *, multiline: bool = False) -> list[Problem]:
+    """Problems of a string holding a control, bidirectional or invisible character (see the module's docstring).
+
+    `multiline` allows line feeds and tabs (running text). Names the first refused character and its position.
+    Values other than strings have no problems here.
+    """
+    native = _native_checks()
+    if native is None:
+        return _py_check_text(value, pointer, multiline=multiline)
+    return _problems(native.check_text(value, pointer, multiline))
+
+
+def text_problems(value: Any, pointer: str = "", multiline: frozenset[str] = frozenset()) -> Iterator[Problem]:
+    """`check_text` of every string in a JSON value, each at its JSON Pointer; `multiline` names running text."""
+    native = _native_checks()
+    if native is None:
+        return _py_text_problems(value, pointer, multiline)
+    return iter(_problems(native.text_problems(value, pointer, multiline)))
 
 
 __all__ = [

@@ -1,4 +1,5 @@
-//! `hurong_native`: salted field hashing, canonical JSON and Merkle trees for `ledger.certificates`.
+//! `hurong_native`: salted field hashing, canonical JSON, Merkle trees and the validation of licence records
+//! for `ledger.certificates`.
 //!
 //! A thin layer: `ledger.certificates.hashing` and `ledger.certificates.merkle` own the API and its
 //! documentation and keep the pure-Python reference; every function here returns the same bytes and raises
@@ -11,6 +12,8 @@ mod digest;
 mod document;
 mod errors;
 mod merkle;
+mod plain;
+mod validation;
 
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
@@ -477,6 +480,15 @@ fn hurong_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(process_proof, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_class::<MerkleTree>()?;
+    m.add_function(wrap_pyfunction!(validation::load_regions, m)?)?;
+    m.add_function(wrap_pyfunction!(validation::check_resident_id, m)?)?;
+    m.add_function(wrap_pyfunction!(validation::check_uscc, m)?)?;
+    m.add_function(wrap_pyfunction!(validation::check_province_code, m)?)?;
+    m.add_function(wrap_pyfunction!(validation::check_region_code, m)?)?;
+    m.add_function(wrap_pyfunction!(validation::check_text, m)?)?;
+    m.add_function(wrap_pyfunction!(validation::text_problems, m)?)?;
+    m.add_class::<validation::Schema>()?;
+    m.add_function(wrap_pyfunction!(plain::unsupported_value, m)?)?;
     // The key `scripts/build-native.sh` built this module under (its sources and compiler).
     m.add("__build_key__", option_env!("HURONG_NATIVE_BUILD_KEY").unwrap_or(""))?;
     Ok(())

@@ -1,0 +1,106 @@
+//! The first value of a document that is not plain JSON within bounds (depth, count, text length, 64-bit
+//! integers), found in one walk as `ledger.verification.checks.unsupported_value` walks it: the same order (a
+//! stack, last pushed first), the same pointer and message.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
+
+enum Key<'py> {
+    Name(Bound<'py, PyString>),
+    Index(usize),
+}
+
+/// Where a value stands: its parent's place (an index into the places) and its key there.
+struct Place<'py> {
+    parent: Option<usize>,
+    key: Key<'py>,
+}
+
+fn text_problem(text: &Bound<'_, PyString>, max_text: usize) -> PyResult<Option<String>> {
+    if text.len()? > max_text {
+        return Ok(Some(format!("text longer than {max_text} characters")));
+    }
+    if text.to_str().is_err() {
+        return Ok(Some("text that is not valid Unicode (a lone surrogate)".to_owned()));
+    }
+    Ok(None)
+}
+
+fn pointer(places: &[Place<'_>], mut at: Option<usize>) -> PyResult<String> {
+    let mut tokens = Vec::new();
+    while let Some(i) = at {
+        let place = &places[i];
+        tokens.push(match &place.key {
+            Key::Name(name) => name.to_str()?.replace('~', "~0").replace('/', "~1"),
+            Key::Index(index) => index.to_string(),
+        });
+        at = place.parent;
+    }
+    Ok(tokens.iter().rev().map(|t| format!("/{t}")).collect())
+}
+
+/// `(pointer, code, message)` of the first unsupported value of `document`, or None.
+#[pyfunction]
+pub fn unsupported_value(
+    document: &Bound<'_, PyAny>,
+    max_depth: usize,
+    max_values: usize,
+    max_text: usize,
+) -> PyResult<Option<(String, &'static str, String)>> {
+    let mut places: Vec<Place<'_>> = Vec::new();
+    let mut stack: Vec<(Bound<'_, PyAny>, usize, Option<usize>)> = vec![(document.clone(), 0, None)];
+    let mut seen = 0usize;
+    while let Some((value, depth, mut place)) = stack.pop() {
+        seen += 1;
+        let mut reason = if let Ok(text) = value.cast::<PyString>() {
+            text_problem(text, max_text)?
+        } else if let Ok(list) = value.cast::<PyList>() {
+            if depth >= max_depth {
+                Some(format!("nested more than {max_depth} levels deep"))
+            } else {
+                for (i, item) in list.iter().enumerate() {
+                    places.push(Place { parent: place, key: Key::Index(i) });
+                    stack.push((item, depth + 1, Some(places.len() - 1)));
+                }
+                None
+            }
+        } else if let Ok(dict) = value.cast::<PyDict>() {
+            if depth >= max_depth {
+                Some(format!("nested more than {max_depth} levels deep"))
+            } else {
+                let mut bad = None;
+                for (key, item) in dict.iter() {
+                    let name = match key.cast_into::<PyString>() {
+                        Ok(name) if text_problem(&name, max_text)?.is_none() => name,
+                        _ => {
+                            bad = Some("a member name that is not valid text".to_owned());
+                            break;
+                        }
+                    };
+                    places.push(Place { parent: place, key: Key::Name(name) });
+                    stack.push((item, depth + 1, Some(places.len() - 1)));
+                }
+                bad
+            }
+        } else if value.is_none() || value.is_instance_of::<PyBool>() {
+            None
+        } else if value.is_instance_of::<PyInt>() {
+            value.extract::<i64>().is_err().then(|| "an integer beyond 64 bits".to_owned())
+        } else if let Ok(number) = value.cast::<PyFloat>() {
+            (!number.value().is_finite()).then(|| "a number that is not finite".to_owned())
+        } else {
+            Some(format!("a {}, which is not JSON", value.get_type().name()?))
+        };
+        if reason.is_none() && seen > max_values {
+            reason = Some(format!("more than {max_values} values"));
+            place = None;
+        }
+        if let Some(reason) = reason {
+            let at = pointer(&places, place)?;
+            let shown = if at.is_empty() { "/" } else { at.as_str() };
+            let message = format!("{shown}: {reason}");
+            return Ok(Some((at, "unsupported_value", message)));
+        }
+    }
+    Ok(None)
+}
