@@ -1,0 +1,113 @@
+"""`IpfsStore`: blobs on a Kubo node through its RPC API, every CID the node answers checked locally.
+
+    store = IpfsStore("http://127.0.0.1:5001")
+    cid = store.put(data)      # /api/v0/add?cid-version=1&raw-leaves=true&pin=true
+    data = store.get(cid)      # /api/v0/cat, then the bytes' CID recomputed and compared
+
+A node that answers another CID than the bytes have (a node using other chunking or hash settings, or a faulty
+one) is refused with `CidMismatch`; so is content whose bytes do not hash to the CID asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from ledger.errors import StoreError
+from ledger.store.cid import content_id, parse_cid
+
+
+class StoreUnavailable(ConnectionError, StoreError):
+    """The store does not answer (the node is down or unreachable): try again later. A `ConnectionError` first,
+    so that callers treating connection failures as temporary do so here too."""
+
+
+class CidMismatch(StoreError):
+    """The node answered a CID other than the one computed locally for the same bytes."""
+
+    def __init__(self, expected: str, answered: str) -> None:
+        super().__init__(f"CID mismatch: the node answered {answered}, the bytes give {expected}")
+        self.expected = expected
+        self.answered = answered
+
+
+class IpfsStore:
+    """Blobs added to and pinned on the Kubo node whose RPC API is at `url`."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self._client = httpx.Client(base_url=f"{self.url}/api/v0", timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"IpfsStore({self.url!r})"
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _post(self, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._client.post(path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise StoreUnavailable(f"the IPFS node at {self.url} does not answer: {exc}") from exc
+        if response.status_code != 200:
+            try:
+                message = response.json().get("Message", response.text)
+            except ValueError:
+                message = response.text
+            raise StoreError(f"the IPFS node refused {path}: {message.strip()[:300]}")
+        return response
+
+    def put(self, data: bytes) -> str:
+        expected = content_id(data)
+        response = self._post(
+            "/add",
+            params={"cid-version": "1", "raw-leaves": "true", "pin": "true", "quieter": "true"},
+            files={"file": ("blob", data, "application/octet-stream")},
+        )
+        try:
+            answered = response.json()["Hash"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"the IPFS node answered add with {response.text[:200]!r}") from exc
+        if answered != expected:
+            raise CidMismatch(expected, answered)
+        return expected
+
+    def get(self, cid: str) -> bytes:
+        parse_cid(cid)
+        # `offline`: a blob this private node does not hold is missing, not looked for elsewhere
+        try:
+            data = self._post("/cat", params={"arg": cid, "offline": "true"}).content
+        except StoreUnavailable:
+            raise
+        except StoreError as exc:
+            if "not found" in str(exc) or "no link" in str(exc) or "block was not found" in str(exc):
+                raise StoreError(f"no blob {cid} on the IPFS node at {self.url}") from None
+            raise
+        if content_id(data) != cid:
+            raise StoreError(f"blob {cid} from {self.url} is corrupted: its bytes have another CID")
+        return data
+
+    def has(self, cid: str) -> bool:
+        parse_cid(cid)
+        try:
+            self._post("/block/stat", params={"arg": cid, "offline": "true"})
+        except StoreError as exc:
+            if isinstance(exc, StoreUnavailable):
+                raise
+            return False
+        return True
+
+    def pin(self, cid: str) -> None:
+        parse_cid(cid)
+        self._post("/pin/add", params={"arg": cid, "offline": "true"})
+
+    def pinned(self, cid: str) -> bool:
+        parse_cid(cid)
+        try:
+            response = self._post("/pin/ls", params={"arg": cid, "type": "recursive", "offline": "true"})
+        except StoreError as exc:
+            if isinstance(exc, StoreUnavailable):
+                raise
+            return False
+        return cid in (response.json().get("Keys") or {})
