@@ -31,7 +31,18 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.errors import error_body, internal_error_body
-from api.routers import admin_rules, agencies, api_keys, certificates, console, governance, health, registry, verify
+from api.routers import (
+    admin_rules,
+    agencies,
+    api_keys,
+    certificates,
+    console,
+    documents,
+    governance,
+    health,
+    registry,
+    verify,
+)
 from api.service import Service
 from api.settings import Settings, get_settings
 from api.supervision import router as supervision
@@ -48,6 +59,7 @@ OPENAPI_TAGS = [
     {"name": "API keys", "description": "API keys of a province's agencies (a province admin's key)"},
     {"name": "supervision", "description": "Usage statistics (电子监察, a province admin's key) and feedback (好差评)"},
     {"name": "operations", "description": "Health and metrics"},
+    {"name": "documents", "description": "Encrypted certificate documents (加密证照文档) for holders"},
 ]
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -472,6 +484,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     admin = (governance.router, agencies.router, admin_rules.router, api_keys.router)
     for router in (health.router, registry.router, certificates.router, verify.router, *admin, supervision.router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(documents.router, prefix=API_PREFIX)
+    app.include_router(documents.pages)
     app.add_api_route(f"{API_PREFIX}/metrics", health.metrics_endpoint, methods=["GET"], tags=["operations"],
                       summary="Prometheus metrics")  # fmt: skip
     app.add_api_route("/metrics", health.metrics_endpoint, methods=["GET"], include_in_schema=False)

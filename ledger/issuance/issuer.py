@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -47,7 +48,8 @@ from ledger.errors import ChainError, ContractRevertError, LedgerValueError, Sig
 from ledger.errors import IssuanceError as IssuanceError
 from ledger.issuance.failpoints import failpoint
 from ledger.issuance.journal import BatchRecord, DuplicateLicence, Journal
-from ledger.issuance.store import BlobStore
+from ledger.store import Store
+from ledger.store.sealed import DocumentRef, seal_document
 
 DEFAULT_MAX_BATCH = 10_000
 # Credentials salted and hashed per call (progress is reported after each).
@@ -125,7 +127,7 @@ class Issuer:
         *,
         suite: str = "default",
         signer: Callable[[bytes], dict[str, Any]] | None = None,
-        store: BlobStore | None = None,
+        store: Store | None = None,
         max_batch: int = DEFAULT_MAX_BATCH,
         validate: Callable[[dict[str, Any]], None] | None = None,
         confirmations: int = 1,
@@ -371,25 +373,13 @@ class Issuer:
             if signature is not None:
                 proof["signature"] = signature
             documents.append(doc)
-        manifest_cid = ""
-        if self.store is not None:
-            manifest = {
-                "version": 1,
-                "agency": self.agency,
-                "chainId": self.chain_id,
-                "registry": self.registry,
-                "suite": self.suite,
-                "root": root_hex,
-                "digests": ["0x" + d.hex() for d in digests],
-            }
-            manifest_cid = self.store.put(json.dumps(manifest, separators=(",", ":")).encode())
         batch_id = self.journal.record_batch(
             agency=self.agency,
             chain_id=self.chain_id,
             registry=self.registry,
             root=root,
             suite=self.suite,
-            manifest_cid=manifest_cid,
+            manifest_cid="",
             certificates=[(d, self.sealer.seal(d, doc)) for d, doc in zip(digests, documents, strict=True)],
             request_refs=refs,
             licences=[self.sealer.licence_key(doc) for doc in documents],
@@ -397,8 +387,38 @@ class Issuer:
         )
         return _Batch(batch_id, root, documents)
 
+    def _store_batch(self, batch: _Batch, record: BatchRecord) -> BatchRecord:
+        """Encrypt each certificate under a fresh key and put it in the store (pinned), then the batch manifest
+        (root, digests, document CIDs, agency, suite, time), and journal the CIDs and the sealed keys: the batch is
+        anchored with its manifest's CID or not at all. `StoreError` (the store is down) leaves the batch
+        prepared in the journal, where `reconcile` finds it and tries again."""
+        if self.store is None or record.manifest_cid:
+            return record
+        digests = [bytes.fromhex(doc["proof"]["digest"][2:]) for doc in batch.documents]
+        stored: list[tuple[bytes, str, bytes]] = []
+        for digest, doc in zip(digests, batch.documents, strict=True):
+            sealed, key = seal_document(doc, digest)
+            cid = self.store.put(sealed)
+            stored.append((digest, cid, self.sealer.seal(digest, {"cid": cid, "key": key})))
+        failpoint("after_documents_stored")
+        manifest = {
+            "version": 2,
+            "agency": self.agency,
+            "chainId": self.chain_id,
+            "registry": self.registry,
+            "suite": self.suite,
+            "root": "0x" + record.root.hex(),
+            "count": len(digests),
+            "digests": ["0x" + d.hex() for d in digests],
+            "documents": [cid for _, cid, _ in stored],
+            "createdAt": datetime.fromtimestamp(record.created_at, UTC).isoformat(timespec="seconds"),
+        }
+        manifest_cid = self.store.put(json.dumps(manifest, separators=(",", ":")).encode())
+        self.journal.record_stored(batch.id, manifest_cid, stored)
+        return self.journal.batch(batch.id)
+
     def _send(self, batch: _Batch) -> None:
-        record = self.journal.batch(batch.id)
+        record = self._store_batch(batch, self.journal.batch(batch.id))
         try:
             batch.pending = self.client.certificates.anchor(batch.root, record.count, record.manifest_cid)
         except ContractRevertError as exc:
@@ -565,6 +585,14 @@ class Issuer:
             keyed = [(b, d, self.sealer.licence_key(self.sealer.open(d, sealed)) or b"") for b, d, sealed in rows]
             self.journal.add_licences(keyed)
         self._licences_keyed = True
+
+    def document_refs(self, digests: Sequence[bytes]) -> dict[bytes, DocumentRef]:
+        """The stored encrypted document (CID and key) of each of these certificates that has one."""
+        out: dict[bytes, DocumentRef] = {}
+        for digest, (cid, sealed_key) in self.journal.stored_documents(list(digests)).items():
+            opened = self.sealer.open(digest, sealed_key)
+            out[digest] = DocumentRef(cid=cid, key=str(opened["key"]))
+        return out
 
     def for_request(self, request_ref: str) -> list[dict[str, Any]] | None:
         """The wrapped certificates a request with this reference submitted, once anchored (settling what is
