@@ -59,7 +59,6 @@ OPENAPI_TAGS = [
     {"name": "API keys", "description": "API keys of a province's agencies (a province admin's key)"},
     {"name": "supervision", "description": "Usage statistics (电子监察, a province admin's key) and feedback (好差评)"},
     {"name": "operations", "description": "Health and metrics"},
-    {"name": "documents", "description": "Encrypted certificate documents (加密证照文档) for holders"},
 ]
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -481,16 +480,14 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.dependency_overrides[get_settings] = lambda: settings
     errors.install(app, retry_after=settings.retry_after_seconds)
 
-    admin = (governance.router, agencies.router, admin_rules.router, api_keys.router)
+    admin = (governance.router, agencies.router, admin_rules.router, api_keys.router, documents.router)
     for router in (health.router, registry.router, certificates.router, verify.router, *admin, supervision.router):
         app.include_router(router, prefix=API_PREFIX)
-    app.include_router(documents.router, prefix=API_PREFIX)
-    app.include_router(documents.pages)
     app.add_api_route(f"{API_PREFIX}/metrics", health.metrics_endpoint, methods=["GET"], tags=["operations"],
                       summary="Prometheus metrics")  # fmt: skip
     app.add_api_route("/metrics", health.metrics_endpoint, methods=["GET"], include_in_schema=False)
-    app.include_router(console.router)
-    app.include_router(supervision.pages)
+    for pages in (console.router, supervision.pages, documents.pages):
+        app.include_router(pages)
     _add_pages(app)
     _document_errors(app)
 

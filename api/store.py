@@ -7,10 +7,13 @@ without storing documents or manifests (and anchors an empty manifest CID), as b
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledger.index.documents import DocumentIndex
 from ledger.store import Store, open_store
 
 
@@ -33,3 +36,21 @@ def service_store() -> Store | None:
     """The store `HURONG_STORE` names (one per process), or None."""
     spec = store_settings().store
     return open_store(spec) if spec else None
+
+
+_indexes: dict[str, DocumentIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def document_index(home: Path) -> DocumentIndex | None:
+    """The document index of the service whose state is in `home` (`<home>/documents.sqlite`, one per process), or
+    None without a store."""
+    store = service_store()
+    if store is None:
+        return None
+    key = str(Path(home).resolve())
+    with _indexes_lock:
+        index = _indexes.get(key)
+        if index is None:
+            index = _indexes[key] = DocumentIndex(Path(home) / "documents.sqlite", store)
+        return index

@@ -12,15 +12,16 @@ import re
 from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CurrentAgency, ServiceDep
+from api.deps import CurrentAgency, ServiceDep, SettingsDep
 from api.errors import ApiError
 from api.routers.console import serve_static
 from api.schemas import ErrorResponse
-from api.store import service_store, store_settings
+from api.store import document_index, service_store, store_settings
+from ledger.certificates.reasons import reason_fields
 from ledger.errors import LedgerValueError, StoreError
 from ledger.store import StoreUnavailable, parse_cid
 from ledger.store.sealed import DocumentRef
@@ -29,6 +30,49 @@ router = APIRouter(prefix="/documents", tags=["documents"], responses={404: {"mo
 pages = APIRouter()
 
 _DIGEST = re.compile(r"^0x[0-9a-f]{64}$")
+
+
+class DocumentLocationOut(BaseModel):
+    digest: str
+    cid: str = Field(description="CID of the encrypted document")
+    agency: str
+    root: str = Field(description="Merkle root of the batch that anchored the certificate")
+    manifestCid: str = Field(description="CID of the batch manifest that lists the document")
+    transactionHash: str | None = Field(description="The transaction that anchored the batch")
+    blockNumber: int | None
+    status: str = Field(description="The certificate's status, from the index of the chain's events")
+    reason: str
+    reasonCode: int
+    successor: str | None
+
+
+class DocumentLocationsOut(BaseModel):
+    data: list[DocumentLocationOut]
+    count: int
+
+
+@router.get("", response_model=DocumentLocationsOut, responses={422: {"model": ErrorResponse}})
+def find_documents(
+    service: ServiceDep,
+    settings: SettingsDep,
+    digest: Annotated[str, Query(description="Certificate digest (0x and 64 hex digits)")],
+) -> dict[str, Any]:
+    """Where a certificate's encrypted document is, the batch that anchored it and its status: read from the
+    manifests of the anchored batches (their CIDs are in the chain's `BatchAnchored` events) and the index of the
+    chain's events, so any service over the same chain and store answers alike, its index rebuilt or not."""
+    if not _DIGEST.match(digest.lower()):
+        raise ApiError(422, "invalid_digest", f"a digest is 0x and 64 hex digits, not {digest!r}")
+    index = document_index(settings.home)
+    if index is None:
+        raise ApiError(404, "document_not_found", "本服务不保存文档 this service keeps no documents")
+    index.sync(lambda limit, offset: service.indexer.batches(None, limit, offset))
+    data = []
+    for found in index.documents(digest.lower()):
+        record = service.indexer.status(found["agency"], bytes.fromhex(digest[2:]))
+        successor = "0x" + record.successor.hex() if record.successor else None
+        data.append({**found, "status": record.status.name.lower(), **reason_fields(record.reason),
+                     "successor": successor})  # fmt: skip
+    return {"data": data, "count": len(data)}
 
 
 @router.get(

@@ -18,10 +18,7 @@ canonical chain. Journaled documents are sealed with a key derived from the agen
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -29,10 +26,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from hexbytes import HexBytes
 
 from ledger.certificates.credential import LicenceData, build_credential
@@ -48,6 +41,7 @@ from ledger.errors import ChainError, ContractRevertError, LedgerValueError, Sig
 from ledger.errors import IssuanceError as IssuanceError
 from ledger.issuance.failpoints import failpoint
 from ledger.issuance.journal import BatchRecord, DuplicateLicence, Journal
+from ledger.issuance.sealing import DocumentSealer as DocumentSealer
 from ledger.store import Store
 from ledger.store.sealed import DocumentRef, seal_document
 
@@ -59,45 +53,6 @@ _HASH_CHUNK = 1000
 MAX_BATCH_LIMIT = 100_000
 
 Progress = Callable[[str, int, int], None]
-
-
-class DocumentSealer:
-    """Seals journaled documents with AES-256-GCM (the digest as associated data) under a key derived by
-    HKDF-SHA256 from the agency's private key: only a holder of that key, the issuer itself, can read them."""
-
-    VERSION = b"\x01"
-
-    def __init__(self, private_key: bytes, agency: str) -> None:
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hurong/journal/v1", info=agency.lower().encode())
-        self._aead = AESGCM(hkdf.derive(private_key))
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hurong/licences/v1", info=agency.lower().encode())
-        self._licence_key = hkdf.derive(private_key)
-
-    def licence_key(self, document: Mapping[str, Any]) -> bytes | None:
-        """HMAC-SHA256 of a credential's certificate type and licence number under a key derived from the agency's
-        private key (None when the credential names neither): finds a licence again without storing its number."""
-        subject = document.get("credentialSubject")
-        kind = subject.get("certificateType") if isinstance(subject, Mapping) else None
-        number = subject.get("licenceNumber") if isinstance(subject, Mapping) else None
-        if not isinstance(kind, str) or not isinstance(number, str):
-            return None
-        message = json.dumps([kind, number], ensure_ascii=False, separators=(",", ":")).encode()
-        return hmac.new(self._licence_key, message, hashlib.sha256).digest()
-
-    def seal(self, digest: bytes, document: dict[str, Any]) -> bytes:
-        nonce = os.urandom(12)
-        plain = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-        return self.VERSION + nonce + self._aead.encrypt(nonce, plain, digest)
-
-    def open(self, digest: bytes, sealed: bytes) -> dict[str, Any]:
-        if sealed[:1] != self.VERSION:
-            raise LedgerValueError("journaled document in an unknown format")
-        try:
-            plain = self._aead.decrypt(sealed[1:13], sealed[13:], digest)
-        except InvalidTag:
-            raise LedgerValueError("journaled document does not open with this agency's key") from None
-        document: dict[str, Any] = json.loads(plain)
-        return document
 
 
 @dataclass

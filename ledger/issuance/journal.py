@@ -23,6 +23,7 @@ from typing import Any
 
 from ledger.errors import DuplicateLicence as DuplicateLicence
 from ledger.errors import JournalError as JournalError
+from ledger.issuance.journal_documents import DOCUMENT_TABLES, DocumentsJournal
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -96,16 +97,6 @@ CREATE TABLE IF NOT EXISTS licences (
     PRIMARY KEY (batch_id, digest)
 );
 CREATE INDEX IF NOT EXISTS licences_licence ON licences (licence);
--- Each certificate's encrypted document in the store: its CID and its key, the key sealed under the agency's key
--- (`DocumentSealer`); the store holds only the ciphertext, never the key.
-CREATE TABLE IF NOT EXISTS documents (
-    batch_id INTEGER NOT NULL REFERENCES batches (id),
-    digest BLOB NOT NULL,
-    cid TEXT NOT NULL,
-    sealed_key BLOB NOT NULL,
-    PRIMARY KEY (batch_id, digest)
-);
-CREATE INDEX IF NOT EXISTS documents_digest ON documents (digest);
 """
 #: Columns added after the first release, created on open when an older journal lacks them.
 MIGRATIONS = (
@@ -174,7 +165,7 @@ class StatusChangeRecord:
         return cls(*values)
 
 
-class Journal:
+class Journal(DocumentsJournal):
     """A SQLite journal of batches, their certificates and the status changes sent (thread-safe)."""
 
     def __init__(self, path: Path | str) -> None:
@@ -189,6 +180,7 @@ class Journal:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
             self._db.executescript(TABLES)
+            self._db.executescript(DOCUMENT_TABLES)
             for table, column, sql in MIGRATIONS:
                 if column not in {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}:
                     self._db.execute(sql)
@@ -303,40 +295,6 @@ class Journal:
         """Record the licence key of journaled certificates: (batch id, digest, licence key)."""
         with self._lock:
             self._db.executemany("INSERT OR IGNORE INTO licences (batch_id, digest, licence) VALUES (?, ?, ?)", rows)
-
-    def record_stored(self, batch_id: int, manifest_cid: str, documents: Sequence[tuple[bytes, str, bytes]]) -> None:
-        """Record, in one transaction, that a batch's documents (digest, CID, sealed key) and then its manifest
-        are in the store: the batch may be anchored with `manifest_cid` from now on."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.execute("DELETE FROM documents WHERE batch_id = ?", (batch_id,))
-                self._db.executemany(
-                    "INSERT INTO documents (batch_id, digest, cid, sealed_key) VALUES (?, ?, ?, ?)",
-                    [(batch_id, d, cid, key) for d, cid, key in documents],
-                )
-                self._db.execute(
-                    "UPDATE batches SET manifest_cid = ?, updated_at = ? WHERE id = ?",
-                    (manifest_cid, time.time(), batch_id),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-
-    def stored_documents(self, digests: Sequence[bytes]) -> dict[bytes, tuple[str, bytes]]:
-        """(CID, sealed key) of each certificate's stored document, the newest batch's where there are several."""
-        out: dict[bytes, tuple[str, bytes]] = {}
-        with self._lock:
-            for start in range(0, len(digests), 500):
-                chunk = list(digests[start : start + 500])
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT digest, cid, sealed_key FROM documents WHERE digest IN ({marks}) ORDER BY batch_id",  # noqa: S608 (placeholders only)
-                    chunk,
-                ).fetchall()
-                out.update({bytes(d): (str(cid), bytes(key)) for d, cid, key in rows})
-        return out
 
     def mark_sent(self, batch_id: int, tx_hash: str) -> None:
         self._update(batch_id, "state = 'sent', tx_hash = ?", (tx_hash,))
