@@ -350,11 +350,12 @@ class Issuer:
         if self.store is None or record.manifest_cid:
             return record
         digests = [bytes.fromhex(doc["proof"]["digest"][2:]) for doc in batch.documents]
-        stored: list[tuple[bytes, str, bytes]] = []
-        for digest, doc in zip(digests, batch.documents, strict=True):
-            sealed, key = seal_document(doc, digest)
-            cid = self.store.put(sealed)
-            stored.append((digest, cid, self.sealer.seal(digest, {"cid": cid, "key": key})))
+        sealed = [seal_document(doc, digest) for digest, doc in zip(digests, batch.documents, strict=True)]
+        cids = self.store.put_many([blob for blob, _ in sealed])
+        stored = [
+            (digest, cid, self.sealer.seal(digest, {"cid": cid, "key": key}))
+            for digest, cid, (_, key) in zip(digests, cids, sealed, strict=True)
+        ]
         failpoint("after_documents_stored")
         manifest = {
             "version": 2,

@@ -8,6 +8,7 @@ private one). `open_store` picks one from a specification such as `HURONG_STORE`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +24,8 @@ class Store(Protocol):
     CID (checked against it), `StoreError` when the store cannot."""
 
     def put(self, data: bytes) -> str: ...
+
+    def put_many(self, blobs: Sequence[bytes]) -> list[str]: ...
 
     def get(self, cid: str) -> bytes: ...
 

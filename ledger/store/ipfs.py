@@ -10,6 +10,8 @@ one) is refused with `CidMismatch`; so is content whose bytes do not hash to the
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -72,6 +74,31 @@ class IpfsStore:
         if answered != expected:
             raise CidMismatch(expected, answered)
         return expected
+
+    def put_many(self, blobs: Sequence[bytes], chunk: int = 500) -> list[str]:
+        """`put` for many blobs, `chunk` of them to one `add` request (each added, pinned and checked on its own)."""
+        out: list[str] = []
+        for start in range(0, len(blobs), chunk):
+            part = blobs[start : start + chunk]
+            expected = [content_id(data) for data in part]
+            response = self._post(
+                "/add",
+                params={"cid-version": "1", "raw-leaves": "true", "pin": "true", "quiet": "true"},
+                files=[("file", (str(i), data, "application/octet-stream")) for i, data in enumerate(part)],
+            )
+            answered: dict[str, str] = {}
+            try:
+                for line in response.text.splitlines():
+                    if line.strip():
+                        entry = json.loads(line)
+                        answered[str(entry["Name"])] = str(entry["Hash"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise StoreError(f"the IPFS node answered add with {response.text[:200]!r}") from exc
+            for i, cid in enumerate(expected):
+                if answered.get(str(i)) != cid:
+                    raise CidMismatch(cid, answered.get(str(i), "nothing"))
+            out.extend(expected)
+        return out
 
     def get(self, cid: str) -> bytes:
         parse_cid(cid)

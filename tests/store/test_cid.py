@@ -38,6 +38,14 @@ def test_the_directory_store_and_kubo_give_the_same_cid(ipfs: IpfsStore, tmp_pat
     assert ipfs.pinned(cid) and local.pinned(cid)
 
 
+def test_many_blobs_put_at_once_get_the_cids_of_one_at_a_time(ipfs: IpfsStore, tmp_path: Path) -> None:
+    blobs = [_bytes(n, n) for n in (0, 10, 2048, CHUNK_SIZE + 7, 10, 99)]  # a repeat among them
+    expected = [content_id(b) for b in blobs]
+    assert ipfs.put_many(blobs, chunk=4) == expected
+    assert LocalStore(tmp_path).put_many(blobs) == expected
+    assert all(ipfs.pinned(cid) for cid in expected)
+
+
 def test_a_node_answering_another_cid_is_refused(ipfs: IpfsStore, kubo: object) -> None:
     api = f"{ipfs.url}/api/v0/config"
     # The node's own chunker setting, which add uses when the request names none: IpfsStore names none, so a

@@ -68,17 +68,17 @@ def test_issued_certificates_are_encrypted_pinned_and_listed_in_the_anchored_man
             assert key.encode() not in ipfs.get(record.manifest_cid)
 
 
-class _NodeKilledAfter:
-    """The real store, whose real node is killed (SIGKILL) once `puts` blobs went in: a crash mid-batch."""
+class _NodeKilledAfterDocuments:
+    """The real store, whose real node is killed (SIGKILL) right after a batch's documents went in, before its
+    manifest: a crash mid-batch."""
 
-    def __init__(self, store: IpfsStore, node: KuboNode, puts: int) -> None:
-        self.store, self.node, self.left = store, node, puts
+    def __init__(self, store: IpfsStore, node: KuboNode) -> None:
+        self.store, self.node = store, node
 
-    def put(self, data: bytes) -> str:
-        if self.left == 0:
-            self.node.kill()
-        self.left -= 1
-        return self.store.put(data)
+    def put_many(self, blobs: list[bytes]) -> list[str]:
+        cids = self.store.put_many(blobs)
+        self.node.kill()
+        return cids
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
@@ -89,7 +89,7 @@ def test_a_batch_whose_node_dies_mid_batch_waits_in_the_journal_and_is_anchored_
 ) -> None:
     journal = Journal(tmp_path / "journal.sqlite")
     agency = world.as_("sh_amr")
-    issuer = Issuer(agency, journal, max_batch=10, store=_NodeKilledAfter(ipfs, kubo, 3))  # type: ignore[arg-type]
+    issuer = Issuer(agency, journal, max_batch=10, store=_NodeKilledAfterDocuments(ipfs, kubo))  # type: ignore[arg-type]
     with pytest.raises(StoreError, match="does not answer"):
         issuer.issue(credentials(world, 5))
     (record,) = journal.batches()
