@@ -19,6 +19,7 @@ from typing import Any
 
 from ledger.errors import LedgerValueError, StoreError
 from ledger.store import Store, parse_cid
+from ledger.store.cid import check_cid
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS manifests (
@@ -165,5 +166,5 @@ def _documents(manifest: Any, agency: str, root: str, count: int) -> list[tuple[
     for digest, cid in zip(digests, documents, strict=True):
         if not isinstance(digest, str) or len(digest) != 66 or not digest.startswith("0x"):
             raise LedgerValueError(f"the manifest lists a malformed digest {digest!r}")
-        out.append((digest.lower(), parse_cid(cid)))
+        out.append((digest.lower(), check_cid(cid)))
     return out

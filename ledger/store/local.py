@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ledger.errors import StoreError
-from ledger.store.cid import content_id, parse_cid
+from ledger.store.cid import check_cid, content_id
 
 
 class LocalStore:
@@ -22,7 +22,7 @@ class LocalStore:
         return f"LocalStore({str(self.root)!r})"
 
     def _path(self, cid: str) -> Path:
-        parse_cid(cid)
+        check_cid(cid)
         return self.root / cid[-2:] / cid
 
     def put(self, data: bytes) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from ledger.errors import LedgerValueError, StoreError
 from ledger.store import CidMismatch, IpfsStore, LocalStore, content_id, open_store, parse_cid
-from ledger.store.cid import CHUNK_SIZE, MAX_LINKS
+from ledger.store.cid import CHUNK_SIZE, MAX_LINKS, check_cid
 
 
 def _bytes(n: int, seed: int = 0) -> bytes:
@@ -60,6 +60,16 @@ def test_a_node_answering_another_cid_is_refused(ipfs: IpfsStore, kubo: object) 
     finally:
         httpx.post(api, params={"arg": ["Import.UnixFSChunker", "size-262144"]}).raise_for_status()
     assert ipfs.put(data) == content_id(data)
+
+
+def test_one_block_cids_match_the_multiformats_reference() -> None:
+    from multiformats import CID, multihash
+
+    for data in (b"", b"x", _bytes(CHUNK_SIZE, 3)):
+        reference = CID("base32", 1, "raw", multihash.digest(data, "sha2-256"))
+        assert content_id(data) == str(reference) == parse_cid(str(reference))
+    with pytest.raises(LedgerValueError):
+        check_cid(str(CID("base32", 1, "dag-cbor", multihash.digest(b"x", "sha2-256"))))
 
 
 def test_corrupted_blob_in_the_directory_store_is_refused(tmp_path: Path) -> None:
