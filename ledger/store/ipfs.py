@@ -19,6 +19,9 @@ import httpx
 from ledger.errors import StoreError
 from ledger.store.cid import check_cid, content_id
 
+#: What every add asks for: Kubo's CIDv1 with raw leaves (what `content_id` computes), pinned.
+_ADD = {"cid-version": "1", "raw-leaves": "true", "pin": "true"}
+
 
 class StoreUnavailable(ConnectionError, StoreError):
     """The store does not answer (the node is down or unreachable): try again later. A `ConnectionError` first,
@@ -64,7 +67,7 @@ class IpfsStore:
         expected = content_id(data)
         response = self._post(
             "/add",
-            params={"cid-version": "1", "raw-leaves": "true", "pin": "true", "quieter": "true"},
+            params={**_ADD, "quieter": "true"},
             files={"file": ("blob", data, "application/octet-stream")},
         )
         try:
@@ -85,8 +88,7 @@ class IpfsStore:
             expected = [content_id(data) for data in part]
             response = self._post(
                 "/add",
-                params={"cid-version": "1", "raw-leaves": "true", "pin": "true", "quiet": "true",
-                        "wrap-with-directory": "true"},  # fmt: skip
+                params={**_ADD, "quiet": "true", "wrap-with-directory": "true"},
                 files=[("file", (str(i), data, "application/octet-stream")) for i, data in enumerate(part)],
             )
             answered: dict[str, str] = {}
