@@ -32,9 +32,9 @@ from ledger.certificates.validation import resident_id_check_character, uscc_che
 from ledger.chain.bootstrap import bootstrap, load_description
 from ledger.chain.deployment import Deployment
 from ledger.chain.node import Anvil
-from ledger.store.node import KuboNode
 from ledger.errors import DeploymentError, ToolchainError
 from ledger.keys.keystore import AccountKey, KeystoreError, ensure_passphrase_file, load_key, save_key
+from ledger.store.node import KuboNode
 
 #: Seed of the demo certificates' random contents.
 DEMO_SEED = 20261123
