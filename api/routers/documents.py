@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-import segno
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -145,14 +144,8 @@ def base_url(request: Request) -> str:
 
 
 def document_entry(digest: str, ref: DocumentRef, base: str) -> dict[str, Any]:
-    """What an issuer is handed for one certificate's document: CID, key, holder link and its QR code."""
-    link = ref.link(base)
-    return {"digest": digest, **ref.as_dict(), "link": link, "qr": holder_qr(link)}
-
-
-def holder_qr(link: str) -> str:
-    """A QR code carrying a holder link, as an SVG data URI."""
-    return str(segno.make_qr(link, error="m").svg_data_uri(scale=4))
+    """What an issuer is handed for one certificate's document: CID, key, holder link and its QR code (SVG)."""
+    return {"digest": digest, **ref.as_dict(base), "qr": str(ref.qr(base).svg_data_uri(scale=4))}
 
 
 @pages.get("/wallet", include_in_schema=False)

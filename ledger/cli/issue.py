@@ -46,6 +46,12 @@ def issue_cmd(
             envvar="HURONG_STORE",
         ),
     ] = None,
+    wallet_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Service URL of holder links: writes <digest>.wallet.png, a QR of each", envvar="HURONG_PUBLIC_URL"
+        ),
+    ] = None,
     rpc: RpcOption = DEFAULT_RPC,
     deployments: DeploymentsOption = None,
     key_file: KeyFileOption = None,
@@ -69,7 +75,7 @@ def issue_cmd(
     out.mkdir(parents=True, exist_ok=True)
     recovered = issuer.reconcile()
     for batch in recovered:
-        _write_certificates(out, batch.certificates, issuer)
+        _write_certificates(out, batch.certificates, issuer, wallet_url)
         console.print(f"recovered batch {batch.batch_id}: {len(batch.certificates)} certificates anchored")
     sources: list[str] = []
     records = read_inputs(inputs or [], sources)
@@ -88,7 +94,7 @@ def issue_cmd(
 
         wrapped = issuer.issue(credentials, progress=report, replaceable=_replaceable(issuer, credentials, supersedes,
                                                                                       sources))  # fmt: skip
-    _write_certificates(out, wrapped, issuer)
+    _write_certificates(out, wrapped, issuer, wallet_url)
     roots = sorted({w["proof"]["merkleRoot"] for w in wrapped})
     console.print(f"[green]issued {len(wrapped)} certificates[/] in {len(roots)} batch(es) → {out}/")
     _supersede(issuer, wrapped, supersedes)
@@ -226,15 +232,18 @@ def _root_signer(key_file: Path, agency: str) -> Callable[[bytes], dict[str, Any
     return lambda root: sign_root(pair, root, agency=agency)
 
 
-def _write_certificates(out: Path, documents: list[dict[str, Any]], issuer: Any) -> None:
+def _write_certificates(out: Path, documents: list[dict[str, Any]], issuer: Any, wallet_url: str | None) -> None:
     """Each certificate as `<digest>.json`, and where the store keeps it encrypted, with the key that opens it, as
-    `<digest>.document.json` (for the holder: `hurong fetch CID --key KEY`)."""
+    `<digest>.document.json` (for the holder: `hurong fetch CID --key KEY`); with `wallet_url`, the holder link
+    there too and its QR code as `<digest>.wallet.png`."""
     refs = issuer.document_refs([bytes.fromhex(doc["proof"]["digest"][2:]) for doc in documents])
     for doc in documents:
         write_json(out / f"{doc['proof']['digest']}.json", doc)
         ref = refs.get(bytes.fromhex(doc["proof"]["digest"][2:]))
         if ref is not None:
-            write_json(out / f"{doc['proof']['digest']}.document.json", ref.as_dict())
+            write_json(out / f"{doc['proof']['digest']}.document.json", ref.as_dict(wallet_url))
+            if wallet_url:
+                ref.qr(wallet_url).save(str(out / f"{doc['proof']['digest']}.wallet.png"), scale=4, border=4)
     if refs:
         console.print(f"{len(refs)} 份加密文档已存储 encrypted documents stored", markup=False, highlight=False)
         console.print("  CID and key of each: <digest>.document.json", markup=False, highlight=False)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import segno
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -45,6 +46,10 @@ class DocumentRef:
     def link(self, base_url: str) -> str:
         """The holder link: the wallet page with the CID and the key in the fragment."""
         return f"{base_url.rstrip('/')}/wallet#cid={self.cid}&key={self.key}"
+
+    def qr(self, base_url: str) -> segno.QRCode:
+        """A QR code carrying the holder link (error correction M)."""
+        return segno.make_qr(self.link(base_url), error="m")
 
     def as_dict(self, base_url: str | None = None) -> dict[str, str]:
         out = {"cid": self.cid, "key": self.key}
