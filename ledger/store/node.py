@@ -292,7 +292,10 @@ def private_config(config: dict[str, Any], record: NodeRecord) -> None:
 
 
 def _port_free(port: int) -> bool:
+    """Whether nothing listens on `port` (a port in TIME_WAIT after the node's own stop counts as free: the node
+    keeps its ports across restarts, so that what points at its API keeps working)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

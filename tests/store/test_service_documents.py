@@ -126,3 +126,29 @@ def test_the_wallet_page_decrypts_a_holder_link_in_the_browser_and_shows_valid(
             context.close()
         finally:
             browser.close()
+
+
+def test_while_the_node_is_down_issuance_answers_503_and_the_retry_anchors_the_journaled_batch_once(
+    served: Server, kubo: KuboNode
+) -> None:
+    key = str(uuid.uuid4())
+    body = {"certificates": [fresh(LICENCES["business_licence"])]}
+    kubo.down()
+    try:
+        with served.client("sh_amr") as http:
+            refused = http.post("/certificates", json=body, headers={"Idempotency-Key": key})
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["error"]["code"] == "store_unavailable" and refused.headers["Retry-After"]
+    finally:
+        kubo.up()
+    with served.client("sh_amr") as http:
+        issued = http.post("/certificates", json=body, headers={"Idempotency-Key": key})
+        assert issued.status_code == 201, issued.text
+        (certificate,) = issued.json()["data"]
+        keys = http.post("/documents/keys", json={"digests": [certificate["proof"]["digest"]]}).json()["data"]
+    root = bytes.fromhex(certificate["proof"]["merkleRoot"][2:])
+    client = served.chain_client()
+    event = client.certificates.contract.events.BatchAnchored
+    anchors = event.get_logs(from_block=0, to_block=int(client.w3.eth.block_number), argument_filters={"root": root})
+    assert len(anchors) == 1 and str(anchors[0]["args"]["manifestCid"])
+    assert len(keys) == 1 and keys[0]["cid"]
