@@ -13,9 +13,7 @@ from tests.ledger.cli.test_cli_certificates import env as env  # the module's ch
 from tests.ledger.cli.test_cli_certificates import hurong
 
 
-def test_issue_writes_each_documents_cid_key_and_holder_qr_and_fetch_opens_the_link(
-    env: Any, ipfs: IpfsStore
-) -> None:
+def test_issue_writes_each_documents_cid_key_and_holder_qr_and_fetch_opens_the_link(env: Any, ipfs: IpfsStore) -> None:
     _, _, home = env
     source = home / "stored.json"
     source.write_text(json.dumps([fresh(LICENCES["business_licence"]) for _ in range(2)], ensure_ascii=False))
