@@ -16,25 +16,13 @@ from typing import Any
 
 import httpx
 
+from ledger.errors import CidMismatch as CidMismatch
 from ledger.errors import StoreError
+from ledger.errors import StoreUnavailable as StoreUnavailable
 from ledger.store.cid import check_cid, content_id
 
 #: What every add asks for: Kubo's CIDv1 with raw leaves (what `content_id` computes), pinned.
 _ADD = {"cid-version": "1", "raw-leaves": "true", "pin": "true"}
-
-
-class StoreUnavailable(ConnectionError, StoreError):
-    """The store does not answer (the node is down or unreachable): try again later. A `ConnectionError` first,
-    so that callers treating connection failures as temporary do so here too."""
-
-
-class CidMismatch(StoreError):
-    """The node answered a CID other than the one computed locally for the same bytes."""
-
-    def __init__(self, expected: str, answered: str) -> None:
-        super().__init__(f"CID mismatch: the node answered {answered}, the bytes give {expected}")
-        self.expected = expected
-        self.answered = answered
 
 
 class IpfsStore:

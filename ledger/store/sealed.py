@@ -24,16 +24,13 @@ import segno
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from ledger.errors import DocumentDecryptionError as DocumentDecryptionError
 from ledger.errors import LedgerValueError
 from ledger.store.cid import parse_cid
 
 MAGIC = b"HRD1"
 _HEADER = len(MAGIC) + 32 + 12
 _KEY_TEXT = re.compile(r"^[A-Za-z0-9_-]{43}$")
-
-
-class DocumentDecryptionError(LedgerValueError):
-    """A sealed document does not open: a wrong key, or ciphertext changed since it was sealed."""
 
 
 @dataclass(frozen=True)
