@@ -10,8 +10,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
+from api.errors import ApiError
 from api.signing import RootSigner, refusal
-from ledger.errors import SigningKeyError
+from api.store import service_store
+from ledger.errors import SigningKeyError, StoreError
 from ledger.issuance.issuer import IssuanceError, Issuer
 from ledger.issuance.journal import DuplicateLicence
 
@@ -27,6 +29,8 @@ class BatchingIssuer:
         signing: Callable[[bool], RootSigner | None] | None = None,
     ) -> None:
         self.issuer = issuer
+        if issuer.store is None:  # encrypted documents and batch manifests go to the service's store, if any
+            issuer.store = service_store()
         #: The signer of each batch's root (its argument: choose again, the chain refused the last choice), or
         #: None: unsigned. It refuses (`ApiError`) when the agency has no key that can sign now.
         self.signing = signing
@@ -90,6 +94,16 @@ class BatchingIssuer:
             wrapped = self._anchor(combined, refs, replaceable)
         except DuplicateLicence as exc:  # refuse the requests holding a duplicate, issue the others
             self._issue(_refuse_duplicates(group, exc))
+            return
+        except StoreError as exc:  # journaled; the reconciler stores and anchors it once the store is back
+            unavailable = ApiError(
+                503,
+                "store_unavailable",
+                f"文档存储不可用 the document store is unavailable; the batch is journaled and anchored once it is"
+                f" back (retry with the same Idempotency-Key): {exc}",
+            )
+            for r in group:
+                r.future.set_exception(unavailable)
             return
         except Exception as exc:  # noqa: BLE001 (handed to every waiting request)
             for r in group:

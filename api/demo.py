@@ -34,6 +34,7 @@ from ledger.chain.deployment import Deployment
 from ledger.chain.node import Anvil
 from ledger.errors import DeploymentError, ToolchainError
 from ledger.keys.keystore import AccountKey, KeystoreError, ensure_passphrase_file, load_key, save_key
+from ledger.store.node import KuboNode
 
 #: Seed of the demo certificates' random contents.
 DEMO_SEED = 20261123
@@ -226,6 +227,7 @@ class Demo:
         )  # fmt: skip
         self.server: subprocess.Popen[bytes] | None = None
         self.passphrase = ""
+        self.ipfs = KuboNode(home / "ipfs")  # the document store (scripts/build-kubo.sh builds Kubo)
 
     @property
     def api_url(self) -> str:
@@ -239,6 +241,7 @@ class Demo:
         try:
             self.chain.start()
             self.console.print(f"[green]chain[/] {self.chain.url}")
+            self._start_store()
             demo = self._setup()
             self._serve()
             if not demo.get("issued"):
@@ -256,7 +259,17 @@ class Demo:
         if self.server is not None:
             stop_service(self.server)
         self.server = None
+        self.ipfs.down()
         self.chain.stop()
+
+    def _start_store(self) -> None:
+        """The private IPFS node of the document store; without a Kubo build, the demo runs without a store."""
+        try:
+            self.ipfs.up()
+        except ToolchainError as exc:
+            self.console.print(f"[yellow]no document store[/] (IPFS node not started: {exc})")
+            return
+        self.console.print(f"[green]IPFS node[/] {self.ipfs.api_url} (document store)")
 
     # ------------------------------------------------------------------ setup (first start only)
 
@@ -331,6 +344,8 @@ class Demo:
 
     def _serve(self) -> None:
         env = service_env(rpc_url=self.chain.url, home=self.home)
+        if self.ipfs.running():
+            env["HURONG_STORE"] = f"ipfs:{self.ipfs.api_url}"
         if isinstance(self.chain, _NetworkChain):  # the first node, then the others; a stall shows in /health
             env |= {"HURONG_RPC_URLS": ",".join(self.chain.urls),
                     "HURONG_MAX_BLOCK_AGE_SECONDS": str(10 * self.chain.network.block_period)}  # fmt: skip

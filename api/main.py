@@ -31,7 +31,18 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.errors import error_body, internal_error_body
-from api.routers import admin_rules, agencies, api_keys, certificates, console, governance, health, registry, verify
+from api.routers import (
+    admin_rules,
+    agencies,
+    api_keys,
+    certificates,
+    console,
+    documents,
+    governance,
+    health,
+    registry,
+    verify,
+)
 from api.service import Service
 from api.settings import Settings, get_settings
 from api.supervision import router as supervision
@@ -469,14 +480,14 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.dependency_overrides[get_settings] = lambda: settings
     errors.install(app, retry_after=settings.retry_after_seconds)
 
-    admin = (governance.router, agencies.router, admin_rules.router, api_keys.router)
+    admin = (governance.router, agencies.router, admin_rules.router, api_keys.router, documents.router)
     for router in (health.router, registry.router, certificates.router, verify.router, *admin, supervision.router):
         app.include_router(router, prefix=API_PREFIX)
     app.add_api_route(f"{API_PREFIX}/metrics", health.metrics_endpoint, methods=["GET"], tags=["operations"],
                       summary="Prometheus metrics")  # fmt: skip
     app.add_api_route("/metrics", health.metrics_endpoint, methods=["GET"], include_in_schema=False)
-    app.include_router(console.router)
-    app.include_router(supervision.pages)
+    for pages in (console.router, supervision.pages, documents.pages):
+        app.include_router(pages)
     _add_pages(app)
     _document_errors(app)
 

@@ -20,6 +20,7 @@ Every one derives from `LedgerError`; the service maps each class to an HTTP sta
     │   │   ├── RevokedSigningKeyError         revoked at or before the time asked
     │   │   └── SigningKeyNotValidError        outside the key's validity window
     │   ├── KeystoreFormatError (also a KeystoreError)  a key file that is not a well-formed key file
+    │   ├── DocumentDecryptionError            a sealed document that does not open: wrong key, changed ciphertext
     │   └── HistoryUnavailable                 the node no longer keeps the state of a past block asked about
     ├── CompilationError                       solc rejected the sources (carries solc's messages)
     ├── ToolchainError                         Node, solc-js or anvil missing or failing to start
@@ -34,6 +35,8 @@ Every one derives from `LedgerError`; the service maps each class to an HTTP sta
     │   └── DuplicateLicence                   a licence (type and number) another certificate of the agency holds
     ├── AnchoringFailed                        a journaled batch the chain refused
     ├── StoreError                             a document blob missing or not matching its CID
+    │   ├── StoreUnavailable (ConnectionError) the store does not answer: try again later
+    │   └── CidMismatch                        a node answered another CID than the bytes have
     ├── IndexerError                           the index database failed or cannot answer
     └── ContractRevertError                    a contract refused a call with a custom error
         ├── UnknownContractError               a revert whose selector no ABI of Hurong declares
@@ -230,6 +233,24 @@ class StoreError(LedgerError):
     """A blob is missing or does not match its CID."""
 
 
+class StoreUnavailable(ConnectionError, StoreError):
+    """The store does not answer (the node is down or unreachable): try again later. A `ConnectionError` first,
+    so that callers treating connection failures as temporary do so here too."""
+
+
+class CidMismatch(StoreError):
+    """The node answered a CID other than the one computed locally for the same bytes."""
+
+    def __init__(self, expected: str, answered: str) -> None:
+        super().__init__(f"CID mismatch: the node answered {answered}, the bytes give {expected}")
+        self.expected = expected
+        self.answered = answered
+
+
+class DocumentDecryptionError(LedgerValueError):
+    """A sealed document does not open: a wrong key, or ciphertext changed since it was sealed."""
+
+
 class JournalError(LedgerError):
     """The journal cannot be opened or is inconsistent."""
 
@@ -323,11 +344,13 @@ def _render(value: Any) -> str:
 __all__ = [
     "AnchoringFailed",
     "CertificateValidationError",
+    "CidMismatch",
     "ChainError",
     "CompilationError",
     "ConfigurationError",
     "ContractRevertError",
     "DeploymentError",
+    "DocumentDecryptionError",
     "DuplicateLicence",
     "FeeCapExceeded",
     "ForeignSigningKeyError",
@@ -348,6 +371,7 @@ __all__ = [
     "SigningKeyError",
     "SigningKeyNotValidError",
     "StoreError",
+    "StoreUnavailable",
     "ToolchainError",
     "TransactionDropped",
     "TransactionFailed",

@@ -50,4 +50,5 @@ if [ ! -d bench/peer/node_modules/@govtechsg/oa-verify ] || [ bench/peer/package
 fi
 scripts/build-native.sh
 scripts/build-geth.sh
+scripts/build-kubo.sh
 echo "==> setup complete"

@@ -39,7 +39,19 @@ def issue_cmd(
     suite: Annotated[str, typer.Option(help="Hash suite: default (SHA-256) or sm (SM3)")] = "default",
     batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Certificates per anchored root")] = 10_000,
     signing_key: Annotated[Path | None, typer.Option(help="Encrypted signing key file (Ed25519 / SM2)")] = None,
-    store: Annotated[Path | None, typer.Option(help="Folder of the content-addressed manifest store")] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="Document store (encrypted certificates, batch manifests): ipfs:http://HOST:PORT or a folder",
+            envvar="HURONG_STORE",
+        ),
+    ] = None,
+    wallet_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Service URL of holder links: writes <digest>.wallet.png, a QR of each", envvar="HURONG_PUBLIC_URL"
+        ),
+    ] = None,
     rpc: RpcOption = DEFAULT_RPC,
     deployments: DeploymentsOption = None,
     key_file: KeyFileOption = None,
@@ -47,7 +59,7 @@ def issue_cmd(
     """Issue certificates: validate, salt, hash, anchor one Merkle root per batch, write them wrapped."""
     from ledger.issuance.issuer import Issuer
     from ledger.issuance.journal import Journal
-    from ledger.issuance.store import LocalStore
+    from ledger.store import open_store
 
     client = connect(rpc, deployments, account_key(key_file))
     assert client.address is not None
@@ -57,13 +69,13 @@ def issue_cmd(
         Journal(journal),
         suite=suite,
         signer=signer,
-        store=LocalStore(store) if store else None,
+        store=open_store(store) if store else None,
         max_batch=batch_size,
     )
     out.mkdir(parents=True, exist_ok=True)
     recovered = issuer.reconcile()
     for batch in recovered:
-        _write_certificates(out, batch.certificates)
+        _write_certificates(out, batch.certificates, issuer, wallet_url)
         console.print(f"recovered batch {batch.batch_id}: {len(batch.certificates)} certificates anchored")
     sources: list[str] = []
     records = read_inputs(inputs or [], sources)
@@ -82,7 +94,7 @@ def issue_cmd(
 
         wrapped = issuer.issue(credentials, progress=report, replaceable=_replaceable(issuer, credentials, supersedes,
                                                                                       sources))  # fmt: skip
-    _write_certificates(out, wrapped)
+    _write_certificates(out, wrapped, issuer, wallet_url)
     roots = sorted({w["proof"]["merkleRoot"] for w in wrapped})
     console.print(f"[green]issued {len(wrapped)} certificates[/] in {len(roots)} batch(es) → {out}/")
     _supersede(issuer, wrapped, supersedes)
@@ -220,6 +232,18 @@ def _root_signer(key_file: Path, agency: str) -> Callable[[bytes], dict[str, Any
     return lambda root: sign_root(pair, root, agency=agency)
 
 
-def _write_certificates(out: Path, documents: list[dict[str, Any]]) -> None:
+def _write_certificates(out: Path, documents: list[dict[str, Any]], issuer: Any, wallet_url: str | None) -> None:
+    """Each certificate as `<digest>.json`, and where the store keeps it encrypted, with the key that opens it, as
+    `<digest>.document.json` (for the holder: `hurong fetch CID --key KEY`); with `wallet_url`, the holder link
+    there too and its QR code as `<digest>.wallet.png`."""
+    refs = issuer.document_refs([bytes.fromhex(doc["proof"]["digest"][2:]) for doc in documents])
     for doc in documents:
         write_json(out / f"{doc['proof']['digest']}.json", doc)
+        ref = refs.get(bytes.fromhex(doc["proof"]["digest"][2:]))
+        if ref is not None:
+            write_json(out / f"{doc['proof']['digest']}.document.json", ref.as_dict(wallet_url))
+            if wallet_url:
+                ref.qr(wallet_url).save(str(out / f"{doc['proof']['digest']}.wallet.png"), scale=4, border=4)
+    if refs:
+        console.print(f"{len(refs)} 份加密文档已存储 encrypted documents stored", markup=False, highlight=False)
+        console.print("  CID and key of each: <digest>.document.json", markup=False, highlight=False)

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ledger.cli import agencies, governance, rules, signing_keys
 from ledger.cli import certificates as cli_certificates
+from ledger.cli import ipfs as cli_ipfs
 from ledger.cli import network as cli_network
 from ledger.cli.common import err_console
 from ledger.errors import LedgerError
@@ -124,6 +125,8 @@ app.add_typer(agencies.app, name="agency")
 app.add_typer(signing_keys.app, name="signing-key")
 app.add_typer(rules.app, name="rule")
 app.add_typer(cli_network.app, name="network")
+app.add_typer(cli_ipfs.app, name="ipfs")
+app.command("fetch")(cli_ipfs.fetch_cmd)
 
 
 def _register_plugins() -> None:

@@ -18,20 +18,14 @@ canonical chain. Journaled documents are sealed with a key derived from the agen
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from hexbytes import HexBytes
 
 from ledger.certificates.credential import LicenceData, build_credential
@@ -47,7 +41,9 @@ from ledger.errors import ChainError, ContractRevertError, LedgerValueError, Sig
 from ledger.errors import IssuanceError as IssuanceError
 from ledger.issuance.failpoints import failpoint
 from ledger.issuance.journal import BatchRecord, DuplicateLicence, Journal
-from ledger.issuance.store import BlobStore
+from ledger.issuance.sealing import DocumentSealer as DocumentSealer
+from ledger.store import Store
+from ledger.store.sealed import DocumentRef, seal_document
 
 DEFAULT_MAX_BATCH = 10_000
 # Credentials salted and hashed per call (progress is reported after each).
@@ -57,45 +53,6 @@ _HASH_CHUNK = 1000
 MAX_BATCH_LIMIT = 100_000
 
 Progress = Callable[[str, int, int], None]
-
-
-class DocumentSealer:
-    """Seals journaled documents with AES-256-GCM (the digest as associated data) under a key derived by
-    HKDF-SHA256 from the agency's private key: only a holder of that key, the issuer itself, can read them."""
-
-    VERSION = b"\x01"
-
-    def __init__(self, private_key: bytes, agency: str) -> None:
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hurong/journal/v1", info=agency.lower().encode())
-        self._aead = AESGCM(hkdf.derive(private_key))
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hurong/licences/v1", info=agency.lower().encode())
-        self._licence_key = hkdf.derive(private_key)
-
-    def licence_key(self, document: Mapping[str, Any]) -> bytes | None:
-        """HMAC-SHA256 of a credential's certificate type and licence number under a key derived from the agency's
-        private key (None when the credential names neither): finds a licence again without storing its number."""
-        subject = document.get("credentialSubject")
-        kind = subject.get("certificateType") if isinstance(subject, Mapping) else None
-        number = subject.get("licenceNumber") if isinstance(subject, Mapping) else None
-        if not isinstance(kind, str) or not isinstance(number, str):
-            return None
-        message = json.dumps([kind, number], ensure_ascii=False, separators=(",", ":")).encode()
-        return hmac.new(self._licence_key, message, hashlib.sha256).digest()
-
-    def seal(self, digest: bytes, document: dict[str, Any]) -> bytes:
-        nonce = os.urandom(12)
-        plain = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-        return self.VERSION + nonce + self._aead.encrypt(nonce, plain, digest)
-
-    def open(self, digest: bytes, sealed: bytes) -> dict[str, Any]:
-        if sealed[:1] != self.VERSION:
-            raise LedgerValueError("journaled document in an unknown format")
-        try:
-            plain = self._aead.decrypt(sealed[1:13], sealed[13:], digest)
-        except InvalidTag:
-            raise LedgerValueError("journaled document does not open with this agency's key") from None
-        document: dict[str, Any] = json.loads(plain)
-        return document
 
 
 @dataclass
@@ -125,7 +82,7 @@ class Issuer:
         *,
         suite: str = "default",
         signer: Callable[[bytes], dict[str, Any]] | None = None,
-        store: BlobStore | None = None,
+        store: Store | None = None,
         max_batch: int = DEFAULT_MAX_BATCH,
         validate: Callable[[dict[str, Any]], None] | None = None,
         confirmations: int = 1,
@@ -371,25 +328,13 @@ class Issuer:
             if signature is not None:
                 proof["signature"] = signature
             documents.append(doc)
-        manifest_cid = ""
-        if self.store is not None:
-            manifest = {
-                "version": 1,
-                "agency": self.agency,
-                "chainId": self.chain_id,
-                "registry": self.registry,
-                "suite": self.suite,
-                "root": root_hex,
-                "digests": ["0x" + d.hex() for d in digests],
-            }
-            manifest_cid = self.store.put(json.dumps(manifest, separators=(",", ":")).encode())
         batch_id = self.journal.record_batch(
             agency=self.agency,
             chain_id=self.chain_id,
             registry=self.registry,
             root=root,
             suite=self.suite,
-            manifest_cid=manifest_cid,
+            manifest_cid="",
             certificates=[(d, self.sealer.seal(d, doc)) for d, doc in zip(digests, documents, strict=True)],
             request_refs=refs,
             licences=[self.sealer.licence_key(doc) for doc in documents],
@@ -397,8 +342,39 @@ class Issuer:
         )
         return _Batch(batch_id, root, documents)
 
+    def _store_batch(self, batch: _Batch, record: BatchRecord) -> BatchRecord:
+        """Encrypt each certificate under a fresh key and put it in the store (pinned), then the batch manifest
+        (root, digests, document CIDs, agency, suite, time), and journal the CIDs and the sealed keys: the batch is
+        anchored with its manifest's CID or not at all. `StoreError` (the store is down) leaves the batch
+        prepared in the journal, where `reconcile` finds it and tries again."""
+        if self.store is None or record.manifest_cid:
+            return record
+        digests = [bytes.fromhex(doc["proof"]["digest"][2:]) for doc in batch.documents]
+        sealed = [seal_document(doc, digest) for digest, doc in zip(digests, batch.documents, strict=True)]
+        cids = self.store.put_many([blob for blob, _ in sealed])
+        stored = [
+            (digest, cid, self.sealer.seal(digest, {"cid": cid, "key": key}))
+            for digest, cid, (_, key) in zip(digests, cids, sealed, strict=True)
+        ]
+        failpoint("after_documents_stored")
+        manifest = {
+            "version": 2,
+            "agency": self.agency,
+            "chainId": self.chain_id,
+            "registry": self.registry,
+            "suite": self.suite,
+            "root": "0x" + record.root.hex(),
+            "count": len(digests),
+            "digests": ["0x" + d.hex() for d in digests],
+            "documents": [cid for _, cid, _ in stored],
+            "createdAt": datetime.fromtimestamp(record.created_at, UTC).isoformat(timespec="seconds"),
+        }
+        manifest_cid = self.store.put(json.dumps(manifest, separators=(",", ":")).encode())
+        self.journal.record_stored(batch.id, manifest_cid, stored)
+        return self.journal.batch(batch.id)
+
     def _send(self, batch: _Batch) -> None:
-        record = self.journal.batch(batch.id)
+        record = self._store_batch(batch, self.journal.batch(batch.id))
         try:
             batch.pending = self.client.certificates.anchor(batch.root, record.count, record.manifest_cid)
         except ContractRevertError as exc:
@@ -565,6 +541,14 @@ class Issuer:
             keyed = [(b, d, self.sealer.licence_key(self.sealer.open(d, sealed)) or b"") for b, d, sealed in rows]
             self.journal.add_licences(keyed)
         self._licences_keyed = True
+
+    def document_refs(self, digests: Sequence[bytes]) -> dict[bytes, DocumentRef]:
+        """The stored encrypted document (CID and key) of each of these certificates that has one."""
+        out: dict[bytes, DocumentRef] = {}
+        for digest, (cid, sealed_key) in self.journal.stored_documents(list(digests)).items():
+            opened = self.sealer.open(digest, sealed_key)
+            out[digest] = DocumentRef(cid=cid, key=str(opened["key"]))
+        return out
 
     def for_request(self, request_ref: str) -> list[dict[str, Any]] | None:
         """The wrapped certificates a request with this reference submitted, once anchored (settling what is

@@ -23,6 +23,7 @@ from typing import Any
 
 from ledger.errors import DuplicateLicence as DuplicateLicence
 from ledger.errors import JournalError as JournalError
+from ledger.issuance.journal_documents import DOCUMENT_TABLES, DocumentsJournal
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -164,7 +165,7 @@ class StatusChangeRecord:
         return cls(*values)
 
 
-class Journal:
+class Journal(DocumentsJournal):
     """A SQLite journal of batches, their certificates and the status changes sent (thread-safe)."""
 
     def __init__(self, path: Path | str) -> None:
@@ -179,6 +180,7 @@ class Journal:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
             self._db.executescript(TABLES)
+            self._db.executescript(DOCUMENT_TABLES)
             for table, column, sql in MIGRATIONS:
                 if column not in {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}:
                     self._db.execute(sql)
