@@ -35,6 +35,7 @@ from api.routers import admin_rules, agencies, api_keys, certificates, console, 
 from api.service import Service
 from api.settings import Settings, get_settings
 from api.supervision import router as supervision
+from api.supervision.supervisor import Supervisor
 
 API_PREFIX = "/api/v1"
 #: The OpenAPI document's tags, in the order Swagger UI shows them.
@@ -46,7 +47,8 @@ OPENAPI_TAGS = [
     {"name": "agencies", "description": "Register and manage issuing agencies, their types and signing keys"},
     {"name": "recognition rules", "description": "Set and revoke the recognition rules of a province (互认规则)"},
     {"name": "API keys", "description": "API keys of a province's agencies (a province admin's key)"},
-    {"name": "supervision", "description": "Usage statistics (电子监察, a province admin's key) and feedback (好差评)"},
+    {"name": "supervision", "description": "Usage statistics and alerts (电子监察, a province admin's key), assist "
+     "requests (协查, an agency's key) and feedback (好差评)"},
     {"name": "operations", "description": "Health and metrics"},
 ]
 Scope = MutableMapping[str, Any]
@@ -451,9 +453,12 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         svc = service or Service(settings)
         app.state.service = svc
         svc.start()
+        app.state.supervisor = Supervisor(svc)  # usage log anchoring, alerts, assist requests
+        app.state.supervisor.start()
         try:
             yield
         finally:
+            app.state.supervisor.stop()
             svc.stop()
 
     app = FastAPI(
@@ -470,7 +475,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     errors.install(app, retry_after=settings.retry_after_seconds)
 
     admin = (governance.router, agencies.router, admin_rules.router, api_keys.router)
-    for router in (health.router, registry.router, certificates.router, verify.router, *admin, supervision.router):
+    for router in (health.router, registry.router, certificates.router, verify.router, *admin, supervision.router,
+                   supervision.assist_router):
         app.include_router(router, prefix=API_PREFIX)
     app.add_api_route(f"{API_PREFIX}/metrics", health.metrics_endpoint, methods=["GET"], tags=["operations"],
                       summary="Prometheus metrics")  # fmt: skip

@@ -44,9 +44,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from ledger.audit.log import USAGE_FILE as USAGE_FILE
+
 log = logging.getLogger("hurong.api.usage")
 
-USAGE_FILE = "usage.sqlite"
 SECRET_FILE = "usage-secret"  # noqa: S105 (a file name)
 
 metadata = MetaData()
@@ -103,6 +104,8 @@ class UsageRecord:
         return asdict(self) | {"day": day_of(self.at)}
 
 
+#: The verdicts of verifications; the usage records of assist requests (协查) carry `ASSIST_*` ones.
+VERIFICATION_VERDICTS = ("VALID", "INVALID", "NOT_RECOGNIZED")
 #: Days are counted in China Standard Time (UTC+8), where every member province is.
 DAY_OFFSET = 8 * 3600
 
@@ -200,6 +203,11 @@ class UsageLog:
         self._thread: threading.Thread | None = None
         self._pruned = 0.0
         self.engine = open_engine(self.path)
+
+    @property
+    def secret(self) -> bytes:
+        """The consortium's secret (the assist requests derive their encryption key from it)."""
+        return self._secret
 
     # ------------------------------------------------------------------ the hot path
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
 
-from api.supervision.records import feedback, usage
+from api.supervision.records import VERIFICATION_VERDICTS, feedback, usage
 
 TOP_FAILURES = 20
 PERCENTILES = (50, 90, 99)
@@ -31,8 +31,8 @@ class Filters:
     service_item: str | None = None
 
     def common(self) -> list[ColumnElement[bool]]:
-        """The conditions that apply to consortium totals too (time, type, service item)."""
-        found: list[ColumnElement[bool]] = []
+        """The conditions that apply to consortium totals too (verifications only, time, type, service item)."""
+        found: list[ColumnElement[bool]] = [usage.c.verdict.in_(VERIFICATION_VERDICTS)]
         if self.start is not None:
             found.append(usage.c.at >= self.start)
         if self.end is not None:

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ledger.cli import agencies, governance, rules, signing_keys
+from ledger.cli import agencies, audit, governance, rules, signing_keys
 from ledger.cli import certificates as cli_certificates
 from ledger.cli import network as cli_network
 from ledger.cli.common import err_console
@@ -124,6 +124,7 @@ app.add_typer(agencies.app, name="agency")
 app.add_typer(signing_keys.app, name="signing-key")
 app.add_typer(rules.app, name="rule")
 app.add_typer(cli_network.app, name="network")
+app.add_typer(audit.app, name="audit")
 
 
 def _register_plugins() -> None:
