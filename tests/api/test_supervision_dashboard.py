@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import random
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,8 @@ from sqlalchemy import insert
 
 from api.supervision.records import USAGE_FILE, UsageLog, UsageRecord, feedback, new_usage_id
 from tests.api.conftest import Server
+from tests.api.test_api import issue
+from tests.api.test_supervision import usage_rows
 from tests.api.test_console import CHROMIUM, browser, check_glyphs, expect, open_page
 
 __all__ = ["browser"]  # the fixture, shared with the console's tests
@@ -82,3 +87,30 @@ def test_the_dashboard_shows_the_matrix_trend_verdicts_failures_and_ratings(
         assert page.get_by_test_id("rating-average").inner_text() != "–"
         assert page.get_by_test_id("error").is_hidden()
         check_glyphs(page, tmp_path / "supervision.png", "电子监察互认矩阵好差评")
+
+
+def test_the_verify_page_asks_for_a_rating_after_a_verification_and_refuses_personal_data(
+    browser: Any, server: Server, tmp_path: Path
+) -> None:
+    doc = issue(server)[0]
+    with open_page(browser, server, "/verify") as page:
+        expect(page.locator("#province option[value='330000']")).to_have_count(1)
+        page.get_by_label("粘贴证照 JSON").fill(json.dumps(doc, ensure_ascii=False))
+        page.get_by_label("受理省份").select_option("330000")
+        page.get_by_role("button", name="核验").click()
+        expect(page.get_by_test_id("verdict")).to_have_attribute("data-verdict", "VALID", timeout=30_000)
+        widget = page.get_by_test_id("rating")
+        expect(widget).to_be_visible()
+        widget.get_by_label("4").check()
+        page.get_by_test_id("rating-comment").fill("办事人电话 138-1234-5678")
+        page.get_by_role("button", name="提交评价").click()
+        expect(page.get_by_test_id("rating-outcome")).to_contain_text("手机号")
+        page.get_by_test_id("rating-comment").fill("核验很快，跨省办理顺利")
+        page.get_by_role("button", name="提交评价").click()
+        expect(page.get_by_test_id("rating-outcome")).to_contain_text("感谢您的评价", timeout=30_000)
+        check_glyphs(page, tmp_path / "verify-rating.png", "评价本次跨省核验感谢")
+    rows = usage_rows(server, accepting_province="330000")
+    with contextlib.closing(sqlite3.connect(server.home / USAGE_FILE)) as db:
+        query = "SELECT rating, comment FROM usage_feedback WHERE comment = ?"
+        rated = db.execute(query, ("核验很快，跨省办理顺利",)).fetchall()
+    assert rows and rated == [(4, "核验很快，跨省办理顺利")]
