@@ -12,8 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import create_engine, insert
 
+from api.supervision.alerts import Alert, AlertStore
 from api.supervision.records import USAGE_FILE, UsageLog, UsageRecord, feedback, new_usage_id
 from tests.api.conftest import Server
 from tests.api.test_api import issue
@@ -114,3 +115,46 @@ def test_the_verify_page_asks_for_a_rating_after_a_verification_and_refuses_pers
         query = "SELECT rating, comment FROM usage_feedback WHERE comment = ?"
         rated = db.execute(query, ("核验很快，跨省办理顺利",)).fetchall()
     assert rows and rated == [(4, "核验很快，跨省办理顺利")]
+
+
+def test_the_dashboard_lists_open_alerts_to_acknowledge_and_open_and_overdue_assist_requests(
+    browser: Any, server: Server, tmp_path: Path
+) -> None:
+    seed(server, 1000)
+    store = AlertStore(create_engine(f"sqlite:///{server.home / USAGE_FILE}"))
+    ours = [store.raise_(Alert("status_burst", f"dashboard-{i}-{time.time()}", f"状态变更激增 {i} / burst {i}",
+                               ("310000",), {"changes": 100 + i})) for i in range(3)]  # fmt: skip
+    theirs = store.raise_(Alert("status_burst", f"dashboard-gd-{time.time()}", "广东 / Guangdong", ("440000",)))
+    store.engine.dispose()
+    filed = []
+    with server.client("zj_amr") as zj:
+        for item in ("dash-open", "dash-late"):
+            body = {"issuingProvince": "310000", "licenceNumber": "91310000DASH0001", "question": "核实 / confirm",
+                    "serviceItem": item}  # fmt: skip
+            answer = zj.post("/assist-requests", json=body)
+            assert answer.status_code == 201, answer.text
+            filed.append(answer.json()["id"])
+    with contextlib.closing(sqlite3.connect(server.home / USAGE_FILE)) as db, db:
+        db.execute("UPDATE assist_requests SET deadline = ? WHERE id = ?", (time.time() - 60, filed[1]))
+
+    with open_page(browser, server, "/supervision") as page:
+        page.get_by_label("省级管理员接口密钥").fill(server.keys["sh_admin"])
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_test_id("who")).to_contain_text("310000", timeout=30_000)
+        alerts = page.get_by_test_id("alerts")
+        for alert_id in ours:
+            expect(alerts.locator(f"tr[data-alert='{alert_id}']")).to_have_count(1)
+        expect(alerts.locator(f"tr[data-alert='{theirs}']")).to_have_count(0)  # another province's
+        before = int(page.get_by_test_id("alert-count").inner_text())
+        alerts.locator(f"tr[data-alert='{ours[0]}']").get_by_role("button", name="确认").click()
+        expect(alerts.locator(f"tr[data-alert='{ours[0]}']")).to_have_count(0, timeout=30_000)
+        assert int(page.get_by_test_id("alert-count").inner_text()) == before - 1
+        assist = page.get_by_test_id("assist")
+        expect(assist).to_contain_text("dash-open")
+        expect(assist.locator("tr.overdue")).to_contain_text("超时")
+        expect(assist.locator("tr.overdue")).to_contain_text("dash-late")
+        assert page.get_by_test_id("error").is_hidden()
+        check_glyphs(page, tmp_path / "supervision-work.png", "预警协查超时确认")
+    with server.client("sh_admin") as http:
+        acked = http.get("/supervision/alerts", params={"state": "acknowledged", "rule": "status_burst"}).json()
+    assert ours[0] in {a["id"] for a in acked["data"]}
