@@ -5,6 +5,7 @@ detected."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from tests.api.conftest import Server
 from tests.api.supervised import hurong, supervised_server, usage_db, wait_for
 from tests.api.test_api import issue
 from tests.api.test_supervision import post_verify
+from tests.ledger.certificates.samples import LICENCES
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +128,57 @@ def test_a_record_deleted_or_changed_after_anchoring_is_detected(logged: Server)
     if sibling is not None:  # the other record of that province and period no longer proves either
         refused = hurong("audit", "prove", sibling, "--home", str(logged.home), *_args(logged))
         assert refused.returncode == 1 and "deleted or changed" in refused.stderr
+
+
+def test_no_personal_data_reaches_the_usage_records_the_usage_log_or_the_service_logs(logged: Server) -> None:
+    """Verifications (one by one, in bulk, tampered), assist requests and ratings of a physician's certificate:
+    neither its holder's name, nor the ID number, nor the digest is found in any byte of the usage database (WAL
+    included) or of the service's logs."""
+    with logged.client("zj_admin") as admin:
+        granted = admin.post(f"/agencies/{logged.addr('zj_amr')}/certificate-types/physician_certificate")
+        assert granted.status_code == 201, granted.text
+    logged.wait_indexed()
+    physician = fresh_physician()
+    doc = issue(logged, "zj_amr", [physician])[0]
+    digest = doc["proof"]["digest"]
+    tampered = json.loads(json.dumps(doc))
+    tampered["credentialSubject"]["holderName"] = "赵六"
+    ids = []
+    for province, key in (("310000", None), ("440000", "gd_amr"), ("330000", "sh_amr")):
+        ids.append(post_verify(logged, {"certificate": doc, "context": {"province": province}}, key)["usageId"])
+    bulk = post_verify(logged, {"certificates": [doc, tampered], "context": {"province": "310000"}}, "sh_amr",
+                       "/verify/bulk")  # fmt: skip
+    ids += [r["usageId"] for r in bulk["results"]]
+    with logged.client("sh_amr") as sh, logged.client("zj_amr") as zj, logged.client() as anyone:
+        asked = sh.post("/assist-requests", json={"issuingProvince": "330000", "certificateDigest": digest,
+                                                  "question": "请核实执业范围 / confirm scope",
+                                                  "serviceItem": "clinic-registration"})  # fmt: skip
+        assert asked.status_code == 201, asked.text
+        reply = {"answer": "needs_documents", "note": "请补充执业证明"}
+        answered = zj.post(f"/assist-requests/{asked.json()['id']}/answer", json=reply)
+        assert answered.status_code == 200, answered.text
+        for usage_id in (ids[0], asked.json()["usageId"]):
+            assert anyone.post("/supervision/feedback", json={"usageId": usage_id, "rating": 5}).status_code == 201
+        refused = anyone.post("/supervision/feedback", json={"usageId": ids[1], "rating": 1,
+                                                             "comment": f"持证人 {physician['holderId']}"})  # fmt: skip
+        assert refused.status_code == 422
+    assert wait_for(lambda: _anchored(logged, ids[:3]))  # written, and rolled into the log
+
+    secrets = {"name": physician["holderName"], "id": physician["holderId"], "digest": digest[2:].lower()}
+    files = [p for p in logged.home.iterdir() if p.name.startswith("usage.sqlite") or p.suffix == ".log"]
+    assert any(p.name == "usage.sqlite" for p in files) and any(p.suffix == ".log" for p in files)
+    for path in files:
+        raw = path.read_bytes()
+        for what, value in secrets.items():
+            for form in {value, value.upper()}:
+                assert form.encode("utf-8") not in raw, f"the {what} is in {path.name}"
+    with usage_db(logged) as db:
+        refs = {r[0] for r in db.execute("SELECT certificate_ref FROM usage_records WHERE id IN (?, ?, ?)", ids[:3])}
+    assert len(refs) == 1 and len(next(iter(refs))) == 64  # one pseudonym for the certificate, not its digest
+
+
+def fresh_physician() -> dict[str, Any]:
+    """A physician's certificate of 浙江 (a person: a name and a resident ID number) with a licence of its own."""
+    record = json.loads(json.dumps(LICENCES["physician_certificate"]))
+    record["licenceNumber"] = f"1103301{int(time.time() * 1000) % 10**8:08d}"
+    return record
