@@ -1,8 +1,10 @@
-"""`python -m bench.usage`: `POST /verify` requests/s with usage recording on and off, in one run.
+"""`python -m bench.usage`: `POST /verify` requests/s with usage recording on and off, in one run; with `--gas`, the
+gas of anchoring one period of a province's usage records on `UsageLog`.
 
 Two service processes over one demo consortium and chain (one uvicorn worker each): the first records every
 verification (the default), the second runs with `HURONG_USAGE_RECORDING=false`; wrk loads each in turn with the
-same certificate and context, alternately, a few rounds.
+same certificate and context, alternately, a few rounds. The gas is read from the receipts of anchors sent on a
+fresh anvil chain with the demo consortium, by a province admin and by an agency, of 1 and of 100,000 records.
 """
 
 from __future__ import annotations
@@ -57,6 +59,34 @@ def bench_usage(*, seconds: int = 3, connections: int = 32, rounds: int = 3) -> 
     return figures
 
 
+def bench_anchor_gas() -> dict[str, int]:
+    """Gas of `UsageLog.anchor` by a province admin and by an agency (the root's record count does not matter)."""
+    from ledger.audit import UsageLogClient, deploy_usage_log
+    from ledger.certificates.merkle import MerkleTree
+    from ledger.chain.bootstrap import bootstrap, load_description
+    from ledger.chain.client import make_web3
+    from ledger.chain.node import Anvil
+    from ledger.chain.transactions import Transactor
+
+    figures: dict[str, int] = {}
+    with Anvil(accounts=20) as chain:
+        result = bootstrap(load_description(Path(__file__).parents[1] / "examples" / "demo.yaml"), chain.url)
+        w3 = make_web3(chain.url)
+        deployment, receipt = deploy_usage_log(w3, result.keys["deployer"], result.deployment)
+        figures["deploy"] = receipt.gas_used
+        period = 0
+        for who, province in (("sh_admin", 310000), ("zj_amr", 330000)):
+            for count in (1, 100_000):
+                period += 1
+                root = MerkleTree([random.randbytes(32) for _ in range(min(count, 1000))]).root
+                log = UsageLogClient.of(w3, deployment, Transactor(w3, result.keys[who]))
+                gas = log.anchor(province, period, root, count).wait().gas_used
+                figures[f"{who} {count}"] = gas
+                print(f"anchor by {who} ({province}) of {count:,} records: {gas:,} gas")
+    print(f"UsageLog deployment: {figures['deploy']:,} gas")
+    return figures
+
+
 def _home(demo: ServedDemo) -> Path:
     assert demo.home is not None
     return demo.home
@@ -67,5 +97,9 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--gas", action="store_true", help="measure the gas of anchoring the usage log instead")
     arguments = parser.parse_args()
-    bench_usage(seconds=arguments.seconds, connections=arguments.connections, rounds=arguments.rounds)
+    if arguments.gas:
+        bench_anchor_gas()
+    else:
+        bench_usage(seconds=arguments.seconds, connections=arguments.connections, rounds=arguments.rounds)
