@@ -47,8 +47,7 @@ OPENAPI_TAGS = [
     {"name": "agencies", "description": "Register and manage issuing agencies, their types and signing keys"},
     {"name": "recognition rules", "description": "Set and revoke the recognition rules of a province (互认规则)"},
     {"name": "API keys", "description": "API keys of a province's agencies (a province admin's key)"},
-    {"name": "supervision", "description": "Usage statistics and alerts (电子监察, a province admin's key), assist "
-     "requests (协查, an agency's key) and feedback (好差评)"},
+    {"name": "supervision", "description": "Statistics, alerts (电子监察), assist requests (协查), feedback (好差评)"},
     {"name": "operations", "description": "Health and metrics"},
 ]
 Scope = MutableMapping[str, Any]
@@ -475,8 +474,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     errors.install(app, retry_after=settings.retry_after_seconds)
 
     admin = (governance.router, agencies.router, admin_rules.router, api_keys.router)
-    for router in (health.router, registry.router, certificates.router, verify.router, *admin, supervision.router,
-                   supervision.assist_router):
+    supervised = (supervision.router, supervision.assist_router)
+    for router in (health.router, registry.router, certificates.router, verify.router, *admin, *supervised):
         app.include_router(router, prefix=API_PREFIX)
     app.add_api_route(f"{API_PREFIX}/metrics", health.metrics_endpoint, methods=["GET"], tags=["operations"],
                       summary="Prometheus metrics")  # fmt: skip

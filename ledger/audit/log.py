@@ -76,18 +76,14 @@ anchors = Table(
 )
 
 
-class AuditError(LedgerValueError):
-    """A record that cannot be proven, a proof that does not hold, a log that no longer matches the chain."""
-
-
 def record_digest(record: Mapping[str, Any]) -> bytes:
     """SHA-256 of the record's JCS form over `RECORD_FIELDS`."""
     try:
         return hashlib.sha256(rfc8785.dumps({name: record[name] for name in RECORD_FIELDS})).digest()
     except KeyError as exc:
-        raise AuditError(f"the record has no field {exc.args[0]}") from None
+        raise LedgerValueError(f"the record has no field {exc.args[0]}") from None
     except (rfc8785.CanonicalizationError, ValueError, TypeError) as exc:
-        raise AuditError(f"the record cannot be canonicalised: {exc}") from None
+        raise LedgerValueError(f"the record cannot be canonicalised: {exc}") from None
 
 
 def _province_of() -> ColumnElement[Any]:
@@ -222,28 +218,28 @@ class AuditLog:
 
     def prove(self, record_id: str, client: UsageLogClient, chain_id: int) -> dict[str, Any]:
         """The inclusion proof of record `record_id` in its anchored period, checked against the chain first:
-        `AuditError` when the record is unknown, not anchored yet, or its period's records no longer give the
+        `LedgerValueError` when the record is unknown, not anchored yet, or its period's records no longer give the
         anchored root (a record of the period deleted or changed)."""
         with self.engine.connect() as db:
             row = db.execute(select(records).where(records.c.id == record_id)).mappings().first()
             if row is None:
-                raise AuditError(f"no usage record {record_id!r}")
+                raise LedgerValueError(f"no usage record {record_id!r}")
             record = dict(row)
             province = record["accepting_province"] or record["issuing_province"]
             if province is None:
-                raise AuditError(f"usage record {record_id} names no province: it is not anchored")
+                raise LedgerValueError(f"usage record {record_id} names no province: it is not anchored")
             found = db.execute(select(anchors).where(
                 anchors.c.province == province, anchors.c.state == "anchored",
                 anchors.c.period * anchors.c.interval <= record["at"],
                 (anchors.c.period + 1) * anchors.c.interval > record["at"])).first()  # fmt: skip
         if found is None:
-            raise AuditError(f"usage record {record_id} is not anchored yet (its period of province {province} "
+            raise LedgerValueError(f"usage record {record_id} is not anchored yet (its period of province {province} "
                              "has not been rolled up)")  # fmt: skip
         period, interval = int(found.period), int(found.interval)
         tree = self.tree(province, period, interval)
         on_chain = client.root_of(int(province), period)
         if tree is None or on_chain is None or tree.root != on_chain:
-            raise AuditError(f"the usage records of province {province} in period {period} no longer match the "
+            raise LedgerValueError(f"the usage records of province {province} in period {period} no longer match the "
                              "root anchored on chain: a record was deleted or changed")  # fmt: skip
         digest = record_digest(record)
         return {
@@ -273,43 +269,44 @@ class AuditLog:
 
 def _bytes32(value: Any, what: str) -> bytes:
     if not isinstance(value, str) or len(value) != 66 or not value.startswith("0x"):
-        raise AuditError(f"{what} must be a 0x-prefixed 32-byte hex string")
+        raise LedgerValueError(f"{what} must be a 0x-prefixed 32-byte hex string")
     try:
         return bytes.fromhex(value[2:])
     except ValueError:
-        raise AuditError(f"{what} must be a 0x-prefixed 32-byte hex string") from None
+        raise LedgerValueError(f"{what} must be a 0x-prefixed 32-byte hex string") from None
 
 
 def verify_proof(proof: Any, client: UsageLogClient, chain_id: int) -> dict[str, Any]:
     """Check an inclusion proof of `prove` against the chain: the record gives the digest, the path leads from it
-    to the root, and that root is the one anchored for the province and period. What was checked; `AuditError`
+    to the root, and that root is the one anchored for the province and period. What was checked; `LedgerValueError`
     naming what does not hold."""
     if not isinstance(proof, dict) or proof.get("version") != PROOF_VERSION:
-        raise AuditError(f"not a usage-record proof of version {PROOF_VERSION}")
+        raise LedgerValueError(f"not a usage-record proof of version {PROOF_VERSION}")
     try:
         record, province, period = proof["record"], int(proof["province"]), int(proof["period"])
         path = [_bytes32(p, "a proof element") for p in proof["proof"]]
         root, digest = _bytes32(proof["root"], "root"), _bytes32(proof["digest"], "digest")
         proof_chain = int(proof["chainId"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise AuditError(f"malformed proof: {exc!r}") from None
+        raise LedgerValueError(f"malformed proof: {exc!r}") from None
     if not isinstance(record, dict):
-        raise AuditError("malformed proof: `record` is not an object")
+        raise LedgerValueError("malformed proof: `record` is not an object")
     if proof_chain != chain_id:
-        raise AuditError(f"the proof is of chain {proof_chain}, the node answers chain {chain_id}")
+        raise LedgerValueError(f"the proof is of chain {proof_chain}, the node answers chain {chain_id}")
     if str(proof.get("contract", "")).lower() != client.address.lower():
-        raise AuditError(f"the proof names {proof.get('contract')!r}, not this consortium's UsageLog {client.address}")
+        named = proof.get("contract")
+        raise LedgerValueError(f"the proof names {named!r}, not this consortium's UsageLog {client.address}")
     if record_digest(record) != digest:
-        raise AuditError("the record does not give the proof's digest: it was changed")
+        raise LedgerValueError("the record does not give the proof's digest: it was changed")
     if not verify(root, digest, path):
-        raise AuditError("the Merkle path does not lead from the record to the proof's root")
+        raise LedgerValueError("the Merkle path does not lead from the record to the proof's root")
     try:
         on_chain = client.root_of(province, period)
     except ChainError as exc:
-        raise AuditError(f"cannot read the anchored root: {exc}") from None
+        raise LedgerValueError(f"cannot read the anchored root: {exc}") from None
     if on_chain is None:
-        raise AuditError(f"nothing is anchored on chain for province {province} in period {period}")
+        raise LedgerValueError(f"nothing is anchored on chain for province {province} in period {period}")
     if on_chain != root:
-        raise AuditError(f"the root anchored for province {province} in period {period} is 0x{on_chain.hex()}, "
+        raise LedgerValueError(f"the root anchored for province {province} in period {period} is 0x{on_chain.hex()}, "
                          f"not the proof's")  # fmt: skip
     return {"record": record["id"], "province": str(province), "period": period, "root": "0x" + root.hex()}
