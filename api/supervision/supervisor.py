@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from api.supervision import rules
 from api.supervision.alerts import RULES, Alert, AlertStore, deliver, public
 from api.supervision.assist import AssistStore
-from api.supervision.config import SupervisionConfig, load_config
+from api.supervision.config import ChainStalled, SupervisionConfig, load_config
 from ledger.audit import AuditLog, UsageLogClient, UsageLogRecord
-from ledger.errors import LedgerError
+from ledger.errors import DeploymentError, LedgerError
 
 if TYPE_CHECKING:
     from api.service import Service
@@ -58,7 +58,11 @@ class Supervisor:
         self._since = time.time() - rules.DAY
         self._anchorers: dict[str, str] = {}
         metadata.create_all(engine)
-        record = UsageLogRecord.of(service.deployment)
+        try:
+            record = UsageLogRecord.of(service.deployment)
+        except DeploymentError as exc:
+            log.warning("the usage log is not anchored: %s", exc)
+            record = None
         self.usage_log = UsageLogClient(service.client.w3, record.address) if record else None
         if self.usage_log is None and self.audit is not None:
             log.warning("the deployment has no UsageLog contract: usage records are not anchored "
@@ -154,7 +158,7 @@ class Supervisor:
             (cfg.issuance_spike, lambda r: rules.issuance_spike(index, r, now)),
             (cfg.status_burst, lambda r: rules.status_burst(index, r, now)),
             (cfg.anchoring_latency, lambda r: rules.anchoring_latency(self.audit, r, now) if self.audit else []),
-            (cfg.chain_stalled, lambda r: self.chain.observe(int(self.service.client.w3.eth.block_number), r, now)),
+            (cfg.chain_stalled, lambda r: self._chain_stalled(r, now)),
             (cfg.assist_overdue, lambda r: rules.assist_overdue(self.assist.overdue(now), r)),
         ]
         for rule, check in checks:
@@ -165,6 +169,11 @@ class Supervisor:
             except Exception as exc:  # noqa: BLE001 (a failing rule, the chain unreachable, stops no other)
                 log.warning("alert rule %s failed: %s", type(rule).__name__, exc)
         return found
+
+    def _chain_stalled(self, rule: ChainStalled, now: float) -> list[Alert]:
+        if rule.seconds <= 0:
+            return []  # off: no need to ask the chain
+        return self.chain.observe(int(self.service.client.w3.eth.block_number), rule, now)
 
     def store(self, found: list[Alert]) -> list[int]:
         """Store the alerts; push the new ones to the webhook and count them."""
