@@ -32,8 +32,9 @@ _ZERO = b"\0" * 32
 
 @cache
 def usage_log_artifact() -> Artifact:
-    """The packaged artifact (`ledger/audit/artifacts/UsageLog.json`, built from `contracts/UsageLog.sol`)."""
-    resource = resources.files("ledger.audit") / "artifacts" / f"{CONTRACT}.json"
+    """The packaged artifact (`ledger/toolchain/artifacts/UsageLog.json`, written by `hurong compile` beside the
+    four contracts' from `contracts/UsageLog.sol`)."""
+    resource = resources.files("ledger.toolchain") / "artifacts" / f"{CONTRACT}.json"
     try:
         return Artifact.from_json(json.loads(resource.read_text(encoding="utf-8")))
     except FileNotFoundError as exc:  # pragma: no cover (shipped with the package)
