@@ -2,13 +2,15 @@
 
 Every worker process runs one, but only the holder of a lease in the usage database (renewed each round, taken
 over when its holder stops renewing it) works, so periods are anchored and rules evaluated once. New alerts are
-pushed to the webhook; the Prometheus gauges are set every round.
+pushed to the webhook by a thread of their own (a slow or failing receiver, retried with backoff, never holds up a
+round); the Prometheus gauges are set every round.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import queue
 import secrets
 import threading
 import time
@@ -55,6 +57,8 @@ class Supervisor:
         self.holder = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._outbox: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self._courier: threading.Thread | None = None
         self._since = time.time() - rules.DAY
         self._anchorers: dict[str, str] = {}
         metadata.create_all(engine)
@@ -74,11 +78,25 @@ class Supervisor:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="supervisor", daemon=True)
             self._thread.start()
+        if self._courier is None and self.config.webhook.url:
+            self._courier = threading.Thread(target=self._deliver, name="alert-webhook", daemon=True)
+            self._courier.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._outbox.put(None)
+        for thread in (self._thread, self._courier):
+            if thread is not None:
+                thread.join(timeout=10)
+
+    def _deliver(self) -> None:
+        """Push the alerts queued by `store` to the webhook, one after the other."""
+        while (alert_id := self._outbox.get()) is not None:
+            try:
+                delivered = deliver(self.config.webhook, self.webhook_secret, public(self.alerts.get(alert_id)))
+                self.alerts.mark_delivered(alert_id, delivered)
+            except Exception:
+                log.exception("pushing alert %d to the webhook failed", alert_id)
 
     def _run(self) -> None:
         every = self.config.alerts.evaluate_every_seconds
@@ -185,10 +203,8 @@ class Supervisor:
             new.append(alert_id)
             self.service.metrics.alerts_raised.labels(alert.rule, alert.severity).inc()
             log.warning("alert %d %s: %s", alert_id, alert.rule, alert.message)
-            webhook = self.config.webhook
-            if webhook.url:
-                delivered = deliver(webhook, self.webhook_secret, public(self.alerts.get(alert_id)))
-                self.alerts.mark_delivered(alert_id, delivered)
+            if self.config.webhook.url:
+                self._outbox.put(alert_id)
         return new
 
     def update_metrics(self, now: float) -> None:

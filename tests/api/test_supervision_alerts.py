@@ -163,6 +163,9 @@ def test_every_rule_is_fired_by_its_scenario_and_stored_once(watched: Server, re
     # pushed to the webhook, signed; the failed first delivery retried
     assert wait_for(lambda: len(receiver.received) >= 7, timeout=30)
     assert receiver.bad_signatures == 0
+    with usage_db(watched) as db:
+        delivered = db.execute("SELECT count(*) FROM supervision_alerts WHERE delivered = 1").fetchone()[0]
+    assert delivered >= 7
     assert {a["rule"] for a in receiver.received} >= {"many_provinces", "caller_failures", "revoked_presented"}
 
     # exported to Prometheus
