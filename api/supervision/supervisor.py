@@ -137,11 +137,11 @@ class Supervisor:
         return new
 
     def _client_for(self, province: str) -> UsageLogClient | None:
-        """A client of the log acting as an account of `province` the keystore holds (an admin or an agency)."""
+        """A client of the log acting as an account of `province` the keystore holds (an admin, else an agency)."""
         assert self.usage_log is not None
         chosen = self._anchorers.get(province)
         folder = Path(self.service.settings.keystore_folder)
-        candidates = [chosen] if chosen else sorted(p.stem for p in folder.glob("0x*.json"))
+        candidates = [chosen] if chosen else self._candidates(folder, int(province))
         for address in candidates:
             try:
                 if self.usage_log.can_anchor(address, int(province)):
@@ -152,6 +152,12 @@ class Supervisor:
                 log.warning("cannot anchor usage records of %s as %s: %s", province, address, exc)
         self._anchorers.pop(province, None)
         return None
+
+    def _candidates(self, folder: Path, province: int) -> list[str]:
+        """The keystore's accounts, the province's admins first (their anchor reads one registry less: less gas)."""
+        held = sorted(p.stem for p in folder.glob("0x*.json"))
+        consortium = self.service.client.consortium
+        return sorted(held, key=lambda address: not consortium.is_province_admin(province, address))
 
     def anchor(self, now: float) -> None:
         if self.audit is None or self.usage_log is None:
