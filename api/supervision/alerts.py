@@ -20,9 +20,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+from pydantic import BaseModel, Field
 from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, Text, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -73,6 +74,27 @@ class Alert:
     provinces: tuple[str, ...] = ()
     details: dict[str, Any] | None = None
     severity: str = "warning"
+
+
+class AlertPublic(BaseModel):
+    id: int
+    rule: str = Field(description="The rule's name (`revoked_presented`, `many_provinces`, ...)")
+    ruleName: str = Field(description="The rule in Chinese and English")
+    severity: Literal["info", "warning", "critical"]
+    provinces: list[str] = Field(description="The provinces concerned; empty: the whole consortium")
+    message: str = Field(description="What happened, in Chinese and English")
+    details: dict[str, Any]
+    firstAt: float = Field(description="When first raised (Unix seconds)")
+    lastAt: float = Field(description="When last raised (Unix seconds)")
+    count: int = Field(description="How often raised")
+    state: Literal["open", "acknowledged"]
+    acknowledgedBy: str | None
+    acknowledgedAt: float | None
+
+
+class AlertsPublic(BaseModel):
+    data: list[AlertPublic]
+    count: int = Field(description="Alerts matching the filters (beyond `limit`)")
 
 
 def public(row: Any) -> dict[str, Any]:

@@ -91,6 +91,30 @@ class AssistAnswerIn(BaseModel):
     _note = field_validator("note")(classmethod(lambda cls, v: _no_personal_data(v)))
 
 
+class AssistRequestPublic(BaseModel):
+    id: str
+    state: Literal["open", "overdue", "answered"] = Field(description="`overdue`: open past the deadline (超时)")
+    createdAt: float
+    deadline: float = Field(description="The end of the last working day to answer (Unix seconds)")
+    requestingProvince: str
+    requestingAgency: str
+    issuingProvince: str = Field(description="The province asked")
+    serviceItem: str
+    certificateRef: str | None = Field(description="The certificate's pseudonymous reference, if named by digest")
+    licenceNumber: str | None = Field(description="The licence number, if named by it (kept encrypted)")
+    question: str
+    answer: Literal["confirmed", "not_confirmed", "needs_documents"] | None
+    note: str | None
+    answeredBy: str | None
+    answeredAt: float | None
+    usageId: str = Field(description="The usage record of the filing, for feedback (好差评)")
+
+
+class AssistRequestsPublic(BaseModel):
+    data: list[AssistRequestPublic]
+    count: int = Field(description="Requests matching the filters (beyond `limit`)")
+
+
 def add_working_days(start: float, days: int, holidays: tuple[dt.date, ...] = ()) -> float:
     """The end (23:59:59 China Standard Time) of the `days`-th working day after the day of `start`."""
     day = dt.datetime.fromtimestamp(start + DAY_OFFSET, dt.UTC).date()

@@ -16,8 +16,14 @@ from api.errors import ApiError
 from api.keys import Principal
 from api.routers.console import serve_static
 from api.schemas import ErrorResponse
-from api.supervision.alerts import RULES, public
-from api.supervision.assist import STEP_VERDICTS, AssistAnswerIn, AssistRequestIn
+from api.supervision.alerts import RULES, AlertPublic, AlertsPublic, public
+from api.supervision.assist import (
+    STEP_VERDICTS,
+    AssistAnswerIn,
+    AssistRequestIn,
+    AssistRequestPublic,
+    AssistRequestsPublic,
+)
 from api.supervision.feedback import FeedbackIn, FeedbackOut
 from api.supervision.records import UsageRecord, new_usage_id
 from api.supervision.statistics import Filters, statistics, to_csv
@@ -128,7 +134,7 @@ def post_feedback(body: FeedbackIn, service: ServiceDep) -> dict[str, Any]:
 _RULE = "^(" + "|".join(RULES) + ")$"
 
 
-@router.get("/alerts", responses={403: {"model": ErrorResponse}})
+@router.get("/alerts", response_model=AlertsPublic, responses={403: {"model": ErrorResponse}})
 def list_alerts(
     admin: ProvinceAdmin,
     supervisor: SupervisorDep,
@@ -146,8 +152,10 @@ def list_alerts(
     return {"data": [public(r) for r in rows], "count": total}
 
 
-@router.post("/alerts/{alert_id}/ack", responses={403: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
-                                                  409: {"model": ErrorResponse}})  # fmt: skip
+_ACK_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorResponse} for status in (403, 404, 409)}
+
+
+@router.post("/alerts/{alert_id}/ack", response_model=AlertPublic, responses=_ACK_ERRORS)
 def acknowledge_alert(
     admin: ProvinceAdmin, supervisor: SupervisorDep, alert_id: Annotated[int, Path(ge=1, le=2**62)]
 ) -> dict[str, Any]:
@@ -192,7 +200,7 @@ def _usage_step(service: Service, usage_id: str, verdict: str, row: Any, agency:
 _ASSIST_ERRORS: dict[int | str, dict[str, Any]] = {403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
 
 
-@assist_router.post("", status_code=201, responses=_ASSIST_ERRORS)
+@assist_router.post("", status_code=201, response_model=AssistRequestPublic, responses=_ASSIST_ERRORS)
 def file_assist_request(body: AssistRequestIn, who: Clerk, service: ServiceDep,
                         supervisor: SupervisorDep) -> dict[str, Any]:  # fmt: skip
     """File an assist request (协查) with the issuing province: a certificate (by digest, kept only as its
@@ -223,7 +231,8 @@ def _visible(supervisor: Supervisor, request_id: str, province: str) -> Any:
     return row
 
 
-@assist_router.post("/{request_id}/answer", responses=_ASSIST_ERRORS | {409: {"model": ErrorResponse}})
+@assist_router.post("/{request_id}/answer", response_model=AssistRequestPublic,
+                    responses=_ASSIST_ERRORS | {409: {"model": ErrorResponse}})  # fmt: skip
 def answer_assist_request(request_id: Annotated[str, _REQUEST_ID], body: AssistAnswerIn, who: Clerk,
                           service: ServiceDep, supervisor: SupervisorDep) -> dict[str, Any]:  # fmt: skip
     """Answer an assist request of your province (confirmed / not_confirmed / needs_documents, with a note): an
@@ -245,7 +254,7 @@ def _requester(principal: CurrentPrincipal, service: ServiceDep) -> str:
     return clerk(principal, service)[1]
 
 
-@assist_router.get("", responses={403: {"model": ErrorResponse}})
+@assist_router.get("", response_model=AssistRequestsPublic, responses={403: {"model": ErrorResponse}})
 def list_assist_requests(
     province: Annotated[str, Depends(_requester)],
     supervisor: SupervisorDep,
@@ -262,7 +271,7 @@ def list_assist_requests(
     return {"data": data, "count": total}
 
 
-@assist_router.get("/{request_id}", responses=_ASSIST_ERRORS)
+@assist_router.get("/{request_id}", response_model=AssistRequestPublic, responses=_ASSIST_ERRORS)
 def get_assist_request(request_id: Annotated[str, _REQUEST_ID], province: Annotated[str, Depends(_requester)],
                        supervisor: SupervisorDep) -> dict[str, Any]:  # fmt: skip
     """One assist request of the key's province."""
