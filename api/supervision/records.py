@@ -45,6 +45,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from ledger.audit.log import USAGE_FILE as USAGE_FILE
+from ledger.audit.log import anchors
+from ledger.audit.log import metadata as log_metadata
 
 log = logging.getLogger("hurong.api.usage")
 
@@ -168,6 +170,7 @@ def open_engine(path: Path) -> Engine:
     for attempt in range(20):
         try:
             metadata.create_all(engine)
+            log_metadata.create_all(engine)
             break
         except Exception:  # another process creating the same tables at the same moment
             if attempt == 19:
@@ -271,11 +274,14 @@ class UsageLog:
                 db.execute(insert(usage), rows)
 
     def prune(self, now: float | None = None) -> int:
-        """Delete the records (and their feedback) older than the retention period; how many records."""
+        """Delete the records (and their feedback) older than the retention period, and the usage log's anchors of
+        the periods they began (their roots stay on chain; `hurong audit check` no longer expects their records);
+        how many records."""
         self._pruned = now = time.time() if now is None else now
         cutoff = now - self.retention_days * 86_400
         old = select(usage.c.id).where(usage.c.at < cutoff)
         with self.engine.begin() as db:
+            db.execute(delete(anchors).where(anchors.c.period * anchors.c.interval < cutoff))
             db.execute(delete(feedback).where(feedback.c.usage_id.in_(old)))
             return int(db.execute(delete(usage).where(usage.c.at < cutoff)).rowcount or 0)
 
