@@ -15,6 +15,7 @@ one writer before its transaction is sent, so several service workers never anch
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -45,7 +46,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ledger.audit.contract import UsageLogClient
 from ledger.certificates.merkle import MerkleTree, verify
-from ledger.errors import ChainError, LedgerValueError
+from ledger.errors import ChainError, LedgerError, LedgerValueError
+
+log = logging.getLogger("hurong.audit")
 
 #: The fields of a usage record that its digest covers, in the order the proofs print them.
 RECORD_FIELDS = ("id", "at", "accepting_province", "caller_role", "caller_agency", "caller_province", "service_item",
@@ -175,7 +178,7 @@ class AuditLog:
     ) -> list[Anchored]:
         """Anchor every due period whose province `client_for` gives a client (with an account allowed to
         anchor) for; what was anchored. A period another writer claimed is left to it; a transaction that fails
-        releases the claim, so the next round tries again."""
+        releases the claim (logged), so the next round tries again."""
         self._settle_stale(client_for)
         done: list[Anchored] = []
         for province, period in self.due(now):
@@ -185,7 +188,11 @@ class AuditLog:
                 continue
             try:
                 receipt = client.anchor(int(province), period, tree.root, len(tree)).wait()
-            except Exception:
+            except LedgerError as exc:  # this period is tried again next round; the others go on
+                self._release(province, period)
+                log.warning("anchoring usage records of %s, period %d, failed: %s", province, period, exc)
+                continue
+            except BaseException:
                 self._release(province, period)
                 raise
             latency = self._confirm(province, period, receipt.tx_hash, receipt.block_number)
