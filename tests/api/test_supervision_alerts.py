@@ -114,7 +114,7 @@ def alerts(server: Server, key: str = "sh_admin", **params: Any) -> list[dict[st
     return list(response.json()["data"])
 
 
-def wait_alert(server: Server, rule: str, key: str = "sh_admin", timeout: float = 30) -> dict[str, Any]:
+def wait_alert(server: Server, rule: str, key: str = "sh_admin", timeout: float = 60) -> dict[str, Any]:
     found = wait_for(lambda: alerts(server, key, rule=rule), timeout=timeout, step=0.5)
     assert found, f"no {rule} alert"
     return dict(found[0])
@@ -161,7 +161,7 @@ def test_every_rule_is_fired_by_its_scenario_and_stored_once(watched: Server, re
     assert len(again) == 1 and again[0]["count"] > 1
 
     # pushed to the webhook, signed; the failed first delivery retried
-    assert wait_for(lambda: len(receiver.received) >= 7, timeout=30)
+    assert wait_for(lambda: len(receiver.received) >= 7, timeout=60)
     assert receiver.bad_signatures == 0
     with usage_db(watched) as db:
         delivered = db.execute("SELECT count(*) FROM supervision_alerts WHERE delivered = 1").fetchone()[0]
@@ -241,10 +241,14 @@ def test_an_assist_request_is_filed_answered_by_the_province_asked_and_rated(wat
             assert admin.get(path).json()["answer"] == "confirmed"
         rated = zj.post("/supervision/feedback", json={"usageId": request["usageId"], "rating": 4})
         assert rated.status_code == 201, rated.text
-    with usage_db(watched) as db:  # each step is a usage record
-        steps = {r["verdict"] for r in db.execute("SELECT verdict FROM usage_records WHERE certificate_ref = ?",
-                                                  (request["certificateRef"],))}  # fmt: skip
-    assert {"ASSIST_FILED", "ASSIST_CONFIRMED"} <= steps
+
+    def steps() -> set[str]:  # each step is a usage record (written by the worker's writer within its interval)
+        with usage_db(watched) as db:
+            query = "SELECT verdict FROM usage_records WHERE certificate_ref = ?"
+            found = {r["verdict"] for r in db.execute(query, (request["certificateRef"],))}
+        return found if {"ASSIST_FILED", "ASSIST_CONFIRMED"} <= found else set()
+
+    assert wait_for(steps, timeout=10)
 
 
 def test_assist_requests_are_validated_and_authorised(watched: Server) -> None:
