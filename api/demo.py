@@ -246,6 +246,9 @@ class Demo:
             self._serve()
             if not demo.get("issued"):
                 demo["issued"] = self._issue_demo_certificates(demo)
+                from api.supervision.seed import seed_usage
+
+                seed_usage(self.api_url, demo, demo_licence)  # something real for the /supervision dashboard
                 self._write(demo)
             self._print(demo)
             if wait:
@@ -289,7 +292,12 @@ class Demo:
             pass
         self.console.print("deploying and bootstrapping the consortium…")
         result = bootstrap(self.spec, self.chain.url, progress=lambda m: self.console.print(f"  {m}"))
-        result.deployment.save(self.home / "deployments")
+        from ledger.audit import deploy_usage_log
+        from ledger.chain.client import make_web3
+
+        # the tamper-evident usage log's contract beside the others (recorded in the deployment's extra data)
+        deployment, _ = deploy_usage_log(make_web3(self.chain.url), result.keys[self.spec.deployer], result.deployment)
+        deployment.save(self.home / "deployments")
         keys = ApiKeyStore(keys_database(self.home))
         provinces = []
         for province in self.spec.provinces:

@@ -46,6 +46,7 @@ from api.routers import (
 from api.service import Service
 from api.settings import Settings, get_settings
 from api.supervision import router as supervision
+from api.supervision.supervisor import Supervisor
 
 API_PREFIX = "/api/v1"
 #: The OpenAPI document's tags, in the order Swagger UI shows them.
@@ -57,7 +58,7 @@ OPENAPI_TAGS = [
     {"name": "agencies", "description": "Register and manage issuing agencies, their types and signing keys"},
     {"name": "recognition rules", "description": "Set and revoke the recognition rules of a province (互认规则)"},
     {"name": "API keys", "description": "API keys of a province's agencies (a province admin's key)"},
-    {"name": "supervision", "description": "Usage statistics (电子监察, a province admin's key) and feedback (好差评)"},
+    {"name": "supervision", "description": "Statistics, alerts (电子监察), assist requests (协查), feedback (好差评)"},
     {"name": "operations", "description": "Health and metrics"},
 ]
 Scope = MutableMapping[str, Any]
@@ -462,9 +463,12 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         svc = service or Service(settings)
         app.state.service = svc
         svc.start()
+        app.state.supervisor = Supervisor(svc)  # usage log anchoring, alerts, assist requests
+        app.state.supervisor.start()
         try:
             yield
         finally:
+            app.state.supervisor.stop()
             svc.stop()
 
     app = FastAPI(
@@ -481,7 +485,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     errors.install(app, retry_after=settings.retry_after_seconds)
 
     admin = (governance.router, agencies.router, admin_rules.router, api_keys.router, documents.router)
-    for router in (health.router, registry.router, certificates.router, verify.router, *admin, supervision.router):
+    supervised = (supervision.router, supervision.assist_router)
+    for router in (health.router, registry.router, certificates.router, verify.router, *admin, *supervised):
         app.include_router(router, prefix=API_PREFIX)
     app.add_api_route(f"{API_PREFIX}/metrics", health.metrics_endpoint, methods=["GET"], tags=["operations"],
                       summary="Prometheus metrics")  # fmt: skip

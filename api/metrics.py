@@ -68,6 +68,31 @@ class Metrics:
             multiprocess_mode="livemostrecent",
         )
 
+        # Supervision: alerts raised (by the worker holding the supervisor's lease) and open, assist requests open
+        # and overdue, usage-log periods anchored and the latest anchoring latency.
+        self.alerts_raised = Counter(
+            "hurong_alerts_total", "Supervision alerts raised", ["rule", "severity"], registry=self.registry
+        )
+        self.alerts_open = Gauge(
+            "hurong_alerts_open", "Open supervision alerts", ["rule", "severity"], registry=self.registry,
+            multiprocess_mode="livemostrecent",
+        )  # fmt: skip
+        self.assist_requests = Gauge(
+            "hurong_assist_requests", "Assist requests not answered", ["state"], registry=self.registry,
+            multiprocess_mode="livemostrecent",
+        )  # fmt: skip
+        self.usage_anchors = Counter(
+            "hurong_usage_anchors_total", "Usage-log periods anchored", ["province"], registry=self.registry
+        )
+        self.usage_anchor_latency = Gauge(
+            "hurong_usage_anchor_latency_seconds", "Seconds from a usage-log period's end to its anchor",
+            ["province"], registry=self.registry, multiprocess_mode="livemostrecent",
+        )  # fmt: skip
+
+    def usage_anchored(self, province: str, latency: float) -> None:
+        self.usage_anchors.labels(province).inc()
+        self.usage_anchor_latency.labels(province).set(latency)
+
     def batch_anchored(self, count: int, seconds: float) -> None:
         self.batches.inc()
         self.certificates.inc(count)

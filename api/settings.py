@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     usage_recording: bool = True
     usage_retention_days: float = Field(default=180, gt=0, le=36_500)
     usage_secret: SecretStr = SecretStr("")
+    #: The tamper-evident log: each province's usage records rolled into a Merkle root every this many seconds and
+    #: anchored on `UsageLog` (when the deployment has one) this long after the period ends; 0 turns it off.
+    usage_anchor_interval: int = Field(default=3600, ge=0, le=31 * 86_400)
+    usage_anchor_delay: float = Field(default=30.0, ge=0, le=3600)
+    #: Supervision rules: alert thresholds, the alert webhook, assist-request deadlines (TOML; see
+    #: docs/supervision.md). Empty: `<home>/supervision.toml` when it exists, else the defaults.
+    supervision_config: Path | None = None
+    #: The secret the alert webhook's requests are signed with (HMAC-SHA256).
+    alert_webhook_secret: SecretStr = SecretStr("")
 
     @field_validator("rpc_urls", mode="before")
     @classmethod

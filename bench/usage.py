@@ -1,8 +1,10 @@
-"""`python -m bench.usage`: `POST /verify` requests/s with usage recording on and off, in one run.
+"""`python -m bench.usage`: `POST /verify` requests/s with usage recording on and off, in one run; with `--gas`, the
+gas of anchoring one period of a province's usage records on `UsageLog`.
 
 Two service processes over one demo consortium and chain (one uvicorn worker each): the first records every
 verification (the default), the second runs with `HURONG_USAGE_RECORDING=false`; wrk loads each in turn with the
-same certificate and context, alternately, a few rounds.
+same certificate and context, alternately, a few rounds. The gas is read from the receipts of anchors sent on a
+fresh anvil chain with the demo consortium, by a province admin and by an agency, of 1 and of 100,000 records.
 """
 
 from __future__ import annotations
@@ -57,6 +59,73 @@ def bench_usage(*, seconds: int = 3, connections: int = 32, rounds: int = 3) -> 
     return figures
 
 
+def bench_anchor_gas() -> dict[str, int]:
+    """Gas of `UsageLog.anchor` by a province admin and by an agency (the root's record count does not matter)."""
+    from ledger.audit import UsageLogClient, deploy_usage_log
+    from ledger.certificates.merkle import MerkleTree
+    from ledger.chain.bootstrap import bootstrap, load_description
+    from ledger.chain.client import make_web3
+    from ledger.chain.node import Anvil
+    from ledger.chain.transactions import Transactor
+
+    figures: dict[str, int] = {}
+    with Anvil(accounts=20) as chain:
+        result = bootstrap(load_description(Path(__file__).parents[1] / "examples" / "demo.yaml"), chain.url)
+        w3 = make_web3(chain.url)
+        deployment, receipt = deploy_usage_log(w3, result.keys["deployer"], result.deployment)
+        figures["deploy"] = receipt.gas_used
+        period = 0
+        for who, province in (("sh_admin", 310000), ("zj_amr", 330000)):
+            for count in (1, 100_000):
+                period += 1
+                root = MerkleTree([random.randbytes(32) for _ in range(min(count, 1000))]).root
+                log = UsageLogClient.of(w3, deployment, Transactor(w3, result.keys[who]))
+                gas = log.anchor(province, period, root, count).wait().gas_used
+                figures[f"{who} {count}"] = gas
+                print(f"anchor by {who} ({province}) of {count:,} records: {gas:,} gas")
+    print(f"UsageLog deployment: {figures['deploy']:,} gas")
+    return figures
+
+
+def bench_record_cost(count: int = 100_000) -> dict[str, float]:
+    """In one process, no HTTP: the request's share of a usage record (an id, an HMAC, a queue), the writer's
+    (batched inserts), and one evaluation of the sliding-window alert rules over `count` records of ten minutes."""
+    import tempfile
+    import time
+
+    from api.supervision import config, rules
+    from api.supervision.records import UsageLog, UsageRecord, new_usage_id
+
+    rng = random.Random(3)
+    provinces = ["310000", "330000", "440000"]
+    with tempfile.TemporaryDirectory(prefix="hurong-bench-usage-") as folder:
+        log = UsageLog(Path(folder) / "usage.sqlite", b"bench secret", flush_interval=3600, batch_size=5000)
+        digests = [f"0x{rng.getrandbits(256):064x}" for _ in range(count // 3)]
+        now = time.time()
+        started = time.perf_counter()
+        for i in range(count):
+            log.record(UsageRecord(
+                id=new_usage_id(), at=now - 600 + 600 * i / count, accepting_province=provinces[i % 3],
+                caller_role="agency", caller_agency=f"0x{i % 50:040x}", caller_province=provinces[i % 3],
+                service_item="bench", verdict="VALID" if i % 10 else "INVALID", failed="" if i % 10 else "expired",
+                issuing_province="310000", issuer=None, certificate_type="business_licence",
+                certificate_ref=log.reference(digests[i % len(digests)]), duration_ms=1.0,
+            ))  # fmt: skip
+        queued = time.perf_counter() - started
+        started = time.perf_counter()
+        log.flush()
+        written = time.perf_counter() - started
+        started = time.perf_counter()
+        rules.many_provinces(log.engine, config.ManyProvinces(), now)
+        rules.caller_failures(log.engine, config.CallerFailures(window_minutes=10), now)
+        evaluated = time.perf_counter() - started
+        log.engine.dispose()
+    figures = {"request_us": 1e6 * queued / count, "writer_us": 1e6 * written / count, "rules_s": evaluated}
+    print(f"{count:,} records: {figures['request_us']:.1f} µs each on the request, {figures['writer_us']:.1f} µs "
+          f"each in the writer; the sliding-window rules over them: {evaluated:.2f} s a round")  # fmt: skip
+    return figures
+
+
 def _home(demo: ServedDemo) -> Path:
     assert demo.home is not None
     return demo.home
@@ -67,5 +136,12 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--gas", action="store_true", help="measure the gas of anchoring the usage log instead")
+    parser.add_argument("--cost", type=int, metavar="N", help="measure a record's cost over N records instead")
     arguments = parser.parse_args()
-    bench_usage(seconds=arguments.seconds, connections=arguments.connections, rounds=arguments.rounds)
+    if arguments.gas:
+        bench_anchor_gas()
+    elif arguments.cost:
+        bench_record_cost(arguments.cost)
+    else:
+        bench_usage(seconds=arguments.seconds, connections=arguments.connections, rounds=arguments.rounds)

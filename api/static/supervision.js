@@ -22,8 +22,8 @@
     box.hidden = !message;
   }
 
-  async function call(path, key) {
-    const response = await fetch(API + path, { headers: key ? { "X-API-Key": key } : {} });
+  async function call(path, key, method = "GET") {
+    const response = await fetch(API + path, { method, headers: key ? { "X-API-Key": key } : {} });
     if (!response.ok) {
       let detail = `HTTP ${response.status}`;
       try {
@@ -152,12 +152,74 @@
     $("latency").textContent = l.p50 === null ? "–" : `P50 ${l.p50} · P90 ${l.p90} · P99 ${l.p99} · 最长 max ${l.max}`;
   }
 
+  const SEVERITY = { info: "提示 info", warning: "警告 warning", critical: "严重 critical" };
+  const when = (seconds) => new Date(seconds * 1000).toLocaleString("zh-CN", { hour12: false });
+
+  function renderAlerts(alerts, key) {
+    const target = $("alerts");
+    target.replaceChildren();
+    $("alert-count").textContent = alerts.count;
+    const head = el("tr");
+    ["预警 Alert", "级别 Severity", "最近 Last seen", "次数 Count", ""].forEach((h, i) =>
+      head.append(el("th", h, i === 0 ? "row-head" : "")));
+    target.append(head);
+    alerts.data.forEach((a) => {
+      const row = el("tr");
+      row.dataset.alert = a.id;
+      const what = el("td", null, "label");
+      what.append(el("strong", a.ruleName), el("br"), el("span", a.message, "hint"));
+      const button = el("button", "确认 Ack");
+      button.type = "button";
+      button.addEventListener("click", async () => {
+        button.disabled = true;
+        try {
+          await call(`/supervision/alerts/${a.id}/ack`, key, "POST");
+          await loadWork(key);
+        } catch (error) {
+          button.disabled = false;
+          showError(`确认失败 Acknowledge failed — ${error.message}`);
+        }
+      });
+      const act = el("td");
+      act.append(button);
+      row.append(what, el("td", SEVERITY[a.severity] || a.severity, a.severity), el("td", when(a.lastAt)),
+        el("td", a.count), act);
+      target.append(row);
+    });
+  }
+
+  function renderAssist(requests) {
+    const target = $("assist");
+    target.replaceChildren();
+    $("assist-count").textContent = requests.length;
+    const head = el("tr");
+    ["事项 Service item", "发起 → 协查 From → to", "时限 Deadline", "状态 State"].forEach((h, i) =>
+      head.append(el("th", h, i === 0 ? "row-head" : "")));
+    target.append(head);
+    requests.forEach((r) => {
+      const row = el("tr", null, r.state);
+      row.append(el("td", r.serviceItem, "label"),
+        el("td", `${province(r.requestingProvince)} → ${province(r.issuingProvince)}`), el("td", when(r.deadline)),
+        el("td", r.state === "overdue" ? "超时 overdue" : "办理中 open"));
+      target.append(row);
+    });
+  }
+
+  async function loadWork(key) {
+    const alerts = await (await call("/supervision/alerts?state=open&limit=50", key)).json();
+    renderAlerts(alerts, key);
+    const overdue = await (await call("/assist-requests?state=overdue&limit=50", key)).json();
+    const open = await (await call("/assist-requests?state=open&limit=50", key)).json();
+    renderAssist([...overdue.data, ...open.data]);
+  }
+
   async function load() {
     const key = sessionStorage.getItem(KEY_STORE);
     if (!key) return;
     try {
       const response = await call(`/supervision/statistics?${query()}`, key);
       render(await response.json());
+      await loadWork(key);
       showError("");
     } catch (error) {
       showError(`查询失败 Query failed — ${error.message}`);

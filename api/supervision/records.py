@@ -44,9 +44,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from ledger.audit.log import USAGE_FILE as USAGE_FILE
+from ledger.audit.log import anchors
+from ledger.audit.log import metadata as log_metadata
+
 log = logging.getLogger("hurong.api.usage")
 
-USAGE_FILE = "usage.sqlite"
 SECRET_FILE = "usage-secret"  # noqa: S105 (a file name)
 
 metadata = MetaData()
@@ -103,6 +106,8 @@ class UsageRecord:
         return asdict(self) | {"day": day_of(self.at)}
 
 
+#: The verdicts of verifications; the usage records of assist requests (协查) carry `ASSIST_*` ones.
+VERIFICATION_VERDICTS = ("VALID", "INVALID", "NOT_RECOGNIZED")
 #: Days are counted in China Standard Time (UTC+8), where every member province is.
 DAY_OFFSET = 8 * 3600
 
@@ -165,6 +170,7 @@ def open_engine(path: Path) -> Engine:
     for attempt in range(20):
         try:
             metadata.create_all(engine)
+            log_metadata.create_all(engine)
             break
         except Exception:  # another process creating the same tables at the same moment
             if attempt == 19:
@@ -200,6 +206,11 @@ class UsageLog:
         self._thread: threading.Thread | None = None
         self._pruned = 0.0
         self.engine = open_engine(self.path)
+
+    @property
+    def secret(self) -> bytes:
+        """The consortium's secret (the assist requests derive their encryption key from it)."""
+        return self._secret
 
     # ------------------------------------------------------------------ the hot path
 
@@ -263,11 +274,14 @@ class UsageLog:
                 db.execute(insert(usage), rows)
 
     def prune(self, now: float | None = None) -> int:
-        """Delete the records (and their feedback) older than the retention period; how many records."""
+        """Delete the records (and their feedback) older than the retention period, and the usage log's anchors of
+        the periods they began (their roots stay on chain; `hurong audit check` no longer expects their records);
+        how many records."""
         self._pruned = now = time.time() if now is None else now
         cutoff = now - self.retention_days * 86_400
         old = select(usage.c.id).where(usage.c.at < cutoff)
         with self.engine.begin() as db:
+            db.execute(delete(anchors).where(anchors.c.period * anchors.c.interval < cutoff))
             db.execute(delete(feedback).where(feedback.c.usage_id.in_(old)))
             return int(db.execute(delete(usage).where(usage.c.at < cutoff)).rowcount or 0)
 

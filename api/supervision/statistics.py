@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
 
-from api.supervision.records import feedback, usage
+from api.supervision.records import VERIFICATION_VERDICTS, feedback, usage
 
 TOP_FAILURES = 20
 PERCENTILES = (50, 90, 99)
@@ -30,9 +30,10 @@ class Filters:
     certificate_type: str | None = None
     service_item: str | None = None
 
-    def common(self) -> list[ColumnElement[bool]]:
-        """The conditions that apply to consortium totals too (time, type, service item)."""
-        found: list[ColumnElement[bool]] = []
+    def common(self, verifications: bool = True) -> list[ColumnElement[bool]]:
+        """The conditions that apply to consortium totals too (time, type, service item; verifications only, not
+        the steps of assist requests, unless `verifications` is False)."""
+        found: list[ColumnElement[bool]] = [usage.c.verdict.in_(VERIFICATION_VERDICTS)] if verifications else []
         if self.start is not None:
             found.append(usage.c.at >= self.start)
         if self.end is not None:
@@ -52,8 +53,10 @@ def statistics(engine: Engine, viewer: str, filters: Filters) -> dict[str, Any]:
     """The statistics a province admin of `viewer` sees, under `filters`."""
     common = filters.common()
     detail = and_(_involving(viewer), *common)
+    rated_where = and_(_involving(viewer), *filters.common(verifications=False))  # verifications and assist requests
     if filters.province is not None:
         detail = and_(detail, _involving(filters.province))
+        rated_where = and_(rated_where, _involving(filters.province))
     count = func.count().label("n")
     with engine.connect() as db:
         matrix = db.execute(
@@ -76,7 +79,7 @@ def statistics(engine: Engine, viewer: str, filters: Filters) -> dict[str, Any]:
         rated = usage.join(feedback, feedback.c.usage_id == usage.c.id)
         rating_rows = db.execute(
             select(usage.c.accepting_province, usage.c.service_item, feedback.c.rating, count)
-            .select_from(rated).where(detail)
+            .select_from(rated).where(rated_where)
             .group_by(usage.c.accepting_province, usage.c.service_item, feedback.c.rating)
         ).all()  # fmt: skip
         consortium = db.execute(select(usage.c.verdict, count).where(*common).group_by(usage.c.verdict)).all()

@@ -970,6 +970,51 @@ class SafeCastOverflowedUintDowncast(ContractRevertError):
     value: int
 
 
+class UsageLogAlreadyAnchored(ContractRevertError):
+    """`error UsageLogAlreadyAnchored(uint32 province, uint64 period, bytes32 root)`.
+
+    Selector `0x1f81b38d`.
+    """
+
+    error_name = "UsageLogAlreadyAnchored"
+    selector = "0x1f81b38d"
+    argument_names = ("province", "period", "root")
+    argument_types = ("uint32", "uint64", "bytes32")
+    province: int
+    period: int
+    root: bytes
+
+
+class UsageLogEmptyAnchor(ContractRevertError):
+    """`error UsageLogEmptyAnchor(uint32 province, uint64 period, bytes32 root, uint32 count)`.
+
+    Selector `0xad9ae73e`.
+    """
+
+    error_name = "UsageLogEmptyAnchor"
+    selector = "0xad9ae73e"
+    argument_names = ("province", "period", "root", "count")
+    argument_types = ("uint32", "uint64", "bytes32", "uint32")
+    province: int
+    period: int
+    root: bytes
+    count: int
+
+
+class UsageLogUnauthorized(ContractRevertError):
+    """`error UsageLogUnauthorized(address account, uint32 province)`.
+
+    Selector `0x880cd914`.
+    """
+
+    error_name = "UsageLogUnauthorized"
+    selector = "0x880cd914"
+    argument_names = ("account", "province")
+    argument_types = ("address", "uint32")
+    account: str
+    province: int
+
+
 ERRORS_BY_SELECTOR: dict[str, type[ContractRevertError]] = {
     "0x9996b315": AddressEmptyCode,
     "0x76456e6c": AuthorityRegistryAgencyExists,
@@ -1042,6 +1087,9 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevertError]] = {
     "0x95eac07c": RecognitionRegistryUnknownProvince,
     "0x0642044c": RecognitionRegistryUnknownRule,
     "0x6dfcc650": SafeCastOverflowedUintDowncast,
+    "0x1f81b38d": UsageLogAlreadyAnchored,
+    "0xad9ae73e": UsageLogEmptyAnchor,
+    "0x880cd914": UsageLogUnauthorized,
 }
 
 
@@ -1118,4 +1166,7 @@ __all__ = [
     "RecognitionRegistryUnknownProvince",
     "RecognitionRegistryUnknownRule",
     "SafeCastOverflowedUintDowncast",
+    "UsageLogAlreadyAnchored",
+    "UsageLogEmptyAnchor",
+    "UsageLogUnauthorized",
 ]

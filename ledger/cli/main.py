@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ledger.cli import agencies, governance, rules, signing_keys
+from ledger.cli import agencies, audit, governance, rules, signing_keys
 from ledger.cli import certificates as cli_certificates
 from ledger.cli import ipfs as cli_ipfs
 from ledger.cli import network as cli_network
@@ -127,6 +127,7 @@ app.add_typer(rules.app, name="rule")
 app.add_typer(cli_network.app, name="network")
 app.add_typer(cli_ipfs.app, name="ipfs")
 app.command("fetch")(cli_ipfs.fetch_cmd)
+app.add_typer(audit.app, name="audit")
 
 
 def _register_plugins() -> None:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import random
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import create_engine, insert
 
+from api.supervision.alerts import Alert, AlertStore
 from api.supervision.records import USAGE_FILE, UsageLog, UsageRecord, feedback, new_usage_id
 from tests.api.conftest import Server
+from tests.api.test_api import issue
 from tests.api.test_console import CHROMIUM, browser, check_glyphs, expect, open_page
+from tests.api.test_supervision import usage_rows
 
 __all__ = ["browser"]  # the fixture, shared with the console's tests
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
@@ -82,3 +88,73 @@ def test_the_dashboard_shows_the_matrix_trend_verdicts_failures_and_ratings(
         assert page.get_by_test_id("rating-average").inner_text() != "–"
         assert page.get_by_test_id("error").is_hidden()
         check_glyphs(page, tmp_path / "supervision.png", "电子监察互认矩阵好差评")
+
+
+def test_the_verify_page_asks_for_a_rating_after_a_verification_and_refuses_personal_data(
+    browser: Any, server: Server, tmp_path: Path
+) -> None:
+    doc = issue(server)[0]
+    with open_page(browser, server, "/verify") as page:
+        expect(page.locator("#province option[value='330000']")).to_have_count(1)
+        page.get_by_label("粘贴证照 JSON").fill(json.dumps(doc, ensure_ascii=False))
+        page.get_by_label("受理省份").select_option("330000")
+        page.get_by_role("button", name="核验").click()
+        expect(page.get_by_test_id("verdict")).to_have_attribute("data-verdict", "VALID", timeout=30_000)
+        widget = page.get_by_test_id("rating")
+        expect(widget).to_be_visible()
+        widget.get_by_label("4").check()
+        page.get_by_test_id("rating-comment").fill("办事人电话 138-1234-5678")
+        page.get_by_role("button", name="提交评价").click()
+        expect(page.get_by_test_id("rating-outcome")).to_contain_text("手机号")
+        page.get_by_test_id("rating-comment").fill("核验很快，跨省办理顺利")
+        page.get_by_role("button", name="提交评价").click()
+        expect(page.get_by_test_id("rating-outcome")).to_contain_text("感谢您的评价", timeout=30_000)
+        check_glyphs(page, tmp_path / "verify-rating.png", "评价本次跨省核验感谢")
+    rows = usage_rows(server, accepting_province="330000")
+    with contextlib.closing(sqlite3.connect(server.home / USAGE_FILE)) as db:
+        query = "SELECT rating, comment FROM usage_feedback WHERE comment = ?"
+        rated = db.execute(query, ("核验很快，跨省办理顺利",)).fetchall()
+    assert rows and rated == [(4, "核验很快，跨省办理顺利")]
+
+
+def test_the_dashboard_lists_open_alerts_to_acknowledge_and_open_and_overdue_assist_requests(
+    browser: Any, server: Server, tmp_path: Path
+) -> None:
+    seed(server, 1000)
+    store = AlertStore(create_engine(f"sqlite:///{server.home / USAGE_FILE}"))
+    ours = [store.raise_(Alert("status_burst", f"dashboard-{i}-{time.time()}", f"状态变更激增 {i} / burst {i}",
+                               ("310000",), {"changes": 100 + i})) for i in range(3)]  # fmt: skip
+    theirs = store.raise_(Alert("status_burst", f"dashboard-gd-{time.time()}", "广东 / Guangdong", ("440000",)))
+    store.engine.dispose()
+    filed = []
+    with server.client("zj_amr") as zj:
+        for item in ("dash-open", "dash-late"):
+            body = {"issuingProvince": "310000", "licenceNumber": "91310000DASH0001", "question": "核实 / confirm",
+                    "serviceItem": item}  # fmt: skip
+            answer = zj.post("/assist-requests", json=body)
+            assert answer.status_code == 201, answer.text
+            filed.append(answer.json()["id"])
+    with contextlib.closing(sqlite3.connect(server.home / USAGE_FILE)) as db, db:
+        db.execute("UPDATE assist_requests SET deadline = ? WHERE id = ?", (time.time() - 60, filed[1]))
+
+    with open_page(browser, server, "/supervision") as page:
+        page.get_by_label("省级管理员接口密钥").fill(server.keys["sh_admin"])
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_test_id("who")).to_contain_text("310000", timeout=30_000)
+        alerts = page.get_by_test_id("alerts")
+        for alert_id in ours:
+            expect(alerts.locator(f"tr[data-alert='{alert_id}']")).to_have_count(1)
+        expect(alerts.locator(f"tr[data-alert='{theirs}']")).to_have_count(0)  # another province's
+        before = int(page.get_by_test_id("alert-count").inner_text())
+        alerts.locator(f"tr[data-alert='{ours[0]}']").get_by_role("button", name="确认").click()
+        expect(alerts.locator(f"tr[data-alert='{ours[0]}']")).to_have_count(0, timeout=30_000)
+        assert int(page.get_by_test_id("alert-count").inner_text()) == before - 1
+        assist = page.get_by_test_id("assist")
+        expect(assist).to_contain_text("dash-open")
+        expect(assist.locator("tr.overdue")).to_contain_text("超时")
+        expect(assist.locator("tr.overdue")).to_contain_text("dash-late")
+        assert page.get_by_test_id("error").is_hidden()
+        check_glyphs(page, tmp_path / "supervision-work.png", "预警协查超时确认")
+    with server.client("sh_admin") as http:
+        acked = http.get("/supervision/alerts", params={"state": "acknowledged", "rule": "status_burst"}).json()
+    assert ours[0] in {a["id"] for a in acked["data"]}

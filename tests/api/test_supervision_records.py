@@ -55,11 +55,16 @@ def test_records_past_the_retention_period_are_pruned_with_their_feedback(tmp_pa
     log.insert([old, recent])
     assert log.add_feedback(old.id, 5, None) and log.add_feedback(recent.id, 3, "好")
     assert not log.add_feedback(recent.id, 1, None)
+    with sqlite3.connect(tmp_path / USAGE_FILE) as db:  # the usage log anchored both periods (hours)
+        for at in (old.at, recent.at):
+            db.execute("INSERT INTO usage_anchors (province, period, interval, root, count, state, claimed_at) "
+                       "VALUES ('310000', ?, 3600, '0x00', 1, 'anchored', ?)", (int(at // 3600), at))  # fmt: skip
     assert log.prune(now) == 1
     assert count(tmp_path / USAGE_FILE) == 1
     assert log.exists(recent.id, wait=0) and not log.exists(old.id, wait=0)
     with sqlite3.connect(tmp_path / USAGE_FILE) as db:
         assert db.execute("SELECT usage_id FROM usage_feedback").fetchall() == [(recent.id,)]
+        assert db.execute("SELECT period FROM usage_anchors").fetchall() == [(int(recent.at // 3600),)]
 
 
 def test_a_disabled_log_records_nothing(tmp_path: Path) -> None:
