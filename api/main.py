@@ -32,6 +32,8 @@ from fastapi.staticfiles import StaticFiles
 from api import errors
 from api.errors import error_body, internal_error_body
 from api.routers import admin_rules, agencies, api_keys, certificates, console, governance, health, registry, verify
+from api.routers import identifiers as licence_identifiers
+from api.routers import printable as printable_licences
 from api.service import Service
 from api.settings import Settings, get_settings
 from api.supervision import router as supervision
@@ -472,6 +474,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     admin = (governance.router, agencies.router, admin_rules.router, api_keys.router)
     for router in (health.router, registry.router, certificates.router, verify.router, *admin, supervision.router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(licence_identifiers.router, prefix=API_PREFIX)
+    app.include_router(printable_licences.router, prefix=API_PREFIX)
     app.add_api_route(f"{API_PREFIX}/metrics", health.metrics_endpoint, methods=["GET"], tags=["operations"],
                       summary="Prometheus metrics")  # fmt: skip
     app.add_api_route("/metrics", health.metrics_endpoint, methods=["GET"], include_in_schema=False)

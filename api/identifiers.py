@@ -1,0 +1,241 @@
+"""GB/T 36904 licence identifiers in the service: the agencies' credit codes, serials, and finding certificates.
+
+- An agency's issuing body code is its unified social credit code, part of its off-chain description in the
+  deployment record (`extra.creditCodes`, by lower-case address), beside the suites agencies issue in: the chain
+  records no credit code. `credit_code` reads it; `describe_credit_codes` writes it.
+- `Serials` hands out serials from a SQLite file in the service's home. Each serial is taken in one `BEGIN
+  IMMEDIATE` transaction, so the service's workers (threads and processes) never take the same one, and the
+  counter survives restarts. It also records which certificate (digest) carries which identifier, so an agency
+  can find its certificate by identifier; identifiers given by the agency are recorded too, and a serial an
+  agency gave is never handed out again.
+- `IdentifyingIssuer` is the `Issuer` of an agency with a credit code: a licence record without an identifier gets
+  one (`<credit code of the type's department + 3 digits>.<agency's credit code>.<serial>.001`), and a given one
+  must be valid and name the record's type and this agency. An agency without a credit code issues as before,
+  checking only what an identifier given says of itself.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ledger.certificates.catalogue import _TYPES_BY_CODE
+from ledger.certificates.credential import LicenceData, build_credential
+from ledger.certificates.identifiers import (
+    check_credential_identifier,
+    credential_identifier,
+    make_identifier,
+    parse_identifier,
+)
+from ledger.certificates.validation import CertificateValidationError, check_uscc
+from ledger.chain.deployment import Deployment
+from ledger.errors import ConfigurationError, LedgerValueError
+from ledger.issuance.issuer import IssuedBatch, Issuer
+
+#: Where the deployment record's `extra` keeps the agencies' credit codes.
+CREDIT_CODES = "creditCodes"
+#: Serials are written with at least this many digits (`0000000001`).
+SERIAL_DIGITS = 10
+SERIALS_FILE = "identifiers.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS serials (
+    issuer_code TEXT NOT NULL,
+    type_code TEXT NOT NULL,
+    last INTEGER NOT NULL,
+    PRIMARY KEY (issuer_code, type_code)
+);
+CREATE TABLE IF NOT EXISTS identified (
+    identifier TEXT NOT NULL,
+    agency TEXT NOT NULL,
+    digest BLOB,
+    UNIQUE (identifier, agency, digest)
+);
+CREATE INDEX IF NOT EXISTS identified_by_identifier ON identified (identifier);
+"""
+
+
+def credit_code(deployment: Deployment, agency: str) -> str | None:
+    """The unified social credit code of `agency` in the deployment record, or None when it has none.
+
+    Raises `ConfigurationError` when the recorded code is no valid GB 32100 code."""
+    codes = deployment.extra.get(CREDIT_CODES)
+    code = codes.get(agency.lower()) if isinstance(codes, Mapping) else None
+    if code is None:
+        return None
+    if problems := check_uscc(code):
+        raise ConfigurationError(f"the credit code of agency {agency} in the deployment record: {problems[0].message}")
+    return str(code)
+
+
+def describe_credit_codes(deployment: Deployment, codes: Mapping[str, str]) -> Deployment:
+    """The deployment record with the credit codes of agencies (by address) added to their description."""
+    for agency, code in codes.items():
+        if problems := check_uscc(code):
+            raise LedgerValueError(f"credit code of {agency}: {problems[0].message}")
+    known = deployment.extra.get(CREDIT_CODES)
+    merged = {**(known if isinstance(known, Mapping) else {}), **{a.lower(): c for a, c in codes.items()}}
+    return replace(deployment, extra={**deployment.extra, CREDIT_CODES: merged})
+
+
+class Serials:
+    """Serials per issuing body and licence type, and the certificates carrying each identifier."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA busy_timeout=30000")
+            self._local.db = db
+        return db
+
+    def next(self, issuer_code: str, type_code: str) -> str:
+        """A serial never handed out before for this issuing body and licence type (nor given by the agency)."""
+        db = self._connect()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute(
+                "SELECT last FROM serials WHERE issuer_code = ? AND type_code = ?", (issuer_code, type_code)
+            ).fetchone()
+            serial = (row[0] if row else 0) + 1
+            db.execute(
+                "INSERT INTO serials (issuer_code, type_code, last) VALUES (?, ?, ?) "
+                "ON CONFLICT (issuer_code, type_code) DO UPDATE SET last = excluded.last",
+                (issuer_code, type_code, serial),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return f"{serial:0{SERIAL_DIGITS}d}"
+
+    def taken(self, identifier: str) -> None:
+        """Note an identifier an agency gave: a numeric serial of it is never handed out again."""
+        parts = parse_identifier(identifier)
+        if not parts.serial.isdigit() or len(parts.serial) > 18:
+            return
+        db = self._connect()
+        db.execute(
+            "INSERT INTO serials (issuer_code, type_code, last) VALUES (?, ?, ?) "
+            "ON CONFLICT (issuer_code, type_code) DO UPDATE SET last = max(last, excluded.last)",
+            (parts.issuer_code, parts.type_code, int(parts.serial)),
+        )
+
+    def record(self, agency: str, pairs: Iterable[tuple[str, bytes]]) -> None:
+        """Record which certificate (digest) of `agency` carries which identifier."""
+        db = self._connect()
+        db.executemany(
+            "INSERT OR IGNORE INTO identified (identifier, agency, digest) VALUES (?, ?, ?)",
+            [(identifier, agency.lower(), digest) for identifier, digest in pairs],
+        )
+
+    def digests(self, agency: str, identifier: str) -> list[bytes]:
+        """The digests of `agency`'s certificates recorded with this identifier."""
+        rows = self._connect().execute(
+            "SELECT digest FROM identified WHERE identifier = ? AND agency = ? AND digest IS NOT NULL ORDER BY rowid",
+            (identifier, agency.lower()),
+        )
+        return [bytes(row[0]) for row in rows]
+
+
+class IdentifyingIssuer(Issuer):
+    """An `Issuer` that gives every licence record a GB/T 36904 identifier and checks the ones given."""
+
+    def __init__(self, *args: Any, serials: Serials, issuer_code: str | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.serials = serials
+        self.issuer_code = issuer_code
+        self._journal_read = False
+
+    def credential(
+        self, record: LicenceData | Mapping[str, Any], *, credential_id: str | None = None
+    ) -> dict[str, Any]:
+        """The unsigned credential of a licence record, with its identifier (given, or made here when the agency
+        has a credit code); an unsigned credential is taken as it is, its identifier checked when it has one."""
+        if isinstance(record, Mapping) and "@context" in record:
+            document = super().credential(record, credential_id=credential_id)
+            if problems := check_credential_identifier(document, issuer_code=self.issuer_code):
+                raise CertificateValidationError(problems)
+            self._note_given(document)
+            return document
+        if isinstance(record, Mapping) and self.issuer_code is not None and not _names_identifier(record):
+            kind = _TYPES_BY_CODE.get(str(record.get("certificateType", record.get("certificate_type"))))
+            if kind is not None:
+                serial = self.serials.next(self.issuer_code, kind.licence_type_code)
+                record = {**record, "licenceIdentifier": make_identifier(kind.licence_type_code, self.issuer_code,
+                                                                         serial)}  # fmt: skip
+        data = record if isinstance(record, LicenceData) else LicenceData.from_dict(record)
+        document = build_credential(
+            data,
+            issuer_address=self.agency,
+            chain_id=self.chain_id,
+            issuer_name=self.agency_record.name,
+            registry=self.registry,
+            credential_id=credential_id,
+            issuer_code=self.issuer_code,
+        )
+        self._note_given(document)
+        return document
+
+    def _note_given(self, document: Mapping[str, Any]) -> None:
+        identifier = credential_identifier(document)
+        if identifier is not None and self.issuer_code is not None:
+            self.serials.taken(identifier)
+
+    def issue(self, credentials: Iterable[dict[str, Any]], **kwargs: Any) -> list[dict[str, Any]]:
+        """`Issuer.issue`, then the identifier of each certificate recorded with its digest."""
+        wrapped = super().issue(credentials, **kwargs)
+        self.remember(wrapped)
+        return wrapped
+
+    def remember(self, wrapped: Sequence[Mapping[str, Any]]) -> None:
+        """Record the identifiers of wrapped certificates with their digests."""
+        pairs = []
+        for document in wrapped:
+            identifier = credential_identifier(document)
+            if identifier is not None:
+                pairs.append((identifier, bytes.fromhex(str(document["proof"]["digest"])[2:])))
+        self.serials.record(self.agency, pairs)
+
+    def reconcile(self, *, timeout: float = 120.0, min_age: float = 0.0) -> list[IssuedBatch]:
+        """`Issuer.reconcile`, then the identifiers of the certificates it settled recorded with their digests."""
+        settled = super().reconcile(timeout=timeout, min_age=min_age)
+        for batch in settled:
+            self.remember(batch.certificates)
+        return settled
+
+    def identified(self, identifier: str) -> list[dict[str, Any]]:
+        """The agency's anchored certificates carrying `identifier`, wrapped with their anchors, oldest first.
+
+        The first look-up of a process reads the journal once and records what it holds, so certificates of a
+        journal written before identifiers were recorded (or by a process stopped between anchoring and
+        recording) are found too."""
+        if not self._journal_read:
+            with self._lock:
+                for batch in self.journal.batches("anchored"):
+                    if batch.agency.lower() == self.agency.lower():
+                        opened = [self.sealer.open(d, sealed) for d, sealed in self.journal.certificates(batch.id)]
+                        self.remember(opened)
+                self._journal_read = True
+        return self.anchored_documents(self.serials.digests(self.agency, identifier))
+
+
+def _names_identifier(record: Mapping[str, Any]) -> bool:
+    fields = record.get("fields")
+    return (
+        "licenceIdentifier" in record
+        or "licence_identifier" in record
+        or (isinstance(fields, Mapping) and "licenceIdentifier" in fields)
+    )
