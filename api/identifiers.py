@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.certificates.catalogue import _TYPES_BY_CODE
-from ledger.certificates.credential import LicenceData, build_credential
+from ledger.certificates.credential import LicenceData
 from ledger.certificates.identifiers import (
     check_credential_identifier,
     credential_identifier,
@@ -162,30 +162,23 @@ class IdentifyingIssuer(Issuer):
     def credential(
         self, record: LicenceData | Mapping[str, Any], *, credential_id: str | None = None
     ) -> dict[str, Any]:
-        """The unsigned credential of a licence record, with its identifier (given, or made here when the agency
-        has a credit code); an unsigned credential is taken as it is, its identifier checked when it has one."""
-        if isinstance(record, Mapping) and "@context" in record:
-            document = super().credential(record, credential_id=credential_id)
-            if problems := check_credential_identifier(document, issuer_code=self.issuer_code):
-                raise CertificateValidationError(problems)
-            self._note_given(document)
-            return document
-        if isinstance(record, Mapping) and self.issuer_code is not None and not _names_identifier(record):
+        """The unsigned credential of a licence record or unsigned credential, as `Issuer.credential` makes it,
+        with an identifier made here for a licence record without one (when the agency has a credit code), and
+        the identifier it carries checked against the agency's credit code."""
+        if (
+            isinstance(record, Mapping)
+            and "@context" not in record
+            and self.issuer_code is not None
+            and not _names_identifier(record)
+        ):
             kind = _TYPES_BY_CODE.get(str(record.get("certificateType", record.get("certificate_type"))))
             if kind is not None:
                 serial = self.serials.next(self.issuer_code, kind.licence_type_code)
-                record = {**record, "licenceIdentifier": make_identifier(kind.licence_type_code, self.issuer_code,
-                                                                         serial)}  # fmt: skip
-        data = record if isinstance(record, LicenceData) else LicenceData.from_dict(record)
-        document = build_credential(
-            data,
-            issuer_address=self.agency,
-            chain_id=self.chain_id,
-            issuer_name=self.agency_record.name,
-            registry=self.registry,
-            credential_id=credential_id,
-            issuer_code=self.issuer_code,
-        )
+                made = make_identifier(kind.licence_type_code, self.issuer_code, serial)
+                record = {**record, "licenceIdentifier": made}
+        document = super().credential(record, credential_id=credential_id)
+        if problems := check_credential_identifier(document, issuer_code=self.issuer_code):
+            raise CertificateValidationError(problems)
         self._note_given(document)
         return document
 

@@ -8,8 +8,9 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -211,23 +212,38 @@ def test_pdf_command_writes_a_licence_and_refuses_what_is_no_certificate(describ
     assert refused.returncode == 1 and "wrapped certificate" in refused.stderr and "Traceback" not in refused.stderr
 
 
-def test_serials_are_unique_across_threads_and_survive_a_restart(tmp_path: Path) -> None:
-    serials = Serials(tmp_path / "identifiers.sqlite")
-    taken: list[str] = []
-    lock = threading.Lock()
+def _take_serials(path: Path, count: int) -> list[str]:
+    serials = Serials(path)
+    return [serials.next(SH_AMR_CODE, BUSINESS_TYPE) for _ in range(count)]
 
-    def take() -> None:
-        for _ in range(50):
-            serial = serials.next(SH_AMR_CODE, BUSINESS_TYPE)
-            with lock:
-                taken.append(serial)
 
-    threads = [threading.Thread(target=take) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+def test_serials_are_unique_across_threads_and_processes_and_survive_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "identifiers.sqlite"
+    serials = Serials(path)
+    with ThreadPoolExecutor(4) as threads, ProcessPoolExecutor(2, mp_context=get_context("spawn")) as processes:
+        in_processes = [processes.submit(_take_serials, path, 50) for _ in range(2)]
+        in_threads = list(threads.map(lambda _: serials.next(SH_AMR_CODE, BUSINESS_TYPE), range(100)))
+        taken = in_threads + [serial for future in in_processes for serial in future.result()]
     assert sorted(taken) == [f"{n:010d}" for n in range(1, 201)]
-    again = Serials(tmp_path / "identifiers.sqlite")
+    again = Serials(path)
     assert again.next(SH_AMR_CODE, BUSINESS_TYPE) == "0000000201"
     assert again.next(SH_AMR_CODE, certificate_type("food_business_licence").licence_type_code) == "0000000001"
+
+
+def test_verify_page_shows_the_licence_identifier(described: Server) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.api.test_web import CHROMIUM, open_page, verify
+
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    [issued] = _issued(described, [fresh(LICENCES["business_licence"])])
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            with open_page(browser, described) as page:
+                page.get_by_label("粘贴证照 JSON").fill(json.dumps(issued, ensure_ascii=False))
+                verify(page)
+                sync_api.expect(page.get_by_test_id("verdict")).to_have_attribute("data-verdict", "VALID")
+                sync_api.expect(page.get_by_test_id("licence-identifier")).to_have_text(_identifier(issued))
+        finally:
+            browser.close()
