@@ -49,6 +49,12 @@ if [ ! -d bench/peer/node_modules/@govtechsg/oa-verify ] || [ bench/peer/package
   echo "==> installing the benchmark peer's npm packages"
   (cd bench/peer && PATH="$NODE22:$PATH" npm install --no-audit --no-fund --loglevel=error)
 fi
+# A maintained W3C Bitstring Status List implementation the tests check status lists with, from its own lockfile.
+if [ ! -d tests/js/status-list/node_modules/@digitalbazaar/vc-bitstring-status-list ] \
+   || [ tests/js/status-list/package-lock.json -nt tests/js/status-list/node_modules/.package-lock.json ]; then
+  echo "==> installing the status list checker's npm packages"
+  (cd tests/js/status-list && PATH="$NODE22:$PATH" npm install --no-audit --no-fund --loglevel=error)
+fi
 scripts/build-native.sh
 scripts/build-geth.sh
 echo "==> setup complete"
