@@ -16,13 +16,13 @@
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from api.sqlite_files import SharedSqlite
+from api.status_lists import StatusLists
 from ledger.certificates.catalogue import _TYPES_BY_CODE
 from ledger.certificates.credential import LicenceData
 from ledger.certificates.identifiers import (
@@ -82,28 +82,15 @@ def describe_credit_codes(deployment: Deployment, codes: Mapping[str, str]) -> D
     return replace(deployment, extra={**deployment.extra, CREDIT_CODES: merged})
 
 
-class Serials:
+class Serials(SharedSqlite):
     """Serials per issuing body and licence type, and the certificates carrying each identifier."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA busy_timeout=30000")
-            self._local.db = db
-        return db
+        super().__init__(path, _SCHEMA)
 
     def next(self, issuer_code: str, type_code: str) -> str:
         """A serial never handed out before for this issuing body and licence type (nor given by the agency)."""
-        db = self._connect()
+        db = self.connect()
         db.execute("BEGIN IMMEDIATE")
         try:
             row = db.execute(
@@ -126,7 +113,7 @@ class Serials:
         parts = parse_identifier(identifier)
         if not parts.serial.isdigit() or len(parts.serial) > 18:
             return
-        db = self._connect()
+        db = self.connect()
         db.execute(
             "INSERT INTO serials (issuer_code, type_code, last) VALUES (?, ?, ?) "
             "ON CONFLICT (issuer_code, type_code) DO UPDATE SET last = max(last, excluded.last)",
@@ -135,7 +122,7 @@ class Serials:
 
     def record(self, agency: str, pairs: Iterable[tuple[str, bytes]]) -> None:
         """Record which certificate (digest) of `agency` carries which identifier."""
-        db = self._connect()
+        db = self.connect()
         db.executemany(
             "INSERT OR IGNORE INTO identified (identifier, agency, digest) VALUES (?, ?, ?)",
             [(identifier, agency.lower(), digest) for identifier, digest in pairs],
@@ -143,7 +130,7 @@ class Serials:
 
     def digests(self, agency: str, identifier: str) -> list[bytes]:
         """The digests of `agency`'s certificates recorded with this identifier."""
-        rows = self._connect().execute(
+        rows = self.connect().execute(
             "SELECT digest FROM identified WHERE identifier = ? AND agency = ? AND digest IS NOT NULL ORDER BY rowid",
             (identifier, agency.lower()),
         )
@@ -153,10 +140,14 @@ class Serials:
 class IdentifyingIssuer(Issuer):
     """An `Issuer` that gives every licence record a GB/T 36904 identifier and checks the ones given."""
 
-    def __init__(self, *args: Any, serials: Serials, issuer_code: str | None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, serials: Serials, issuer_code: str | None, status_lists: StatusLists | None = None,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
         self.serials = serials
         self.issuer_code = issuer_code
+        self.status_lists = status_lists
         self._journal_read = False
 
     def credential(
@@ -194,13 +185,13 @@ class IdentifyingIssuer(Issuer):
         return wrapped
 
     def remember(self, wrapped: Sequence[Mapping[str, Any]]) -> None:
-        """Record the identifiers of wrapped certificates with their digests."""
-        pairs = []
-        for document in wrapped:
-            identifier = credential_identifier(document)
-            if identifier is not None:
-                pairs.append((identifier, bytes.fromhex(str(document["proof"]["digest"])[2:])))
-        self.serials.record(self.agency, pairs)
+        """Record the identifiers of wrapped certificates with their digests, and give each its status list
+        entries."""
+        digests = [bytes.fromhex(str(document["proof"]["digest"])[2:]) for document in wrapped]
+        pairs = [(credential_identifier(d), digest) for d, digest in zip(wrapped, digests, strict=True)]
+        self.serials.record(self.agency, [(i, digest) for i, digest in pairs if i is not None])
+        if self.status_lists is not None:
+            self.status_lists.assign(self.agency, digests)
 
     def reconcile(self, *, timeout: float = 120.0, min_age: float = 0.0) -> list[IssuedBatch]:
         """`Issuer.reconcile`, then the identifiers of the certificates it settled recorded with their digests."""

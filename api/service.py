@@ -17,6 +17,7 @@ from api.keys import ApiKeyStore
 from api.metrics import Metrics
 from api.settings import Settings
 from api.signing import SigningKeys
+from api.status_lists import STATUS_LISTS_FILE, StatusLists
 from api.supervision.records import USAGE_FILE, UsageLog, load_secret
 from ledger.chain.client import HurongClient, chain_id_of, make_web3
 from ledger.chain.deployment import Deployment
@@ -62,6 +63,7 @@ class Service:
         self.client = HurongClient.connect(w3, self.deployment)
         self.keys = ApiKeyStore(settings.keys_database)
         self.serials = Serials(Path(settings.home) / SERIALS_FILE)
+        self.status_lists = StatusLists(Path(settings.home) / STATUS_LISTS_FILE)
         self.idempotency = IdempotencyStore(
             Path(settings.home) / "idempotency.sqlite", settings.idempotency_ttl_hours * 3600
         )
@@ -305,6 +307,7 @@ class Service:
             confirmations=self.settings.confirmations,
             serials=self.serials,
             issuer_code=credit_code(self.deployment, agency),
+            status_lists=self.status_lists,
         )
         batching = BatchingIssuer(
             issuer,
