@@ -3,11 +3,11 @@
 - An agency's issuing body code is its unified social credit code, part of its off-chain description in the
   deployment record (`extra.creditCodes`, by lower-case address), beside the suites agencies issue in: the chain
   records no credit code. `credit_code` reads it; `describe_credit_codes` writes it.
-- `Serials` hands out serials from a SQLite file in the service's home. Each serial is taken in one `BEGIN
-  IMMEDIATE` transaction, so the service's workers (threads and processes) never take the same one, and the
-  counter survives restarts. It also records which certificate (digest) carries which identifier, so an agency
-  can find its certificate by identifier; identifiers given by the agency are recorded too, and a serial an
-  agency gave is never handed out again.
+- `Serials` hands out serials (`HR` and 10 digits) from a SQLite file in the service's home, reserving them in
+  blocks, each in one `BEGIN IMMEDIATE` transaction, so the service's workers (threads and processes) never take
+  the same one, and the counter survives restarts. It also records which certificate (digest) carries which
+  identifier, so an agency can find its certificate by identifier. An agency may give identifiers of its own;
+  one whose serial has the service's form must be a version of one the service made.
 - `IdentifyingIssuer` is the `Issuer` of an agency with a credit code: a licence record without an identifier gets
   one (`<credit code of the type's department + 3 digits>.<agency's credit code>.<serial>.001`), and a given one
   must be valid and name the record's type and this agency. An agency without a credit code issues as before,
@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -26,20 +28,24 @@ from api.status_lists import StatusLists
 from ledger.certificates.catalogue import _TYPES_BY_CODE
 from ledger.certificates.credential import LicenceData
 from ledger.certificates.identifiers import (
+    POINTER,
     check_credential_identifier,
     credential_identifier,
     make_identifier,
     parse_identifier,
 )
-from ledger.certificates.validation import CertificateValidationError, check_uscc
+from ledger.certificates.validation import CertificateValidationError, Problem, check_uscc
 from ledger.chain.deployment import Deployment
 from ledger.errors import ConfigurationError, LedgerValueError
 from ledger.issuance.issuer import IssuedBatch, Issuer
 
 #: Where the deployment record's `extra` keeps the agencies' credit codes.
 CREDIT_CODES = "creditCodes"
-#: Serials are written with at least this many digits (`0000000001`).
+#: Serials the service makes: `HR` and 10 digits (`HR0000000001`), reserved `BLOCK` at a time.
+SERIAL_PREFIX = "HR"
 SERIAL_DIGITS = 10
+BLOCK = 1000
+_MADE = re.compile(rf"{SERIAL_PREFIX}[0-9]{{{SERIAL_DIGITS}}}")
 SERIALS_FILE = "identifiers.sqlite"
 
 _SCHEMA = """
@@ -83,50 +89,56 @@ def describe_credit_codes(deployment: Deployment, codes: Mapping[str, str]) -> D
 
 
 class Serials(SharedSqlite):
-    """Serials per issuing body and licence type, and the certificates carrying each identifier."""
+    """Serials per issuing body and licence type, and the certificates carrying each identifier.
+
+    Serials are reserved from the file in blocks of `BLOCK` (one transaction each) and handed out from memory, so
+    a request of thousands of records takes a few transactions; the serials of a block a process had not handed
+    out when it stopped are skipped. Made serials have a form of their own (`HR` and 10 digits), so no serial an
+    agency gives can be one the service makes later."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, _SCHEMA)
+        self._blocks: dict[tuple[str, str], tuple[int, int]] = {}
+        self._lock = threading.Lock()
 
     def next(self, issuer_code: str, type_code: str) -> str:
-        """A serial never handed out before for this issuing body and licence type (nor given by the agency)."""
-        db = self.connect()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            row = db.execute(
-                "SELECT last FROM serials WHERE issuer_code = ? AND type_code = ?", (issuer_code, type_code)
-            ).fetchone()
-            serial = (row[0] if row else 0) + 1
-            db.execute(
-                "INSERT INTO serials (issuer_code, type_code, last) VALUES (?, ?, ?) "
-                "ON CONFLICT (issuer_code, type_code) DO UPDATE SET last = excluded.last",
-                (issuer_code, type_code, serial),
-            )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        return f"{serial:0{SERIAL_DIGITS}d}"
+        """A serial never handed out before for this issuing body and licence type."""
+        key = (issuer_code, type_code)
+        with self._lock:
+            serial, end = self._blocks.get(key, (0, 0))
+            if serial >= end:
+                with self.transaction() as db:
+                    row = db.execute("SELECT last FROM serials WHERE issuer_code = ? AND type_code = ?", key).fetchone()
+                    serial = (row[0] if row else 0) + 1
+                    end = serial + BLOCK
+                    db.execute(
+                        "INSERT INTO serials (issuer_code, type_code, last) VALUES (?, ?, ?) "
+                        "ON CONFLICT (issuer_code, type_code) DO UPDATE SET last = excluded.last",
+                        (*key, end - 1),
+                    )
+            self._blocks[key] = (serial + 1, end)
+        return f"{SERIAL_PREFIX}{serial:0{SERIAL_DIGITS}d}"
 
-    def taken(self, identifier: str) -> None:
-        """Note an identifier an agency gave: a numeric serial of it is never handed out again."""
-        parts = parse_identifier(identifier)
-        if not parts.serial.isdigit() or len(parts.serial) > 18:
-            return
-        db = self.connect()
-        db.execute(
-            "INSERT INTO serials (issuer_code, type_code, last) VALUES (?, ?, ?) "
-            "ON CONFLICT (issuer_code, type_code) DO UPDATE SET last = max(last, excluded.last)",
-            (parts.issuer_code, parts.type_code, int(parts.serial)),
+    def made_before(self, agency: str, identifier: str) -> bool:
+        """Whether a certificate of `agency` carries a version of `identifier` (same type, body and serial)."""
+        stem = identifier.rsplit(".", 2)[0] + "."
+        row = (
+            self.connect()
+            .execute(
+                "SELECT 1 FROM identified WHERE agency = ? AND substr(identifier, 1, ?) = ? LIMIT 1",
+                (agency.lower(), len(stem), stem),
+            )
+            .fetchone()
         )
+        return row is not None
 
     def record(self, agency: str, pairs: Iterable[tuple[str, bytes]]) -> None:
         """Record which certificate (digest) of `agency` carries which identifier."""
-        db = self.connect()
-        db.executemany(
-            "INSERT OR IGNORE INTO identified (identifier, agency, digest) VALUES (?, ?, ?)",
-            [(identifier, agency.lower(), digest) for identifier, digest in pairs],
-        )
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO identified (identifier, agency, digest) VALUES (?, ?, ?)",
+                [(identifier, agency.lower(), digest) for identifier, digest in pairs],
+            )
 
     def digests(self, agency: str, identifier: str) -> list[bytes]:
         """The digests of `agency`'s certificates recorded with this identifier."""
@@ -155,7 +167,9 @@ class IdentifyingIssuer(Issuer):
     ) -> dict[str, Any]:
         """The unsigned credential of a licence record or unsigned credential, as `Issuer.credential` makes it,
         with an identifier made here for a licence record without one (when the agency has a credit code), and
-        the identifier it carries checked against the agency's credit code."""
+        the identifier it carries checked against the agency's credit code. A given identifier with a serial of
+        the service's form must be a version of one the service made for this agency."""
+        made: str | None = None
         if (
             isinstance(record, Mapping)
             and "@context" not in record
@@ -168,15 +182,19 @@ class IdentifyingIssuer(Issuer):
                 made = make_identifier(kind.licence_type_code, self.issuer_code, serial)
                 record = {**record, "licenceIdentifier": made}
         document = super().credential(record, credential_id=credential_id)
-        if problems := check_credential_identifier(document, issuer_code=self.issuer_code):
+        problems = check_credential_identifier(document, issuer_code=self.issuer_code)
+        given = credential_identifier(document)
+        if not problems and given is not None and given != made and self._reserved(given):
+            problems = [Problem(POINTER, "reserved_licence_identifier_serial",
+                                f"serials {SERIAL_PREFIX} and {SERIAL_DIGITS} digits are made by the service; "
+                                f"{given} is no version of an identifier it made for this agency")]  # fmt: skip
+        if problems:
             raise CertificateValidationError(problems)
-        self._note_given(document)
         return document
 
-    def _note_given(self, document: Mapping[str, Any]) -> None:
-        identifier = credential_identifier(document)
-        if identifier is not None and self.issuer_code is not None:
-            self.serials.taken(identifier)
+    def _reserved(self, identifier: str) -> bool:
+        serial = parse_identifier(identifier).serial
+        return bool(_MADE.fullmatch(serial)) and not self.serials.made_before(self.agency, identifier)
 
     def issue(self, credentials: Iterable[dict[str, Any]], **kwargs: Any) -> list[dict[str, Any]]:
         """`Issuer.issue`, then the identifier of each certificate recorded with its digest."""

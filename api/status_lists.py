@@ -70,18 +70,13 @@ class StatusLists(SharedSqlite):
         super().__init__(path, _SCHEMA)
 
     def assign(self, agency: str, digests: Iterable[bytes]) -> None:
-        """Give each certificate (digest) of `agency` an entry per purpose, unless it has them already."""
-        db = self.connect()
+        """Give each certificate (digest) of `agency` an entry per purpose, unless it has them already (one
+        transaction for them all)."""
         agency = agency.lower()
-        for digest in digests:
-            for purpose in PURPOSES:
-                db.execute("BEGIN IMMEDIATE")
-                try:
+        with self.transaction() as db:
+            for digest in digests:
+                for purpose in PURPOSES:
                     self._assign_one(db, agency, purpose, digest)
-                    db.execute("COMMIT")
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
 
     def _assign_one(self, db: sqlite3.Connection, agency: str, purpose: str, digest: bytes) -> None:
         known = db.execute(

@@ -22,6 +22,7 @@ from typing import Any
 from ledger.certificates.catalogue import _TYPES_BY_CODE, load_schema
 from ledger.certificates.documents import validate_credential
 from ledger.certificates.qr import make_qr
+from ledger.errors import FontNotFound as FontNotFound
 from ledger.errors import LedgerError, LedgerValueError
 
 #: The font family the page is set in, and where Debian's fonts-noto-cjk puts it when fontconfig is missing.
@@ -35,10 +36,6 @@ _SUBJECT_TITLES = {
     "issuingRegion": "发证地区",
 }
 _SKIPPED = {"type", "certificateType", "licenceIdentifier"}
-
-
-class FontNotFound(LedgerError):
-    """No CJK font to set the licence in (install Debian's fonts-noto-cjk)."""
 
 
 def find_cjk_font() -> tuple[Path, int]:

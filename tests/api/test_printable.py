@@ -70,16 +70,26 @@ def test_issued_certificates_get_identifiers_with_consecutive_serials(described:
     first, second = _issued(described, [fresh(LICENCES["business_licence"]), fresh(LICENCES["business_licence"])])
     parts = [parse_identifier(_identifier(d)) for d in (first, second)]
     assert [(p.type_code, p.issuer_code, p.version) for p in parts] == [(BUSINESS_TYPE, SH_AMR_CODE, 1)] * 2
-    assert int(parts[1].serial) == int(parts[0].serial) + 1
+    assert [p.serial for p in parts] == ["HR0000000001", "HR0000000002"]
     assert check_licence_identifier(_identifier(first)) == []
 
 
-def test_a_given_identifier_is_kept_and_its_serial_never_handed_out_again(described: Server) -> None:
-    given = make_identifier(BUSINESS_TYPE, SH_AMR_CODE, "0000000500", 2)
+def test_a_given_identifier_is_kept_and_one_of_the_services_form_must_be_a_version_of_a_made_one(
+    described: Server,
+) -> None:
+    given = make_identifier(BUSINESS_TYPE, SH_AMR_CODE, "2026000500", 2)
     [kept] = _issued(described, [{**fresh(LICENCES["business_licence"]), "licenceIdentifier": given}])
     assert _identifier(kept) == given
-    [after] = _issued(described, [fresh(LICENCES["business_licence"])])
-    assert parse_identifier(_identifier(after)).serial == "0000000501"
+    [made] = _issued(described, [fresh(LICENCES["business_licence"])])
+    serial = parse_identifier(_identifier(made)).serial
+    assert serial.startswith("HR") and len(serial) == 12
+    next_version = make_identifier(BUSINESS_TYPE, SH_AMR_CODE, serial, 2)
+    [renewed] = _issued(described, [{**fresh(LICENCES["business_licence"]), "licenceIdentifier": next_version}])
+    assert _identifier(renewed) == next_version
+    unmade = make_identifier(BUSINESS_TYPE, SH_AMR_CODE, "HR9999999999")
+    response = _issue(described, [{**fresh(LICENCES["business_licence"]), "licenceIdentifier": unmade}])
+    assert response.status_code == 422
+    assert [p["code"] for p in response.json()["error"]["details"]] == ["reserved_licence_identifier_serial"]
 
 
 @pytest.mark.parametrize(
@@ -217,17 +227,19 @@ def _take_serials(path: Path, count: int) -> list[str]:
     return [serials.next(SH_AMR_CODE, BUSINESS_TYPE) for _ in range(count)]
 
 
-def test_serials_are_unique_across_threads_and_processes_and_survive_a_restart(tmp_path: Path) -> None:
+def test_serials_are_unique_across_threads_and_processes_and_restarts(tmp_path: Path) -> None:
     path = tmp_path / "identifiers.sqlite"
     serials = Serials(path)
     with ThreadPoolExecutor(4) as threads, ProcessPoolExecutor(2, mp_context=get_context("spawn")) as processes:
-        in_processes = [processes.submit(_take_serials, path, 50) for _ in range(2)]
-        in_threads = list(threads.map(lambda _: serials.next(SH_AMR_CODE, BUSINESS_TYPE), range(100)))
+        in_processes = [processes.submit(_take_serials, path, 1500) for _ in range(2)]
+        in_threads = list(threads.map(lambda _: serials.next(SH_AMR_CODE, BUSINESS_TYPE), range(1500)))
         taken = in_threads + [serial for future in in_processes for serial in future.result()]
-    assert sorted(taken) == [f"{n:010d}" for n in range(1, 201)]
-    again = Serials(path)
-    assert again.next(SH_AMR_CODE, BUSINESS_TYPE) == "0000000201"
-    assert again.next(SH_AMR_CODE, certificate_type("food_business_licence").licence_type_code) == "0000000001"
+    assert len(set(taken)) == len(taken) == 4500
+    restarted = Serials(path).next(SH_AMR_CODE, BUSINESS_TYPE)
+    assert restarted > max(taken)  # a restart skips what was reserved, never reuses
+    assert Serials(path).next(SH_AMR_CODE, certificate_type("food_business_licence").licence_type_code) == (
+        "HR0000000001"
+    )
 
 
 def test_verify_page_shows_the_licence_identifier(described: Server) -> None:
