@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ledger.certificates import regions
 from ledger.certificates.catalogue import _TYPES_BY_CODE, load_schema
 from ledger.certificates.documents import validate_credential
 from ledger.certificates.qr import make_qr
@@ -174,7 +175,9 @@ def licence_pdf(document: Mapping[str, Any], *, font: tuple[Path, int] | None = 
     page.heading("证照信息 Licence")
     first = [name for name in ("licenceNumber", "holderName", "holderId") if name in subject]
     for name in first + [n for n in subject if n not in _SKIPPED and n not in first]:
-        page.row(titles.get(name) or _SUBJECT_TITLES.get(name, name), _text(subject[name]))
+        text = _text(subject[name])
+        region = regions.lookup(text) if name in ("issuingProvince", "issuingRegion") else None
+        page.row(titles.get(name) or _SUBJECT_TITLES.get(name, name), f"{region.name}（{text}）" if region else text)
 
     page.heading("发证与有效期 Issuer and validity")
     page.row("发证机关", str(_mapping(document.get("issuer")).get("name", "")))

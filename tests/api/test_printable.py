@@ -171,7 +171,7 @@ def test_printable_licence_shows_chinese_and_its_qr_code_verifies(described: Ser
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "licence.pdf"), "-"], capture_output=True,
                           text=True, check=True, timeout=60).stdout  # fmt: skip
     for shown in ("营业执照", "上海市市场监督管理局", issued["credentialSubject"]["holderName"], _identifier(issued),
-                  digest.lower(), "有效期至"):  # fmt: skip
+                  digest.lower(), "有效期至", "上海市（310000）"):  # fmt: skip
         assert shown in text
 
 
