@@ -16,7 +16,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -39,6 +41,7 @@ from ledger.chain.deployment import Deployment
 from ledger.errors import ConfigurationError, LedgerValueError
 from ledger.issuance.issuer import IssuedBatch, Issuer
 
+log = logging.getLogger("hurong.api")
 #: Where the deployment record's `extra` keeps the agencies' credit codes.
 CREDIT_CODES = "creditCodes"
 #: Serials the service makes: `HR` and 10 digits (`HR0000000001`), reserved `BLOCK` at a time.
@@ -199,8 +202,17 @@ class IdentifyingIssuer(Issuer):
     def issue(self, credentials: Iterable[dict[str, Any]], **kwargs: Any) -> list[dict[str, Any]]:
         """`Issuer.issue`, then the identifier of each certificate recorded with its digest."""
         wrapped = super().issue(credentials, **kwargs)
-        self.remember(wrapped)
+        self._remember_anchored(wrapped)
         return wrapped
+
+    def _remember_anchored(self, wrapped: Sequence[Mapping[str, Any]]) -> None:
+        """`remember` for certificates already anchored: a failure to record is logged, not raised (the caller
+        must learn its certificates are anchored), and the journal is read again at the next look-up."""
+        try:
+            self.remember(wrapped)
+        except sqlite3.Error as exc:
+            log.warning("recording identifiers and status entries of %s failed: %s", self.agency, exc)
+            self._journal_read = False
 
     def remember(self, wrapped: Sequence[Mapping[str, Any]]) -> None:
         """Record the identifiers of wrapped certificates with their digests, and give each its status list
@@ -215,22 +227,24 @@ class IdentifyingIssuer(Issuer):
         """`Issuer.reconcile`, then the identifiers of the certificates it settled recorded with their digests."""
         settled = super().reconcile(timeout=timeout, min_age=min_age)
         for batch in settled:
-            self.remember(batch.certificates)
+            self._remember_anchored(batch.certificates)
         return settled
 
-    def identified(self, identifier: str) -> list[dict[str, Any]]:
-        """The agency's anchored certificates carrying `identifier`, wrapped with their anchors, oldest first.
+    def ensure_recorded(self) -> None:
+        """Record the identifiers and status entries of every anchored certificate of the journal, once per process
+        (and again after a failure to record): certificates of a journal written before they were recorded, or by a
+        process stopped between anchoring and recording, are found too."""
+        if self._journal_read:
+            return
+        with self._lock:
+            for batch in self.journal.batches("anchored"):
+                if batch.agency.lower() == self.agency.lower():
+                    self.remember([self.sealer.open(d, sealed) for d, sealed in self.journal.certificates(batch.id)])
+            self._journal_read = True
 
-        The first look-up of a process reads the journal once and records what it holds, so certificates of a
-        journal written before identifiers were recorded (or by a process stopped between anchoring and
-        recording) are found too."""
-        if not self._journal_read:
-            with self._lock:
-                for batch in self.journal.batches("anchored"):
-                    if batch.agency.lower() == self.agency.lower():
-                        opened = [self.sealer.open(d, sealed) for d, sealed in self.journal.certificates(batch.id)]
-                        self.remember(opened)
-                self._journal_read = True
+    def identified(self, identifier: str) -> list[dict[str, Any]]:
+        """The agency's anchored certificates carrying `identifier`, wrapped with their anchors, oldest first."""
+        self.ensure_recorded()
         return self.anchored_documents(self.serials.digests(self.agency, identifier))
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CurrentAgency, ServiceDep
 from api.errors import ApiError
+from api.identifiers import IdentifyingIssuer
 from api.schemas import ErrorResponse
 from api.status_lists import list_url
 from ledger.certificates.did import agency_did
@@ -57,6 +58,9 @@ def status_entries(
 ) -> dict[str, Any]:
     """The `BitstringStatusListEntry` objects of one of the calling agency's anchored certificates (one per
     purpose, at random indexes): what a standard VC verifier reads to learn its status from the lists."""
+    issuer = service.issuer(agency.subject).issuer
+    if isinstance(issuer, IdentifyingIssuer):
+        issuer.ensure_recorded()
     entries = service.status_lists.entry_objects(_base(request), agency.subject, bytes.fromhex(digest[2:]))
     if not entries:
         raise ApiError(404, "unknown_certificate", f"no anchored certificate {digest.lower()} of this agency")
