@@ -13,6 +13,7 @@ dev accounts' private keys.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -26,9 +27,10 @@ from typing import Any
 import httpx
 from rich.console import Console
 
+from api.identifiers import describe_credit_codes
 from api.keys import KEYS_FILE, ApiKeyStore, keys_database
 from api.launcher import passphrase_file, service_env, start_service, stop_service
-from ledger.certificates.validation import resident_id_check_character, uscc_check_character
+from ledger.certificates.validation import USCC_CHARSET, resident_id_check_character, uscc_check_character
 from ledger.chain.bootstrap import bootstrap, load_description
 from ledger.chain.deployment import Deployment
 from ledger.chain.node import Anvil
@@ -80,6 +82,14 @@ def _resident_id(rng: random.Random, region: str) -> str:
 
 def _uscc(rng: random.Random, region: str) -> str:
     body = f"91{region}MA{rng.randrange(10**7):07d}"
+    return body + uscc_check_character(body)
+
+
+def _agency_credit_code(region: int, address: str) -> str:
+    """A demo agency's unified social credit code (a 机关 registered in its region), made up from its address:
+    valid in form, no real organ's."""
+    digest = hashlib.sha256(address.lower().encode()).digest()
+    body = f"11{region:06d}" + "".join(USCC_CHARSET[b % len(USCC_CHARSET)] for b in digest[:9])
     return body + uscc_check_character(body)
 
 
@@ -297,7 +307,9 @@ class Demo:
 
         # the tamper-evident usage log's contract beside the others (recorded in the deployment's extra data)
         deployment, _ = deploy_usage_log(make_web3(self.chain.url), result.keys[self.spec.deployer], result.deployment)
-        deployment.save(self.home / "deployments")
+        codes = {result.accounts[a.account]: _agency_credit_code(a.region, result.accounts[a.account])
+                 for a in self.spec.agencies}  # fmt: skip
+        describe_credit_codes(deployment, codes).save(self.home / "deployments")  # GB/T 36904 issuer codes
         keys = ApiKeyStore(keys_database(self.home))
         provinces = []
         for province in self.spec.provinces:

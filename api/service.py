@@ -12,16 +12,17 @@ from eth_account import Account
 
 from api.batching import BatchingIssuer
 from api.idempotency import IdempotencyStore
+from api.identifiers import SERIALS_FILE, IdentifyingIssuer, Serials, credit_code
 from api.keys import ApiKeyStore
 from api.metrics import Metrics
 from api.settings import Settings
 from api.signing import SigningKeys
+from api.status_lists import STATUS_LISTS_FILE, StatusLists
 from api.supervision.records import USAGE_FILE, UsageLog, load_secret
 from ledger.chain.client import HurongClient, chain_id_of, make_web3
 from ledger.chain.deployment import Deployment
 from ledger.chain.transactions import FeePolicy
 from ledger.errors import ChainError, ConfigurationError, KeystoreError, LedgerError
-from ledger.issuance.issuer import Issuer
 from ledger.issuance.journal import Journal
 from ledger.issuance.status_changes import StatusChanges
 from ledger.verification import ChainReader, Reader, Verifier
@@ -61,6 +62,8 @@ class Service:
         self.deployment = Deployment.for_chain(settings.deployments, chain_id)
         self.client = HurongClient.connect(w3, self.deployment)
         self.keys = ApiKeyStore(settings.keys_database)
+        self.serials = Serials(Path(settings.home) / SERIALS_FILE)
+        self.status_lists = StatusLists(Path(settings.home) / STATUS_LISTS_FILE)
         self.idempotency = IdempotencyStore(
             Path(settings.home) / "idempotency.sqlite", settings.idempotency_ttl_hours * 3600
         )
@@ -296,12 +299,15 @@ class Service:
         client = self.signer(agency)
         journal = self.journal(agency)
         suite = self.suite_of(agency)
-        issuer = Issuer(
+        issuer = IdentifyingIssuer(
             client,
             journal,
             suite=suite,
             max_batch=self.settings.batch_max_size,
             confirmations=self.settings.confirmations,
+            serials=self.serials,
+            issuer_code=credit_code(self.deployment, agency),
+            status_lists=self.status_lists,
         )
         batching = BatchingIssuer(
             issuer,

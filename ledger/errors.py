@@ -24,6 +24,7 @@ Every one derives from `LedgerError`; the service maps each class to an HTTP sta
     │   └── HistoryUnavailable                 the node no longer keeps the state of a past block asked about
     ├── CompilationError                       solc rejected the sources (carries solc's messages)
     ├── ToolchainError                         Node, solc-js or anvil missing or failing to start
+    │   └── FontNotFound                       no CJK font to set a printable licence in (fonts-noto-cjk)
     ├── ChainError                             the JSON-RPC endpoint failed or answered nonsense
     │   ├── TransactionFailed                  a mined transaction reverted without a decodable reason
     │   ├── TransactionTimeout                 no receipt within the time allowed
@@ -76,6 +77,10 @@ class CompilationError(LedgerError):
 
 class ToolchainError(LedgerError):
     """A required external tool (Node.js, solc-js, anvil) is missing or failed."""
+
+
+class FontNotFound(ToolchainError):
+    """No CJK font to set a printable licence in (install Debian's fonts-noto-cjk)."""
 
 
 class ChainError(LedgerError):
@@ -353,6 +358,7 @@ __all__ = [
     "DocumentDecryptionError",
     "DuplicateLicence",
     "FeeCapExceeded",
+    "FontNotFound",
     "ForeignSigningKeyError",
     "HistoryUnavailable",
     "IndexerError",

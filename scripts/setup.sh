@@ -6,15 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages: Chromium and CJK fonts for the browser test of the verification page, wrk for the
-# service benchmark, the PostgreSQL server for the shared index (the tests start their own loopback clusters).
-if ! command -v chromium >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1 \
+# service benchmark, the PostgreSQL server for the shared index (the tests start their own loopback clusters),
+# poppler-utils to render printable licences in their tests (the CJK fonts are embedded in those PDFs too).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 \
    || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
-    echo "==> installing chromium, fonts-noto-cjk, wrk and postgresql"
+    echo "==> installing chromium, fonts-noto-cjk, wrk, postgresql and poppler-utils"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk wrk postgresql >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk wrk postgresql poppler-utils >/dev/null
   else
-    echo "warning: chromium / fonts-noto-cjk / wrk / postgresql missing and not root: install them with apt-get" >&2
+    echo "warning: chromium / fonts-noto-cjk / wrk / postgresql / poppler-utils missing and not root: install them" >&2
   fi
 fi
 
@@ -47,6 +48,12 @@ fi
 if [ ! -d bench/peer/node_modules/@govtechsg/oa-verify ] || [ bench/peer/package-lock.json -nt bench/peer/node_modules/.package-lock.json ]; then
   echo "==> installing the benchmark peer's npm packages"
   (cd bench/peer && PATH="$NODE22:$PATH" npm install --no-audit --no-fund --loglevel=error)
+fi
+# A maintained W3C Bitstring Status List implementation the tests check status lists with, from its own lockfile.
+if [ ! -d tests/js/status-list/node_modules/@digitalbazaar/vc-bitstring-status-list ] \
+   || [ tests/js/status-list/package-lock.json -nt tests/js/status-list/node_modules/.package-lock.json ]; then
+  echo "==> installing the status list checker's npm packages"
+  (cd tests/js/status-list && PATH="$NODE22:$PATH" npm install --no-audit --no-fund --loglevel=error)
 fi
 scripts/build-native.sh
 scripts/build-geth.sh

@@ -3,8 +3,9 @@ types, and the bundled files that describe them.
 
 It holds the constants of the format (`VC_V2_CONTEXT`, `HURONG_CONTEXT`, `CREDENTIAL_CONTEXT`, `CREDENTIAL_TYPE`,
 `STATUS_TYPE`, `PROOF_TYPE`, `CONTEXT_FILES`), `CertificateType` and the registry of the five known types
-(`certificate_types`, `certificate_type`), and the loaders of the bundled JSON Schemas (`schemas/`, `load_schema`)
-and JSON-LD contexts (`contexts/`, `load_context`), each file read once and handed out as a copy.
+(`certificate_types`, `certificate_type`) with their GB/T 36904 licence type codes, and the loaders of the bundled
+JSON Schemas (`schemas/`, `load_schema`) and JSON-LD contexts (`contexts/`, `load_context`), each file read once
+and handed out as a copy.
 """
 
 from __future__ import annotations
@@ -37,12 +38,15 @@ HolderIdKind = Literal["resident_id", "uscc"]
 
 @dataclass(frozen=True, slots=True)
 class CertificateType:
-    """A certificate type: its code (granted on chain), JSON-LD class, Chinese name and kind of holder ID."""
+    """A certificate type: its code (granted on chain), JSON-LD class, Chinese name, kind of holder ID, and its
+    GB/T 36904 licence type code (证照类型代码: the defining department's unified social credit code and three
+    digits), the second part of the licence identifiers of its certificates (`ledger.certificates.identifiers`)."""
 
     code: str
     class_name: str
     name: str
     holder_id: HolderIdKind
+    licence_type_code: str
 
     @property
     def schema_file(self) -> str:
@@ -53,12 +57,36 @@ class CertificateType:
         return load_schema(self.code)
 
 
+#: Credit codes standing for the departments that define the known types (market regulation, health, public
+#: security, education). They are configuration, not the departments' published codes: valid GB 32100 codes of
+#: national-level organs (`11` + `100000`) with `HR` in their body, so no one mistakes them for real ones. A
+#: deployment replaces them with the codes its licence type catalogue assigns (docs/identifiers.md).
+_DEPARTMENTS = {
+    "market_regulation": "11100000HR0000001A",
+    "health": "11100000HR0000002D",
+    "public_security": "11100000HR0000003G",
+    "education": "11100000HR0000004K",
+}
 _TYPES: tuple[CertificateType, ...] = (
-    CertificateType("business_licence", "BusinessLicence", "营业执照", "uscc"),
-    CertificateType("food_business_licence", "FoodBusinessLicence", "食品经营许可证", "uscc"),
-    CertificateType("physician_certificate", "PhysicianCertificate", "医师执业证书", "resident_id"),
-    CertificateType("driving_licence", "DrivingLicence", "机动车驾驶证", "resident_id"),
-    CertificateType("degree_certificate", "DegreeCertificate", "学位证书", "resident_id"),
+    CertificateType(
+        "business_licence", "BusinessLicence", "营业执照", "uscc", _DEPARTMENTS["market_regulation"] + "001"
+    ),
+    CertificateType(
+        "food_business_licence",
+        "FoodBusinessLicence",
+        "食品经营许可证",
+        "uscc",
+        _DEPARTMENTS["market_regulation"] + "002",
+    ),
+    CertificateType(
+        "physician_certificate", "PhysicianCertificate", "医师执业证书", "resident_id", _DEPARTMENTS["health"] + "001"
+    ),
+    CertificateType(
+        "driving_licence", "DrivingLicence", "机动车驾驶证", "resident_id", _DEPARTMENTS["public_security"] + "001"
+    ),
+    CertificateType(
+        "degree_certificate", "DegreeCertificate", "学位证书", "resident_id", _DEPARTMENTS["education"] + "001"
+    ),
 )
 _TYPES_BY_CODE = {t.code: t for t in _TYPES}
 

@@ -23,8 +23,11 @@ from ledger.certificates import validation
 from ledger.certificates.catalogue import CREDENTIAL_CONTEXT, CREDENTIAL_TYPE, STATUS_TYPE, certificate_type
 from ledger.certificates.documents import _inverted, _is_checksummed, validate_credential
 from ledger.certificates.formats import _RFC3339, escape_pointer
+from ledger.certificates.identifiers import check_credential_identifier
 from ledger.certificates.validation import CertificateValidationError, Problem
 
+#: Standard licence fields a record may leave out.
+_OPTIONAL = {"issuing_region", "licence_identifier"}
 #: snake_case names of the standard licence fields → their camelCase names in `credentialSubject`.
 FIELD_ALIASES = {
     "licence_number": "licenceNumber",
@@ -33,6 +36,7 @@ FIELD_ALIASES = {
     "holder_id": "holderId",
     "issuing_province": "issuingProvince",
     "issuing_region": "issuingRegion",
+    "licence_identifier": "licenceIdentifier",
     "valid_from": "validFrom",
     "valid_until": "validUntil",
 }
@@ -92,6 +96,7 @@ class LicenceData:
     valid_from: datetime | str
     valid_until: datetime | str
     issuing_region: str | None = None
+    licence_identifier: str | None = None
     fields: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -99,8 +104,9 @@ class LicenceData:
         for name in ("licence_number", "certificate_type", "holder_name", "holder_id", "issuing_province"):
             if not isinstance(getattr(self, name), str):
                 problems.append(Problem(_pointer_of(name), "invalid_type", f"{name} must be a string"))
-        if self.issuing_region is not None and not isinstance(self.issuing_region, str):
-            problems.append(Problem(_pointer_of("issuing_region"), "invalid_type", "issuing_region must be a string"))
+        for name in _OPTIONAL:
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                problems.append(Problem(_pointer_of(name), "invalid_type", f"{name} must be a string"))
         if not isinstance(self.fields, Mapping):
             problems.append(Problem("/credentialSubject", "invalid_type", "fields must be a mapping"))
         else:
@@ -158,7 +164,7 @@ class LicenceData:
             else:
                 extra[key] = value
         for name, alias in FIELD_ALIASES.items():
-            if name != "issuing_region" and name not in values:
+            if name not in _OPTIONAL and name not in values:
                 problems.append(Problem(_pointer_of(name), "missing_field", f"{alias} is required"))
         if problems:
             raise CertificateValidationError(problems)
@@ -195,13 +201,16 @@ def build_credential(
     issuer_name: str,
     registry: str | None = None,
     credential_id: str | None = None,
+    issuer_code: str | None = None,
 ) -> dict[str, Any]:
     """The unsigned `ElectronicLicense` credential (no `proof`) for `licence`, issued by `issuer_address`.
 
     `issuer.id` becomes `did:pkh:eip155:<chain_id>:<checksummed address>`; `credentialStatus` is added when
     `registry` (the CertificateRegistry address) is given; `id` is `urn:uuid:<credential_id>` (a new random
     UUID when not given). Addresses may be given in lower case; a mixed-case address must carry a valid
-    EIP-55 checksum. The result is validated with `validate_credential`; every problem raises
+    EIP-55 checksum. The result is validated with `validate_credential` and its licence identifier (if the
+    licence has one) with `check_credential_identifier`: of the certificate type's licence type code and, when
+    `issuer_code` (the agency's unified social credit code) is given, of that issuing body. Every problem raises
     `CertificateValidationError`.
     """
     data = licence if isinstance(licence, LicenceData) else LicenceData.from_dict(licence)
@@ -236,6 +245,8 @@ def build_credential(
     }
     if data.issuing_region is not None:
         subject["issuingRegion"] = data.issuing_region
+    if data.licence_identifier is not None:
+        subject["licenceIdentifier"] = data.licence_identifier
     subject.update(_copy_json(data.fields))
     document: dict[str, Any] = {
         "@context": list(CREDENTIAL_CONTEXT),
@@ -254,4 +265,6 @@ def build_credential(
             "registry": status_address,
         }
     validate_credential(document)
+    if problems := check_credential_identifier(document, issuer_code=issuer_code):
+        raise CertificateValidationError(problems)
     return document

@@ -17,6 +17,7 @@ from ledger.cli import agencies, audit, governance, rules, signing_keys
 from ledger.cli import certificates as cli_certificates
 from ledger.cli import ipfs as cli_ipfs
 from ledger.cli import network as cli_network
+from ledger.cli import pdf as cli_pdf
 from ledger.cli.common import err_console
 from ledger.errors import LedgerError
 
@@ -120,6 +121,7 @@ def local_cmd(
 
 
 cli_certificates.register(app)
+cli_pdf.register(app)
 app.add_typer(governance.app, name="gov")
 app.add_typer(agencies.app, name="agency")
 app.add_typer(signing_keys.app, name="signing-key")

@@ -1,0 +1,123 @@
+"""W3C Bitstring Status Lists served by a real service: random entries per certificate, the lists at their stable
+URLs read over HTTP by a maintained verifier library (npm @digitalbazaar/vc-bitstring-status-list), compared with
+the chain's status at every transition."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+from typing import Any
+
+import httpx
+import pytest
+
+from ledger.certificates.status_list import MIN_ENTRIES, decode_list, is_set, list_hash
+from ledger.chain.models import CertificateStatus
+from ledger.toolchain.compiler import find_project_root, node_executable
+from tests.api.conftest import Server
+from tests.ledger.certificates.samples import LICENCES, fresh
+
+ROOT = find_project_root()
+CHECKER = ROOT / "tests" / "js" / "status-list"
+pytestmark = pytest.mark.skipif(
+    not (CHECKER / "node_modules" / "@digitalbazaar" / "vc-bitstring-status-list").is_dir(),
+    reason="needs tests/js/status-list's npm packages (scripts/setup.sh installs them)",
+)
+
+
+def _issue(server: Server, count: int = 1) -> list[dict[str, Any]]:
+    records = [fresh(LICENCES["business_licence"]) for _ in range(count)]
+    with server.client("sh_amr") as http:
+        response = http.post("/certificates", json={"certificates": records})
+    assert response.status_code == 201, response.text
+    server.wait_indexed()
+    return list(response.json()["data"])
+
+
+def _entries(server: Server, digest: str) -> list[dict[str, Any]]:
+    with server.client("sh_amr") as http:
+        answer = http.get(f"/certificates/{digest}/status-entries")
+    assert answer.status_code == 200, answer.text
+    return list(answer.json()["credentialStatus"])
+
+
+def _standard_check(certificate: dict[str, Any], entries: list[dict[str, Any]]) -> dict[str, bool]:
+    """What a standard VC verifier learns from the lists: the certificate with its entries as `credentialStatus`
+    (beside the registry status), checked by the maintained library, each list fetched from the service."""
+    document = copy.deepcopy(certificate)
+    document["credentialStatus"] = [document["credentialStatus"], *entries]
+    done = subprocess.run([node_executable(ROOT), "check.mjs"], input=json.dumps({"check": document}).encode(),
+                          cwd=CHECKER, capture_output=True, check=True, timeout=120)  # fmt: skip
+    answer = json.loads(done.stdout)
+    assert answer["verified"] is True, answer
+    return {result["purpose"]: result["status"] for result in answer["results"]}
+
+
+def _chain_status(server: Server, certificate: dict[str, Any]) -> CertificateStatus:
+    proof = certificate["proof"]
+    record = server.chain_client().certificates.certificate_status(server.addr("sh_amr"), proof["merkleRoot"],
+                                                                   proof["digest"])  # fmt: skip
+    return record.status
+
+
+def _change(server: Server, digest: str, action: str, reason: str) -> None:
+    with server.client("sh_amr") as http:
+        answer = http.post(f"/certificates/{digest}/{action}", json={"reason": reason})
+    assert answer.status_code == 200, answer.text
+    server.wait_indexed()
+
+
+def test_every_transition_reaches_a_standard_verifier_through_the_lists(server: Server) -> None:
+    [certificate] = _issue(server)
+    digest = certificate["proof"]["digest"]
+    entries = _entries(server, digest)
+    assert sorted(e["statusPurpose"] for e in entries) == ["revocation", "suspension"]
+    list_urls = {e["statusListCredential"] for e in entries}
+    etags = {url: httpx.get(url).headers["etag"] for url in list_urls}
+    steps = [
+        (None, None, CertificateStatus.VALID, {"revocation": False, "suspension": False}),
+        ("suspend", "under_investigation", CertificateStatus.SUSPENDED, {"revocation": False, "suspension": True}),
+        ("reinstate", "investigation_closed", CertificateStatus.VALID, {"revocation": False, "suspension": False}),
+        ("revoke", "fraud", CertificateStatus.REVOKED, {"revocation": True, "suspension": False}),
+    ]
+    for action, reason, on_chain, learned in steps:
+        if action is not None:
+            _change(server, digest, action, reason)
+        assert _chain_status(server, certificate) == on_chain
+        assert _standard_check(certificate, entries) == learned
+        if action == "reinstate":  # the same bits again: the same list, the same hash
+            assert {url: httpx.get(url).headers["etag"] for url in list_urls} == etags
+
+
+def test_entries_are_drawn_at_random_and_never_shared(server: Server) -> None:
+    issued = _issue(server, 24)
+    indexes = [int(e["statusListIndex"]) for c in issued for e in _entries(server, c["proof"]["digest"])
+               if e["statusPurpose"] == "revocation"]  # fmt: skip
+    assert len(set(indexes)) == len(indexes) == 24
+    assert all(0 <= i < MIN_ENTRIES for i in indexes)
+    assert indexes != sorted(indexes) and max(indexes) - min(indexes) > 24  # neither in issuance order nor packed
+
+
+def test_a_list_is_a_valid_credential_whose_etag_is_its_hash(server: Server) -> None:
+    [certificate] = _issue(server)
+    [entry, *_] = _entries(server, certificate["proof"]["digest"])
+    answer = httpx.get(entry["statusListCredential"])
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/vc+ld+json")
+    credential = answer.json()
+    assert credential["issuer"] == certificate["issuer"]["id"] and credential["id"] == entry["statusListCredential"]
+    assert credential["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert answer.headers["etag"] == f'"0x{list_hash(credential).hex()}"'
+    assert not is_set(decode_list(credential["credentialSubject"]["encodedList"]), int(entry["statusListIndex"]))
+
+
+def test_unknown_lists_and_entries_are_refused(server: Server) -> None:
+    agency = server.addr("sh_amr")
+    with server.client() as http:
+        assert http.get(f"/status-lists/{agency}/revocation/999").json()["error"]["code"] == "unknown_status_list"
+        assert http.get(f"/status-lists/{agency}/expiry/1").status_code == 422
+        assert http.get("/status-lists/0x12/revocation/1").status_code == 422
+    with server.client("zj_amr") as http:
+        [certificate] = _issue(server)
+        answer = http.get(f"/certificates/{certificate['proof']['digest']}/status-entries")
+        assert answer.status_code == 404 and answer.json()["error"]["code"] == "unknown_certificate"
