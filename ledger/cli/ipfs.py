@@ -4,11 +4,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
-from ledger.cli.common import JsonOption, console, emit_json, fail, refusals, write_json
+from ledger.cli.common import (
+    DEFAULT_RPC,
+    DeploymentsOption,
+    JsonOption,
+    RpcOption,
+    connect,
+    console,
+    emit_json,
+    err_console,
+    fail,
+    refusals,
+    write_json,
+)
 
 app = typer.Typer(help="The private IPFS node (Kubo) of the document store (文档存储节点).", no_args_is_help=True)
 
@@ -74,8 +87,12 @@ def fetch_cmd(
         str | None, typer.Option(help="Service URL to fetch from (GET /api/v1/documents/{cid}) instead of a store")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Where to write the certificate (stdout when omitted)")] = None,
+    verify: Annotated[bool, typer.Option(help="Also verify it against the chain (exit status 1 unless VALID)")] = False,
+    rpc: RpcOption = DEFAULT_RPC,
+    deployments: DeploymentsOption = None,
 ) -> None:
-    """Fetch a certificate's encrypted document, decrypt it with its key and check it is the certificate sealed."""
+    """Fetch a certificate's encrypted document, decrypt it with its key, check it is the certificate sealed, and
+    with --verify verify it against the chain."""
     from ledger.store.documents import fetch_certificate
     from ledger.store.sealed import parse_holder_link
 
@@ -88,9 +105,23 @@ def fetch_cmd(
             fail("输入无效 invalid input: give --store (or $HURONG_STORE) or --service to fetch a bare CID from")
         service = link.split("/wallet", 1)[0]
     certificate = fetch_certificate(cid, chosen, store=None if service else store, service=service)
-    certificate = fetch_certificate(cid, chosen, store=store, service=service)
     if out is None:
         emit_json(certificate)
     else:
         write_json(out, certificate)
         console.print(f"证书已解密 certificate decrypted and checked → {out}", markup=False, highlight=False)
+    if verify:
+        _verify(certificate, rpc, deployments, err_console if out is None else console)
+
+
+def _verify(certificate: dict[str, Any], rpc: str, deployments: Path | None, shown: Console) -> None:
+    """Verify a fetched certificate against the chain; print the verdict and what failed; exit 1 unless VALID."""
+    from ledger.verification.verifier import VALID, Verifier
+
+    result = Verifier(connect(rpc, deployments)).verify(certificate)
+    shown.print(f"核验结论 verdict: {result.verdict}", markup=False, highlight=False)
+    for check in result.checks:
+        if check.outcome == "failed":
+            shown.print(f"  {check.name}: {check.message} / {check.message_en}", markup=False, highlight=False)
+    if result.verdict != VALID:
+        raise typer.Exit(1)

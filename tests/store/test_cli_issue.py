@@ -36,3 +36,7 @@ def test_issue_writes_each_documents_cid_key_and_holder_qr_and_fetch_opens_the_l
         issued = json.loads((out / f"{digest}.json").read_text())
         assert certificate["proof"]["digest"] == digest == issued["proof"]["digest"]
         assert certificate["credentialSubject"] == issued["credentialSubject"]
+    verified = hurong(
+        env, "fetch", ref["link"], "--store", f"ipfs:{ipfs.url}", "--verify", "--out", str(home / "v.json")
+    )
+    assert verified.returncode == 0 and "核验结论 verdict: VALID" in verified.stdout, verified.stderr

@@ -5,6 +5,9 @@ Chromium and shows VALID; no database, log or stored block of the run holds the 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +22,7 @@ from tests.api.conftest import Server, own_server
 from tests.ledger.certificates.samples import LICENCES, fresh
 
 pytestmark = pytest.mark.timeout(300)
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 HOLDER = "上海欧阳明远数据科技有限公司"
 REPRESENTATIVE = "欧阳明远"
@@ -152,3 +156,22 @@ def test_while_the_node_is_down_issuance_answers_503_and_the_retry_anchors_the_j
     anchors = event.get_logs(from_block=0, to_block=int(client.w3.eth.block_number), argument_filters={"root": root})
     assert len(anchors) == 1 and str(anchors[0]["args"]["manifestCid"])
     assert len(keys) == 1 and keys[0]["cid"]
+
+
+def test_fetch_opens_a_holder_link_through_the_service_and_verifies_it(served: Server, issued: dict[str, Any]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HURONG_")}
+    env |= {"PYTHONPATH": str(ROOT), "HURONG_RPC_URL": served.chain.url,
+            "HURONG_DEPLOYMENTS": str(served.home / "deployments")}  # fmt: skip
+
+    def fetch(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "ledger.cli", "fetch", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+    fetched = fetch(issued["link"], "--verify")
+    assert fetched.returncode == 0, fetched.stderr
+    assert json.loads(fetched.stdout)["credentialSubject"]["holderName"] == HOLDER
+    assert "核验结论 verdict: VALID" in fetched.stderr
+    wrong = fetch(f"{served.url}/wallet#cid={issued['cid']}&key={encode_key(bytes(32))}")
+    assert wrong.returncode == 1 and "the key is wrong or the ciphertext was changed" in wrong.stderr
+    missing = fetch(f"{served.url}/wallet#cid={content_id(b'none')}&key={issued['key']}")
+    assert missing.returncode == 1 and "holds no document" in missing.stderr
