@@ -117,7 +117,12 @@ def day_of(at: float) -> str:
 
 
 def new_usage_id() -> str:
-    return secrets.token_urlsafe(16)
+    """A random id of 22 URL-safe characters, never beginning with `-` (a command line would take it for an option,
+    as `hurong audit prove` does)."""
+    found = secrets.token_urlsafe(16)
+    while found.startswith("-"):
+        found = secrets.token_urlsafe(16)
+    return found
 
 
 def _private_file(path: Path) -> None:

@@ -1,6 +1,7 @@
 """A service with the whole of supervision: the test consortium on a chain of its own, `UsageLog` deployed beside
-its contracts (recorded in the deployment's extra data), the usage log rolled up every few seconds, and the
-supervision rules of a TOML file."""
+its contracts (recorded in the deployment's extra data), the usage log rolled up every few seconds (3 s after a
+period ends: a request stalled longer on a loaded machine would write its record into a period already anchored),
+and the supervision rules of a TOML file."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def supervised_server(home: Path, rules: str = "", env: dict[str, str] | None = 
         deployment.save(home / "deployments")
         result = dataclasses.replace(result, deployment=deployment)
         (home / "supervision.toml").write_text(rules, encoding="utf-8")
-        settings = {"HURONG_USAGE_ANCHOR_INTERVAL": "4", "HURONG_USAGE_ANCHOR_DELAY": "1"} | (env or {})
+        settings = {"HURONG_USAGE_ANCHOR_INTERVAL": "5", "HURONG_USAGE_ANCHOR_DELAY": "3"} | (env or {})
         url, process = start_server(home, chain, settings)
         try:
             yield Server(url, chain, result, home, keys, process)

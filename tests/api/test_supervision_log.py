@@ -62,7 +62,7 @@ def test_each_provinces_usage_records_are_anchored_and_every_record_proves_again
     logged: Server, tmp_path: Path
 ) -> None:
     ids = _verify_some(logged, "log-prove")
-    anchors = wait_for(lambda: _anchored(logged, ids))
+    anchors = wait_for(lambda: _anchored(logged, ids), timeout=60)
     assert anchors, "the records were not anchored"
     assert {a["province"] for a in anchors} == {"330000", "440000"}
     w3 = make_web3(logged.chain.url)
@@ -109,7 +109,7 @@ def test_each_provinces_usage_records_are_anchored_and_every_record_proves_again
 
 def test_a_record_deleted_or_changed_after_anchoring_is_detected(logged: Server) -> None:
     ids = _verify_some(logged, "log-tamper")
-    assert wait_for(lambda: _anchored(logged, ids))
+    assert wait_for(lambda: _anchored(logged, ids), timeout=60)
     clean = hurong("audit", "check", "--home", str(logged.home), *_args(logged))
     assert clean.returncode == 0, clean.stderr + clean.stdout
 
@@ -165,7 +165,7 @@ def test_no_personal_data_reaches_the_usage_records_the_usage_log_or_the_service
         refused = anyone.post("/supervision/feedback", json={"usageId": ids[1], "rating": 1,
                                                              "comment": f"持证人 {physician['holderId']}"})  # fmt: skip
         assert refused.status_code == 422
-    assert wait_for(lambda: _anchored(logged, ids[:3]))  # written, and rolled into the log
+    assert wait_for(lambda: _anchored(logged, ids[:3]), timeout=60)  # written, and rolled into the log
 
     secrets = {"name": physician["holderName"], "id": physician["holderId"], "digest": digest[2:].lower()}
     files = [p for p in logged.home.iterdir() if p.name.startswith("usage.sqlite") or p.suffix == ".log"]

@@ -107,3 +107,11 @@ def test_the_secret_is_generated_once_private_and_given_one_wins(tmp_path: Path)
 )
 def test_comments_that_look_like_an_id_or_phone_number_are_recognised(text: str, personal: bool) -> None:
     assert looks_personal(text) is personal
+
+
+def test_usage_ids_never_begin_with_a_hyphen_a_command_line_would_take_for_an_option() -> None:
+    from api.supervision.records import new_usage_id
+
+    ids = [new_usage_id() for _ in range(5000)]
+    assert len(set(ids)) == 5000 and not any(i.startswith("-") for i in ids)
+    assert all(len(i) == 22 for i in ids)
