@@ -12,7 +12,8 @@ rate limits), its error form and its OpenAPI document; `/vc` keeps the two endpo
   credential with what verification reads: Hurong's context, `credentialSubject.certificateType` (`generic`)
   and `issuingProvince`, and `validFrom` (now) when absent; `validUntil` is required.
 - Verifying takes `{verifiableCredential, options}` (no key) and answers 200 `{checks, warnings, errors}` when
-  every check passed, else 400 with the same body and the code `verification_failed`: the VC 2.0 data model
+  every check passed, else 400 with the same body and the service's `error` (code `verification_failed`): the VC
+  2.0 data model
   (`dataModel`) first, then Hurong's checks (integrity, inclusion, anchoring, issuer, signature, status, validity).
 - Every data-model violation is a 400 `invalid_credential` listing each rule broken (`code`) and its `pointer`.
 """
@@ -69,7 +70,9 @@ def validate_any(document: dict[str, Any]) -> None:
 
 @router.post("/credentials/issue", status_code=201)
 def issue_credential(
-    agency: CurrentAgency, service: ServiceDep, body: dict[str, Any] = Body(...)  # noqa: B008
+    agency: CurrentAgency,
+    service: ServiceDep,
+    body: dict[str, Any] = Body(...),  # noqa: B008
 ) -> dict[str, Any]:
     """Issue a VC 2.0 credential (签发可验证凭证) of the calling agency: `{credential, options}` →
     `{verifiableCredential}`, anchored before the answer. A licence needs its type granted, any other credential
@@ -141,8 +144,9 @@ def verify_credential(service: ServiceDep, body: dict[str, Any] = Body(...)) -> 
 def _member(body: dict[str, Any], name: str) -> dict[str, Any]:
     value = body.get(name)
     if not isinstance(value, dict):
+        problem = Problem(f"/{name}", "invalid_request", f"{name} must be an object")
         raise ApiError(400, "invalid_request", f"the request body must hold {name} as a JSON object",
-                       {"problems": [Problem(f"/{name}", "invalid_request", f"{name} must be an object").as_dict()]})  # fmt: skip
+                       {"problems": [problem.as_dict()]})  # fmt: skip
     options = body.get("options", {})
     if not isinstance(options, dict):
         raise ApiError(400, "invalid_request", "options must be a JSON object")
@@ -173,7 +177,7 @@ def _verdict(
         body["blockNumber"] = block
     if errors:
         first = errors[0]
-        body |= {"code": "verification_failed", "message": f"{first['check']}: {first['message']}"}
+        body["error"] = {"code": "verification_failed", "message": f"{first['check']}: {first['message']}"}
         return JSONResponse(body, status_code=400)
     return JSONResponse(body, status_code=200)
 
@@ -191,7 +195,7 @@ def _generic_document(service: Service, agency: str, credential: dict[str, Any])
     problems = []
     if "validUntil" not in credential:
         problems.append(Problem("/validUntil", "valid_until_required",
-                                "a credential anchored by Hurong names the end of its validity (validUntil)"))  # fmt: skip
+                                "a credential anchored by Hurong names the end of its validity"))  # fmt: skip
     for name in ("certificateType", "issuingProvince"):
         if name in subject:
             problems.append(Problem(f"/credentialSubject/{name}", "reserved_property",

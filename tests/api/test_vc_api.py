@@ -1,0 +1,214 @@
+"""The W3C VC-API (`/api/v1/vc/credentials/issue` and `/verify`) through a real service over a real anvil: generic
+and licence credentials issued and verified, tampered and revoked ones refused, every VC 2.0 data-model rule
+broken once (400 naming the rule and the JSON Pointer), an agency without the `generic` grant refused."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.certificates.catalogue import GENERIC_TYPE
+from ledger.certificates.credential import build_credential
+from ledger.certificates.did import agency_did
+from tests.api.conftest import Server, own_server
+from tests.ledger.certificates.samples import LICENCES, fresh
+
+V2 = "https://www.w3.org/ns/credentials/v2"
+EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
+
+
+@pytest.fixture(scope="module")
+def vc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with own_server(tmp_path_factory.mktemp("vc-api")) as running:
+        admin = running.chain_client("sh_admin")
+        admin.authorities.grant_certificate_type(running.addr("sh_amr"), GENERIC_TYPE).wait()
+        yield running
+
+
+def did(server: Server, name: str) -> str:
+    return agency_did(server.result.deployment.chain_id, server.addr(name))
+
+
+def generic(server: Server, name: str = "sh_amr", **changes: Any) -> dict[str, Any]:
+    """A VC 2.0 credential of no licence type: an alumni membership with a name in Chinese and English."""
+    credential: dict[str, Any] = {
+        "@context": [V2, EXAMPLES],
+        "type": ["VerifiableCredential", "ExampleAlumniCredential"],
+        "issuer": {"id": did(server, name), "name": {"@value": "上海市市场监督管理局", "@language": "zh-Hans"}},
+        "validFrom": "2026-01-01T00:00:00+08:00",
+        "validUntil": "2036-01-01T00:00:00Z",
+        "name": [{"@value": "校友证明", "@language": "zh"},
+                 {"@value": "Alumni", "@language": "en", "@direction": "ltr"}],
+        "credentialSubject": {"id": "did:example:ebfeb1f712ebc6f1c276e12ec21", "alumniOf": "同济大学"},
+        "credentialSchema": {"id": "https://example.org/schemas/alumni.json", "type": "JsonSchema"},
+        "termsOfUse": [{"type": "ExampleTermsOfUse"}],
+        "evidence": [{"type": ["Evidence"], "id": "urn:uuid:4c3b4c9e-4b1f-4b3f-9f8e-7f4f2b8b1d1a"}],
+        "relatedResource": [{"id": "https://example.org/logo.png",
+                             "digestSRI": "sha384-S57yQDg1MTzF56Oi9DbSQ14u7jBy0RDdx0YbeV7shwhCS88G8SCXeFq82PafhCrW"},
+                            {"id": "https://example.org/terms.html",
+                             "digestMultibase": "uEiBZlVztZpfWHgPyslVv6-UwirFoQoRvW1htfx963sknNA"}],
+    }  # fmt: skip
+    credential.update(changes)
+    return credential
+
+
+def licence(server: Server, name: str = "sh_amr") -> dict[str, Any]:
+    deployment = server.result.deployment
+    return build_credential(fresh(LICENCES["business_licence"]), issuer_address=server.addr(name),
+                            chain_id=deployment.chain_id, issuer_name="上海市市场监督管理局",
+                            registry=deployment.address("CertificateRegistry"))  # fmt: skip
+
+
+def issue(server: Server, credential: dict[str, Any], name: str = "sh_amr", status: int = 201) -> dict[str, Any]:
+    with server.client(name) as http:
+        response = http.post("/vc/credentials/issue", json={"credential": credential, "options": {}})
+    assert response.status_code == status, response.text
+    return dict(response.json())
+
+
+def verify(server: Server, credential: dict[str, Any], status: int = 200) -> dict[str, Any]:
+    with server.client() as http:
+        response = http.post("/vc/credentials/verify", json={"verifiableCredential": credential, "options": {}})
+    assert response.status_code == status, response.text
+    return dict(response.json())
+
+
+@pytest.fixture(scope="module")
+def issued_generic(vc_server: Server) -> dict[str, Any]:
+    return issue(vc_server, generic(vc_server))["verifiableCredential"]
+
+
+def test_generic_credential_is_issued_anchored_and_verified(vc_server: Server, issued_generic: dict[str, Any]) -> None:
+    vc = issued_generic
+    assert vc["credentialSubject"]["certificateType"] == GENERIC_TYPE
+    assert vc["credentialSubject"]["alumniOf"] == "同济大学"
+    assert vc["proof"]["anchor"]["transactionHash"].startswith("0x")
+    answer = verify(vc_server, vc)
+    assert answer["errors"] == [] and answer["verdict"] == "VALID"
+    assert {"dataModel", "integrity", "inclusion", "anchoring", "issuer", "status", "validity"} <= set(answer["checks"])
+
+
+def test_licence_credential_is_issued_and_verified(vc_server: Server) -> None:
+    vc = issue(vc_server, licence(vc_server))["verifiableCredential"]
+    assert "ElectronicLicense" in vc["type"] and vc["proof"]["anchor"]["blockNumber"] > 0
+    answer = verify(vc_server, vc)
+    assert answer["verdict"] == "VALID" and "issuer" in answer["checks"]
+
+
+def test_tampered_credential_fails_integrity(vc_server: Server, issued_generic: dict[str, Any]) -> None:
+    tampered = copy.deepcopy(issued_generic)
+    tampered["credentialSubject"]["alumniOf"] = "复旦大学"
+    answer = verify(vc_server, tampered, status=400)
+    assert answer["error"]["code"] == "verification_failed"
+    assert [e["check"] for e in answer["errors"]] == ["integrity"]
+    assert answer["errors"][0]["code"] == "digest_mismatch" and "integrity" not in answer["checks"]
+
+
+def test_revoked_credential_reports_its_status(vc_server: Server) -> None:
+    vc = issue(vc_server, generic(vc_server))["verifiableCredential"]
+    with vc_server.client("sh_amr") as http:
+        response = http.post(f"/certificates/{vc['proof']['digest']}/revoke", json={"reason": 3})
+    assert response.status_code == 200, response.text
+    vc_server.wait_indexed()
+    answer = verify(vc_server, vc, status=400)
+    assert [(e["check"], e["code"]) for e in answer["errors"]] == [("status", "revoked")]
+
+
+def test_agency_without_the_generic_grant_is_refused(vc_server: Server) -> None:
+    answer = issue(vc_server, generic(vc_server, "zj_amr"), name="zj_amr", status=403)
+    assert answer["error"]["code"] == "type_not_granted"
+
+
+def test_credential_of_another_issuer_is_refused(vc_server: Server) -> None:
+    answer = issue(vc_server, generic(vc_server, "zj_amr"), name="sh_amr", status=403)
+    assert answer["error"]["code"] == "issuer_mismatch"
+
+
+def _drop(key: str) -> Any:
+    def change(c: dict[str, Any]) -> None:
+        del c[key]
+
+    return change
+
+
+def _set(key: str, value: Any) -> Any:
+    def change(c: dict[str, Any]) -> None:
+        c[key] = value
+
+    return change
+
+
+def _subject(key: str, value: Any) -> Any:
+    def change(c: dict[str, Any]) -> None:
+        c["credentialSubject"][key] = value
+
+    return change
+
+
+#: One breach of each rule: (change, rule, JSON Pointer).
+BREACHES = [
+    (_set("@context", [EXAMPLES, V2]), "context_first_v2", "/@context/0"),
+    (_set("@context", [V2, "https://example.org/unbundled/v1"]), "context_not_bundled", "/@context/1"),
+    (_set("type", ["ExampleAlumniCredential"]), "type_verifiable_credential", "/type"),
+    (_set("issuer", "not a url"), "issuer_url", "/issuer"),
+    (_set("issuer", {"name": "no id"}), "issuer_url", "/issuer/id"),
+    (_set("id", "relative/path"), "id_url", "/id"),
+    (_set("validFrom", "2026-01-01T00:00:00"), "datetime_stamp", "/validFrom"),
+    (_set("validUntil", "2026-02-30T00:00:00Z"), "datetime_stamp", "/validUntil"),
+    (_set("validUntil", "2025-01-01T00:00:00Z"), "validity_order", "/validUntil"),
+    (_set("credentialStatus", {"id": "https://example.org/status/1"}), "typed_object", "/credentialStatus/type"),
+    (_set("credentialSchema", [{"id": "https://example.org/s.json"}]), "typed_object", "/credentialSchema/0/type"),
+    (_set("credentialSchema", {"type": "JsonSchema"}), "credential_schema_id", "/credentialSchema/id"),
+    (_set("termsOfUse", "no object"), "typed_object", "/termsOfUse"),
+    (_set("evidence", [{"id": "urn:x:1"}]), "typed_object", "/evidence/0/type"),
+    (_set("relatedResource", [{"id": "https://example.org/a"}]), "related_resource", "/relatedResource/0"),
+    (_set("relatedResource", [{"id": "https://example.org/a", "digestSRI": "sha256-AAAA"}]), "related_resource",
+     "/relatedResource/0/digestSRI"),
+    (_set("relatedResource", {"id": "https://example.org/a", "digestMultibase": "zI0l"}), "related_resource",
+     "/relatedResource/digestMultibase"),
+    (_set("name", {"@value": "校友", "@language": "zh_CN"}), "language_value", "/name/@language"),
+    (_set("name", {"@value": "校友", "@language": "zh", "@direction": "up"}), "language_value", "/name/@direction"),
+    (_drop("credentialSubject"), "credential_subject", "/credentialSubject"),
+    (_set("@context", [V2]), "jsonld_undefined_term", "/credentialSubject/alumniOf"),
+    (_set("@context", [V2, {"alumniOf": "https://example.org/alumniOf"}]), "jsonld_undefined_term", "/type/1"),
+    (_subject("id", "relative-subject"), "jsonld_relative_iri", "/credentialSubject/id"),
+    (_set("@context", [V2, {"id": "https://example.org/id"}]), "jsonld_invalid", "/@context"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("change", "rule", "pointer"), BREACHES, ids=[f"{b[1]}:{b[2]}" for b in BREACHES])
+def test_every_data_model_rule_broken_is_a_400_naming_rule_and_path(
+    vc_server: Server, change: Any, rule: str, pointer: str
+) -> None:
+    credential = generic(vc_server)
+    change(credential)
+    answer = issue(vc_server, credential, status=400)
+    assert answer["error"]["code"] == "invalid_credential"
+    found = [(p["code"], p["pointer"]) for p in answer["error"]["details"]["problems"]]
+    assert (rule, pointer) in found, found
+    refused = verify(vc_server, {**credential, "proof": {}}, status=400)
+    assert refused["errors"][0]["check"] == "dataModel"
+    assert (rule, pointer) in [(p["code"], p["pointer"]) for p in refused["errors"][0]["problems"]]
+
+
+def test_generic_credential_needs_its_validity_end(vc_server: Server) -> None:
+    credential = generic(vc_server)
+    del credential["validUntil"]
+    answer = issue(vc_server, credential, status=400)
+    assert ("valid_until_required", "/validUntil") in [
+        (p["code"], p["pointer"]) for p in answer["error"]["details"]["problems"]
+    ]
+
+
+def test_malformed_requests_are_refused(vc_server: Server, tmp_path: Path) -> None:
+    with vc_server.client("sh_amr") as http:
+        assert http.post("/vc/credentials/issue", json={"credential": []}).json()["error"]["code"] == "invalid_request"
+    with vc_server.client() as http:
+        response = http.post("/vc/credentials/issue", json={"credential": generic(vc_server)})
+        assert response.status_code == 401
+        response = http.post("/vc/credentials/verify", json={"verifiableCredential": "x"})
+        assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_request"
