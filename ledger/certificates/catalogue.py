@@ -2,10 +2,10 @@
 types, and the bundled files that describe them.
 
 It holds the constants of the format (`VC_V2_CONTEXT`, `HURONG_CONTEXT`, `CREDENTIAL_CONTEXT`, `CREDENTIAL_TYPE`,
-`STATUS_TYPE`, `PROOF_TYPE`, `GENERIC_TYPE`, `CONTEXT_FILES`), `CertificateType` and the registry of the five known types
-(`certificate_types`, `certificate_type`) with their GB/T 36904 licence type codes, and the loaders of the bundled
-JSON Schemas (`schemas/`, `load_schema`) and JSON-LD contexts (`contexts/`, `load_context`), each file read once
-and handed out as a copy.
+`STATUS_TYPE`, `PROOF_TYPE`, `CONTEXT_FILES`), the VC-API's grant `GENERIC_TYPE`, `CertificateType` and the
+registry of the five known types (`certificate_types`, `certificate_type`) with their GB/T 36904 licence type
+codes, and the loaders of the bundled JSON Schemas (`schemas/`, `load_schema`) and JSON-LD contexts (`contexts/`,
+`load_context`), each file read once and handed out as a copy.
 """
 
 from __future__ import annotations
