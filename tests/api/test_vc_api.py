@@ -5,6 +5,8 @@ broken once (400 naming the rule and the JSON Pointer), an agency without the `g
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +16,12 @@ import pytest
 from ledger.certificates.catalogue import GENERIC_TYPE
 from ledger.certificates.credential import build_credential
 from ledger.certificates.did import agency_did
+from ledger.toolchain.compiler import find_project_root, node_executable
 from tests.api.conftest import Server, own_server
 from tests.ledger.certificates.samples import LICENCES, fresh
 
+ROOT = find_project_root()
+CHECKER = ROOT / "tests" / "js" / "vc-check"
 V2 = "https://www.w3.org/ns/credentials/v2"
 EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 
@@ -212,3 +217,24 @@ def test_malformed_requests_are_refused(vc_server: Server, tmp_path: Path) -> No
         assert response.status_code == 401
         response = http.post("/vc/credentials/verify", json={"verifiableCredential": "x"})
         assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_request"
+
+
+def maintained_check(credentials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What npm @digitalbazaar/vc's data-model check (`_checkCredential`) makes of each credential."""
+    done = subprocess.run([node_executable(ROOT), "check.mjs"], input=json.dumps({"credentials": credentials}).encode(),
+                          cwd=CHECKER, capture_output=True, check=True, timeout=120)  # fmt: skip
+    return list(json.loads(done.stdout)["results"])
+
+
+@pytest.mark.skipif(
+    not (CHECKER / "node_modules" / "@digitalbazaar" / "vc").is_dir(),
+    reason="needs tests/js/vc-check's npm packages (scripts/setup.sh installs them)",
+)
+def test_issued_credentials_pass_a_maintained_vc_data_model_check(
+    vc_server: Server, issued_generic: dict[str, Any]
+) -> None:
+    licensed = issue(vc_server, licence(vc_server))["verifiableCredential"]
+    unanchored = {**generic(vc_server), "type": ["ExampleAlumniCredential"]}
+    results = maintained_check([issued_generic, licensed, unanchored])
+    assert results[:2] == [{"ok": True}, {"ok": True}], results
+    assert results[2]["ok"] is False and "VerifiableCredential" in results[2]["error"]
