@@ -6,18 +6,25 @@ from __future__ import annotations
 
 import copy
 import json
+import ssl
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from api.launcher import service_env, stop_service
+from api.tls import self_signed_pair
 from ledger.certificates.catalogue import GENERIC_TYPE
 from ledger.certificates.credential import build_credential
 from ledger.certificates.did import agency_did
+from ledger.chain.node import free_port
 from ledger.toolchain.compiler import find_project_root, node_executable
-from tests.api.conftest import Server, own_server
+from tests.api.conftest import PASSPHRASE, Server, own_server
 from tests.ledger.certificates.samples import LICENCES, fresh
 
 ROOT = find_project_root()
@@ -238,3 +245,58 @@ def test_issued_credentials_pass_a_maintained_vc_data_model_check(
     results = maintained_check([issued_generic, licensed, unanchored])
     assert results[:2] == [{"ok": True}, {"ok": True}], results
     assert results[2]["ok"] is False and "VerifiableCredential" in results[2]["error"]
+
+
+def trusting(cert: Path) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(cert))
+
+
+def test_vc_api_over_https_with_a_self_signed_certificate(vc_server: Server, tmp_path: Path) -> None:
+    """`hurong serve --self-signed` beside the test service (same home and chain): the VC-API answers over HTTPS
+    to a client trusting the pair's certificate, and a client trusting only the system's CAs is refused."""
+    port = free_port()
+    env = service_env(rpc_url=vc_server.chain.url, home=vc_server.home, passphrase=PASSPHRASE,
+                      HURONG_BATCH_MAX_WAIT="0.05")  # fmt: skip
+    log = (tmp_path / "https.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "ledger.cli", "serve", "--self-signed", "--port", str(port)],
+                               env=env, stdout=log, stderr=log)  # fmt: skip
+    cert = vc_server.home / "tls" / "cert.pem"
+    base = f"https://127.0.0.1:{port}/api/v1"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, (tmp_path / "https.log").read_text()
+            try:
+                if cert.is_file() and httpx.get(f"{base}/health", verify=trusting(cert), timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the HTTPS service did not start"
+            time.sleep(0.2)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{base}/health", timeout=5)  # the self-signed certificate is not trusted by default
+        headers = {"X-API-Key": vc_server.keys["sh_amr"]}
+        with httpx.Client(base_url=base, verify=trusting(cert), headers=headers, timeout=120) as https:
+            issued = https.post("/vc/credentials/issue", json={"credential": generic(vc_server)})
+            assert issued.status_code == 201, issued.text
+            vc_server.wait_indexed()
+            answer = https.post(
+                "/vc/credentials/verify", json={"verifiableCredential": issued.json()["verifiableCredential"]}
+            )
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["verdict"] == "VALID"
+    finally:
+        stop_service(process)
+        log.close()
+
+
+def test_serve_refuses_a_certificate_without_its_key(vc_server: Server, tmp_path: Path) -> None:
+    first, second = self_signed_pair(tmp_path / "a"), self_signed_pair(tmp_path / "b")
+    env = service_env(rpc_url=vc_server.chain.url, home=vc_server.home, passphrase=PASSPHRASE)
+    for args in (["--ssl-certfile", str(first[0]), "--ssl-keyfile", str(second[1])], ["--ssl-certfile", str(first[0])],
+                 ["--ssl-certfile", str(tmp_path / "none.pem"), "--ssl-keyfile", str(first[1])]):  # fmt: skip
+        done = subprocess.run([sys.executable, "-m", "ledger.cli", "serve", "--port", str(free_port()), *args],
+                              env=env, capture_output=True, timeout=60)  # fmt: skip
+        assert done.returncode != 0
+        text = done.stderr.decode()
+        assert "Traceback" not in text and ("TLS" in text or "ssl" in text), text
