@@ -79,12 +79,15 @@ def demo_cmd(
     network: Annotated[
         int, typer.Option(min=0, max=10, help="Run on a Clique network of this many validators (0: anvil)")
     ] = 0,
+    tls: Annotated[
+        bool, typer.Option(help="Serve HTTPS with a self-signed pair for this machine (<home>/tls)")
+    ] = False,
 ) -> None:
     """Run the local consortium: chain, contracts, demo data, API and verification page, until Ctrl-C."""
     from api.demo import Demo
 
     Demo(home, config, chain_port=chain_port, api_port=port, workers=workers, certificates=certificates,
-         console=console, network=network).run()  # fmt: skip
+         console=console, network=network, tls=tls).run()  # fmt: skip
 
 
 @keys_app.command("create")

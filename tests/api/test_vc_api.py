@@ -16,7 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
+from rich.console import Console
 
+from api.demo import Demo
 from api.launcher import service_env, stop_service
 from api.tls import self_signed_pair
 from ledger.certificates.catalogue import GENERIC_TYPE
@@ -300,3 +302,34 @@ def test_serve_refuses_a_certificate_without_its_key(vc_server: Server, tmp_path
         assert done.returncode != 0
         text = done.stderr.decode()
         assert "Traceback" not in text and ("TLS" in text or "ssl" in text), text
+
+
+def test_demo_with_tls_serves_https_with_its_self_signed_pair(tmp_path: Path) -> None:
+    demo = Demo(tmp_path, ROOT / "examples" / "demo.yaml", chain_port=free_port(), api_port=free_port(), workers=1,
+                certificates=1, console=Console(quiet=True), tls=True)  # fmt: skip
+    try:
+        data = demo.run(wait=False)
+        assert data["api_url"].startswith("https://127.0.0.1:") and data["issued"] >= 1
+        trust = trusting(tmp_path / "tls" / "cert.pem")
+        with httpx.Client(base_url=f"{demo.api_url}/api/v1", verify=trust, timeout=60) as https:
+            assert https.get("/health").status_code == 200
+            refused = https.post("/vc/credentials/verify", json={"verifiableCredential": unproven(data)})
+            assert refused.status_code == 400, refused.text
+            assert [(e["check"], e["code"]) for e in refused.json()["errors"]] == [("format", "missing_proof")]
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{demo.api_url}/api/v1/health", timeout=5)
+    finally:
+        demo.stop()
+
+
+def unproven(demo: dict[str, Any]) -> dict[str, Any]:
+    """A well-formed VC 2.0 credential of a demo agency that was never issued (it has no proof)."""
+    agency = demo["provinces"][0]["agencies"][0]
+    return {
+        "@context": [V2, EXAMPLES],
+        "type": ["VerifiableCredential"],
+        "issuer": agency_did(demo["chain_id"], agency["address"]),
+        "validFrom": "2026-01-01T00:00:00Z",
+        "validUntil": "2036-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:1", "certificateType": GENERIC_TYPE, "issuingProvince": "310000"},
+    }
