@@ -38,9 +38,35 @@ def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="uvicorn worker processes")] = 1,
+    ssl_certfile: Annotated[
+        Path | None, typer.Option(help="TLS certificate (PEM): serve HTTPS", envvar="HURONG_SSL_CERTFILE")
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None, typer.Option(help="TLS private key (PEM) of the certificate", envvar="HURONG_SSL_KEYFILE")
+    ] = None,
+    self_signed: Annotated[
+        bool, typer.Option(help="Serve HTTPS with a self-signed pair for localhost/127.0.0.1 (made in <home>/tls)")
+    ] = False,
 ) -> None:
-    """Serve the API and the verification page with uvicorn (uvloop + httptools)."""
-    serve(host, port, workers)
+    """Serve the API and the verification page with uvicorn (uvloop + httptools), over HTTPS with a certificate."""
+    from api.tls import check_pair, self_signed_pair
+    from ledger.errors import ConfigurationError
+
+    if self_signed and (ssl_certfile or ssl_keyfile):
+        raise typer.BadParameter("--self-signed makes its own pair: give no --ssl-certfile/--ssl-keyfile")
+    if self_signed:
+        from api.settings import Settings
+
+        ssl_certfile, ssl_keyfile = self_signed_pair(Path(Settings().home) / "tls")
+        console.print(f"HTTPS with the self-signed certificate {ssl_certfile} (clients trust it with that file)")
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise typer.BadParameter("HTTPS needs both --ssl-certfile and --ssl-keyfile")
+    if ssl_certfile is not None and ssl_keyfile is not None:
+        try:
+            check_pair(ssl_certfile, ssl_keyfile)
+        except ConfigurationError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    serve(host, port, workers, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
 
 
 def demo_cmd(
@@ -53,12 +79,15 @@ def demo_cmd(
     network: Annotated[
         int, typer.Option(min=0, max=10, help="Run on a Clique network of this many validators (0: anvil)")
     ] = 0,
+    tls: Annotated[
+        bool, typer.Option(help="Serve HTTPS with a self-signed pair for this machine (<home>/tls)")
+    ] = False,
 ) -> None:
     """Run the local consortium: chain, contracts, demo data, API and verification page, until Ctrl-C."""
     from api.demo import Demo
 
     Demo(home, config, chain_port=chain_port, api_port=port, workers=workers, certificates=certificates,
-         console=console, network=network).run()  # fmt: skip
+         console=console, network=network, tls=tls).run()  # fmt: skip
 
 
 @keys_app.command("create")
@@ -126,7 +155,9 @@ def keystore_import(
     console.print(f"{key.address} → {path}")
 
 
-def serve(host: str, port: int, workers: int) -> None:
+def serve(
+    host: str, port: int, workers: int, *, ssl_certfile: Path | None = None, ssl_keyfile: Path | None = None
+) -> None:
     """Run uvicorn with `workers` processes until it is stopped.
 
     Every file the service writes is readable by its owner only (umask 077). The workers keep their metrics in
@@ -150,6 +181,8 @@ def serve(host: str, port: int, workers: int) -> None:
             http="httptools",
             log_level=os.environ.get("HURONG_LOG_LEVEL", "warning"),
             access_log=False,
+            ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+            ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
         )
     finally:
         if owned:

@@ -18,6 +18,7 @@ import json
 import os
 import random
 import signal
+import ssl
 import subprocess
 import threading
 from datetime import date, timedelta
@@ -221,8 +222,10 @@ class _NetworkChain:
 
 class Demo:
     def __init__(self, home: Path, config: Path, *, chain_port: int, api_port: int, workers: int,
-                 certificates: int, console: Console, network: int = 0) -> None:  # fmt: skip
+                 certificates: int, console: Console, network: int = 0, tls: bool = False) -> None:  # fmt: skip
         self.home = home
+        #: Serve HTTPS with a self-signed pair for this machine (`<home>/tls`, `api.tls.self_signed_pair`).
+        self.tls = tls
         self.config = config
         self.console = console
         self.api_port = api_port
@@ -241,7 +244,16 @@ class Demo:
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.api_port}"
+
+    def trust(self) -> ssl.SSLContext | None:
+        """With `tls`: a client context trusting the demo's self-signed certificate (made when absent)."""
+        if not self.tls:
+            return None
+        from api.tls import self_signed_pair
+
+        cert, _ = self_signed_pair(self.home / "tls")
+        return ssl.create_default_context(cafile=str(cert))
 
     def run(self, *, wait: bool = True) -> dict[str, Any]:
         os.umask(0o077)  # the chain, the service and this process write for their owner only
@@ -369,13 +381,16 @@ class Demo:
         if isinstance(self.chain, _NetworkChain):  # the first node, then the others; a stall shows in /health
             env |= {"HURONG_RPC_URLS": ",".join(self.chain.urls),
                     "HURONG_MAX_BLOCK_AGE_SECONDS": str(10 * self.chain.network.block_period)}  # fmt: skip
+        if self.tls:
+            env |= {"HURONG_SSL_CERTFILE": str(self.home / "tls" / "cert.pem"),
+                    "HURONG_SSL_KEYFILE": str(self.home / "tls" / "key.pem")}  # fmt: skip
         self.server = start_service(
-            env, port=self.api_port, workers=self.workers, log=self.home / "logs" / "service.log"
+            env, port=self.api_port, workers=self.workers, log=self.home / "logs" / "service.log", trust=self.trust()
         )
 
     def _issue_demo_certificates(self, demo: dict[str, Any]) -> int:
         issued = 0
-        with httpx.Client(base_url=self.api_url + "/api/v1", timeout=300) as http:
+        with httpx.Client(base_url=self.api_url + "/api/v1", timeout=300, verify=self.trust() or True) as http:
             for agency, records in demo_batches(demo["provinces"], self.certificates):
                 # One key per agency's demo batch: a demo restarted half-way replays what it issued already
                 # instead of being refused as a duplicate licence.

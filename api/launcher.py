@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -52,22 +53,29 @@ def service_env(*, rpc_url: str, home: Path, passphrase: str | None = None, **ex
 
 
 def start_service(
-    env: dict[str, str], *, port: int, workers: int = 1, log: Path, timeout: float = 90
+    env: dict[str, str],
+    *,
+    port: int,
+    workers: int = 1,
+    log: Path,
+    timeout: float = 90,
+    trust: ssl.SSLContext | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start `hurong serve` on 127.0.0.1:`port` and wait until `/api/v1/health` answers (any JSON status: a
-    service that reports itself degraded is up)."""
+    service that reports itself degraded is up); over HTTPS trusting `trust` when given (`env` names the pair in
+    `HURONG_SSL_CERTFILE` and `HURONG_SSL_KEYFILE`)."""
     with open_private_log(log) as out:  # the child keeps its own descriptor
         process = subprocess.Popen(  # noqa: S603 (fixed argv)
             [sys.executable, "-m", "ledger.cli", "serve", "--port", str(port), "--workers", str(workers)],
             env=env, stdout=out, stderr=out,
         )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/api/v1/health"
+    url = f"{'https' if trust else 'http'}://127.0.0.1:{port}/api/v1/health"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise ToolchainError(f"the service exited with status {process.returncode}; see {log}")
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1, verify=trust or True).status_code == 200:
                 return process
         except httpx.HTTPError:
             pass

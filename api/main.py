@@ -43,6 +43,7 @@ from api.routers import (
 from api.routers import identifiers as licence_identifiers
 from api.routers import printable as printable_licences
 from api.routers import status_lists as bitstring_status_lists
+from api.routers import vc_api as w3c_vc_api
 from api.security import DEFAULT_CSP, DOCS_ASSETS, SECURITY_HEADERS, content_security_policy, docs_assets_folder
 from api.service import Service
 from api.settings import Settings, get_settings
@@ -444,6 +445,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(licence_identifiers.router, prefix=API_PREFIX)
     app.include_router(printable_licences.router, prefix=API_PREFIX)
     app.include_router(bitstring_status_lists.router, prefix=API_PREFIX)
+    app.include_router(w3c_vc_api.router, prefix=API_PREFIX)
     app.add_api_route(f"{API_PREFIX}/metrics", health.metrics_endpoint, methods=["GET"], tags=["operations"],
                       summary="Prometheus metrics")  # fmt: skip
     app.add_api_route("/metrics", health.metrics_endpoint, methods=["GET"], include_in_schema=False)

@@ -55,6 +55,12 @@ if [ ! -d tests/js/status-list/node_modules/@digitalbazaar/vc-bitstring-status-l
   echo "==> installing the status list checker's npm packages"
   (cd tests/js/status-list && PATH="$NODE22:$PATH" npm install --no-audit --no-fund --loglevel=error)
 fi
+# A maintained W3C VC library the tests check the VC-API's credentials with (VC 2.0 data model), from its own lockfile.
+if [ ! -d tests/js/vc-check/node_modules/@digitalbazaar/vc ] \
+   || [ tests/js/vc-check/package-lock.json -nt tests/js/vc-check/node_modules/.package-lock.json ]; then
+  echo "==> installing the VC data-model checker's npm packages"
+  (cd tests/js/vc-check && PATH="$NODE22:$PATH" npm install --no-audit --no-fund --loglevel=error)
+fi
 scripts/build-native.sh
 scripts/build-geth.sh
 scripts/build-kubo.sh

@@ -2,10 +2,10 @@
 types, and the bundled files that describe them.
 
 It holds the constants of the format (`VC_V2_CONTEXT`, `HURONG_CONTEXT`, `CREDENTIAL_CONTEXT`, `CREDENTIAL_TYPE`,
-`STATUS_TYPE`, `PROOF_TYPE`, `CONTEXT_FILES`), `CertificateType` and the registry of the five known types
-(`certificate_types`, `certificate_type`) with their GB/T 36904 licence type codes, and the loaders of the bundled
-JSON Schemas (`schemas/`, `load_schema`) and JSON-LD contexts (`contexts/`, `load_context`), each file read once
-and handed out as a copy.
+`STATUS_TYPE`, `PROOF_TYPE`, `CONTEXT_FILES`), the VC-API's grant `GENERIC_TYPE`, `CertificateType` and the
+registry of the five known types (`certificate_types`, `certificate_type`) with their GB/T 36904 licence type
+codes, and the loaders of the bundled JSON Schemas (`schemas/`, `load_schema`) and JSON-LD contexts (`contexts/`,
+`load_context`), each file read once and handed out as a copy.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ CREDENTIAL_CONTEXT: tuple[str, str] = (VC_V2_CONTEXT, HURONG_CONTEXT)
 CREDENTIAL_TYPE: tuple[str, str] = ("VerifiableCredential", "ElectronicLicense")
 STATUS_TYPE = "HurongRegistryStatus"
 PROOF_TYPE = "HurongMerkleProof2026"
+#: The grant (certificate type id on chain) that lets an agency issue any VC 2.0 credential through the W3C VC-API
+#: (`api/routers/vc_api.py`), beside the licence types: it has no schema of its own, the VC 2.0 data model
+#: (`ledger.certificates.vc_model`) is its check. Granted on chain like any type id, so it needs no contract change.
+GENERIC_TYPE = "generic"
 #: The JSON-LD contexts shipped in `ledger/certificates/contexts/`, by URL.
 CONTEXT_FILES: Mapping[str, str] = {
     VC_V2_CONTEXT: "credentials-v2.jsonld",
