@@ -110,8 +110,9 @@ class CertificateRegistryClient(_ContractClient):
         args = (checksum(agency, what="agency"), parse_bytes32(root, what="root"), _uint(reason, 16, "reason"))
         return self._send("revokeBatch", *args)
 
-    # --- consortium-only (reach them through HurongClient.propose_revocation and its siblings) ---
-    def publish_status_list(self, list_id: Bytes32, list_hash: Bytes32, *, gas: int | None = None) -> PendingTransaction:
+    def publish_status_list(
+        self, list_id: Bytes32, list_hash: Bytes32, *, gas: int | None = None
+    ) -> PendingTransaction:
         """Record `list_hash` (SHA-256 of the list credential's RFC 8785 form) as the latest hash of the client's
         agency's status list `list_id` (`ledger.certificates.status_list.list_id`). Both are non-zero."""
         args = (parse_bytes32(list_id, what="list id"), parse_bytes32(list_hash, what="list hash"))
@@ -119,6 +120,7 @@ class CertificateRegistryClient(_ContractClient):
             raise LedgerValueError("a status list's id and hash are non-zero")
         return self._send("publishStatusList", *args, gas=gas)
 
+    # --- consortium-only (reach them through HurongClient.propose_revocation and its siblings) ---
     def consortium_revoke(
         self, agency: str, root: Bytes32, digest: Bytes32, proof: Sequence[Bytes32], reason: int
     ) -> PendingTransaction:
