@@ -158,17 +158,21 @@ def published_list(credential: Any) -> PublishedList:
     if not isinstance(subject, dict) or subject.get("type") != LIST_TYPE:
         raise LedgerValueError(f"the credential's subject is not a {LIST_TYPE}")
     chain_id, agency = parse_agency_did(credential.get("issuer"))
-    purpose, number = match[2], int(match[3])
+    purpose: Purpose = "revocation" if match[2] == "revocation" else "suspension"
+    number = int(match[3])
     if agency.lower() != match[1].lower():
         raise LedgerValueError(f"the list's URL names agency {match[1]}, its issuer is {agency}")
     if subject.get("statusPurpose") != purpose:
         raise LedgerValueError(f"the list's URL names purpose {purpose}, its subject {subject.get('statusPurpose')!r}")
-    decode_list(subject.get("encodedList"))
+    encoded = subject.get("encodedList")
+    if not isinstance(encoded, str):
+        raise LedgerValueError("the list's encodedList is not a string")
+    decode_list(encoded)
     try:
         digest = list_hash(credential)
     except rfc8785.CanonicalizationError as exc:
         raise LedgerValueError(f"the credential has no RFC 8785 form: {exc}") from None
-    return PublishedList(chain_id, agency, purpose, number, list_id(purpose, number), digest)  # type: ignore[arg-type]
+    return PublishedList(chain_id, agency, purpose, number, list_id(purpose, number), digest)
 
 
 __all__ = [
