@@ -6,6 +6,7 @@ status-list check` accepts the served list and refuses a tampered one."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from api.status_lists import StatusListPublisher, StatusLists
 from ledger.certificates.status_list import encode_list, list_hash, list_id
 from ledger.chain.contract_errors import CertificateRegistryAgencyNotActive
 from ledger.chain.models import CertificateStatus
@@ -97,8 +99,8 @@ def test_a_tampered_or_outdated_list_fails_the_check(server: Server, tmp_path: P
     done = _check(server, tmp_path / "tampered.json")
     assert done.returncode == 1 and "not anchored" in done.stderr and "Traceback" not in done.stderr
 
-    _change(server, digest, "revoke", "fraud")  # the genuine list of before is no longer the agency's latest
-    head_before = server.chain_client().w3.eth.block_number
+    head_before = server.chain_client().w3.eth.block_number  # the genuine list is the anchored one here
+    _change(server, digest, "revoke", "fraud")  # and no longer the agency's latest once this is published
     _anchored(revocation["statusListCredential"])
     done = _check(server, genuine)
     assert done.returncode == 1 and "not anchored" in done.stderr
@@ -130,3 +132,29 @@ def test_only_an_active_agency_publishes_and_input_is_checked(server: Server) ->
     agency.publish_status_list(identifier, b"\x02" * 32).wait()
     assert agency.status_list_hash(server.addr("sh_pudong"), identifier) == b"\x02" * 32
     assert agency.status_list_hash(server.addr("sh_amr"), identifier) is None
+
+
+def test_a_failed_publication_is_logged_and_tried_again(
+    server: Server, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    agency = server.addr("sh_suspended")  # refused by the registry until its admin reinstates it
+    lists = StatusLists(tmp_path / "status-lists.sqlite")
+    lists.assign(agency, [os.urandom(32)])
+    client = server.chain_client("sh_suspended")
+    publisher = StatusListPublisher(lists, server.chain.chain_id, base_url=lambda: "https://licences.example.gov.cn",
+                                    statuses=lambda _: {}, signer=lambda _: client, interval=INTERVAL,
+                                    lock_file=tmp_path / "publisher.lock")  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="hurong.status_lists"):
+        assert publisher.publish_changed() == []
+    assert caplog.text.count("tried again") == 2 and "CertificateRegistryAgencyNotActive" in caplog.text
+    admin = server.chain_client("sh_admin").authorities
+    admin.reinstate_agency(agency).wait()
+    try:
+        done = publisher.publish_changed()
+        assert sorted((p.purpose, p.number) for p in done) == [("revocation", 1), ("suspension", 1)]
+        for published in done:
+            identifier = list_id(published.purpose, published.number)
+            assert client.certificates.status_list_hash(agency, identifier) == published.list_hash
+        assert publisher.publish_changed() == []  # nothing changed: no second transaction
+    finally:
+        admin.suspend_agency(agency, 1).wait()
