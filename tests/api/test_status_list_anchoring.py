@@ -20,6 +20,7 @@ from ledger.certificates.status_list import encode_list, list_hash, list_id
 from ledger.chain.contract_errors import CertificateRegistryAgencyNotActive
 from ledger.chain.models import CertificateStatus
 from ledger.errors import LedgerValueError
+from ledger.index.indexer import Indexer
 from tests.api.conftest import Server, own_server
 from tests.api.supervised import hurong, wait_for
 from tests.api.test_status_lists import _chain_status, _change, _entries, _issue, _standard_check, pytestmark
@@ -158,3 +159,21 @@ def test_a_failed_publication_is_logged_and_tried_again(
         assert publisher.publish_changed() == []  # nothing changed: no second transaction
     finally:
         admin.suspend_agency(agency, 1).wait()
+
+
+def test_an_index_rebuilt_from_the_chain_holds_the_latest_hashes(server: Server, tmp_path: Path) -> None:
+    [certificate] = _issue(server)
+    [suspension] = [e for e in _entries(server, certificate["proof"]["digest"]) if e["statusPurpose"] == "suspension"]
+    _change(server, certificate["proof"]["digest"], "suspend", "under_investigation")
+    served = _anchored(suspension["statusListCredential"])
+    indexer = Indexer(server.chain_client(), f"sqlite:///{tmp_path / 'index.sqlite'}")
+    indexer.sync()
+    indexer.sync()  # nothing new: the same rows
+    rows = indexer.status_list_hashes(server.addr("sh_amr"))
+    registry = server.chain_client().certificates
+    assert {row["listId"] for row in rows} >= {served.headers["hurong-status-list-id"]}
+    for row in rows:
+        assert registry.status_list_hash(row["agency"], row["listId"]) == bytes.fromhex(row["listHash"][2:])
+        if row["listId"] == served.headers["hurong-status-list-id"]:
+            assert (row["listHash"], str(row["block"])) == (served.headers["hurong-anchored-hash"],
+                                                             served.headers["hurong-anchored-block"])  # fmt: skip
