@@ -17,7 +17,7 @@ from api.keys import ApiKeyStore
 from api.metrics import Metrics
 from api.settings import Settings
 from api.signing import SigningKeys
-from api.status_lists import STATUS_LISTS_FILE, StatusLists
+from api.status_lists import STATUS_LISTS_FILE, StatusListPublisher, StatusLists
 from api.supervision.records import USAGE_FILE, UsageLog, load_secret
 from ledger.chain.client import HurongClient, chain_id_of, make_web3
 from ledger.chain.deployment import Deployment
@@ -92,6 +92,15 @@ class Service:
         self._reconciler_thread: threading.Thread | None = None
         self._index_reader: IndexReader | None = None
         self._stop = threading.Event()
+        self.status_list_publisher = StatusListPublisher(
+            self.status_lists,
+            chain_id,
+            base_url=lambda: settings.public_url.rstrip("/") or self.status_lists.remembered_base(),
+            statuses=self.indexer.statuses,
+            signer=lambda agency: self.signer(agency) if self.holds_key(agency) else None,
+            interval=settings.status_list_interval,
+            lock_file=Path(settings.home) / "status-lists.publisher.lock",
+        )
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -108,6 +117,7 @@ class Service:
         self._reconciler_thread = threading.Thread(target=self._reconcile_loop, name="reconciler", daemon=True)
         self._reconciler_thread.start()
         self.usage.start()
+        self.status_list_publisher.start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -115,6 +125,7 @@ class Service:
             if thread:
                 thread.join(timeout=5)
         self.usage.stop()
+        self.status_list_publisher.stop()
 
     def _reconcile_loop(self) -> None:
         """Settle every journal at start, then keep checking that anchored batches are still on the chain (a node

@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     supervision_config: Path | None = None
     #: The secret the alert webhook's requests are signed with (HMAC-SHA256).
     alert_webhook_secret: SecretStr = SecretStr("")
+    #: W3C Bitstring Status Lists: seconds between the rounds that anchor the hash of each changed list on chain (at
+    #: most one transaction per list per round); 0 turns publishing off.
+    status_list_interval: float = Field(default=30.0, ge=0, le=86_400)
+    #: The service's public base URL (`https://licences.example.gov.cn`), on which status list URLs are built. Empty:
+    #: the request's base URL (and, for publishing, the last one a list or an entry was asked through).
+    public_url: str = Field(default="", pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$")
 
     @field_validator("rpc_urls", mode="before")
     @classmethod

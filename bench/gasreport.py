@@ -9,6 +9,7 @@ from functools import partial
 
 from bench.consortium import gas_report
 from ledger.certificates.merkle import MerkleTree
+from ledger.certificates.status_list import list_id
 from ledger.chain.bootstrap import BootstrapResult, bootstrap, parse_description
 from ledger.chain.client import HurongClient
 from ledger.chain.models import KeyAlgorithm
@@ -95,6 +96,11 @@ def _certificate_registry(session: _Session) -> None:
            partial(certs.revoke_multiple, issuer, tree.root, mp.digests, mp.proof, mp.proof_flags, 2))  # fmt: skip
     record("CertificateRegistry", "revokeBatch", "whole batch",
            partial(certs.revoke_batch, issuer, trees[1_000].root, 3))  # fmt: skip
+    revocations = list_id("revocation", 1)
+    record("CertificateRegistry", "publishStatusList", "a list's first hash",
+           partial(certs.publish_status_list, revocations, os.urandom(32)))  # fmt: skip
+    record("CertificateRegistry", "publishStatusList", "a later hash of the same list",
+           partial(certs.publish_status_list, revocations, os.urandom(32)))  # fmt: skip
 
 
 def _authority_registry(session: _Session) -> None:

@@ -32,6 +32,7 @@ contract CertificateRegistry is ICertificateRegistry {
     mapping(address agency => mapping(bytes32 root => Batch)) private _batches;
     mapping(address agency => mapping(bytes32 digest => Status)) private _statuses;
     mapping(address agency => mapping(bytes32 digest => bytes32 successor)) private _successors;
+    mapping(address agency => mapping(bytes32 listId => bytes32 listHash)) private _statusLists;
 
     /// @param authorities the {AuthorityRegistry} that says which agencies may anchor; its consortium is the
     /// one that may revoke by vote.
@@ -149,6 +150,22 @@ contract CertificateRegistry is ICertificateRegistry {
         _revokeBatch(_authorizeBatch(agency, root), agency, root, reason);
     }
 
+    /**
+     * @notice Records `listHash` as the hash of the caller's latest published status list `listId`.
+     * @dev Hurong's lists: `listId` is `keccak256("<purpose>/<number>")`, `listHash` the SHA-256 of the list
+     * credential's RFC 8785 form. Only the latest hash is stored (one slot per agency and list); the history is
+     * in the events. Requirements: the caller is an effectively active agency (as for {anchor}); `listId` and
+     * `listHash` are non-zero. Emits a {StatusListPublished} event.
+     */
+    function publishStatusList(bytes32 listId, bytes32 listHash) external {
+        if (listId == bytes32(0) || listHash == bytes32(0)) {
+            revert CertificateRegistryInvalidStatusList(listId, listHash);
+        }
+        if (!_authorities.isActive(msg.sender)) revert CertificateRegistryAgencyNotActive(msg.sender);
+        _statusLists[msg.sender][listId] = listHash;
+        emit StatusListPublished(msg.sender, listId, listHash);
+    }
+
     // ------------------------------------------------------------------ consortium-only
 
     /**
@@ -254,6 +271,12 @@ contract CertificateRegistry is ICertificateRegistry {
     /// @notice The Merkle leaf of a digest: `keccak256(bytes.concat(keccak256(abi.encode(digest))))`.
     function leafOf(bytes32 digest) external pure returns (bytes32) {
         return _leaf(digest);
+    }
+
+    /// @notice The hash `agency` last published for its status list `listId` ({publishStatusList}); zero if none.
+    /// Called at an earlier block, the hash that was the latest then.
+    function statusListHash(address agency, bytes32 listId) external view returns (bytes32) {
+        return _statusLists[agency][listId];
     }
 
     // ------------------------------------------------------------------ internals

@@ -16,6 +16,11 @@ pragma solidity ^0.8.24;
  * membership of it), the consortium revokes its certificates by vote: {Consortium} executes an approved
  * proposal calling {consortiumRevoke}, {consortiumRevokeMultiple} or {consortiumRevokeBatch}. Those emit the
  * same {CertificateRevoked} and {BatchRevoked} events, with `by` the consortium's address ({consortium}).
+ *
+ * An agency also anchors the hash of each W3C Bitstring Status List it publishes ({publishStatusList}): one slot
+ * per agency and list holds the latest hash, and every publication emits {StatusListPublished}, so a verifier
+ * checks a fetched list against {statusListHash} now, or at any earlier block (a call at that block, or the
+ * events up to it).
  */
 interface ICertificateRegistry {
     /// Status of a certificate. `Valid` is the status of every anchored certificate never changed.
@@ -53,6 +58,7 @@ interface ICertificateRegistry {
     error CertificateRegistryInvalidSuccessor(bytes32 digest, bytes32 successor);
     error CertificateRegistryOnlyConsortium(address caller);
     error CertificateRegistryIssuerInGoodStanding(address agency, uint32 province);
+    error CertificateRegistryInvalidStatusList(bytes32 listId, bytes32 listHash);
 
     // ----- events -----
     event BatchAnchored(bytes32 indexed root, address indexed agency, uint32 count, bytes manifestCid);
@@ -67,6 +73,7 @@ interface ICertificateRegistry {
         uint16 reason,
         bytes32 successor
     );
+    event StatusListPublished(address indexed agency, bytes32 indexed listId, bytes32 listHash);
 
     // ----- mutations -----
     function anchor(bytes32 root, uint32 count, bytes calldata manifestCid) external;
@@ -90,6 +97,7 @@ interface ICertificateRegistry {
         uint16 reason
     ) external;
     function revokeBatch(address agency, bytes32 root, uint16 reason) external;
+    function publishStatusList(bytes32 listId, bytes32 listHash) external;
 
     // ----- consortium-only (called through an executed proposal) -----
     function consortiumRevoke(
@@ -122,4 +130,5 @@ interface ICertificateRegistry {
     ) external view returns (StatusRecord memory);
     function verifyInclusion(bytes32 root, bytes32 digest, bytes32[] calldata proof) external pure returns (bool);
     function leafOf(bytes32 digest) external pure returns (bytes32);
+    function statusListHash(address agency, bytes32 listId) external view returns (bytes32);
 }

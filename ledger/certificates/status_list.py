@@ -10,7 +10,9 @@ same hash) and encoded as multibase base64url without padding (`u` prefix). One 
 `encode_list` / `decode_list` convert between the set entries and `encodedList`; `status_list_credential` makes
 the `BitstringStatusListCredential` an agency publishes at a stable URL, `status_entry` the
 `BitstringStatusListEntry` a certificate carries, and `list_hash` the SHA-256 of a published credential's
-canonical form (RFC 8785), the value a chain can record so that a list is checked against it.
+canonical form (RFC 8785), the value `CertificateRegistry.publishStatusList` records on chain under the agency and
+`list_id(purpose, number)` (keccak-256 of `"<purpose>/<number>"`). `published_list` reads a fetched list credential
+back into what a check against the chain needs (agency, chain, list id, hash), refusing anything else.
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ import base64
 import gzip
 import hashlib
 import io
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import rfc8785
+from eth_utils import keccak
 
 from ledger.certificates.catalogue import VC_V2_CONTEXT
+from ledger.certificates.did import parse_agency_did
 from ledger.errors import LedgerValueError
 
 #: The smallest list the specification allows (16 KiB of bits): 131,072 entries.
@@ -36,6 +42,8 @@ Purpose = Literal["revocation", "suspension"]
 LIST_CREDENTIAL_TYPE = "BitstringStatusListCredential"
 LIST_TYPE = "BitstringStatusList"
 ENTRY_TYPE = "BitstringStatusListEntry"
+#: The path of a Hurong list's stable URL: `…/status-lists/<agency>/<purpose>/<number>`.
+_LIST_PATH = re.compile(r"/status-lists/(0x[0-9a-fA-F]{40})/(revocation|suspension)/([1-9][0-9]{0,6})$")
 
 
 def encode_list(set_entries: Iterable[int], size: int = MIN_ENTRIES) -> str:
@@ -113,6 +121,60 @@ def list_hash(credential: dict[str, Any]) -> bytes:
     return hashlib.sha256(rfc8785.dumps(credential)).digest()
 
 
+def list_id(purpose: str, number: int) -> bytes:
+    """The id a list is anchored under on chain (beside its agency): keccak-256 of `"<purpose>/<number>"`."""
+    if purpose not in PURPOSES:
+        raise LedgerValueError(f"a status purpose is one of {', '.join(PURPOSES)}, got {purpose!r}")
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise LedgerValueError(f"a status list number is a positive integer, got {number!r}")
+    return keccak(text=f"{purpose}/{number}")
+
+
+@dataclass(frozen=True)
+class PublishedList:
+    """What a fetched list credential says of itself: its agency (and chain), purpose, number, the id it is
+    anchored under and its hash."""
+
+    chain_id: int
+    agency: str
+    purpose: Purpose
+    number: int
+    list_id: bytes
+    list_hash: bytes
+
+
+def published_list(credential: Any) -> PublishedList:
+    """Read a Hurong `BitstringStatusListCredential` (its `id` a list URL of the service, its issuer the agency's
+    DID); `LedgerValueError` for anything else, including a list whose bits cannot be decoded."""
+    if not isinstance(credential, dict):
+        raise LedgerValueError("a status list credential is a JSON object")
+    types = credential.get("type")
+    if not isinstance(types, list) or LIST_CREDENTIAL_TYPE not in types:
+        raise LedgerValueError(f"the credential's type does not include {LIST_CREDENTIAL_TYPE}")
+    url, subject = credential.get("id"), credential.get("credentialSubject")
+    match = _LIST_PATH.search(url) if isinstance(url, str) else None
+    if match is None:
+        raise LedgerValueError("the credential's id is not a status list URL (…/status-lists/<agency>/<purpose>/<n>)")
+    if not isinstance(subject, dict) or subject.get("type") != LIST_TYPE:
+        raise LedgerValueError(f"the credential's subject is not a {LIST_TYPE}")
+    chain_id, agency = parse_agency_did(credential.get("issuer"))
+    purpose: Purpose = "revocation" if match[2] == "revocation" else "suspension"
+    number = int(match[3])
+    if agency.lower() != match[1].lower():
+        raise LedgerValueError(f"the list's URL names agency {match[1]}, its issuer is {agency}")
+    if subject.get("statusPurpose") != purpose:
+        raise LedgerValueError(f"the list's URL names purpose {purpose}, its subject {subject.get('statusPurpose')!r}")
+    encoded = subject.get("encodedList")
+    if not isinstance(encoded, str):
+        raise LedgerValueError("the list's encodedList is not a string")
+    decode_list(encoded)
+    try:
+        digest = list_hash(credential)
+    except rfc8785.CanonicalizationError as exc:
+        raise LedgerValueError(f"the credential has no RFC 8785 form: {exc}") from None
+    return PublishedList(chain_id, agency, purpose, number, list_id(purpose, number), digest)
+
+
 __all__ = [
     "ENTRY_TYPE",
     "LIST_CREDENTIAL_TYPE",
@@ -120,11 +182,14 @@ __all__ = [
     "MAX_DECODED_BYTES",
     "MIN_ENTRIES",
     "PURPOSES",
+    "PublishedList",
     "Purpose",
     "decode_list",
     "encode_list",
     "is_set",
     "list_hash",
+    "list_id",
+    "published_list",
     "status_entry",
     "status_list_credential",
 ]

@@ -403,6 +403,20 @@ class CertificateRegistryInvalidProof(ContractRevertError):
     digest: bytes
 
 
+class CertificateRegistryInvalidStatusList(ContractRevertError):
+    """`error CertificateRegistryInvalidStatusList(bytes32 listId, bytes32 listHash)`.
+
+    Selector `0x40ed7bf0`.
+    """
+
+    error_name = "CertificateRegistryInvalidStatusList"
+    selector = "0x40ed7bf0"
+    argument_names = ("listId", "listHash")
+    argument_types = ("bytes32", "bytes32")
+    listId: bytes
+    listHash: bytes
+
+
 class CertificateRegistryInvalidSuccessor(ContractRevertError):
     """`error CertificateRegistryInvalidSuccessor(bytes32 digest, bytes32 successor)`.
 
@@ -1045,6 +1059,7 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevertError]] = {
     "0x3bf9d342": CertificateRegistryBatchRevoked,
     "0x433e6689": CertificateRegistryInvalidBatch,
     "0x498dd410": CertificateRegistryInvalidProof,
+    "0x40ed7bf0": CertificateRegistryInvalidStatusList,
     "0x6aa17a50": CertificateRegistryInvalidSuccessor,
     "0x9ea6bbe2": CertificateRegistryInvalidTransition,
     "0xb91fd91d": CertificateRegistryIssuerInGoodStanding,
@@ -1123,6 +1138,7 @@ __all__ = [
     "CertificateRegistryBatchRevoked",
     "CertificateRegistryInvalidBatch",
     "CertificateRegistryInvalidProof",
+    "CertificateRegistryInvalidStatusList",
     "CertificateRegistryInvalidSuccessor",
     "CertificateRegistryInvalidTransition",
     "CertificateRegistryIssuerInGoodStanding",

@@ -3,7 +3,8 @@
 `CertificateRegistryClient` anchors batches, changes a certificate's status (revoke, suspend, reinstate,
 supersede; one, several with a multi-proof, or a whole batch), checks and encodes the arguments of the
 consortium-only revocations that `HurongClient.propose_revocation` and its siblings propose, and reads batches
-and statuses (`_status` turns a raw status tuple into a `StatusRecord`).
+and statuses (`_status` turns a raw status tuple into a `StatusRecord`), and publishes the hashes of the agency's
+W3C Bitstring Status Lists (`publish_status_list`, read back with `status_list_hash`).
 """
 
 from __future__ import annotations
@@ -108,6 +109,16 @@ class CertificateRegistryClient(_ContractClient):
     def revoke_batch(self, agency: str, root: Bytes32, reason: int) -> PendingTransaction:
         args = (checksum(agency, what="agency"), parse_bytes32(root, what="root"), _uint(reason, 16, "reason"))
         return self._send("revokeBatch", *args)
+
+    def publish_status_list(
+        self, list_id: Bytes32, list_hash: Bytes32, *, gas: int | None = None
+    ) -> PendingTransaction:
+        """Record `list_hash` (SHA-256 of the list credential's RFC 8785 form) as the latest hash of the client's
+        agency's status list `list_id` (`ledger.certificates.status_list.list_id`). Both are non-zero."""
+        args = (parse_bytes32(list_id, what="list id"), parse_bytes32(list_hash, what="list hash"))
+        if ZERO32 in args:
+            raise LedgerValueError("a status list's id and hash are non-zero")
+        return self._send("publishStatusList", *args, gas=gas)
 
     # --- consortium-only (reach them through HurongClient.propose_revocation and its siblings) ---
     def consortium_revoke(
@@ -216,6 +227,14 @@ class CertificateRegistryClient(_ContractClient):
 
     def leaf_of(self, digest: Bytes32, *, block_identifier: BlockIdentifier = "latest") -> bytes:
         return bytes(self._call("leafOf", parse_bytes32(digest, what="digest"), block_identifier=block_identifier))
+
+    def status_list_hash(
+        self, agency: str, list_id: Bytes32, *, block_identifier: BlockIdentifier = "latest"
+    ) -> bytes | None:
+        """The hash `agency` last published for its status list `list_id` as of `block_identifier`; None if none."""
+        args = (checksum(agency, what="agency"), parse_bytes32(list_id, what="list id"))
+        raw = bytes(self._call("statusListHash", *args, block_identifier=block_identifier))
+        return None if raw == ZERO32 else raw
 
 
 def _status(raw: Sequence[Any]) -> StatusRecord:

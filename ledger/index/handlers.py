@@ -34,6 +34,7 @@ from ledger.index.tables import (
     provinces,
     recognition_rules,
     signing_keys,
+    status_lists,
     to_hex,
     votes,
 )
@@ -351,6 +352,17 @@ def _recognition_rule_revoked(conn: Connection, e: EventLog) -> None:
     )
 
 
+def _status_list_published(conn: Connection, e: EventLog) -> None:
+    """The latest hash of an agency's status list: replaced by each publication (the events keep the history)."""
+    key = (str(e.args["agency"]), to_hex(e.args["listId"]))
+    values = {"list_hash": to_hex(e.args["listHash"]), "block": e.block, "tx_hash": e.tx_hash,
+              "published_at": e.timestamp}  # fmt: skip
+    c = status_lists.c
+    done = conn.execute(update(status_lists).where(c.agency == key[0], c.list_id == key[1]).values(**values))
+    if done.rowcount == 0:
+        conn.execute(insert(status_lists).values(agency=key[0], list_id=key[1], **values))
+
+
 #: Event name → its handler (events of the four contracts not named here are only recorded in `events`).
 HANDLERS: dict[str, Handler] = {
     "ProvinceAdmitted": _province_admitted,
@@ -373,6 +385,7 @@ HANDLERS: dict[str, Handler] = {
     "SigningKeyRevoked": _signing_key_revoked,
     "BatchAnchored": _batch_anchored,
     "BatchRevoked": _batch_revoked,
+    "StatusListPublished": _status_list_published,
     **{name: _status_change for name in STATUS_EVENTS},
     "RecognitionRuleSet": _recognition_rule_set,
     "RecognitionRuleRevoked": _recognition_rule_revoked,

@@ -31,6 +31,7 @@ from ledger.index.tables import (
     provinces,
     recognition_rules,
     signing_keys,
+    status_lists,
     to_address,
     to_b32,
     votes,
@@ -252,6 +253,15 @@ class IndexQueries:
                 public_row({**row, "algorithm": KeyAlgorithm(row["algorithm"]).name.lower()})
                 for row in conn.execute(query).mappings()
             ]
+
+    def status_list_hashes(self, agency: str | None = None) -> list[dict[str, Any]]:
+        """The latest anchored hash of each status list (`StatusListPublished`), optionally of one agency."""
+        c = status_lists.c
+        query = select(status_lists).order_by(c.agency, c.list_id)
+        if agency is not None:
+            query = query.where(c.agency == to_address(agency))
+        with self._read() as conn:
+            return [public_row(dict(row)) for row in conn.execute(query).mappings()]
 
     def rules(
         self,

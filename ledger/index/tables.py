@@ -13,6 +13,7 @@ times in Unix seconds of block timestamps):
     agency_types         (agency, certificate type) currently granted, granted_at
     signing_keys         key id: agency, algorithm, validity window, public key, revoked_at
     recognition_rules    id: every field of the rule, created_at, revoked_at / by
+    status_lists         (agency, list id): latest anchored hash of a status list, block, tx, time (history: events)
     proposals, votes     consortium proposals, their votes, execution or cancellation
 
 The state row is moved only by a compare-and-set on its last block (`claim`), so several processes sharing one
@@ -54,7 +55,7 @@ from ledger.chain.client import checksum
 from ledger.chain.codes import parse_bytes32
 
 #: Bumped whenever the tables change: an index of another version is dropped and rebuilt from the chain.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _ZERO32 = "0x" + "00" * 32
 
@@ -211,6 +212,17 @@ signing_keys = Table(
     Column("revoked_at", BigInteger),
     Column("block", BigInteger, nullable=False),
     Index("ix_signing_keys_agency", "agency"),
+)
+
+status_lists = Table(
+    "status_lists",
+    metadata,
+    Column("agency", String(42), primary_key=True),
+    Column("list_id", String(66), primary_key=True),
+    Column("list_hash", String(66), nullable=False),
+    Column("block", BigInteger, nullable=False),
+    Column("tx_hash", String(66), nullable=False),
+    Column("published_at", BigInteger, nullable=False),
 )
 
 recognition_rules = Table(

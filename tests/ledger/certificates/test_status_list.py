@@ -16,6 +16,8 @@ from ledger.certificates.status_list import (
     encode_list,
     is_set,
     list_hash,
+    list_id,
+    published_list,
     status_entry,
     status_list_credential,
 )
@@ -95,3 +97,49 @@ def test_entry_names_its_list_purpose_and_index() -> None:
 def test_malformed_lists_are_refused(call: Any, message: str) -> None:
     with pytest.raises(LedgerValueError, match=message):
         call()
+
+
+AGENCY = "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4"
+LIST_URL = f"https://licences.example.gov.cn/api/v1/status-lists/{AGENCY}/suspension/3"
+
+
+def _published() -> dict[str, Any]:
+    return status_list_credential(LIST_URL, f"did:pkh:eip155:31337:{AGENCY}", "suspension", [7, 99],
+                                  valid_from="2026-12-06T00:00:00Z")  # fmt: skip
+
+
+def test_a_published_list_names_its_agency_list_id_and_hash() -> None:
+    credential = _published()
+    listed = published_list(credential)
+    assert (listed.chain_id, listed.agency, listed.purpose, listed.number) == (31337, AGENCY, "suspension", 3)
+    assert listed.list_id == list_id("suspension", 3) != list_id("revocation", 3)
+    assert listed.list_hash == list_hash(credential)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c.update(type=["VerifiableCredential"]), "BitstringStatusListCredential"),
+        (lambda c: c.update(id="https://elsewhere.example/list.json"), "not a status list URL"),
+        (lambda c: c.update(issuer="did:web:example.org"), "did:pkh"),
+        (lambda c: c.update(issuer=f"did:pkh:eip155:31337:0x{'ab' * 20}"), "names agency"),
+        (lambda c: c["credentialSubject"].update(statusPurpose="revocation"), "names purpose"),
+        (lambda c: c["credentialSubject"].update(encodedList=12), "not a string"),
+        (lambda c: c["credentialSubject"].update(encodedList="uAAAA"), "GZIP"),
+        (lambda c: c.update(extra=2**80), "RFC 8785"),
+    ],
+)
+def test_a_document_that_is_no_published_list_is_refused(change: Any, message: str) -> None:
+    credential = _published()
+    change(credential)
+    with pytest.raises(LedgerValueError, match=message):
+        published_list(credential)
+    with pytest.raises(LedgerValueError):
+        published_list([credential])
+
+
+def test_list_ids_need_a_purpose_and_a_positive_number() -> None:
+    assert list_id("revocation", 1).hex() == "da1109b5647f3f6944aa2c8e2098c3e19041bed09c664bafaf4aa5eafd8dfb53"
+    for purpose, number in (("expiry", 1), ("revocation", 0), ("revocation", True)):
+        with pytest.raises(LedgerValueError):
+            list_id(purpose, number)  # type: ignore[arg-type]
