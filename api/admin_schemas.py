@@ -16,7 +16,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from ledger.certificates import certificate_types, regions
+from ledger.certificates import regions
+from ledger.certificates.catalogue import grantable_types
 from ledger.chain.codes import encode_code, is_province_code
 from ledger.errors import LedgerValueError
 
@@ -79,7 +80,7 @@ def _address(value: str) -> str:
 
 
 def _known_type(value: str) -> str:
-    known = {t.code for t in certificate_types()}
+    known = set(grantable_types())
     if value not in known:
         raise PydanticCustomError(
             "unknown_certificate_type",

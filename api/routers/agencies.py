@@ -43,7 +43,8 @@ from api.principals import (
 )
 from api.schemas import ErrorResponse
 from api.service import Service
-from ledger.certificates import certificate_types, regions
+from ledger.certificates import regions
+from ledger.certificates.catalogue import grantable_types
 from ledger.chain.client import ZERO_ADDRESS, HurongClient
 from ledger.chain.models import AgencyStatus, KeyAlgorithm
 from ledger.chain.transactions import PendingTransaction
@@ -247,7 +248,7 @@ def grant_certificate_type(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Grant a certificate type (授予证照类型): a parent agency grants only types it holds itself."""
-    if code not in {t.code for t in certificate_types()}:
+    if code not in grantable_types():
         raise ApiError(422, "unknown_certificate_type", f"unknown certificate type {code}")
     return _manage("grant", address, principal, service, response, idempotency_key, code, status=201)
 

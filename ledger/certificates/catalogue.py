@@ -100,6 +100,11 @@ def certificate_types() -> list[CertificateType]:
     return list(_TYPES)
 
 
+def grantable_types() -> list[str]:
+    """The codes an agency can be granted: the licence types and the VC-API's `GENERIC_TYPE`."""
+    return [*(t.code for t in _TYPES), GENERIC_TYPE]
+
+
 def certificate_type(code: str) -> CertificateType:
     """The certificate type with this code; `CertificateValidationError` if there is none."""
     found = _TYPES_BY_CODE.get(code) if isinstance(code, str) else None

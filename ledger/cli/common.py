@@ -148,10 +148,10 @@ def parse_region(value: str, province: int) -> int:
 
 
 def parse_certificate_type(value: str) -> str:
-    """The code of a certificate type the catalogue knows (`business_licence`)."""
-    from ledger.certificates.catalogue import certificate_types
+    """The code of a certificate type an agency can be granted (`business_licence`, or `generic` for the VC-API)."""
+    from ledger.certificates.catalogue import grantable_types
 
-    known = [t.code for t in certificate_types()]
+    known = grantable_types()
     if value not in known:
         raise LedgerValueError(f"unknown certificate type {value!r}; known: {', '.join(known)}")
     return value

@@ -38,8 +38,11 @@ EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 @pytest.fixture(scope="module")
 def vc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with own_server(tmp_path_factory.mktemp("vc-api")) as running:
-        admin = running.chain_client("sh_admin")
-        admin.authorities.grant_certificate_type(running.addr("sh_amr"), GENERIC_TYPE).wait()
+        # granted the way a province admin grants any type: through the administration API
+        with running.client("sh_admin") as http:
+            granted = http.post(f"/agencies/{running.addr('sh_amr')}/certificate-types/{GENERIC_TYPE}")
+        assert granted.status_code == 201, granted.text
+        assert GENERIC_TYPE in running.chain_client().authorities.agency(running.addr("sh_amr")).certificate_types
         yield running
 
 
