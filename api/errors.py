@@ -31,6 +31,8 @@ from ledger.errors import (
     KeystoreFormatError,
     LedgerError,
     LedgerValueError,
+    StoreError,
+    StoreUnavailable,
 )
 from ledger.issuance.issuer import AnchoringFailed
 
@@ -105,6 +107,9 @@ STATUS_BY_CLASS: Mapping[type[Exception], Rule] = {
     ConnectionError: Rule(503, "upstream_unavailable", retry=True),
     TimeoutError: Rule(503, "upstream_unavailable", retry=True),
     DeploymentError: Rule(503, "deployment_unavailable", retry=True),
+    # The document store: down (try again), or answering a CID other than the bytes' own (its fault, not the caller's).
+    StoreUnavailable: Rule(503, "store_unavailable", retry=True),
+    StoreError: Rule(502, "store_fault"),
     # The service's own keystore (`Service.signer`): no key file under the account's address, or one holding
     # another account's key or not opening with the passphrase; a malformed key file stays an invalid input.
     ConfigurationError: Rule(503, "no_signing_key", retry=True),
