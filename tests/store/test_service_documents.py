@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -122,6 +123,19 @@ def test_the_wallet_page_decrypts_a_holder_link_in_the_browser_and_shows_valid(
             assert not errors, errors
             assert not any(issued["key"] in url for url in sent), "the key reached the server"
             assert all(url.startswith(served.url) for url in sent)
+            fragment = issued["link"][issued["link"].index("#") :]
+            for opened in ("fragment", "pasted"):  # the verification page hands a holder link to the wallet
+                if opened == "fragment":
+                    page.goto(f"{served.url}/verify{fragment}")
+                else:
+                    page.goto(f"{served.url}/verify")
+                    page.fill("#cert-json", issued["link"])
+                    page.click("#verify-button")
+                # the wallet takes the key out of the address bar once it has read it
+                expect(page).to_have_url(re.compile(re.escape(f"{served.url}/wallet") + "($|#)"), timeout=20_000)
+                expect(page.locator("#verdict")).to_have_attribute("data-verdict", "VALID", timeout=20_000)
+            assert not errors, errors
+            assert not any(issued["key"] in url for url in sent), "the key reached the server"
             wrong = f"{served.url}/wallet#cid={issued['cid']}&key={encode_key(bytes(32))}"
             page.goto(served.url + "/")
             page.goto(wrong)
