@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from hexbytes import HexBytes
 
 from ledger.certificates.credential import LicenceData, build_credential
@@ -207,7 +208,7 @@ class Issuer:
 
     def _salt(self, credentials: Sequence[dict[str, Any]]) -> list[tuple[bytes, dict[str, Any]]]:
         """Copies of `credentials` with their status entries, salted and hashed: `(digest, document)` each."""
-        docs = [json.loads(json.dumps(c, ensure_ascii=False)) for c in credentials]  # faster than deepcopy
+        docs = [_copy(c) for c in credentials]
         for doc in docs:
             doc.setdefault("credentialStatus", self._status_entry())
         prepared = []
@@ -569,6 +570,16 @@ class Issuer:
 
 class _AlreadyAnchored(Exception):
     pass
+
+
+def _copy(credential: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a validated credential: orjson's round trip (several times faster than `deepcopy` or
+    `json`'s), `json`'s where orjson refuses a value `json` writes (an integer beyond 64 bits)."""
+    try:
+        copied: dict[str, Any] = orjson.loads(orjson.dumps(credential))
+    except orjson.JSONEncodeError:
+        copied = json.loads(json.dumps(credential, ensure_ascii=False))
+    return copied
 
 
 def _with_anchor(doc: dict[str, Any], tx_hash: str | None, block: int | None) -> dict[str, Any]:
