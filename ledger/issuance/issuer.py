@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 from hexbytes import HexBytes
 
+from ledger.certificates.collection import collection_paused
 from ledger.certificates.credential import LicenceData, build_credential
 from ledger.certificates.did import agency_did
 from ledger.certificates.hashing import hash_function, salt_documents
@@ -243,7 +244,7 @@ class Issuer:
         (nothing issued) when any credential is refused, `AnchoringFailed` when a batch's transaction is refused
         (its certificates stay in the journal as failed). `signer` signs this call's roots instead of the issuer's
         own; a key that cannot sign for the agency now is refused (`SigningKeyError`) before anything is sent."""
-        with self._lock:
+        with self._lock, collection_paused():
             return self._issue(
                 credentials, progress=progress, request_refs=request_refs, replaceable=replaceable, signer=signer
             )
