@@ -19,10 +19,18 @@ from ledger.certificates.reasons import InvalidReason, Reason, parse_reason
 from ledger.certificates.records import record_schema
 from ledger.chain.codes import encode_code
 
+#: Where the admission middleware leaves a JSON body it parsed (in the request's state), and what says it did not.
+PARSED_BODY = "json_body"
+NOT_PARSED: Any = object()
+
 
 class _JsonRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
+            parsed = self.scope.get("state", {}).pop(PARSED_BODY, NOT_PARSED)
+            if parsed is not NOT_PARSED:
+                self._json = parsed
+                return parsed
             body = await self.body()
             try:
                 self._json = orjson.loads(body)

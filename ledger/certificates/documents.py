@@ -21,6 +21,7 @@ from eth_utils import is_checksum_address
 from ledger.certificates import validation
 from ledger.certificates.catalogue import _TYPES_BY_CODE, CertificateType, _schema, _unknown_type
 from ledger.certificates.formats import escape_pointer
+from ledger.certificates.native import native
 from ledger.certificates.schema_checks import _schema_problems
 from ledger.certificates.validation import CertificateValidationError, Problem
 
@@ -43,8 +44,17 @@ def _strip_proof(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != "proof"}
 
 
+#: Bounds for the native walk that clears a document as plain JSON at once: text, a value count and a nesting
+#: depth `json.dumps` takes in its stride. What the walk does not clear is judged by `json.dumps` as before.
+_PLAIN_DEPTH = 256
+_PLAIN_VALUES = 1 << 40
+_PLAIN_TEXT = 1 << 40
+
+
 def _not_json(doc: Mapping[str, Any]) -> list[Problem]:
     """Values no JSON text can carry: lone surrogates, NaN and infinities, non-JSON types."""
+    if native is not None and native.unsupported_value(doc, _PLAIN_DEPTH, _PLAIN_VALUES, _PLAIN_TEXT) is None:
+        return []  # string keys, valid text, finite numbers, JSON types only: `json.dumps` could not refuse it
     try:
         json.dumps(doc, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except (ValueError, TypeError):

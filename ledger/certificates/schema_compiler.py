@@ -185,6 +185,10 @@ def _not_space() -> str:
     return "[^" + "".join(f"\\x{{{c:x}}}" for c in range(0x10000) if chr(c).isspace()) + "]"
 
 
+#: Escaped ASCII punctuation (`\.`, `\-`, ...): the same literal character in Python's `re` and Rust's `regex`.
+_ESCAPED_PUNCTUATION = re.compile(r"\\[.\-+*?()\[\]{}|^$]")
+
+
 def _native_pattern(pattern: str) -> str:
     """A pattern of the bundled schemas in Rust's `regex` syntax, matching what Python's `re.search` matches."""
     body = pattern
@@ -192,7 +196,8 @@ def _native_pattern(pattern: str) -> str:
     if body.endswith("$") and not body.endswith("\\$"):
         body, end = body[:-1], "\\n?\\z"  # Python's `$` also matches before a final newline
     body = body.replace("\\S", _not_space())
-    if "\\" in body.replace(_not_space(), "") or "$" in body:
+    plain = _ESCAPED_PUNCTUATION.sub("", body.replace(_not_space(), ""))  # `\.` is a literal dot in both
+    if "\\" in plain or "$" in plain:
         raise _Unsupported(f"pattern {pattern!r}")
     return body + end
 

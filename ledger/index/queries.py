@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, or_, select
+from sqlalchemy import Connection, Engine, bindparam, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.certificates.reasons import reason_name
@@ -38,6 +38,18 @@ from ledger.index.tables import (
 )
 from ledger.verification.reader import VALID_RECORD
 
+_cs, _ce = certificate_status.c, certificate_events.c
+#: A certificate's status now and at a block, built once (a read per `/verify` without building a statement).
+_STATUS_NOW = select(_cs.status, _cs.reason, _cs.updated_at, _cs.successor).where(
+    _cs.agency == bindparam("agency"), _cs.digest == bindparam("digest")
+)
+_STATUS_AT = (
+    select(_ce.status, _ce.reason, _ce.timestamp, _ce.record_successor)
+    .where(_ce.agency == bindparam("agency"), _ce.digest == bindparam("digest"), _ce.block <= bindparam("block"))
+    .order_by(_ce.block.desc(), _ce.log_index.desc())
+    .limit(1)
+)
+
 
 class IndexQueries:
     """Queries of the index database (`engine`); database failures raise `IndexerError`."""
@@ -58,22 +70,9 @@ class IndexQueries:
         a, d = to_address(agency), to_b32(digest, "digest")
         with self._read() as conn:
             if at_block is None:
-                row = conn.execute(
-                    select(
-                        certificate_status.c.status,
-                        certificate_status.c.reason,
-                        certificate_status.c.updated_at,
-                        certificate_status.c.successor,
-                    ).where(certificate_status.c.agency == a, certificate_status.c.digest == d)
-                ).first()
+                row = conn.execute(_STATUS_NOW, {"agency": a, "digest": d}).first()
             else:
-                ce = certificate_events.c
-                row = conn.execute(
-                    select(ce.status, ce.reason, ce.timestamp, ce.record_successor)
-                    .where(ce.agency == a, ce.digest == d, ce.block <= at_block)
-                    .order_by(ce.block.desc(), ce.log_index.desc())
-                    .limit(1)
-                ).first()
+                row = conn.execute(_STATUS_AT, {"agency": a, "digest": d, "block": at_block}).first()
         if row is None:
             return VALID_RECORD
         return StatusRecord(CertificateStatus(row[0]), int(row[1]), int(row[2]), from_hex(row[3]))

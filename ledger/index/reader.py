@@ -39,6 +39,8 @@ class IndexReader:
         self._statuses: LruDict[str, dict[bytes, StatusRecord]] = LruDict(STATUS_CACHE_AGENCIES)
         n = self.block_number
         self.batch: Callable[[str, bytes], Batch] = memoised(lambda a, r: indexer.batch(a, r, at_block=n))
+        #: A certificate's own status at this block, which no later event changes (memoised like `batch`).
+        self._status_at: Callable[[str, bytes], StatusRecord] = memoised(lambda a, d: indexer.status(a, d, at_block=n))
 
     @property
     def chain(self) -> ChainReader:
@@ -85,7 +87,7 @@ class IndexReader:
         statuses = self._statuses.get(agency)
         if statuses is not None:
             return statuses.get(digest, VALID_RECORD)
-        return self.indexer.status(agency, digest, at_block=self.block_number)
+        return self._status_at(agency, digest)
 
     def prefetch_statuses(self, agency: str) -> None:
         """Load every changed status of `agency`'s certificates at this block in one query."""
@@ -95,4 +97,9 @@ class IndexReader:
     def memos(self) -> dict[str, Any]:
         """The memoised reads of this reader and of the shared chain reader it delegates to, and the status map."""
         shared = self.chain.memos()
-        return {**{f"chain.{k}": v for k, v in shared.items()}, "batch": self.batch, "statuses": self._statuses}
+        return {
+            **{f"chain.{k}": v for k, v in shared.items()},
+            "batch": self.batch,
+            "status": self._status_at,
+            "statuses": self._statuses,
+        }

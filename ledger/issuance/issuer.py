@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from hexbytes import HexBytes
 
+from ledger.certificates.collection import collection_paused
 from ledger.certificates.credential import LicenceData, build_credential
 from ledger.certificates.did import agency_did
 from ledger.certificates.hashing import hash_function, salt_documents
@@ -207,7 +209,7 @@ class Issuer:
 
     def _salt(self, credentials: Sequence[dict[str, Any]]) -> list[tuple[bytes, dict[str, Any]]]:
         """Copies of `credentials` with their status entries, salted and hashed: `(digest, document)` each."""
-        docs = [json.loads(json.dumps(c, ensure_ascii=False)) for c in credentials]  # faster than deepcopy
+        docs = [_copy(c) for c in credentials]
         for doc in docs:
             doc.setdefault("credentialStatus", self._status_entry())
         prepared = []
@@ -242,7 +244,7 @@ class Issuer:
         (nothing issued) when any credential is refused, `AnchoringFailed` when a batch's transaction is refused
         (its certificates stay in the journal as failed). `signer` signs this call's roots instead of the issuer's
         own; a key that cannot sign for the agency now is refused (`SigningKeyError`) before anything is sent."""
-        with self._lock:
+        with self._lock, collection_paused():
             return self._issue(
                 credentials, progress=progress, request_refs=request_refs, replaceable=replaceable, signer=signer
             )
@@ -569,6 +571,16 @@ class Issuer:
 
 class _AlreadyAnchored(Exception):
     pass
+
+
+def _copy(credential: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a validated credential: orjson's round trip (several times faster than `deepcopy` or
+    `json`'s), `json`'s where orjson refuses a value `json` writes (an integer beyond 64 bits)."""
+    try:
+        copied: dict[str, Any] = orjson.loads(orjson.dumps(credential))
+    except orjson.JSONEncodeError:
+        copied = json.loads(json.dumps(credential, ensure_ascii=False))
+    return copied
 
 
 def _with_anchor(doc: dict[str, Any], tx_hash: str | None, block: int | None) -> dict[str, Any]:

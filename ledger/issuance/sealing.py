@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -43,7 +44,10 @@ class DocumentSealer:
 
     def seal(self, digest: bytes, document: dict[str, Any]) -> bytes:
         nonce = os.urandom(12)
-        plain = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        try:
+            plain = orjson.dumps(document)  # compact UTF-8 JSON, as `json` writes it, several times faster
+        except orjson.JSONEncodeError:  # an integer beyond 64 bits, which `json` writes
+            plain = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         return self.VERSION + nonce + self._aead.encrypt(nonce, plain, digest)
 
     def open(self, digest: bytes, sealed: bytes) -> dict[str, Any]:
@@ -53,5 +57,8 @@ class DocumentSealer:
             plain = self._aead.decrypt(sealed[1:13], sealed[13:], digest)
         except InvalidTag:
             raise LedgerValueError("journaled document does not open with this agency's key") from None
-        document: dict[str, Any] = json.loads(plain)
+        try:
+            document: dict[str, Any] = orjson.loads(plain)
+        except orjson.JSONDecodeError:  # what `json` wrote and orjson does not read (an integer beyond 64 bits)
+            document = json.loads(plain)
         return document

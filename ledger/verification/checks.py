@@ -19,6 +19,7 @@ from eth_utils import is_address, to_checksum_address
 from ledger.certificates.did import parse_agency_did
 from ledger.certificates.hashing import escape_pointer_token, hash_function
 from ledger.certificates.model import PROOF_TYPE
+from ledger.certificates.native import native
 from ledger.chain.models import AgencyStatus, ProvinceStatus
 from ledger.errors import LedgerValueError
 from ledger.verification.messages import standing_warning
@@ -160,8 +161,20 @@ def without_placeholders(value: Any, salts: dict[str, str], pointer: str = "") -
 
 def unsupported_value(doc: dict[str, Any]) -> dict[str, str] | None:
     """The first value of `doc` that is not plain JSON within the bounds above, as a problem (pointer, code,
-    message); `None` when every value is. Walks without recursion, so any depth is safe; a value's JSON Pointer
-    is only spelt out when it is reported."""
+    message); `None` when every value is. The native core's walk where it is installed (one pass, the same
+    problem), `reference_unsupported_value` otherwise."""
+    if native is None:
+        return reference_unsupported_value(doc)
+    found = native.unsupported_value(doc, MAX_DEPTH, MAX_VALUES, MAX_TEXT)
+    if found is None:
+        return None
+    pointer, code, message = found
+    return {"pointer": pointer, "code": code, "message": message}
+
+
+def reference_unsupported_value(doc: dict[str, Any]) -> dict[str, str] | None:
+    """The pure-Python walk `unsupported_value` stands for: without recursion, so any depth is safe; a value's
+    JSON Pointer is only spelt out when it is reported."""
     stack: list[tuple[Any, int, Any]] = [(doc, 0, None)]  # (value, depth, (parent's place, key) or None)
     seen = 0
     while stack:

@@ -254,12 +254,22 @@ def test_running_text_may_hold_line_feeds_and_tabs_and_names_keep_their_scripts(
     ("path", "body", "key"),
     [("/verify", b'{"certificate": {}, "certificate": {"a": 1}}', "certificate"),
      ("/verify", b'{"certificate": {"issuer": {"id": "x", "id": "y"}}}', "id"),
-     ("/verify/bulk", b'{"certificates": [{"proof": 1, "proof": 2}]}', "proof")],
+     ("/verify/bulk", b'{"certificates": [{"proof": 1, "proof": 2}]}', "proof"),
+     # the same key spelt with an escape, a colon inside the dropped value, a colon spelt \u003a
+     ("/verify", b'{"certificate": {"a:b": "c:d", "a\\u003ab": "e"}}', "a:b"),
+     ("/verify", b'{"certificate": {"issuer": 1, "\\u0069ssuer": "x:y:z"}}', "issuer")],
 )  # fmt: skip
 def test_duplicate_keys_are_refused_naming_the_key(server: Server, path: str, body: bytes, key: str) -> None:
     response = httpx.post(server.api + path, content=body, headers={"content-type": "application/json"})
     answer = error(response, 400, "duplicate_key")
     assert repr(key) in answer["message"] and answer["details"] == {"key": key}
+
+
+def test_colons_in_text_are_no_duplicate_keys(server: Server) -> None:
+    body = b'{"certificate": {"a:b": "c:d:e", "k\\u003a": "\\u003a"}, "context": {"province": "330000"}}'
+    response = httpx.post(server.api + "/verify", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert response.json()["verdict"] == "INVALID"
 
 
 def test_duplicate_keys_are_refused_before_the_key_of_a_write_is_used(server: Server) -> None:

@@ -1,5 +1,5 @@
 """The native walk for values that are not plain JSON (`hurong_native.unsupported_value`) finds the same first
-value, pointer and message as the verifier's Python walk (`ledger.verification.checks.unsupported_value`)."""
+value, pointer and message as the verifier's Python walk (`ledger.verification.checks.reference_unsupported_value`)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ EDGE_CASES: list[Any] = [
 
 def test_edge_cases_are_found_alike() -> None:
     for document in EDGE_CASES:
-        assert native_walk(document) == checks.unsupported_value(document), document
+        assert native_walk(document) == checks.reference_unsupported_value(document), document
 
 
 scalars = st.one_of(
@@ -77,4 +77,4 @@ values = st.recursive(
 @settings(max_examples=1500, deadline=None)
 @given(st.dictionaries(keys, values, max_size=6))
 def test_random_documents_are_found_alike(document: dict[Any, Any]) -> None:
-    assert native_walk(document) == checks.unsupported_value(document)
+    assert native_walk(document) == checks.reference_unsupported_value(document)

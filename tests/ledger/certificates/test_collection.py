@@ -1,0 +1,58 @@
+"""`collection_paused` holds the garbage collector back while bulk calls run, in any number of threads, and leaves
+it as it found it."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import pytest
+
+from ledger.certificates.collection import collection_paused
+
+
+def test_the_collector_runs_again_once_the_last_bulk_call_has_left() -> None:
+    assert gc.isenabled()
+    with collection_paused():
+        assert not gc.isenabled()
+        with collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_a_collector_disabled_before_stays_disabled() -> None:
+    gc.disable()
+    try:
+        with collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_an_error_inside_still_lets_the_collector_run_again() -> None:
+    with pytest.raises(ValueError, match="refused"), collection_paused():
+        raise ValueError("refused")
+    assert gc.isenabled()
+
+
+def test_threads_share_one_count() -> None:
+    entered, release = threading.Barrier(3), threading.Event()
+    seen: list[bool] = []
+
+    def bulk() -> None:
+        with collection_paused():
+            entered.wait()
+            release.wait()
+        seen.append(gc.isenabled())
+
+    threads = [threading.Thread(target=bulk) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    entered.wait()
+    assert not gc.isenabled()
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert gc.isenabled() and len(seen) == 2
