@@ -204,11 +204,22 @@ class SupersessionOut(BaseModel):
     error: dict[str, Any] | None = None
 
 
+class IssuedDocumentOut(BaseModel):
+    """A certificate's encrypted document in the document store, as its issuer receives it once."""
+
+    index: int = Field(description="The certificate's position in the request")
+    digest: str
+    cid: str = Field(description="CIDv1 of the ciphertext (AES-256-GCM, the digest as associated data)")
+    key: str = Field(description="The document's key, base64url: hand it to the holder, keep it nowhere else")
+    link: str = Field(description="The holder link: …/wallet#cid=…&key=… (the key stays in the fragment)")
+
+
 class CertificatesPublic(BaseModel):
     count: int
     transactions: list[str]
     data: list[dict[str, Any]]
     supersessions: list[SupersessionOut] = []
+    documents: list[IssuedDocumentOut] = []
 
 
 class LicenceCertificateOut(BaseModel):

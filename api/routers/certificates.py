@@ -8,7 +8,7 @@ import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi import Path as PathParam
 
 from api import licences
@@ -17,6 +17,7 @@ from api.errors import ApiError
 from api.export import export_zip
 from api.idempotency import HEADER, Claim, fingerprint, parse_key
 from api.keys import Principal
+from api.routers.documents import base_url
 from api.schemas import (
     CertificatesCreate,
     CertificatesPublic,
@@ -66,6 +67,7 @@ def issue(
     service: ServiceDep,
     settings: SettingsDep,
     response: Response,
+    request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Issue licence records (one schema per certificate type) or unsigned credentials of the calling agency;
@@ -75,8 +77,10 @@ def issue(
     request lists every problem of every certificate with its `index`, JSON Pointer, code and message. One
     certificate per type and licence number is active: another is refused (409 `duplicate_licence`, naming the
     `existing` digest) unless its record names that one in `supersedes`; it is then superseded (reason
-    `replaced`) once the new one is anchored, as `supersessions` reports. With an `Idempotency-Key`, a retry
-    answers the same certificates."""
+    `replaced`) once the new one is anchored, as `supersessions` reports. Where the service keeps a document store,
+    `documents` hands over each certificate's encrypted document: its CID, the key that opens it and the holder
+    link (the key is kept nowhere else in the clear). With an `Idempotency-Key`, a retry answers the same
+    certificates."""
     if len(body.certificates) > settings.max_certificates:
         raise ApiError(413, "too_many_certificates", f"at most {settings.max_certificates} certificates per request")
     records = body.records()
@@ -84,7 +88,8 @@ def issue(
     batching = service.issuer(agency.subject)
     if key is None:
         credentials, supersedes = licences.prepare(service, batching.issuer, records)
-        issued = _issued(service, agency, _submit(service, batching, credentials, supersedes, None), supersedes)
+        wrapped_now = _submit(service, batching, credentials, supersedes, None)
+        issued = _issued(service, agency, wrapped_now, supersedes, base_url(request))
         return json_response(issued, 201)
     claim = service.idempotency.begin(f"agency:{agency.subject}", key, fingerprint("issue", records))
     response.headers[HEADER] = key
@@ -97,7 +102,7 @@ def issue(
             wrapped = _submit(service, batching, credentials, supersedes, claim.ref)
         else:
             supersedes = [take_record(r, batching.issuer.did, "").supersedes for r in records]
-        out = _issued(service, agency, wrapped or [], supersedes)
+        out = _issued(service, agency, wrapped or [], supersedes, base_url(request))
     except BaseException:
         service.idempotency.release(claim)
         raise
@@ -120,7 +125,7 @@ def _submit(
 
 
 def _issued(
-    service: Any, agency: Principal, wrapped: list[dict[str, Any]], supersedes: list[str | None]
+    service: Any, agency: Principal, wrapped: list[dict[str, Any]], supersedes: list[str | None], base: str
 ) -> dict[str, Any]:
     transactions = sorted({w["proof"].get("anchor", {}).get("transactionHash", "") for w in wrapped} - {""})
     blocks = [w["proof"].get("anchor", {}).get("blockNumber") or 0 for w in wrapped]
@@ -130,6 +135,13 @@ def _issued(
         _supersede(service, agency, index, old, wrapped[index]["proof"]["digest"])
         for index, old in enumerate(supersedes)
         if old is not None and index < len(wrapped)
+    ]
+    digests = [bytes.fromhex(w["proof"]["digest"][2:]) for w in wrapped]
+    refs = service.issuer(agency.subject).issuer.document_refs(digests)
+    out["documents"] = [
+        {"index": index, "digest": f"0x{digest.hex()}", **refs[digest].as_dict(base)}
+        for index, digest in enumerate(digests)
+        if digest in refs
     ]
     return out
 

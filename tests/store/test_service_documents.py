@@ -49,9 +49,11 @@ def issued(served: Server) -> dict[str, Any]:
                              headers={"Idempotency-Key": str(uuid.uuid4())})  # fmt: skip
         assert response.status_code == 201, response.text
         certificate = response.json()["data"][0]
+        (handed,) = response.json()["documents"]  # the issuer receives CID, key and link with the certificate
         keys = http.post("/documents/keys", json={"digests": [certificate["proof"]["digest"]]})
     assert keys.status_code == 200, keys.text
     (entry,) = keys.json()["data"]
+    assert handed == {"index": 0, **{k: entry[k] for k in ("digest", "cid", "key", "link")}}
     served.wait_indexed()
     return {"certificate": certificate, "record": record, **entry}
 
