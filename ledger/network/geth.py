@@ -26,6 +26,7 @@ from eth_account import Account
 
 from ledger.chain.node import open_private_log, rpc_ready
 from ledger.errors import ToolchainError
+from ledger.toolchain.binaries import built_binary
 
 GETH_VERSION = "1.13.15"
 #: scrypt cost of the key file in a node's keystore (the same as the project's own key files).
@@ -34,14 +35,7 @@ _GETH_KEY_SCRYPT_N = 2**15
 
 def geth_executable() -> Path:
     """The geth binary: `$HURONG_GETH`, else the one `scripts/build-geth.sh` builds."""
-    env = os.environ.get("HURONG_GETH")
-    if env:
-        return Path(env)
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    path = cache / "hurong" / f"geth-v{GETH_VERSION}" / "geth"
-    if not path.is_file():
-        raise ToolchainError(f"geth {GETH_VERSION} not found at {path}: run scripts/build-geth.sh")
-    return path
+    return built_binary("geth", GETH_VERSION, binary="geth", env="HURONG_GETH", script="build-geth.sh")
 
 
 def write_private(path: Path, data: bytes) -> None:

@@ -28,20 +28,14 @@ from typing import Any
 import httpx
 
 from ledger.errors import StoreError, ToolchainError
+from ledger.toolchain.binaries import built_binary
 
 KUBO_VERSION = "0.43.1"
 
 
 def kubo_executable() -> Path:
     """The Kubo binary: `$HURONG_IPFS`, else the one `scripts/build-kubo.sh` builds once per machine."""
-    env = os.environ.get("HURONG_IPFS")
-    if env:
-        return Path(env)
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    path = cache / "hurong" / f"kubo-v{KUBO_VERSION}" / "ipfs"
-    if not path.is_file():
-        raise ToolchainError(f"Kubo not found at {path}: run scripts/build-kubo.sh")
-    return path
+    return built_binary("kubo", KUBO_VERSION, binary="ipfs", env="HURONG_IPFS", script="build-kubo.sh")
 
 
 def _free_port() -> int:

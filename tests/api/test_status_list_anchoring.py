@@ -18,12 +18,19 @@ import pytest
 from api.status_lists import StatusListPublisher, StatusLists
 from ledger.certificates.status_list import encode_list, list_hash, list_id
 from ledger.chain.contract_errors import CertificateRegistryAgencyNotActive
-from ledger.chain.models import CertificateStatus
 from ledger.errors import LedgerValueError
 from ledger.index.indexer import Indexer
 from tests.api.conftest import Server, own_server
 from tests.api.supervised import hurong, wait_for
-from tests.api.test_status_lists import _chain_status, _change, _entries, _issue, _standard_check, pytestmark
+from tests.api.test_status_lists import (
+    TRANSITIONS,
+    _chain_status,
+    _change,
+    _entries,
+    _issue,
+    _standard_check,
+    pytestmark,
+)
 
 __all__ = ["pytestmark"]
 
@@ -58,13 +65,7 @@ def test_every_transition_is_anchored_and_read_by_a_standard_verifier(server: Se
     entries = _entries(server, digest)
     agency = server.addr("sh_amr")
     registry = server.chain_client().certificates
-    steps = [
-        (None, None, CertificateStatus.VALID, {"revocation": False, "suspension": False}),
-        ("suspend", "under_investigation", CertificateStatus.SUSPENDED, {"revocation": False, "suspension": True}),
-        ("reinstate", "investigation_closed", CertificateStatus.VALID, {"revocation": False, "suspension": False}),
-        ("revoke", "fraud", CertificateStatus.REVOKED, {"revocation": True, "suspension": False}),
-    ]
-    for action, reason, on_chain, learned in steps:
+    for action, reason, on_chain, learned in TRANSITIONS:
         if action is not None:
             _change(server, digest, action, reason)
         assert _chain_status(server, certificate) == on_chain

@@ -68,6 +68,15 @@ def _change(server: Server, digest: str, action: str, reason: str) -> None:
     server.wait_indexed()
 
 
+#: Each status change a certificate goes through, the chain's status after it and what the lists then say.
+TRANSITIONS = [
+    (None, None, CertificateStatus.VALID, {"revocation": False, "suspension": False}),
+    ("suspend", "under_investigation", CertificateStatus.SUSPENDED, {"revocation": False, "suspension": True}),
+    ("reinstate", "investigation_closed", CertificateStatus.VALID, {"revocation": False, "suspension": False}),
+    ("revoke", "fraud", CertificateStatus.REVOKED, {"revocation": True, "suspension": False}),
+]
+
+
 def test_every_transition_reaches_a_standard_verifier_through_the_lists(server: Server) -> None:
     [certificate] = _issue(server)
     digest = certificate["proof"]["digest"]
@@ -75,13 +84,7 @@ def test_every_transition_reaches_a_standard_verifier_through_the_lists(server: 
     assert sorted(e["statusPurpose"] for e in entries) == ["revocation", "suspension"]
     list_urls = {e["statusListCredential"] for e in entries}
     etags = {url: httpx.get(url).headers["etag"] for url in list_urls}
-    steps = [
-        (None, None, CertificateStatus.VALID, {"revocation": False, "suspension": False}),
-        ("suspend", "under_investigation", CertificateStatus.SUSPENDED, {"revocation": False, "suspension": True}),
-        ("reinstate", "investigation_closed", CertificateStatus.VALID, {"revocation": False, "suspension": False}),
-        ("revoke", "fraud", CertificateStatus.REVOKED, {"revocation": True, "suspension": False}),
-    ]
-    for action, reason, on_chain, learned in steps:
+    for action, reason, on_chain, learned in TRANSITIONS:
         if action is not None:
             _change(server, digest, action, reason)
         assert _chain_status(server, certificate) == on_chain
