@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import random
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -18,14 +19,15 @@ COMMENTS = ("办理很快 / quick", "材料一次通过 / accepted at once", Non
 
 
 def seed_usage(api_url: str, demo: dict[str, Any], licence: Callable[[str, int, random.Random], dict[str, Any]],
-               *, rounds: int = 6, seed: int = 14) -> dict[str, int]:  # fmt: skip
-    """Verify, ask and rate through the service at `api_url` with the keys of `demo.json`; the counts made."""
+               *, rounds: int = 6, seed: int = 14, verify: ssl.SSLContext | bool = True) -> dict[str, int]:  # fmt: skip
+    """Verify, ask and rate through the service at `api_url` with the keys of `demo.json`; the counts made.
+    `verify` is how the service's TLS certificate is checked (the demo's own context for its self-signed pair)."""
     rng = random.Random(seed)  # noqa: S311 (demo data, not a secret)
     provinces = demo["provinces"]
     amr = {p["code"]: next(a for a in p["agencies"] if "business_licence" in a["certificate_types"])
            for p in provinces}  # fmt: skip
     made = {"verifications": 0, "ratings": 0, "assistRequests": 0}
-    with httpx.Client(base_url=api_url + "/api/v1", timeout=120) as http:
+    with httpx.Client(base_url=api_url + "/api/v1", timeout=120, verify=verify) as http:
 
         def post(path: str, body: Any, key: str | None = None) -> Any:
             answer = http.post(path, json=body, headers={"X-API-Key": key} if key else {})
