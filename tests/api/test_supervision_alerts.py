@@ -149,7 +149,9 @@ def test_every_rule_is_fired_by_its_scenario_and_stored_once(watched: Server, re
     presented = {a["details"]["acceptingProvince"]: a for a in alerts(watched, rule="revoked_presented")}
     assert presented["330000"]["details"]["status"] == "suspended" and presented["330000"]["severity"] == "critical"
     assert set(presented["330000"]["provinces"]) == {"330000", "310000"}
-    assert wait_alert(watched, "many_provinces")["details"]["provinces"] == ["310000", "330000", "440000"]
+    # the three provinces at least (Beijing's verification may fall in the same round of the rules)
+    seen = wait_alert(watched, "many_provinces")["details"]["provinces"]
+    assert {"310000", "330000", "440000"} <= set(seen) and seen == sorted(seen)
     failures = wait_alert(watched, "caller_failures", key="zj_admin")
     assert failures["details"]["caller"] == watched.addr("zj_amr") and failures["details"]["failed"] == 4
     assert wait_alert(watched, "issuance_spike")["details"]["agency"] == watched.addr("sh_amr")
