@@ -29,6 +29,7 @@ from api.schemas import (
     StatusChangeOut,
     json_response,
 )
+from api.store import store_settings
 from ledger.certificates.catalogue import certificate_types
 from ledger.certificates.did import parse_agency_did
 from ledger.certificates.merkle import MerkleTree
@@ -137,7 +138,8 @@ def _issued(
         if old is not None and index < len(wrapped)
     ]
     digests = [bytes.fromhex(w["proof"]["digest"][2:]) for w in wrapped]
-    refs = service.issuer(agency.subject).issuer.document_refs(digests)
+    # without a document store nothing was stored: no journal lookup on every issuance
+    refs = service.issuer(agency.subject).issuer.document_refs(digests) if store_settings().store else {}
     out["documents"] = [
         {"index": index, "digest": f"0x{digest.hex()}", **refs[digest].as_dict(base)}
         for index, digest in enumerate(digests)
