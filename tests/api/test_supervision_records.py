@@ -115,3 +115,29 @@ def test_usage_ids_never_begin_with_a_hyphen_a_command_line_would_take_for_an_op
     ids = [new_usage_id() for _ in range(5000)]
     assert len(set(ids)) == 5000 and not any(i.startswith("-") for i in ids)
     assert all(len(i) == 22 for i in ids)
+
+
+def test_a_batch_is_written_field_for_field_with_the_day_in_china_standard_time(tmp_path: Path) -> None:
+    """The writer hands SQLite a batch as one JSON array: every field, the nulls, Chinese text and the day (computed
+    by SQLite) come back as the record had them, on both sides of midnight in China Standard Time."""
+    from api.supervision.records import day_of
+
+    log = UsageLog(tmp_path / USAGE_FILE, b"s")
+    midnight_cst = 1_767_196_800.0  # 2026-01-01 00:00 in UTC+8
+    records = [
+        record(midnight_cst - 0.001, item="跨省通办·开办企业"),
+        record(midnight_cst),
+        UsageRecord(id=new_usage_id(), at=midnight_cst + 3600.25, accepting_province=None, caller_role="agency",
+                    caller_agency="0x" + "ab" * 20, caller_province="310000", service_item=None, verdict="INVALID",
+                    failed="integrity revoked", issuing_province=None, issuer="0x" + "cd" * 20,
+                    certificate_type=None, certificate_ref="ef" * 32, duration_ms=12.75),  # fmt: skip
+    ]
+    for r in records:
+        log.record(r)
+    assert log.flush() == 3
+    with sqlite3.connect(tmp_path / USAGE_FILE) as db:
+        db.row_factory = sqlite3.Row
+        rows = {row["id"]: dict(row) for row in db.execute("SELECT * FROM usage_records")}
+    for r in records:
+        assert rows[r.id] == r._asdict() | {"day": day_of(r.at)}
+    assert [rows[r.id]["day"] for r in records] == ["2025-12-31", "2026-01-01", "2026-01-01"]
