@@ -1,8 +1,10 @@
-"""What every benchmark shares: the project's folders, the progress callback, percentiles and JSON output."""
+"""What every benchmark shares: the project's folders, the progress callback, percentiles, JSON output and the CPU
+time a process tree has used."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,3 +37,22 @@ def write_json(path: Path, value: Any, *, indent: int | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(value, ensure_ascii=False, indent=indent) + "\n", encoding="utf-8")
     return path
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system, seconds) used so far by process `pid` and every living descendant (a uvicorn
+    supervisor and its workers); a process that is gone counts nothing."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / _TICKS
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+    return total
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")

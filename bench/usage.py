@@ -3,7 +3,9 @@ gas of anchoring one period of a province's usage records on `UsageLog`.
 
 Two service processes over one demo consortium and chain (one uvicorn worker each): the first records every
 verification (the default), the second runs with `HURONG_USAGE_RECORDING=false`; wrk loads each in turn with the
-same certificate and context, alternately, a few rounds. The gas is read from the receipts of anchors sent on a
+same certificate and context, alternately, a few rounds. Beside the throughput, each round reads the CPU time the
+service's processes used (`/proc`): CPU per request is what recording adds to a request, and unlike requests/s it
+barely moves when other work shares the machine (a busy neighbour slows both services, not one request's work). The gas is read from the receipts of anchors sent on a
 fresh anvil chain with the demo consortium, by a province admin and by an agency, of 1 and of 100,000 records.
 """
 
@@ -20,6 +22,7 @@ import httpx
 from api.demo import demo_licence
 from api.launcher import service_env, start_service, stop_service
 from bench import wrk
+from bench.common import cpu_seconds
 from bench.consortium import ServedDemo, served_demo
 from ledger.chain.node import free_port
 from ledger.errors import ToolchainError
@@ -39,6 +42,7 @@ def bench_usage(*, seconds: int = 3, connections: int = 32, rounds: int = 3) -> 
         off = start_service(home | {"HURONG_USAGE_RECORDING": "false"}, port=port, workers=1,
                             log=_home(demo) / "service-off.log")  # fmt: skip
         bases = {"on": demo.base, "off": f"http://127.0.0.1:{port}/api/v1"}
+        pids = {"on": demo.server.pid, "off": off.pid}
         try:
             for label, base in bases.items():
                 answer = httpx.post(base + "/verify", json=body, timeout=60).json()
@@ -47,15 +51,22 @@ def bench_usage(*, seconds: int = 3, connections: int = 32, rounds: int = 3) -> 
                 wrk.post(base + "/verify", body, seconds=1, connections=connections, threads=1)  # warm-up
             for round_ in range(rounds):  # alternate, so that a noisy neighbour weighs on both
                 for label, base in bases.items():
+                    used = cpu_seconds(pids[label])
                     run = wrk.post(base + "/verify", body, seconds=seconds, connections=connections, threads=1)
+                    run["cpu_us_per_request"] = 1e6 * (cpu_seconds(pids[label]) - used) / max(run["requests"], 1)
                     figures.setdefault(label, []).append(run)
                     print(f"round {round_ + 1}, recording {label:>3}: {run['requests_per_second']:,.0f} requests/s, "
-                          f"p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms, non-2xx {run['non_2xx']}")  # fmt: skip
+                          f"p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms, non-2xx {run['non_2xx']}, "
+                          f"CPU {run['cpu_us_per_request']:,.0f} µs a request")  # fmt: skip
         finally:
             stop_service(off)
     on, off_rps = (statistics.median(r["requests_per_second"] for r in figures[k]) for k in ("on", "off"))
     print(f"median of {rounds} rounds: {on:,.0f} requests/s recording, {off_rps:,.0f} not recording "
           f"({100 * (off_rps - on) / off_rps:+.1f}% cost)")  # fmt: skip
+    cpu_on, cpu_off = (statistics.median(r["cpu_us_per_request"] for r in figures[k]) for k in ("on", "off"))
+    print(f"CPU per request, median of {rounds} rounds: {cpu_on:,.0f} µs recording, {cpu_off:,.0f} µs not recording "
+          f"({100 * (cpu_on - cpu_off) / cpu_off:+.1f}%: the throughput a saturated worker loses is "
+          f"{100 * (1 - cpu_off / cpu_on):.1f}%)")  # fmt: skip
     return figures
 
 

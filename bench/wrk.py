@@ -101,8 +101,10 @@ def post(url: str, body: dict[str, Any], *, seconds: int, connections: int, thre
     """POST `body` to `url` for `seconds`: requests/s, p50/p99 latency (ms), non-2xx answers, socket errors."""
     data = json.dumps(body, ensure_ascii=False)
     text = _run(url, _ONE_BODY_LUA, data, seconds=seconds, connections=connections, threads=threads)
+    completed = re.search(r"(\d+) requests in", text)
     return {
         "requests_per_second": _requests_per_second(text),
+        "requests": int(completed[1]) if completed else 0,
         "p50_ms": latency_ms(text, "50%"),
         "p99_ms": latency_ms(text, "99%"),
         **_errors(text),
