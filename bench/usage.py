@@ -5,7 +5,8 @@ Two service processes over one demo consortium and chain (one uvicorn worker eac
 verification (the default), the second runs with `HURONG_USAGE_RECORDING=false`; wrk loads each in turn with the
 same certificate and context, alternately, a few rounds. Beside the throughput, each round reads the CPU time the
 service's processes used (`/proc`): CPU per request is what recording adds to a request, and unlike requests/s it
-barely moves when other work shares the machine (a busy neighbour slows both services, not one request's work). The gas is read from the receipts of anchors sent on a
+barely moves when other work shares the machine (a busy neighbour slows both services, not one request's work).
+The gas is read from the receipts of anchors sent on a
 fresh anvil chain with the demo consortium, by a province admin and by an agency, of 1 and of 100,000 records.
 """
 

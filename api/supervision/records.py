@@ -11,7 +11,8 @@ Records are queued in memory by the request (a tuple, an HMAC and an id: a few m
 by a background thread to `<home>/usage.sqlite` (0600, WAL: every worker process of the service writes the same
 file); the same thread prunes records older than the retention period. A batch goes to SQLite as one JSON array
 and one statement, so the writer takes the interpreter's lock for the serialisation only (not once per row, which
-on a busy worker hands the lock back and forth with the request path hundreds of times a second). Feedback (好差评) on a record is kept beside it in `usage_feedback`.
+on a busy worker hands the lock back and forth with the request path hundreds of times a second). Feedback (好差评)
+on a record is kept beside it in `usage_feedback`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import orjson
-
 from sqlalchemy import (
     Column,
     Engine,
@@ -114,11 +114,11 @@ DAY_OFFSET = 8 * 3600
 
 #: One statement for a whole batch of records: a JSON array of their fields in `UsageRecord`'s order; SQLite
 #: unpacks it and computes the day (as `day_of` does).
-_INSERT_BATCH = (
-    f"INSERT INTO usage_records ({', '.join(UsageRecord._fields)}, day) "
-    f"SELECT {', '.join(f'value ->> {i}' for i in range(len(UsageRecord._fields)))}, "
-    f"strftime('%Y-%m-%d', (value ->> 1) + {DAY_OFFSET}, 'unixepoch') FROM json_each(?)"
-)
+_INSERT_BATCH = " ".join([
+    "INSERT INTO usage_records (", ", ".join(UsageRecord._fields), ", day) SELECT",
+    ", ".join(f"value ->> {i}" for i in range(len(UsageRecord._fields))),
+    f", strftime('%Y-%m-%d', (value ->> 1) + {DAY_OFFSET}, 'unixepoch') FROM json_each(?)",
+])  # fmt: skip
 
 
 def day_of(at: float) -> str:

@@ -124,14 +124,11 @@ def test_a_batch_is_written_field_for_field_with_the_day_in_china_standard_time(
 
     log = UsageLog(tmp_path / USAGE_FILE, b"s")
     midnight_cst = 1_767_196_800.0  # 2026-01-01 00:00 in UTC+8
-    records = [
-        record(midnight_cst - 0.001, item="跨省通办·开办企业"),
-        record(midnight_cst),
-        UsageRecord(id=new_usage_id(), at=midnight_cst + 3600.25, accepting_province=None, caller_role="agency",
-                    caller_agency="0x" + "ab" * 20, caller_province="310000", service_item=None, verdict="INVALID",
-                    failed="integrity revoked", issuing_province=None, issuer="0x" + "cd" * 20,
-                    certificate_type=None, certificate_ref="ef" * 32, duration_ms=12.75),  # fmt: skip
-    ]
+    sparse = UsageRecord(id=new_usage_id(), at=midnight_cst + 3600.25, accepting_province=None, caller_role="agency",
+                         caller_agency="0x" + "ab" * 20, caller_province="310000", service_item=None,
+                         verdict="INVALID", failed="integrity revoked", issuing_province=None, issuer="0x" + "cd" * 20,
+                         certificate_type=None, certificate_ref="ef" * 32, duration_ms=12.75)  # fmt: skip
+    records = [record(midnight_cst - 0.001, item="跨省通办·开办企业"), record(midnight_cst), sparse]
     for r in records:
         log.record(r)
     assert log.flush() == 3
