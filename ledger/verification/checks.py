@@ -280,3 +280,29 @@ def _standing_warning(
     kind = "stale_membership" if status == "stale_membership" else entity
     return standing_warning(NOT_IN_GOOD_STANDING, kind, message + "; the certificate was authorised when anchored",
                             details)  # fmt: skip
+
+
+def seconds(at: str | datetime | int) -> int:
+    """Unix seconds of a time asked about (RFC 3339 text, a timezone-aware datetime, or Unix seconds)."""
+    if isinstance(at, bool) or not isinstance(at, str | datetime | int):
+        raise LedgerValueError(f"a time to verify at must be RFC 3339 text, got a {type(at).__name__}")
+    when = at if isinstance(at, int) else parse_time(at)
+    if not -(2**48) < when < 2**48:
+        raise LedgerValueError("a time to verify at must lie within the range of block timestamps")
+    return when
+
+
+_DIGEST = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
+def status_question(document: Any) -> tuple[str, bytes] | None:
+    """The (agency, digest) whose status a document's verification will ask, read without trusting the document
+    (None when it names no agency or no well-formed digest: its checks fail before the status is read)."""
+    agency = issuer_address(document)
+    try:
+        digest = document["proof"]["digest"]
+    except (TypeError, KeyError):
+        return None
+    if agency is None or not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+        return None
+    return agency, bytes.fromhex(digest[2:])

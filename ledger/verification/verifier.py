@@ -40,7 +40,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeAlias, cast
 
 from hexbytes import HexBytes
 
@@ -51,6 +51,7 @@ from ledger.certificates.merkle import verify as merkle_verify
 from ledger.certificates.reasons import reason_fields
 from ledger.chain.client import HurongClient
 from ledger.chain.models import Batch, CertificateStatus
+from ledger.chain.rpc import LeanRpc
 from ledger.errors import LedgerValueError
 from ledger.verification import reader as _reads
 from ledger.verification.checks import (
@@ -61,7 +62,9 @@ from ledger.verification.checks import (
     iso,
     issuer_address,
     proof_problems,
+    seconds,
     standing,
+    status_question,
     timestamp,
     unsupported_value,
     without_placeholders,
@@ -105,6 +108,10 @@ _issuer_address = issuer_address
 PASSED, FAILED, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.SKIPPED
 #: From this many documents on, `verify_many` holds the garbage collector back (`collection_paused`).
 _BULK = 64
+#: A block asked about, a time asked about, the certificate whose status a question will read.
+Block: TypeAlias = int | str | None
+When: TypeAlias = str | datetime | int | None
+StatusOf: TypeAlias = tuple[str, bytes] | None
 
 
 class _Put(Protocol):
@@ -129,13 +136,14 @@ class Verifier:
         self._validate = validate
         self._verify_signature = verify_signature
         self._latest: ChainReader | None = None
+        self._rpc = LeanRpc(client.w3)
         self._past: LruDict[int, ChainReader] = LruDict(PAST_READERS)
 
     # ------------------------------------------------------------------ readers and time
 
-    def reader(self, block: int | str = "latest") -> ChainReader:
+    def reader(self, block: int | str = "latest", *, status_of: StatusOf = None) -> ChainReader:
         """A reader at `block`; the same reader (and its memoised reads) while the head stays, or while a past
-        block keeps its hash."""
+        block keeps its hash. `status_of` (agency, digest): see `ledger.verification.reader.latest_header`."""
         if block != "latest":
             if isinstance(block, int) and not isinstance(block, bool) and block < self.client.deployment.block_number:
                 return ChainReader(self.client, block)  # refused with the reason
@@ -146,28 +154,28 @@ class Verifier:
                 past = ChainReader(self.client, number, header=header)
                 self._past[number] = past
             return past
-        header = fetch_block(self.client, "latest")
         cached = self._latest
+        header = _reads.latest_header(self.client, self._rpc, cached, status_of)
         if cached is not None and cached.block_hash == HexBytes(header["hash"]).to_0x_hex():
             return cached
-        reader = ChainReader(self.client, "latest", header=header)
+        reader = ChainReader(self.client, "latest", header=header, rpc=self._rpc)
         self._latest = reader
         return reader
 
     def resolve(
-        self, *, block: int | str | None = "latest", at: str | datetime | int | None = None
+        self, *, block: Block = "latest", at: When = None, status_of: StatusOf = None
     ) -> tuple[ChainReader, int | None]:
         """The reader and the time to judge validity and recognition at (`None`: now) for a question about the
         head (no `at`, `block` "latest" or `None`), a past block, or a past time `at` (RFC 3339, datetime, or
-        Unix seconds), which is read at the last block at or before it."""
+        Unix seconds), which is read at the last block at or before it. `status_of`: see `reader`."""
         if at is None:
             if block is None or block == "latest":
-                return self.reader("latest"), None
+                return self.reader("latest", status_of=status_of), None
             reader = self.reader(block)
             return reader, reader.timestamp
         if block is not None and block != "latest":
             raise LedgerValueError("ask about a block or a time, not both")
-        when = _seconds(at)
+        when = seconds(at)
         return self.reader(self.block_at(when)), when
 
     def block_at(self, when: int) -> int:
@@ -229,7 +237,8 @@ class Verifier:
         judged at; `block` cannot be given then. The issuer's standing is read with `today` (default: the reader
         when judging now, else a reader at the chain's head).
         """
-        reader, when = self._question(reader, block, at)
+        one = status_question(documents[0]) if len(documents) == 1 and reader is None else None
+        reader, when = self._question(reader, block, at, one)
         now = int(self.clock())
         if len(documents) > 1:
             self._prefetch(reader, documents)
@@ -254,14 +263,14 @@ class Verifier:
         return self.verify_many(documents, context, reader=reader, at=at, today=today)
 
     def _question(
-        self, reader: Reader | None, block: int | str | None, at: str | datetime | int | None
+        self, reader: Reader | None, block: Block, at: When, status_of: StatusOf
     ) -> tuple[Reader, int | None]:
         """The reader and the time to judge at (`None`: now) of a question."""
         if reader is None:
-            return self.resolve(block=block, at=at)
+            return self.resolve(block=block, at=at, status_of=status_of)
         if block is not None and block != "latest":
             raise LedgerValueError("verify through a reader or at a block, not both")
-        return reader, None if at is None else _seconds(at)
+        return reader, None if at is None else seconds(at)
 
     def _prefetch(self, reader: Reader, documents: Sequence[Any]) -> None:
         """Load the status changes of the registered agencies issuing most of `documents` (as many as a reader
@@ -585,13 +594,3 @@ class Verifier:
             message = f"province {accepting} has no rule in force for {claims.certificate_type} from {issuing}{item}"
             put("recognition", FAILED, "no_rule", message, province=str(accepting), issuingProvince=str(issuing),
                 certificateType=claims.certificate_type, serviceItem=context.service_item)  # fmt: skip
-
-
-def _seconds(at: str | datetime | int) -> int:
-    """Unix seconds of a time asked about (RFC 3339 text, a timezone-aware datetime, or Unix seconds)."""
-    if isinstance(at, bool) or not isinstance(at, str | datetime | int):
-        raise LedgerValueError(f"a time to verify at must be RFC 3339 text, got a {type(at).__name__}")
-    when = at if isinstance(at, int) else parse_time(at)
-    if not -(2**48) < when < 2**48:
-        raise LedgerValueError("a time to verify at must lie within the range of block timestamps")
-    return when
