@@ -20,13 +20,12 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from api.sqlite_files import SharedSqlite
-from api.status_lists import StatusLists
 from ledger.certificates.catalogue import _TYPES_BY_CODE
 from ledger.certificates.credential import LicenceData
 from ledger.certificates.identifiers import (
@@ -40,6 +39,7 @@ from ledger.certificates.validation import CertificateValidationError, Problem, 
 from ledger.chain.deployment import Deployment
 from ledger.errors import ConfigurationError, LedgerValueError
 from ledger.issuance.issuer import IssuedBatch, Issuer
+from ledger.issuance.status_entries import StatusEntries
 
 log = logging.getLogger("hurong.api")
 #: Where the deployment record's `extra` keeps the agencies' credit codes.
@@ -156,13 +156,16 @@ class IdentifyingIssuer(Issuer):
     """An `Issuer` that gives every licence record a GB/T 36904 identifier and checks the ones given."""
 
     def __init__(
-        self, *args: Any, serials: Serials, issuer_code: str | None, status_lists: StatusLists | None = None,
-        **kwargs: Any,
+        self, *args: Any, serials: Serials, issuer_code: str | None, status_lists: StatusEntries | None = None,
+        status_list_base: Callable[[], str | None] | None = None, **kwargs: Any,
     ) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
         self.serials = serials
         self.issuer_code = issuer_code
         self.status_lists = status_lists
+        self.status_list_base = status_list_base
+        if status_lists is not None and status_list_base is not None:
+            self.status_list_entries = self._reserve_entries
         self._journal_read = False
 
     def credential(
@@ -195,6 +198,15 @@ class IdentifyingIssuer(Issuer):
             raise CertificateValidationError(problems)
         return document
 
+    def _reserve_entries(self, document: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The status list entries of a new certificate, keyed by its credential id (none while no base URL is
+        known for the lists, or for a credential without an id)."""
+        assert self.status_lists is not None and self.status_list_base is not None
+        base, key = self.status_list_base(), document.get("id")
+        if base is None or not isinstance(key, str):
+            return []
+        return self.status_lists.reserved_objects(base, self.agency, key)
+
     def _reserved(self, identifier: str) -> bool:
         serial = parse_identifier(identifier).serial
         return bool(_MADE.fullmatch(serial)) and not self.serials.made_before(self.agency, identifier)
@@ -221,7 +233,11 @@ class IdentifyingIssuer(Issuer):
         pairs = [(credential_identifier(d), digest) for d, digest in zip(wrapped, digests, strict=True)]
         self.serials.record(self.agency, [(i, digest) for i, digest in pairs if i is not None])
         if self.status_lists is not None:
-            self.status_lists.assign(self.agency, digests)
+            carried = [(str(d["id"]), digest) for d, digest in zip(wrapped, digests, strict=True)
+                       if _carries_entries(d) and isinstance(d.get("id"), str)]  # fmt: skip
+            self.status_lists.link(self.agency, carried)
+            linked = {digest for _, digest in carried}
+            self.status_lists.assign(self.agency, [digest for digest in digests if digest not in linked])
 
     def reconcile(self, *, timeout: float = 120.0, min_age: float = 0.0) -> list[IssuedBatch]:
         """`Issuer.reconcile`, then the identifiers of the certificates it settled recorded with their digests."""
@@ -246,6 +262,11 @@ class IdentifyingIssuer(Issuer):
         """The agency's anchored certificates carrying `identifier`, wrapped with their anchors, oldest first."""
         self.ensure_recorded()
         return self.anchored_documents(self.serials.digests(self.agency, identifier))
+
+
+def _carries_entries(document: Mapping[str, Any]) -> bool:
+    status = document.get("credentialStatus")
+    return isinstance(status, list) and len(status) > 1
 
 
 def _names_identifier(record: Mapping[str, Any]) -> bool:
