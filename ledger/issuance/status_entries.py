@@ -17,12 +17,12 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from ledger.certificates.status_list import MIN_ENTRIES, PURPOSES, Purpose, status_entry
+from ledger.certificates.status_list import MIN_ENTRIES, PURPOSES, Purpose, carried_entries, status_entry
 from ledger.issuance.sqlite_files import SharedSqlite
 
 STATUS_LISTS_FILE = "status-lists.sqlite"
@@ -68,6 +68,17 @@ def list_url(base_url: str, agency: str, purpose: str, number: int) -> str:
     return f"{base_url.rstrip('/')}/api/v1/status-lists/{agency}/{purpose}/{number}"
 
 
+def carried(document: Mapping[str, Any]) -> list[Entry]:
+    """The entries a certificate carries in Hurong's lists (their URLs ending `/<purpose>/<number>`)."""
+    found = []
+    for entry in carried_entries(document):
+        *_, purpose, number = str(entry.get("statusListCredential", "")).rsplit("/", 2)
+        index = str(entry.get("statusListIndex", ""))
+        if purpose in PURPOSES and purpose == entry.get("statusPurpose") and number.isdigit() and index.isdigit():
+            found.append(Entry(cast(Purpose, purpose), int(number), int(index)))
+    return found
+
+
 def _pending(key: str) -> bytes:
     return _PENDING + key.encode("utf-8")
 
@@ -92,14 +103,22 @@ class StatusEntries(SharedSqlite):
         return [status_entry(list_url(base_url, agency, e.purpose, e.number), e.purpose, e.index)
                 for e in self.reserve(agency, key)]  # fmt: skip
 
-    def link(self, agency: str, pairs: Iterable[tuple[str, bytes]]) -> None:
+    def link(self, agency: str, certificates: Iterable[tuple[str, bytes, Iterable[Entry]]]) -> None:
         """Tie the entries reserved under each key to the certificate's digest (once it is anchored), so the lists
-        are built from the digest's chain status. A key linked before is left as it is."""
+        are built from the digest's chain status: `certificates` are (key, digest, the entries it carries). Entries
+        the file no longer holds (lost with it, or never recorded) are recorded again as the certificate carries
+        them; a key linked before is left as it is."""
         agency = agency.lower()
+        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         with self.transaction() as db:
-            for key, digest in pairs:
+            for key, digest, carried in certificates:
                 db.execute("UPDATE OR IGNORE entries SET digest = ? WHERE agency = ? AND digest = ?",
                            (digest, agency, _pending(key)))  # fmt: skip
+                for e in carried:
+                    db.execute("INSERT OR IGNORE INTO lists (agency, purpose, number, started_at) VALUES (?, ?, ?, ?)",
+                               (agency, e.purpose, e.number, started))  # fmt: skip
+                    db.execute("INSERT OR IGNORE INTO entries (agency, purpose, number, position, digest) "
+                               "VALUES (?, ?, ?, ?, ?)", (agency, e.purpose, e.number, e.index, digest))  # fmt: skip
 
     def assign(self, agency: str, digests: Iterable[bytes]) -> None:
         """Give each certificate (digest) of `agency` an entry per purpose, unless it has them already (one

@@ -7,7 +7,7 @@ import multiprocessing
 from pathlib import Path
 
 from ledger.certificates.status_list import MIN_ENTRIES
-from ledger.issuance.status_entries import STATUS_LISTS_FILE, StatusEntries, list_url
+from ledger.issuance.status_entries import STATUS_LISTS_FILE, StatusEntries, carried, list_url
 
 AGENCY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
@@ -29,7 +29,7 @@ def test_a_key_keeps_its_entries_across_restarts_and_links_to_its_digest(tmp_pat
     assert reopened.reserve(AGENCY, "urn:uuid:a") == first  # a retried issuance gets the same entries
     digest = bytes(range(32))
     assert reopened.entries(AGENCY, digest) == []
-    reopened.link(AGENCY.lower(), [("urn:uuid:a", digest)])
+    reopened.link(AGENCY.lower(), [("urn:uuid:a", digest, [])])
     assert reopened.entries(AGENCY, digest) == first
     reopened.assign(AGENCY, [digest])  # linked entries are the certificate's: none drawn again
     assert reopened.entries(AGENCY, digest) == first
@@ -53,3 +53,15 @@ def test_processes_drawing_at_once_never_share_an_index(tmp_path: Path) -> None:
     assert len(set(drawn)) == len(drawn)
     revocation = [index for purpose, _, index in drawn if purpose == "revocation"]
     assert revocation != sorted(revocation)
+
+
+def test_entries_a_certificate_carries_are_recorded_again_when_the_file_lost_them(tmp_path: Path) -> None:
+    objects = StatusEntries(tmp_path / "first.sqlite").reserved_objects("https://h.example", AGENCY, "urn:uuid:b")
+    document = {"id": "urn:uuid:b", "credentialStatus": [{"type": "HurongRegistryStatus"}, *objects]}
+    entries = carried(document)
+    assert [(e.purpose, e.number, str(e.index)) for e in entries] == [
+        (o["statusPurpose"], 1, o["statusListIndex"]) for o in objects
+    ]
+    fresh_file, digest = StatusEntries(tmp_path / "second.sqlite"), bytes(32)
+    fresh_file.link(AGENCY, [("urn:uuid:b", digest, entries)])
+    assert fresh_file.entries(AGENCY, digest) == entries
