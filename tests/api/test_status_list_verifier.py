@@ -5,6 +5,7 @@ read; the verdict is the chain's in every case. Through the command line too (`h
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import httpx
 from ledger.certificates.status_list import carried_entries
 from ledger.verification.status_lists import http_fetch
 from ledger.verification.verifier import INVALID, VALID, Verifier
-from tests.api.conftest import Server
+from tests.api.conftest import Server, own_server
 from tests.api.supervised import hurong
 from tests.api.test_status_lists import TRANSITIONS, _change, _issue
 
@@ -72,3 +73,16 @@ def test_hurong_verify_reads_the_lists_when_asked(server: Server, tmp_path: Path
     answer = json.loads(done.stdout)
     assert done.returncode == 1 and answer["verdict"] == "INVALID" and answer["warnings"] == []
     assert {c["name"]: c["code"] for c in answer["checks"]}["status"] == "suspended"
+
+
+def test_two_workers_issuing_at_once_never_share_an_index(tmp_path: Path) -> None:
+    with own_server(tmp_path, workers=2) as running:
+
+        def issue(_: int) -> list[dict[str, Any]]:
+            return _issue(running, 4)
+
+        with ThreadPoolExecutor(6) as pool:
+            issued = [c for batch in pool.map(issue, range(6)) for c in batch]
+    drawn = [(e["statusListCredential"], e["statusListIndex"]) for c in issued for e in carried_entries(c)]
+    assert len(issued) == 24 and len(drawn) == 48
+    assert len(set(drawn)) == len(drawn)
