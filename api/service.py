@@ -95,7 +95,7 @@ class Service:
         self.status_list_publisher = StatusListPublisher(
             self.status_lists,
             chain_id,
-            base_url=lambda: settings.public_url.rstrip("/") or self.status_lists.remembered_base(),
+            base_url=self.status_list_base,
             statuses=self.indexer.statuses,
             signer=lambda agency: self.signer(agency) if self.holds_key(agency) else None,
             interval=settings.status_list_interval,
@@ -306,6 +306,10 @@ class Service:
             self._issuers[agency] = batching
             return batching
 
+    def status_list_base(self) -> str | None:
+        """The base URL status lists are published under: the public URL, else the one last asked through."""
+        return self.settings.public_url.rstrip("/") or self.status_lists.remembered_base()
+
     def _new_issuer(self, agency: str) -> BatchingIssuer:
         client = self.signer(agency)
         journal = self.journal(agency)
@@ -319,6 +323,7 @@ class Service:
             serials=self.serials,
             issuer_code=credit_code(self.deployment, agency),
             status_lists=self.status_lists,
+            status_list_base=self.status_list_base,
         )
         batching = BatchingIssuer(
             issuer,

@@ -1,42 +1,5 @@
-"""A SQLite file shared by the service's threads and workers: one connection per thread, in autocommit mode (each
-writer takes its own `BEGIN IMMEDIATE`), write-ahead logged, waiting up to 30 s for another writer."""
+"""The service's shared SQLite files: `ledger.issuance.sqlite_files`, which the command line uses too."""
 
-from __future__ import annotations
+from ledger.issuance.sqlite_files import SharedSqlite
 
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
-
-class SharedSqlite:
-    """Per-thread connections to `path`, whose tables `schema` creates when they are missing."""
-
-    def __init__(self, path: Path, schema: str) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self.connect().executescript(schema)
-
-    def connect(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA busy_timeout=30000")
-            self._local.db = db
-        return db
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """This thread's connection inside one `BEGIN IMMEDIATE` transaction: committed on exit, rolled back on
-        an exception."""
-        db = self.connect()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+__all__ = ["SharedSqlite"]

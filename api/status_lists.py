@@ -1,11 +1,9 @@
-"""W3C Bitstring Status Lists published by the service: indexes assigned at random, lists built from the index.
+"""W3C Bitstring Status Lists published by the service, built from the entries of its certificates.
 
-Each anchored certificate of an agency gets one entry per purpose (`revocation`, `suspension`), at an index drawn
-at random (`secrets`) among the free entries of the agency's current list for that purpose, so that neighbouring
-indexes say nothing about when or to whom certificates were issued (herd privacy). A list holds
-`MIN_ENTRIES` (131,072) entries and is filled to half before the next list is started, so a free index is found
-in a couple of draws. Assignments live in `status-lists.sqlite` in the service's home (one transaction each,
-unique per list and index, so workers and restarts never give one entry to two certificates).
+The entries (one per purpose, `revocation` and `suspension`, at random indexes for herd privacy) are drawn by
+`ledger.issuance.status_entries.StatusEntries` in `status-lists.sqlite` in the service's home: before hashing for a
+new certificate, which carries them, by digest for an older one. `StatusLists` adds the lists' credentials and the
+base URL they are published under.
 
 A list is never stored: `StatusLists.credential` builds it from the index at the indexed block (revocation: the
 certificates revoked; suspension: those suspended now), so the list at its stable URL changes exactly when a status
@@ -26,22 +24,16 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import secrets
-import sqlite3
 import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from eth_utils import to_checksum_address
 
-from api.sqlite_files import SharedSqlite
 from ledger.certificates.did import agency_did
 from ledger.certificates.status_list import (
-    MIN_ENTRIES,
-    PURPOSES,
     Purpose,
     list_hash,
     list_id,
@@ -51,54 +43,23 @@ from ledger.certificates.status_list import (
 from ledger.chain.client import HurongClient
 from ledger.chain.models import CertificateStatus
 from ledger.errors import LedgerError
+from ledger.issuance.status_entries import FILL, STATUS_LISTS_FILE, Entry, StatusEntries, list_url
+
+__all__ = ["FILL", "STATUS_LISTS_FILE", "Entry", "Published", "StatusListPublisher", "StatusLists", "list_url"]
 
 log = logging.getLogger("hurong.status_lists")
 
-STATUS_LISTS_FILE = "status-lists.sqlite"
-#: A list takes new entries until it is this full; then the next list is started.
-FILL = MIN_ENTRIES // 2
 _FLAGGED: dict[str, frozenset[CertificateStatus]] = {
     "revocation": frozenset({CertificateStatus.REVOKED}),
     "suspension": frozenset({CertificateStatus.SUSPENDED}),
 }
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS lists (
-    agency TEXT NOT NULL,
-    purpose TEXT NOT NULL,
-    number INTEGER NOT NULL,
-    started_at TEXT NOT NULL,
-    used INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (agency, purpose, number)
-);
-CREATE TABLE IF NOT EXISTS entries (
-    agency TEXT NOT NULL,
-    purpose TEXT NOT NULL,
-    number INTEGER NOT NULL,
-    position INTEGER NOT NULL,
-    digest BLOB NOT NULL,
-    UNIQUE (agency, purpose, number, position),
-    UNIQUE (agency, purpose, digest)
-);
-CREATE TABLE IF NOT EXISTS base_url (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    url TEXT NOT NULL
-);
-"""
 
-
-@dataclass(frozen=True)
-class Entry:
-    purpose: Purpose
-    number: int
-    index: int
-
-
-class StatusLists(SharedSqlite):
-    """Entries of certificates in their agencies' status lists, and the lists' credentials."""
+class StatusLists(StatusEntries):
+    """Entries of certificates in their agencies' status lists (`StatusEntries`), and the lists' credentials."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(path, _SCHEMA)
+        super().__init__(path)
         self._base: str | None = None
 
     def remember_base(self, url: str) -> None:
@@ -118,51 +79,6 @@ class StatusLists(SharedSqlite):
         """Every list: (agency, purpose, number), the agency checksummed."""
         rows = self.connect().execute("SELECT agency, purpose, number FROM lists ORDER BY agency, purpose, number")
         return [(to_checksum_address(row[0]), row[1], int(row[2])) for row in rows]
-
-    def assign(self, agency: str, digests: Iterable[bytes]) -> None:
-        """Give each certificate (digest) of `agency` an entry per purpose, unless it has them already (one
-        transaction for them all)."""
-        agency = agency.lower()
-        with self.transaction() as db:
-            for digest in digests:
-                for purpose in PURPOSES:
-                    self._assign_one(db, agency, purpose, digest)
-
-    def _assign_one(self, db: sqlite3.Connection, agency: str, purpose: str, digest: bytes) -> None:
-        known = db.execute(
-            "SELECT 1 FROM entries WHERE agency = ? AND purpose = ? AND digest = ?", (agency, purpose, digest)
-        ).fetchone()
-        if known:
-            return
-        row = db.execute(
-            "SELECT number, used FROM lists WHERE agency = ? AND purpose = ? ORDER BY number DESC LIMIT 1",
-            (agency, purpose),
-        ).fetchone()
-        number = 1 if row is None else (row[0] + 1 if row[1] >= FILL else row[0])
-        if row is None or number != row[0]:
-            started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            db.execute("INSERT INTO lists (agency, purpose, number, started_at) VALUES (?, ?, ?, ?)",
-                       (agency, purpose, number, started))  # fmt: skip
-        while True:
-            position = secrets.randbelow(MIN_ENTRIES)
-            taken = db.execute(
-                "SELECT 1 FROM entries WHERE agency = ? AND purpose = ? AND number = ? AND position = ?",
-                (agency, purpose, number, position),
-            ).fetchone()
-            if not taken:
-                break
-        db.execute("INSERT INTO entries (agency, purpose, number, position, digest) VALUES (?, ?, ?, ?, ?)",
-                   (agency, purpose, number, position, digest))  # fmt: skip
-        db.execute("UPDATE lists SET used = used + 1 WHERE agency = ? AND purpose = ? AND number = ?",
-                   (agency, purpose, number))  # fmt: skip
-
-    def entries(self, agency: str, digest: bytes) -> list[Entry]:
-        """The entries of one certificate, revocation first."""
-        rows = self.connect().execute(
-            "SELECT purpose, number, position FROM entries WHERE agency = ? AND digest = ? ORDER BY purpose",
-            (agency.lower(), digest),
-        )
-        return [Entry(row[0], int(row[1]), int(row[2])) for row in rows]
 
     def started(self, agency: str, purpose: str, number: int) -> str | None:
         row = (
@@ -195,11 +111,6 @@ class StatusLists(SharedSqlite):
         """The `BitstringStatusListEntry` objects of a certificate, its lists under `base_url`."""
         return [status_entry(list_url(base_url, agency, e.purpose, e.number), e.purpose, e.index)
                 for e in self.entries(agency, digest)]  # fmt: skip
-
-
-def list_url(base_url: str, agency: str, purpose: str, number: int) -> str:
-    """The stable URL of a list: `<base>/api/v1/status-lists/<agency>/<purpose>/<number>`."""
-    return f"{base_url.rstrip('/')}/api/v1/status-lists/{agency}/{purpose}/{number}"
 
 
 def _status(record: Any) -> CertificateStatus | None:

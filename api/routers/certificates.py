@@ -85,6 +85,8 @@ def issue(
     if len(body.certificates) > settings.max_certificates:
         raise ApiError(413, "too_many_certificates", f"at most {settings.max_certificates} certificates per request")
     records = body.records()
+    if not settings.public_url:  # the status list entries new certificates carry point under this base URL
+        service.status_lists.remember_base(str(request.base_url))
     key = parse_key(idempotency_key)
     batching = service.issuer(agency.subject)
     if key is None:

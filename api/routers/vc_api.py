@@ -232,6 +232,7 @@ def _generic_issuer(service: Service, agency: str) -> BatchingIssuer:
             serials=service.serials,
             issuer_code=credit_code(service.deployment, agency),
             status_lists=service.status_lists,
+            status_list_base=service.status_list_base,
         )
         batching = BatchingIssuer(
             issuer,

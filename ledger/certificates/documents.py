@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
@@ -23,6 +24,7 @@ from ledger.certificates.catalogue import _TYPES_BY_CODE, CertificateType, _sche
 from ledger.certificates.formats import escape_pointer
 from ledger.certificates.native import native
 from ledger.certificates.schema_checks import _schema_problems
+from ledger.certificates.status_list import entry_problems
 from ledger.certificates.validation import CertificateValidationError, Problem
 
 
@@ -199,6 +201,7 @@ def validate_credential(doc: Mapping[str, Any]) -> None:
     problems = _not_json(credential)
     if problems:
         raise CertificateValidationError(problems)
+    credential, status_problems = _registry_status_view(credential)
     problems = _schema_problems("_envelope.json", credential, "")
     kind: CertificateType | None = None
     subject = credential.get("credentialSubject")
@@ -213,8 +216,32 @@ def validate_credential(doc: Mapping[str, Any]) -> None:
     problems.extend(_text_problems(credential, kind))
     refused = {p.pointer for p in problems}
     problems.extend(_cross_checks(credential, kind, refused))
+    if status_problems is not None:
+        problems = [_in_array(p) for p in problems] + status_problems
     if problems:
         raise CertificateValidationError(_unique(problems))
+
+
+def _registry_status_view(credential: dict[str, Any]) -> tuple[dict[str, Any], list[Problem] | None]:
+    """A credential whose `credentialStatus` is an array (its registry status, then `BitstringStatusListEntry`
+    objects) as the envelope checks read it, the registry status in the array's place, and the problems of the
+    entries; the credential itself and None when it carries a single status object."""
+    status = credential.get("credentialStatus")
+    if not isinstance(status, list):
+        return credential, None
+    if not status:
+        return {k: v for k, v in credential.items() if k != "credentialStatus"}, [
+            Problem("/credentialStatus", "too_short", "credentialStatus starts with the registry status")
+        ]
+    return {**credential, "credentialStatus": status[0]}, entry_problems(status[1:], "/credentialStatus/1")
+
+
+def _in_array(problem: Problem) -> Problem:
+    """A problem of the registry status as the view read it, pointed at the first item of the array."""
+    pointer = problem.pointer
+    if pointer == "/credentialStatus" or pointer.startswith("/credentialStatus/"):
+        return replace(problem, pointer="/credentialStatus/0" + pointer[len("/credentialStatus") :])
+    return problem
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

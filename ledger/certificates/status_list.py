@@ -31,6 +31,7 @@ from eth_utils import keccak
 
 from ledger.certificates.catalogue import VC_V2_CONTEXT
 from ledger.certificates.did import parse_agency_did
+from ledger.certificates.validation import Problem
 from ledger.errors import LedgerValueError
 
 #: The smallest list the specification allows (16 KiB of bits): 131,072 entries.
@@ -114,6 +115,61 @@ def status_entry(list_url: str, purpose: Purpose, index: int) -> dict[str, Any]:
         "statusListIndex": str(index),
         "statusListCredential": list_url,
     }
+
+
+_ENTRY_KEYS = frozenset({"id", "type", "statusPurpose", "statusListIndex", "statusListCredential"})
+_INDEX = re.compile(r"^(0|[1-9][0-9]{0,9})$")
+_URL = re.compile(r"^https?://[^\s]+$")
+
+
+def entry_problems(entries: Any, pointer: str) -> list[Problem]:
+    """Problems of the `BitstringStatusListEntry` objects a certificate carries after its registry status (`entries`:
+    the items of `credentialStatus` from the second on, `pointer` that of the first of them): each an object of the
+    entry's properties, one per purpose at most, its index a decimal string within the list, its list an HTTP(S)
+    URL."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    base, first = pointer.rsplit("/", 1)
+    for offset, entry in enumerate(entries):
+        at = f"{base}/{int(first) + offset}"
+        if not isinstance(entry, dict):
+            problems.append(Problem(at, "invalid_status_entry", "a status entry after the registry status is a "
+                                    f"{ENTRY_TYPE} object"))  # fmt: skip
+            continue
+        for key in sorted(set(entry) - _ENTRY_KEYS, key=str):
+            problems.append(Problem(f"{at}/{key}", "unexpected_field", f"a {ENTRY_TYPE} has no property {key!r}"))
+        for key in ("type", "statusPurpose", "statusListIndex", "statusListCredential"):
+            if key not in entry:
+                problems.append(Problem(f"{at}/{key}", "missing_field", f"a {ENTRY_TYPE} needs {key}"))
+        if "type" in entry and entry["type"] != ENTRY_TYPE:
+            problems.append(Problem(f"{at}/type", "invalid_value", f"the entry's type must be {ENTRY_TYPE}"))
+        purpose = entry.get("statusPurpose")
+        if "statusPurpose" in entry and purpose not in PURPOSES:
+            problems.append(Problem(f"{at}/statusPurpose", "invalid_value",
+                                    f"a status purpose is one of {', '.join(PURPOSES)}, got {purpose!r}"))  # fmt: skip
+        elif isinstance(purpose, str) and purpose in seen:
+            problems.append(Problem(f"{at}/statusPurpose", "duplicate_status_purpose",
+                                    f"the certificate carries two {purpose} entries"))  # fmt: skip
+        elif isinstance(purpose, str):
+            seen.add(purpose)
+        index = entry.get("statusListIndex")
+        if "statusListIndex" in entry and not (isinstance(index, str) and _INDEX.match(index)):
+            problems.append(Problem(f"{at}/statusListIndex", "invalid_status_list_index",
+                                    f"a status list index is a decimal string, got {index!r}"))  # fmt: skip
+        for key in ("statusListCredential", "id"):
+            value = entry.get(key)
+            if key in entry and not (isinstance(value, str) and _URL.match(value) and len(value) <= 2048):
+                problems.append(Problem(f"{at}/{key}", "invalid_status_list_url",
+                                        f"{key} is an HTTP(S) URL, got {value!r}"))  # fmt: skip
+    return problems
+
+
+def carried_entries(credential: Any) -> list[dict[str, Any]]:
+    """The `BitstringStatusListEntry` objects a certificate carries (none for a single registry status)."""
+    status = credential.get("credentialStatus") if isinstance(credential, dict) else None
+    if not isinstance(status, list):
+        return []
+    return [e for e in status[1:] if isinstance(e, dict) and e.get("type") == ENTRY_TYPE]
 
 
 def list_hash(credential: dict[str, Any]) -> bytes:

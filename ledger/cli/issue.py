@@ -26,6 +26,22 @@ from ledger.cli.common import (
 )
 from ledger.errors import LedgerValueError
 
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Folder of identifiers.sqlite (GB/T 36904 serials) and status-lists.sqlite (status list entries): "
+        "the service's home, so that it serves the lists of these certificates (default: the journal's folder)",
+        envvar="HURONG_HOME",
+    ),
+]
+StatusListBaseOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Base URL of the service publishing the agency's status lists: each certificate then carries a "
+        "revocation and a suspension BitstringStatusListEntry under it"
+    ),
+]
+
 
 def issue_cmd(
     inputs: Annotated[
@@ -52,26 +68,22 @@ def issue_cmd(
             help="Service URL of holder links: writes <digest>.wallet.png, a QR of each", envvar="HURONG_PUBLIC_URL"
         ),
     ] = None,
+    home: HomeOption = None,
+    status_list_base: StatusListBaseOption = None,
     rpc: RpcOption = DEFAULT_RPC,
     deployments: DeploymentsOption = None,
     key_file: KeyFileOption = None,
 ) -> None:
-    """Issue certificates: validate, salt, hash, anchor one Merkle root per batch, write them wrapped."""
-    from ledger.issuance.issuer import Issuer
-    from ledger.issuance.journal import Journal
+    """Issue certificates: validate, salt, hash, anchor one Merkle root per batch, write them wrapped. A licence
+    record without a GB/T 36904 identifier gets one when the deployment record gives the agency's credit code."""
     from ledger.store import open_store
 
+    base = _base_url(status_list_base) if status_list_base is not None else None
     client = connect(rpc, deployments, account_key(key_file))
     assert client.address is not None
     signer = _root_signer(signing_key, client.address) if signing_key is not None else None
-    issuer = Issuer(
-        client,
-        Journal(journal),
-        suite=suite,
-        signer=signer,
-        store=open_store(store) if store else None,
-        max_batch=batch_size,
-    )
+    issuer = _issuer(client, journal, home if home is not None else journal.parent, base, suite=suite, signer=signer,
+                     store=open_store(store) if store else None, max_batch=batch_size)  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     recovered = issuer.reconcile()
     for batch in recovered:
@@ -98,6 +110,29 @@ def issue_cmd(
     roots = sorted({w["proof"]["merkleRoot"] for w in wrapped})
     console.print(f"[green]issued {len(wrapped)} certificates[/] in {len(roots)} batch(es) → {out}/")
     _supersede(issuer, wrapped, supersedes)
+
+
+def _issuer(client: Any, journal: Path, home: Path, base: str | None, **options: Any) -> Any:
+    """The agency's issuer: identifiers from `home`'s serials (when the deployment record gives the agency's credit
+    code), status list entries under `base` (when given) drawn in `home`'s status-lists.sqlite."""
+    from ledger.issuance.identifiers import SERIALS_FILE, IdentifyingIssuer, Serials, credit_code
+    from ledger.issuance.journal import Journal
+    from ledger.issuance.status_entries import STATUS_LISTS_FILE, StatusEntries
+
+    return IdentifyingIssuer(client, Journal(journal), serials=Serials(home / SERIALS_FILE),
+                             issuer_code=credit_code(client.deployment, client.address),
+                             status_lists=StatusEntries(home / STATUS_LISTS_FILE),
+                             status_list_base=(lambda: base) if base is not None else None, **options)  # fmt: skip
+
+
+def _base_url(url: str) -> str:
+    """A status list base URL: http(s), a host, no query or fragment; without its trailing slash."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment or " " in url:
+        raise LedgerValueError(f"--status-list-base must be an http(s) URL such as https://hurong.example, got {url!r}")
+    return url.rstrip("/")
 
 
 def _checked(

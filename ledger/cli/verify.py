@@ -33,10 +33,20 @@ def verify_cmd(
             "block at or before it, validity and recognition at that time"
         ),
     ] = None,
+    status_lists: Annotated[
+        bool,
+        typer.Option(
+            "--status-lists",
+            help="Also read the Bitstring Status Lists a certificate's entries point to (over HTTP) and warn where "
+            "they disagree with the chain (status_list_disagrees) or cannot be read (status_list_unreadable)",
+        ),
+    ] = False,
     rpc: RpcOption = DEFAULT_RPC,
     deployments: DeploymentsOption = None,
 ) -> None:
-    """Verify certificates; exit status 0 only when every one is VALID."""
+    """Verify certificates; exit status 0 only when every one is VALID (the chain decides the status; what the
+    status lists say only warns)."""
+    from ledger.verification.status_lists import http_fetch
     from ledger.verification.verifier import VALID, VerificationContext, Verifier, parse_time
 
     if block is not None and at is not None:
@@ -44,7 +54,7 @@ def verify_cmd(
     when = parse_time(at) if at is not None else None  # refuse a malformed time before reading any file
     context = VerificationContext(province, service_item) if province or service_item else None
     documents = [_read_document(path, resolve) for path in files]
-    verifier = Verifier(connect(rpc, deployments))
+    verifier = Verifier(connect(rpc, deployments), status_lists=http_fetch() if status_lists else None)
     point: int | str = block if block is not None else "latest"
     results = (
         [verifier.verify(documents[0], context, block=point, at=when)]

@@ -113,6 +113,8 @@ class Issuer:
         self.chain_id = client.deployment.chain_id
         self.registry = client.certificates.address
         self.did = agency_did(self.chain_id, self.agency)
+        #: The `BitstringStatusListEntry` objects of a new certificate, asked before hashing (covered by the digest).
+        self.status_list_entries: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None
         if validate is None:
             from ledger.certificates import validate_credential
 
@@ -210,8 +212,10 @@ class Issuer:
     def _salt(self, credentials: Sequence[dict[str, Any]]) -> list[tuple[bytes, dict[str, Any]]]:
         """Copies of `credentials` with their status entries, salted and hashed: `(digest, document)` each."""
         docs = [_copy(c) for c in credentials]
-        for doc in docs:
-            doc.setdefault("credentialStatus", self._status_entry())
+        for doc in docs:  # no status, or just the registry's: that, then the status list entries (when given)
+            if doc.get("credentialStatus", registry := self._status_entry()) == registry:
+                entries = [] if self.status_list_entries is None else self.status_list_entries(doc)
+                doc["credentialStatus"] = [registry, *entries] if entries else registry
         prepared = []
         for doc, (salts, digest) in zip(docs, salt_documents(docs, self.suite), strict=True):
             doc["proof"] = {

@@ -94,6 +94,7 @@ from ledger.verification.results import VerificationContext as VerificationConte
 from ledger.verification.results import VerificationResult as VerificationResult
 from ledger.verification.results import VerificationWarning as VerificationWarning
 from ledger.verification.results import verdict_of
+from ledger.verification.status_lists import StatusListFetch, lists_say
 
 log = logging.getLogger("hurong.verify")
 
@@ -130,8 +131,10 @@ class Verifier:
         clock: Callable[[], float] = time.time,
         validate: Callable[[dict[str, Any]], None] | None = None,
         verify_signature: Callable[..., bool] | None = None,
+        status_lists: StatusListFetch | None = None,
     ) -> None:
         self.client = client
+        self.status_lists = status_lists  # reads a status list by URL: a certificate's entries are then compared
         self.clock = clock
         self._validate = validate
         self._verify_signature = verify_signature
@@ -329,7 +332,7 @@ class Verifier:
             put("recognition", SKIPPED, "invalid", "not checked: the certificate is not valid")
         else:
             self._check_recognition(claims, context, now, reader, put)
-        warnings = standing(agency, today or reader) if batch is not None else ()
+        warnings = (*standing(agency, today or reader), *lists_say(claims, results, self.status_lists)) if batch else ()
         return self._result(results, reader, timing, context, claims, warnings)
 
     def _local_checks(self, doc: Any) -> tuple[dict[str, CheckResult], Claims | None]:

@@ -1,6 +1,6 @@
-"""W3C Bitstring Status Lists served by a real service: random entries per certificate, the lists at their stable
-URLs read over HTTP by a maintained verifier library (npm @digitalbazaar/vc-bitstring-status-list), compared with
-the chain's status at every transition."""
+"""W3C Bitstring Status Lists served by a real service: random entries carried by each new certificate (covered by
+its digest), the lists at their stable URLs read over HTTP by a maintained verifier library (npm
+@digitalbazaar/vc-bitstring-status-list), compared with the chain's status at every transition."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger.certificates.status_list import MIN_ENTRIES, decode_list, is_set, list_hash
+from ledger.certificates.status_list import MIN_ENTRIES, carried_entries, decode_list, is_set, list_hash
 from ledger.chain.models import CertificateStatus
 from ledger.toolchain.compiler import find_project_root, node_executable
 from tests.api.conftest import Server
@@ -42,11 +42,9 @@ def _entries(server: Server, digest: str) -> list[dict[str, Any]]:
     return list(answer.json()["credentialStatus"])
 
 
-def _standard_check(certificate: dict[str, Any], entries: list[dict[str, Any]]) -> dict[str, bool]:
-    """What a standard VC verifier learns from the lists: the certificate with its entries as `credentialStatus`
-    (beside the registry status), checked by the maintained library, each list fetched from the service."""
-    document = copy.deepcopy(certificate)
-    document["credentialStatus"] = [document["credentialStatus"], *entries]
+def _standard_check(document: dict[str, Any]) -> dict[str, bool]:
+    """What a standard VC verifier learns from the lists: the certificate as issued, its `credentialStatus` (the
+    registry status, then its entries) checked by the maintained library, each list fetched from the service."""
     done = subprocess.run([node_executable(ROOT), "check.mjs"], input=json.dumps({"check": document}).encode(),
                           cwd=CHECKER, capture_output=True, check=True, timeout=120)  # fmt: skip
     answer = json.loads(done.stdout)
@@ -77,10 +75,39 @@ TRANSITIONS = [
 ]
 
 
+def _verify(server: Server, certificate: dict[str, Any]) -> dict[str, Any]:
+    with server.client() as http:
+        answer = http.post("/verify", json={"certificate": certificate})
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def test_a_new_certificate_carries_its_entries_after_the_registry_status(server: Server) -> None:
+    [certificate] = _issue(server)
+    registry, *entries = certificate["credentialStatus"]
+    assert registry["type"] == "HurongRegistryStatus" and set(registry) == {"id", "type", "chainId", "registry"}
+    assert [e["statusPurpose"] for e in entries] == ["revocation", "suspension"]
+    assert all(e["type"] == "BitstringStatusListEntry" for e in entries)
+    assert entries == carried_entries(certificate) == _entries(server, certificate["proof"]["digest"])
+    assert _verify(server, certificate)["verdict"] == "VALID"
+
+
+def test_the_carried_entries_are_covered_by_the_digest(server: Server) -> None:
+    [certificate] = _issue(server)
+    for field, value in (("statusListIndex", "7"), ("statusListCredential", "https://example.org/list/1")):
+        tampered = copy.deepcopy(certificate)
+        tampered["credentialStatus"][1][field] = value
+        checks = {c["name"]: c for c in _verify(server, tampered)["checks"]}
+        assert checks["integrity"]["outcome"] == "failed", checks
+    dropped = copy.deepcopy(certificate)
+    del dropped["credentialStatus"][2]
+    assert {c["name"]: c["outcome"] for c in _verify(server, dropped)["checks"]}["integrity"] == "failed"
+
+
 def test_every_transition_reaches_a_standard_verifier_through_the_lists(server: Server) -> None:
     [certificate] = _issue(server)
     digest = certificate["proof"]["digest"]
-    entries = _entries(server, digest)
+    entries = carried_entries(certificate)
     assert sorted(e["statusPurpose"] for e in entries) == ["revocation", "suspension"]
     list_urls = {e["statusListCredential"] for e in entries}
     etags = {url: httpx.get(url).headers["etag"] for url in list_urls}
@@ -88,14 +115,14 @@ def test_every_transition_reaches_a_standard_verifier_through_the_lists(server: 
         if action is not None:
             _change(server, digest, action, reason)
         assert _chain_status(server, certificate) == on_chain
-        assert _standard_check(certificate, entries) == learned
+        assert _standard_check(certificate) == learned
         if action == "reinstate":  # the same bits again: the same list, the same hash
             assert {url: httpx.get(url).headers["etag"] for url in list_urls} == etags
 
 
 def test_entries_are_drawn_at_random_and_never_shared(server: Server) -> None:
     issued = _issue(server, 24)
-    indexes = [int(e["statusListIndex"]) for c in issued for e in _entries(server, c["proof"]["digest"])
+    indexes = [int(e["statusListIndex"]) for c in issued for e in carried_entries(c)
                if e["statusPurpose"] == "revocation"]  # fmt: skip
     assert len(set(indexes)) == len(indexes) == 24
     assert all(0 <= i < MIN_ENTRIES for i in indexes)
@@ -104,7 +131,7 @@ def test_entries_are_drawn_at_random_and_never_shared(server: Server) -> None:
 
 def test_a_list_is_a_valid_credential_whose_etag_is_its_hash(server: Server) -> None:
     [certificate] = _issue(server)
-    [entry, *_] = _entries(server, certificate["proof"]["digest"])
+    [entry, *_] = carried_entries(certificate)
     answer = httpx.get(entry["statusListCredential"])
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/vc+ld+json")
     credential = answer.json()

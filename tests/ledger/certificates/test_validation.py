@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ledger.certificates import CertificateValidationError, build_credential, validate_credential
+from ledger.certificates.status_list import status_entry
 from ledger.certificates.validation import (
     check_datetime_range,
     check_province_code,
@@ -516,3 +517,56 @@ def test_text_in_lists_is_checked_and_running_text_keeps_line_feeds() -> None:
     doc["credentialSubject"]["businessScope"] = "一、食品销售\n二、餐饮服务"
     doc["description"] = "第一行\n第二行"
     validate_credential(doc)
+
+
+def _with_entries(doc: dict[str, Any]) -> dict[str, Any]:
+    url = "https://hurong.example/api/v1/status-lists/0x5FbDB2315678afecb367f032d93F642f64180aa3/revocation/1"
+    doc["credentialStatus"] = [
+        doc["credentialStatus"],
+        status_entry(url, "revocation", 9),
+        status_entry(url.replace("revocation", "suspension"), "suspension", 70_000),
+    ]
+    return doc
+
+
+def test_a_registry_status_followed_by_status_list_entries_validates() -> None:
+    validate_credential(_with_entries(credential()))
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda s: s[0].update(chainId=1, id=f"eip155:1:{REGISTRY}"),
+            {"/credentialStatus/0/chainId": "chain_id_mismatch"},
+        ),
+        (lambda s: s[0].update(type="BitstringStatusListEntry"), {"/credentialStatus/0/type": "invalid_value"}),
+        (
+            lambda s: s[1].update(statusListIndex=9),
+            {"/credentialStatus/1/statusListIndex": "invalid_status_list_index"},
+        ),
+        (
+            lambda s: s[1].update(statusListIndex="09"),
+            {"/credentialStatus/1/statusListIndex": "invalid_status_list_index"},
+        ),
+        (lambda s: s[2].update(statusPurpose="expiry"), {"/credentialStatus/2/statusPurpose": "invalid_value"}),
+        (
+            lambda s: s[2].update(statusPurpose="revocation"),
+            {"/credentialStatus/2/statusPurpose": "duplicate_status_purpose"},
+        ),
+        (
+            lambda s: s[1].update(statusListCredential="ftp://x"),
+            {"/credentialStatus/1/statusListCredential": "invalid_status_list_url"},
+        ),
+        (lambda s: s[1].update(holderId="x"), {"/credentialStatus/1/holderId": "unexpected_field"}),
+        (lambda s: s[1].pop("statusPurpose"), {"/credentialStatus/1/statusPurpose": "missing_field"}),
+        (lambda s: s.__setitem__(1, "revoked"), {"/credentialStatus/1": "invalid_status_entry"}),
+        (lambda s: s.clear(), {"/credentialStatus": "too_short"}),
+    ],
+)
+def test_refused_status_arrays_name_the_item_and_field(
+    change: Callable[[list[Any]], Any], expected: dict[str, str]
+) -> None:
+    doc = _with_entries(credential())
+    change(doc["credentialStatus"])
+    assert problems_of(doc) == expected

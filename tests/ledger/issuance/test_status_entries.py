@@ -1,0 +1,67 @@
+"""Status list entries drawn before hashing: one per purpose, at random, kept across restarts, never shared by two
+certificates, even when several processes draw at once on one SQLite file."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+from ledger.certificates.status_list import MIN_ENTRIES
+from ledger.issuance.status_entries import STATUS_LISTS_FILE, StatusEntries, carried, list_url
+
+AGENCY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+
+
+def _draw(path: str, worker: int, count: int) -> list[tuple[str, int, int]]:
+    entries = StatusEntries(Path(path))
+    drawn = []
+    for n in range(count):
+        drawn += [(e.purpose, e.number, e.index) for e in entries.reserve(AGENCY, f"urn:uuid:{worker}-{n}")]
+    return drawn
+
+
+def test_a_key_keeps_its_entries_across_restarts_and_links_to_its_digest(tmp_path: Path) -> None:
+    path = tmp_path / STATUS_LISTS_FILE
+    first = StatusEntries(path).reserve(AGENCY, "urn:uuid:a")
+    assert [e.purpose for e in first] == ["revocation", "suspension"]
+    assert all(0 <= e.index < MIN_ENTRIES and e.number == 1 for e in first)
+    reopened = StatusEntries(path)
+    assert reopened.reserve(AGENCY, "urn:uuid:a") == first  # a retried issuance gets the same entries
+    digest = bytes(range(32))
+    assert reopened.entries(AGENCY, digest) == []
+    reopened.link(AGENCY.lower(), [("urn:uuid:a", digest, [])])
+    assert reopened.entries(AGENCY, digest) == first
+    reopened.assign(AGENCY, [digest])  # linked entries are the certificate's: none drawn again
+    assert reopened.entries(AGENCY, digest) == first
+
+
+def test_entry_objects_point_into_the_lists_under_the_base_url(tmp_path: Path) -> None:
+    objects = StatusEntries(tmp_path / STATUS_LISTS_FILE).reserved_objects("https://h.example/", AGENCY, "k")
+    assert [o["statusListCredential"] for o in objects] == [
+        list_url("https://h.example", AGENCY, purpose, 1) for purpose in ("revocation", "suspension")
+    ]
+    assert all(o["id"] == f"{o['statusListCredential']}#{o['statusListIndex']}" for o in objects)
+
+
+def test_processes_drawing_at_once_never_share_an_index(tmp_path: Path) -> None:
+    path = tmp_path / STATUS_LISTS_FILE
+    StatusEntries(path)
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        results = pool.starmap(_draw, [(str(path), worker, 60) for worker in range(4)])
+    drawn = [entry for result in results for entry in result]
+    assert len(drawn) == 4 * 60 * 2
+    assert len(set(drawn)) == len(drawn)
+    revocation = [index for purpose, _, index in drawn if purpose == "revocation"]
+    assert revocation != sorted(revocation)
+
+
+def test_entries_a_certificate_carries_are_recorded_again_when_the_file_lost_them(tmp_path: Path) -> None:
+    objects = StatusEntries(tmp_path / "first.sqlite").reserved_objects("https://h.example", AGENCY, "urn:uuid:b")
+    document = {"id": "urn:uuid:b", "credentialStatus": [{"type": "HurongRegistryStatus"}, *objects]}
+    entries = carried(document)
+    assert [(e.purpose, e.number, str(e.index)) for e in entries] == [
+        (o["statusPurpose"], 1, o["statusListIndex"]) for o in objects
+    ]
+    fresh_file, digest = StatusEntries(tmp_path / "second.sqlite"), bytes(32)
+    fresh_file.link(AGENCY, [("urn:uuid:b", digest, entries)])
+    assert fresh_file.entries(AGENCY, digest) == entries
