@@ -16,6 +16,7 @@ import pytest
 
 from ledger.certificates import reference
 from ledger.errors import LedgerValueError
+from ledger.index import trust_bundle
 
 ROOT = Path(__file__).parents[2]
 BUNDLE = ROOT / "api" / "static" / "dist" / "verify-core.js"
@@ -101,3 +102,71 @@ def test_every_vector_is_run_and_both_suites_are_covered() -> None:
     assert {c["suite"] for c in salting} >= {"default", "sm"}
     assert sum("error" in c for c in load("disclosure.json")) > 5
     assert all(len(computed()[name]) == len(load(f"{name}.json")) for name in ("scalars", "salting", "disclosure"))
+
+
+def check_in_javascript(cases: list[dict[str, Any]], now: int) -> list[dict[str, Any]]:
+    run = subprocess.run(
+        ["node", str(RUNNER.with_name("bundle.mjs")), str(BUNDLE), str(now)],
+        input=json.dumps(cases, ensure_ascii=False),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)  # type: ignore[no-any-return]
+
+
+def test_javascript_accepts_the_bundles_python_signs_and_refuses_changed_ones(tmp_path: Path) -> None:
+    key = trust_bundle.load_or_create_key(tmp_path)
+    payload: dict[str, Any] = {
+        "format": trust_bundle.FORMAT,
+        "chainId": 31337,
+        "registry": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+        "block": {"number": 42, "hash": "0x" + "ab" * 32},
+        "generatedAt": 1_800_000_000,
+        "keyId": key.key_id,
+        "provinces": [{"code": "310000", "name": "上海市", "status": "active", "statusSince": 1}],
+        "agencies": [
+            {
+                "address": "0x" + "12" * 20,
+                "name": "上海市市场监督管理局 “AMR” \\ 𠮷",
+                "province": "310000",
+                "parent": None,
+                "status": "active",
+                "statusSince": 5,
+            }
+        ],
+        "roots": [
+            {
+                "root": "0x" + "cd" * 32,
+                "agency": "0x" + "12" * 20,
+                "count": 3,
+                "block": 40,
+                "anchoredAt": 1_799_999_000,
+                "revokedAt": None,
+            }
+        ],
+        "statuses": [],
+        "statusLists": [],
+    }
+    signed = trust_bundle.sign(payload, key)
+    changed = json.loads(json.dumps(signed))
+    changed["payload"]["agencies"][0]["name"] = "上海市市场监督管理局"
+    other = trust_bundle.load_or_create_key(tmp_path / "other")
+    cases = [
+        {"bundle": signed, "publicKey": key.public_hex},
+        {"bundle": changed, "publicKey": key.public_hex},
+        {"bundle": signed, "publicKey": other.public_hex},
+        {"bundle": {"payload": payload}, "publicKey": key.public_hex},
+        {"bundle": signed, "publicKey": "not a key"},
+    ]
+    got = check_in_javascript(cases, now=1_800_010_800)
+    assert got == [
+        {"ok": True, "age": 10_800},
+        {"ok": False, "code": "bad_signature"},
+        {"ok": False, "code": "bad_signature"},
+        {"ok": False, "code": "bad_signature"},
+        {"ok": False, "code": "bad_key"},
+    ]
+    assert trust_bundle.age_seconds(trust_bundle.check(signed, key.public_hex), 1_800_010_800) == 10_800
