@@ -137,6 +137,10 @@
 
   function render(result, mode, kept) {
     var v = VERDICTS[result.verdict];
+    if (mode === "online" && result.verdict === "INCOMPLETE") {
+      v = ["本机检查通过", "IN-BROWSER CHECKS PASSED", "完整性、默克尔包含与有效期已在本机核对；其余检查以上方服务结果为准。",
+        "Integrity, Merkle inclusion and the validity period were checked in this browser; for the rest, the service's answer above holds."];
+    }
     var verdict = $("local-verdict");
     verdict.setAttribute("data-verdict", result.verdict);
     $("local-verdict-value").textContent = v[0];

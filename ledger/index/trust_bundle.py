@@ -2,8 +2,9 @@
 
 A bundle is a snapshot of the index at one block — the anchored roots (agency, block, time, batch revocation),
 the agencies (name, province, parent, status and since when), the provinces, the certificates whose status is
-not valid (suspended, revoked, superseded), the latest anchored hash of each Bitstring Status List — with the
-chain id, the registry's address, the block and the time it was generated. Its `payload` is signed with the
+not valid (suspended, revoked, superseded), the agencies' signing keys (algorithm, public key, validity window),
+the latest anchored hash of each Bitstring Status List — with the chain id, the registry's address, the block and
+the time it was generated. Its `payload` is signed with the
 service's Ed25519 key over the payload's RFC 8785 form::
 
     {"payload": {"format": "hurong-trust-bundle/1", "chainId": ..., "generatedAt": ..., ...},
@@ -32,15 +33,24 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.errors import IndexerError, TrustBundleError
-from ledger.index.tables import agencies, batches, certificate_status, index_state, provinces, status_lists
+from ledger.index.tables import (
+    agencies,
+    batches,
+    certificate_status,
+    index_state,
+    provinces,
+    signing_keys,
+    status_lists,
+)
 
 FORMAT = "hurong-trust-bundle/1"
 KEY_FILE = "trust-bundle-key.json"
 REGISTRY = "CertificateRegistry"
 _STATUS = {1: "active", 2: "suspended", 3: "removed"}
 _AGENCY_STATUS = {1: "active", 2: "suspended"}
+_ALGORITHMS = {1: "Ed25519", 2: "SM2"}
 _PAYLOAD_KEYS = {"format", "chainId", "registry", "block", "generatedAt", "keyId", "provinces", "agencies",
-                 "roots", "statuses", "statusLists"}  # fmt: skip
+                 "roots", "statuses", "statusLists", "signingKeys"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,8 @@ def snapshot(engine: Engine) -> dict[str, Any]:
                 .mappings()
                 .all()
             )
+            k = signing_keys.c
+            key_rows = conn.execute(select(signing_keys).order_by(k.block, k.key_id)).mappings().all()
             list_rows = (
                 conn.execute(select(status_lists).order_by(status_lists.c.agency, status_lists.c.list_id))
                 .mappings()
@@ -161,6 +173,18 @@ def snapshot(engine: Engine) -> dict[str, Any]:
                 "updatedAt": int(r["updated_at"]),
             }
             for r in status_rows
+        ],
+        "signingKeys": [
+            {
+                "keyId": r["key_id"],
+                "agency": r["agency"],
+                "algorithm": _ALGORITHMS.get(r["algorithm"], "unknown"),
+                "publicKey": r["public_key"],
+                "validFrom": int(r["valid_from"]),
+                "validUntil": int(r["valid_until"]),
+                "revokedAt": r["revoked_at"],
+            }
+            for r in key_rows
         ],
         "statusLists": [
             {

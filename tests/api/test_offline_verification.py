@@ -25,17 +25,29 @@ expect = sync_api.expect
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
 LOCAL = ("format", "integrity", "inclusion", "validity")
-BUNDLED = ("anchoring", "issuer", "status")
+BUNDLED = ("anchoring", "issuer", "signature", "status")
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with own_server(tmp_path_factory.mktemp("offline")) as running:
+    env = {"HURONG_AGENCY_SUITES": '{"440000": "sm"}'}  # Guangdong's agencies issue in the national-crypto suite
+    with own_server(tmp_path_factory.mktemp("offline"), env) as running:
         yield running
+
+
+def add_signing_key(service: Server, name: str, algorithm: str) -> None:
+    with service.client(name) as http:
+        response = http.post(f"/agencies/{service.addr(name)}/signing-keys", json={"algorithm": algorithm})
+    assert response.status_code == 201, response.text
 
 
 @pytest.fixture(scope="module")
 def issued(service: Server) -> list[dict[str, Any]]:
+    """Two Ed25519-signed certificates of Shanghai (the second revoked) and an SM2-signed, SM3-hashed one of
+    Guangdong."""
+    add_signing_key(service, "sh_amr", "Ed25519")
+    add_signing_key(service, "gd_amr", "SM2")
+    guangdong = fresh(LICENCES["business_licence"]) | {"issuingProvince": "440000", "issuingRegion": "440106"}
     with service.client("sh_amr") as http:
         response = http.post(
             "/certificates", json={"certificates": [fresh(LICENCES["business_licence"]) for _ in "ab"]}
@@ -44,6 +56,12 @@ def issued(service: Server) -> list[dict[str, Any]]:
         docs = [dict(d) for d in response.json()["data"]]
         revoked = http.post(f"/certificates/{docs[1]['proof']['digest']}/revoke", json={"reason": 4})
         assert revoked.status_code == 200, revoked.text
+    with service.client("gd_amr") as http:
+        response = http.post("/certificates", json={"certificates": [guangdong]})
+        assert response.status_code == 201, response.text
+        docs.append(dict(response.json()["data"][0]))
+    assert [d["proof"]["signature"]["algorithm"] for d in docs] == ["Ed25519", "Ed25519", "SM2"]
+    assert docs[2]["proof"]["suite"] == "sm"
     service.wait_indexed()
     return docs
 
@@ -99,6 +117,8 @@ def test_the_bundle_is_signed_by_the_key_the_service_publishes(service: Server, 
     assert key["keyId"] == bundle["signature"]["keyId"] == payload["keyId"]
     assert any(r["root"] == issued[0]["proof"]["merkleRoot"] for r in payload["roots"])
     assert [s["digest"] for s in payload["statuses"]] == [issued[1]["proof"]["digest"]]
+    keys = {k["keyId"]: k["algorithm"] for k in payload["signingKeys"]}
+    assert {keys[d["proof"]["signature"]["keyId"]] for d in issued} == {"Ed25519", "SM2"}
 
 
 VECTORS = Path(__file__).parents[1] / "vectors"
@@ -162,6 +182,21 @@ def test_with_the_service_stopped_the_page_verifies_with_the_downloaded_bundle(
     expect(page.get_by_test_id("local-mode")).to_have_attribute("data-mode", "offline")
     expect(page.get_by_test_id("local-mode")).to_contain_text("bundle is 3 hours old")
     expect(page.get_by_test_id("error")).to_contain_text("无法连接核验服务")
+
+    checks = verify(page, issued[2])  # SM3 field hashes and an SM2 signature, checked in the browser
+    assert {name: checks[name] for name in (*LOCAL, *BUNDLED)} == dict.fromkeys(
+        LOCAL, ("passed", "local")
+    ) | dict.fromkeys(BUNDLED, ("passed", "bundle"))
+    expect(page.get_by_test_id("local-verdict")).to_have_attribute("data-verdict", "VALID")
+    expect(page.get_by_test_id("local-check-signature")).to_contain_text("SM2")
+
+    forged = copy.deepcopy(issued[0])
+    value = forged["proof"]["signature"]["value"]
+    forged["proof"]["signature"]["value"] = value[:10] + ("B" if value[10] == "A" else "A") + value[11:]
+    checks = verify(page, forged)
+    assert checks["signature"] == ("failed", "bundle") and checks["integrity"] == ("passed", "local")
+    expect(page.get_by_test_id("local-check-signature")).to_contain_text("does not verify")
+    expect(page.get_by_test_id("local-verdict")).to_have_attribute("data-verdict", "INVALID")
 
     tampered = copy.deepcopy(issued[0])
     tampered["credentialSubject"]["holderName"] = "上海假冒贸易有限公司"

@@ -149,6 +149,17 @@ def test_javascript_accepts_the_bundles_python_signs_and_refuses_changed_ones(tm
         ],
         "statuses": [],
         "statusLists": [],
+        "signingKeys": [
+            {
+                "keyId": "0x" + "ef" * 32,
+                "agency": "0x" + "12" * 20,
+                "algorithm": "Ed25519",
+                "publicKey": "0x" + key.public_hex,
+                "validFrom": 0,
+                "validUntil": 2**48 - 1,
+                "revokedAt": None,
+            }
+        ],
     }
     signed = trust_bundle.sign(payload, key)
     changed = json.loads(json.dumps(signed))

@@ -5,6 +5,7 @@
 
 import { ed25519 } from "@noble/curves/ed25519";
 import canonicalize from "canonicalize";
+import { sm2 } from "sm-crypto-v2";
 
 import {
   bytesToHex,
@@ -54,6 +55,34 @@ const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const DID = /^did:pkh:eip155:([1-9][0-9]{0,18}):(0x[0-9a-fA-F]{40})$/;
 const STATUS_NAMES = { 1: "suspended", 2: "revoked", 3: "superseded" };
+const SUITE_ALGORITHMS = { default: "Ed25519", sm: "SM2" };
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+function base64url(text) {
+  if (typeof text !== "string" || !BASE64URL.test(text) || text.length % 4 === 1 || text.length === 0) return null;
+  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
+  const binary = atob(padded);
+  const out = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  const again = btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return again === text ? out : null;  // canonical only, as the reference decodes it
+}
+
+/** Whether a root signature verifies: Ed25519 (raw 64 bytes) or SM2 (DER, SM3 with the default signer id). */
+export function verifyRootSignature(algorithm, publicKeyHex, root, signature) {
+  try {
+    if (algorithm === "Ed25519") {
+      return signature.length === 64 && ed25519.verify(signature, root, hexToBytes(publicKeyHex.replace(/^0x/, "")));
+    }
+    if (algorithm === "SM2") {
+      let key = publicKeyHex.replace(/^0x/, "").toLowerCase();
+      if (key.length === 128) key = "04" + key;
+      return sm2.doVerifySignature(root, bytesToHex(signature), key, { der: true, hash: true });
+    }
+  } catch (e) {
+    return false;
+  }
+  return false;
+}
 
 // ---------------------------------------------------------------- trust bundle
 
@@ -224,7 +253,8 @@ export async function verifyCertificate(input, options = {}) {
     issuingProvince: subject.get("issuingProvince"),
     validFrom: doc.get("validFrom"),
     validUntil: doc.get("validUntil"),
-    signed: proof.has("signature"),
+    signature: proof.has("signature") ? proof.get("signature") : undefined,
+    suite: proof.get("suite"),
   };
   const needsChain = (name, zh, en) => put(check(name, "skipped", "needs_chain", "chain", zh, en));
 
@@ -232,7 +262,11 @@ export async function verifyCertificate(input, options = {}) {
   if (!bundle) {
     needsChain("anchoring", "需联网由链上核对：根是否由签发机关锚定", "needs the chain: whether the issuer anchored the root");
     needsChain("issuer", "需联网由链上核对：签发机关当时是否有权签发", "needs the chain: whether the issuer could issue it then");
-    needsChain("signature", "需联网由链上核对签名密钥", "needs the chain: the signing key");
+    if (claims.signature === undefined) {
+      put(check("signature", "skipped", "unsigned", "local", "证照未附签发机关签名", "the certificate carries no issuer signature"));
+    } else {
+      needsChain("signature", "需联网由链上核对签名密钥", "needs the chain: the signing key");
+    }
     needsChain("status", "需联网由链上核对：是否已撤销或暂停", "needs the chain: whether it is revoked or suspended");
   } else {
     bundleChecks(claims, bundle, put, needsChain);
@@ -304,8 +338,7 @@ function bundleChecks(claims, bundle, put, needsChain) {
       `${agency.name} (${agency.province}) was in good standing when anchoring (per the trust bundle; type grants need the chain)`,
       { agencyName: agency.name, province: agency.province }));
   }
-  if (claims.signed) needsChain("signature", "需联网由链上核对签名密钥", "needs the chain: the signing key");
-  else put(check("signature", "skipped", "unsigned", "local", "证照未附签发机关签名", "the certificate carries no issuer signature"));
+  signatureCheck(claims, batch, bundle, put);
 
   if (batch.revokedAt) {
     put(check("status", "failed", "batch_revoked", where, "该批次已整体撤销（据信任包）", "the whole batch was revoked (per the trust bundle)"));
@@ -322,11 +355,41 @@ function bundleChecks(claims, bundle, put, needsChain) {
   }
 }
 
+function signatureCheck(claims, batch, bundle, put) {
+  const where = "bundle";
+  const signature = claims.signature;
+  if (signature === undefined) {
+    put(check("signature", "skipped", "unsigned", "local", "证照未附签发机关签名", "the certificate carries no issuer signature"));
+    return;
+  }
+  const fail = (code, zh, en) => put(check("signature", "failed", code, where, zh, en));
+  const keyId = signature instanceof Map ? signature.get("keyId") : undefined;
+  const value = signature instanceof Map ? base64url(signature.get("value")) : null;
+  if (typeof keyId !== "string" || !/^0x[0-9a-f]{64}$/.test(keyId) || value === null) {
+    return fail("malformed", "签名对象格式有误", "the signature object is malformed");
+  }
+  const key = (bundle.signingKeys || []).find((k) => lower(k.keyId) === keyId);
+  if (!key || lower(key.agency) !== lower(claims.agency)) {
+    return fail("unknown_key", "签名密钥未登记于签发机关（据信任包）", "the signing key is not registered to the issuing agency (per the trust bundle)");
+  }
+  if (key.algorithm !== SUITE_ALGORITHMS[claims.suite]) {
+    return fail("wrong_algorithm", `${key.algorithm} 密钥不能在 ${claims.suite} 套件中签名`, `a ${key.algorithm} key cannot sign in the ${claims.suite} suite`);
+  }
+  if (!(key.validFrom <= batch.anchoredAt && batch.anchoredAt < key.validUntil)) {
+    return fail("key_not_valid", "锚定时签名密钥不在有效期内", "the signing key was not valid when the batch was anchored");
+  }
+  if (!verifyRootSignature(key.algorithm, key.publicKey, hexToBytes(claims.root.slice(2)), value)) {
+    return fail("bad_signature", "对默克尔根的签名验证失败", "the signature over the root does not verify");
+  }
+  put(check("signature", "passed", "ok", where, `${key.algorithm} 签名有效，密钥已登记（本机验证，密钥据信任包）`,
+    `${key.algorithm} signature by a registered key (verified in this browser; the key per the trust bundle)`, { keyId, algorithm: key.algorithm }));
+}
+
 function finish(results, claims, bundle, now) {
   const checks = CHECKS.map((name) => results[name]);
   let verdict;
   if (checks.slice(0, 8).some((c) => c.outcome === "failed")) verdict = "INVALID";
-  else if (checks.slice(0, 8).some((c) => c.outcome === "skipped" && c.where === "chain" && c.name !== "signature")) verdict = "INCOMPLETE";
+  else if (checks.slice(0, 8).some((c) => c.outcome === "skipped" && c.where === "chain")) verdict = "INCOMPLETE";
   else if (checks[8].outcome === "skipped" && checks[8].where === "chain") verdict = "INCOMPLETE";
   else verdict = "VALID";
   return {
