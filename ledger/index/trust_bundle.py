@@ -22,6 +22,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from typing import Any
 import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.errors import IndexerError, TrustBundleError
@@ -100,102 +101,73 @@ def load_or_create_key(home: Path) -> BundleKey:
     return BundleKey(private, private.public_key().public_bytes_raw().hex())
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+def _named(names: dict[int, str]) -> Callable[[Any], str]:
+    return lambda value: names.get(int(value), "unknown")
+
+
+#: Each section of the payload: the query of the index it is read with, and its fields as (column, conversion).
+_SECTIONS: dict[str, tuple[Select[Any], dict[str, tuple[str, Callable[[Any], Any]]]]] = {
+    "provinces": (
+        select(provinces).order_by(provinces.c.code),
+        {"code": ("code", str), "name": ("name", str), "status": ("status", _named(_STATUS)),
+         "statusSince": ("status_since", int)},
+    ),
+    "agencies": (
+        select(agencies).order_by(agencies.c.account),
+        {"address": ("account", str), "name": ("name", str), "province": ("province", str), "parent": ("parent", _same),
+         "status": ("status", _named(_AGENCY_STATUS)), "statusSince": ("status_since", int)},
+    ),
+    "roots": (
+        select(batches).order_by(batches.c.block, batches.c.log_index),
+        {"root": ("root", str), "agency": ("agency", str), "count": ("count", int), "block": ("block", int),
+         "anchoredAt": ("anchored_at", int), "revokedAt": ("revoked_at", _same)},
+    ),
+    "statuses": (
+        select(certificate_status)
+        .where(certificate_status.c.status != 0)
+        .order_by(certificate_status.c.agency, certificate_status.c.digest),
+        {"agency": ("agency", str), "digest": ("digest", str), "status": ("status", int), "reason": ("reason", int),
+         "successor": ("successor", _same), "updatedAt": ("updated_at", int)},
+    ),
+    "signingKeys": (
+        select(signing_keys).order_by(signing_keys.c.block, signing_keys.c.key_id),
+        {"keyId": ("key_id", str), "agency": ("agency", str), "algorithm": ("algorithm", _named(_ALGORITHMS)),
+         "publicKey": ("public_key", str), "validFrom": ("valid_from", int), "validUntil": ("valid_until", int),
+         "revokedAt": ("revoked_at", _same)},
+    ),
+    "statusLists": (
+        select(status_lists).order_by(status_lists.c.agency, status_lists.c.list_id),
+        {"agency": ("agency", str), "listId": ("list_id", str), "listHash": ("list_hash", str),
+         "block": ("block", int), "publishedAt": ("published_at", int)},
+    ),
+}  # fmt: skip
+
+
 def snapshot(engine: Engine) -> dict[str, Any]:
     """The unsigned payload (without `generatedAt` and `keyId`), read from the index in one transaction."""
+    sections: dict[str, list[dict[str, Any]]] = {}
     try:
         with engine.connect() as conn, conn.begin():
             state = conn.execute(select(index_state)).mappings().first()
             if state is None:
                 raise IndexerError("the index has not been initialised: nothing to put in a trust bundle")
-            contracts = json.loads(state["contracts"])
-            province_rows = conn.execute(select(provinces).order_by(provinces.c.code)).mappings().all()
-            agency_rows = conn.execute(select(agencies).order_by(agencies.c.account)).mappings().all()
-            b = batches.c
-            root_rows = conn.execute(select(batches).order_by(b.block, b.log_index)).mappings().all()
-            s = certificate_status.c
-            status_rows = (
-                conn.execute(select(certificate_status).where(s.status != 0).order_by(s.agency, s.digest))
-                .mappings()
-                .all()
-            )
-            k = signing_keys.c
-            key_rows = conn.execute(select(signing_keys).order_by(k.block, k.key_id)).mappings().all()
-            list_rows = (
-                conn.execute(select(status_lists).order_by(status_lists.c.agency, status_lists.c.list_id))
-                .mappings()
-                .all()
-            )
+            for name, (query, fields) in _SECTIONS.items():
+                sections[name] = [
+                    {key: convert(row[column]) for key, (column, convert) in fields.items()}
+                    for row in conn.execute(query).mappings()
+                ]
     except SQLAlchemyError as exc:
         raise IndexerError(f"the index database failed: {exc}") from exc
     return {
         "format": FORMAT,
         "chainId": int(state["chain_id"]),
-        "registry": contracts.get(REGISTRY),
+        "registry": json.loads(state["contracts"]).get(REGISTRY),
         "block": {"number": int(state["last_block"]), "hash": state["last_hash"]},
-        "provinces": [
-            {
-                "code": str(p["code"]),
-                "name": p["name"],
-                "status": _STATUS.get(p["status"], "unknown"),
-                "statusSince": int(p["status_since"]),
-            }
-            for p in province_rows
-        ],
-        "agencies": [
-            {
-                "address": a["account"],
-                "name": a["name"],
-                "province": str(a["province"]),
-                "parent": a["parent"],
-                "status": _AGENCY_STATUS.get(a["status"], "unknown"),
-                "statusSince": int(a["status_since"]),
-            }
-            for a in agency_rows
-        ],
-        "roots": [
-            {
-                "root": r["root"],
-                "agency": r["agency"],
-                "count": int(r["count"]),
-                "block": int(r["block"]),
-                "anchoredAt": int(r["anchored_at"]),
-                "revokedAt": r["revoked_at"],
-            }
-            for r in root_rows
-        ],
-        "statuses": [
-            {
-                "agency": r["agency"],
-                "digest": r["digest"],
-                "status": int(r["status"]),
-                "reason": int(r["reason"]),
-                "successor": r["successor"],
-                "updatedAt": int(r["updated_at"]),
-            }
-            for r in status_rows
-        ],
-        "signingKeys": [
-            {
-                "keyId": r["key_id"],
-                "agency": r["agency"],
-                "algorithm": _ALGORITHMS.get(r["algorithm"], "unknown"),
-                "publicKey": r["public_key"],
-                "validFrom": int(r["valid_from"]),
-                "validUntil": int(r["valid_until"]),
-                "revokedAt": r["revoked_at"],
-            }
-            for r in key_rows
-        ],
-        "statusLists": [
-            {
-                "agency": r["agency"],
-                "listId": r["list_id"],
-                "listHash": r["list_hash"],
-                "block": int(r["block"]),
-                "publishedAt": int(r["published_at"]),
-            }
-            for r in list_rows
-        ],
+        **sections,
     }
 
 
