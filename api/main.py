@@ -39,6 +39,7 @@ from api.routers import (
     governance,
     health,
     registry,
+    trust_bundle,
     verify,
 )
 from api.routers import identifiers as licence_identifiers
@@ -468,7 +469,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.add_api_route(f"{API_PREFIX}/metrics", health.metrics_endpoint, methods=["GET"], tags=["operations"],
                       summary="Prometheus metrics")  # fmt: skip
     app.add_api_route("/metrics", health.metrics_endpoint, methods=["GET"], include_in_schema=False)
-    for pages in (console.router, supervision.pages, documents.pages):
+    for pages in (console.router, supervision.pages, documents.pages, trust_bundle.router):
         app.include_router(pages)
     _add_pages(app)
     _document_errors(app)

@@ -21,7 +21,8 @@ Every one derives from `LedgerError`; the service maps each class to an HTTP sta
     │   │   └── SigningKeyNotValidError        outside the key's validity window
     │   ├── KeystoreFormatError (also a KeystoreError)  a key file that is not a well-formed key file
     │   ├── DocumentDecryptionError            a sealed document that does not open: wrong key, changed ciphertext
-    │   └── HistoryUnavailable                 the node no longer keeps the state of a past block asked about
+    │   ├── HistoryUnavailable                 the node no longer keeps the state of a past block asked about
+    │   └── TrustBundleError                   a trust bundle that is malformed, badly signed or too old (`code`)
     ├── CompilationError                       solc rejected the sources (carries solc's messages)
     ├── ToolchainError                         Node, solc-js or anvil missing or failing to start
     │   └── FontNotFound                       no CJK font to set a printable licence in (fonts-noto-cjk)
@@ -190,6 +191,15 @@ class InvalidReason(LedgerValueError):
 
 class IntegrityError(LedgerValueError):
     """A document's fields, salts and obfuscated hashes do not fit together."""
+
+
+class TrustBundleError(LedgerValueError):
+    """A trust bundle refused: malformed (`bad_bundle`), not signed by the key given (`bad_signature`), a key
+    that is not one (`bad_key`) or older than allowed (`too_old`); `code` names which."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class CertificateValidationError(LedgerValueError):
@@ -382,6 +392,7 @@ __all__ = [
     "TransactionDropped",
     "TransactionFailed",
     "TransactionTimeout",
+    "TrustBundleError",
     "UnknownContractError",
     "UnregisteredSigningKeyError",
     "WrongKeyAlgorithmError",

@@ -61,6 +61,17 @@ if [ ! -d tests/js/vc-check/node_modules/@digitalbazaar/vc ] \
   echo "==> installing the VC data-model checker's npm packages"
   (cd tests/js/vc-check && PATH="$NODE22:$PATH" npm install --no-audit --no-fund --loglevel=error)
 fi
+# The verification page's in-browser core (web/: RFC 8785, SHA-256, SM3, keccak Merkle proofs, the trust
+# bundle's Ed25519 signature), from its own lockfile, bundled by esbuild into api/static/dist/verify-core.js;
+# skipped when the bundle is newer than its sources and lockfile.
+WEB_OUT=api/static/dist/verify-core.js
+if [ ! -f "$WEB_OUT" ] || [ -n "$(find web/src web/package.json web/package-lock.json -newer "$WEB_OUT" -print -quit)" ]; then
+  echo "==> building the verification page's core (web/)"
+  if [ ! -d web/node_modules/esbuild ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+    (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  (cd web && npm run --silent build)
+fi
 scripts/build-native.sh
 scripts/build-geth.sh
 scripts/build-kubo.sh

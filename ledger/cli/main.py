@@ -19,6 +19,7 @@ from ledger.cli import ipfs as cli_ipfs
 from ledger.cli import network as cli_network
 from ledger.cli import pdf as cli_pdf
 from ledger.cli import status_list as cli_status_list
+from ledger.cli import trust_bundle as cli_trust_bundle
 from ledger.cli.common import err_console
 from ledger.errors import LedgerError
 
@@ -132,6 +133,7 @@ app.add_typer(cli_ipfs.app, name="ipfs")
 app.command("fetch")(cli_ipfs.fetch_cmd)
 app.add_typer(audit.app, name="audit")
 app.add_typer(cli_status_list.app, name="status-list")
+app.add_typer(cli_trust_bundle.app, name="trust-bundle")
 
 
 def _register_plugins() -> None:
