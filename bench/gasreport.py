@@ -117,6 +117,11 @@ def _authority_registry(session: _Session) -> None:
            lambda: sh.suspend_agency(extra, 1))  # fmt: skip
     record("AuthorityRegistry", "reinstateAgency", "by province admin",
            lambda: sh.reinstate_agency(extra))  # fmt: skip
+    issuer = addr["sh_amr"]  # with sh_city below it and sh_district below that, all three pushed
+    record("AuthorityRegistry", "suspendAgency", "by province admin, with its 2 active descendants",
+           lambda: sh.suspend_agency(issuer, 1))  # fmt: skip
+    record("AuthorityRegistry", "reinstateAgency", "by province admin, with its 2 active descendants",
+           lambda: sh.reinstate_agency(issuer))  # fmt: skip
     signing_key = generate(KeyAlgorithm.ED25519)
     own = act["sh_amr"].authorities
     record("AuthorityRegistry", "addSigningKey", "Ed25519, by the agency, with its proof of possession",

@@ -5,6 +5,7 @@ import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol
 import {Bytes32Sets} from "./base/Bytes32Sets.sol";
 import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
 import {IAuthorityRegistry} from "./interfaces/IAuthorityRegistry.sol";
+import {ICertificateRegistry} from "./interfaces/ICertificateRegistry.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 
 /**
@@ -23,6 +24,12 @@ import {IConsortium} from "./interfaces/IConsortium.sol";
  * with every change of a province's status ({provinceStatusChanged}), so checking an agency's rights (on every
  * anchoring) reads no other contract. The history used for past timepoints ({wasActiveAt}) stays the
  * consortium's.
+ *
+ * In turn, each agency's effective status ({isActive}) is mirrored into the {CertificateRegistry}
+ * ({certificateRegistry}): every call that may change it (registering, suspending or reinstating an agency, a
+ * change of its province's status) tells the certificate registry of each agency whose status changed
+ * ({ICertificateRegistry-agencyStatusChanged}), so anchoring reads one slot of the certificate registry and
+ * calls no other contract. Such a call costs gas in proportion to the agencies whose status it changes.
  *
  * Every list a view returns is bounded: an agency has at most {maxChildren} direct children and the tree is at
  * most {maxDepth} levels deep.
@@ -60,6 +67,7 @@ contract AuthorityRegistry is IAuthorityRegistry {
     }
 
     IConsortium private immutable _consortium;
+    ICertificateRegistry private immutable _certificates;
 
     /// Mirror of the consortium: a province's membership epoch while it is active, 0 while it is not.
     mapping(uint32 province => uint32 epoch) private _activeEpoch;
@@ -67,6 +75,8 @@ contract AuthorityRegistry is IAuthorityRegistry {
     mapping(address account => Agency) private _agencies;
     mapping(address account => string) private _names;
     mapping(address account => address[]) private _children;
+    /// The agencies registered directly under each province (every membership), roots of its agency trees.
+    mapping(uint32 province => address[]) private _topLevel;
     mapping(address account => Checkpoints.Trace208) private _statusHistory;
     mapping(address account => Bytes32Sets.Set) private _grantedTypes;
     mapping(address account => mapping(bytes32 certificateType => Checkpoints.Trace208)) private _grantHistory;
@@ -76,11 +86,15 @@ contract AuthorityRegistry is IAuthorityRegistry {
     /// @param consortium_ the {Consortium} whose provinces and admins this registry serves; it must name this
     /// registry as the one it tells of province changes ({IConsortium-authorityRegistry}). The provinces'
     /// current status is copied from it.
-    constructor(IConsortium consortium_) {
+    /// @param certificates_ the {CertificateRegistry} told of every change of an agency's effective status: the
+    /// contract deployed next, whose constructor checks that this registry names it. Non-zero.
+    constructor(IConsortium consortium_, ICertificateRegistry certificates_) {
         if (consortium_.authorityRegistry() != address(this)) {
             revert AuthorityRegistryNotConsortiumMirror(address(consortium_), consortium_.authorityRegistry());
         }
+        if (address(certificates_) == address(0)) revert AuthorityRegistryInvalidCertificateRegistry(address(0));
         _consortium = consortium_;
+        _certificates = certificates_;
         uint32[] memory codes = consortium_.provinceCodes();
         for (uint256 i = 0; i < codes.length; ++i) {
             (uint32 epoch, bool active) = consortium_.provinceEpoch(codes[i]);
@@ -93,13 +107,27 @@ contract AuthorityRegistry is IAuthorityRegistry {
     /**
      * @notice Mirrors a change of a province's status: reads the province's state from the consortium and keeps
      * its membership epoch if it is active, 0 if it is suspended or removed. The state is read, not passed, so
-     * that the mirror can only ever hold the consortium's answer, even for a call proposed by vote.
+     * that the mirror can only ever hold the consortium's answer, even for a call proposed by vote. The agencies
+     * of the membership that stopped or started being active, and their active descendants, are then pushed to
+     * the certificate registry ({ICertificateRegistry-agencyStatusChanged}).
      * @dev Requirements: called by the consortium (it calls this in every call that changes a province's status).
      */
     function provinceStatusChanged(uint32 code) external {
         if (msg.sender != address(_consortium)) revert AuthorityRegistryOnlyConsortium(msg.sender);
         (uint32 epoch, bool active) = _consortium.provinceEpoch(code);
-        _activeEpoch[code] = active ? epoch : 0;
+        uint32 before = _activeEpoch[code];
+        uint32 now_ = active ? epoch : 0;
+        if (before == now_) return;
+        _activeEpoch[code] = now_;
+        address[] storage roots = _topLevel[code];
+        uint256 n = roots.length;
+        for (uint256 i = 0; i < n; ++i) {
+            Agency storage a = _agencies[roots[i]];
+            uint32 membership = a.epoch;
+            if (a.status == AgencyStatus.Active && (membership == before || membership == now_)) {
+                _pushSubtree(roots[i]);
+            }
+        }
     }
 
     // ------------------------------------------------------------------ agencies
@@ -144,7 +172,9 @@ contract AuthorityRegistry is IAuthorityRegistry {
         _names[agency_] = name;
         _agencyList.push(agency_);
         if (parent != address(0)) _children[parent].push(agency_);
+        else _topLevel[province_].push(agency_);
         _statusHistory[agency_].push(Time.timestamp(), 1);
+        if (_isActive(agency_)) _certificates.agencyStatusChanged(agency_);
         emit AgencyRegistered(agency_, province_, parent, region, name);
     }
 
@@ -156,8 +186,10 @@ contract AuthorityRegistry is IAuthorityRegistry {
     function suspendAgency(address agency_, uint16 reason) external {
         (Agency storage a, ) = _requireManagerOf(agency_, false);
         if (a.status != AgencyStatus.Active) revert AuthorityRegistryAgencyNotActive(agency_);
+        bool wasActive = _isActive(agency_);
         a.status = AgencyStatus.Suspended;
         _statusHistory[agency_].push(Time.timestamp(), 0);
+        if (wasActive) _pushSubtree(agency_);
         emit AgencySuspended(agency_, msg.sender, reason);
     }
 
@@ -171,6 +203,7 @@ contract AuthorityRegistry is IAuthorityRegistry {
         if (a.status != AgencyStatus.Suspended) revert AuthorityRegistryAgencyNotSuspended(agency_);
         a.status = AgencyStatus.Active;
         _statusHistory[agency_].push(Time.timestamp(), 1);
+        if (_isActive(agency_)) _pushSubtree(agency_);
         emit AgencyReinstated(agency_, msg.sender);
     }
 
@@ -271,6 +304,11 @@ contract AuthorityRegistry is IAuthorityRegistry {
     /// @notice The {Consortium} this registry serves.
     function consortium() external view returns (address) {
         return address(_consortium);
+    }
+
+    /// @notice The {CertificateRegistry} this registry tells of every change of an agency's effective status.
+    function certificateRegistry() external view returns (address) {
+        return address(_certificates);
     }
 
     /// @notice Deepest level of the agency tree (1 = directly under the province).
@@ -467,6 +505,19 @@ contract AuthorityRegistry is IAuthorityRegistry {
         uint256 len = proof.length;
         if (algorithm == KeyAlgorithm.Ed25519) return len == 64;
         return len >= 8 && len <= 72 && proof[0] == 0x30 && uint8(proof[1]) == len - 2;
+    }
+
+    /// Tells the certificate registry of `agency_` and of every descendant whose own status is active: the
+    /// agencies whose effective status follows `agency_`'s (below a suspended one, nothing changes).
+    /// Recursion is at most {maxDepth} deep.
+    function _pushSubtree(address agency_) private {
+        _certificates.agencyStatusChanged(agency_);
+        address[] storage children = _children[agency_];
+        uint256 n = children.length;
+        for (uint256 i = 0; i < n; ++i) {
+            address child = children[i];
+            if (_agencies[child].status == AgencyStatus.Active) _pushSubtree(child);
+        }
     }
 
     function _isActive(address account) private view returns (bool) {

@@ -11,13 +11,17 @@ import {ICertificateRegistry} from "./interfaces/ICertificateRegistry.sol";
  * @notice Merkle-root anchoring of certificate batches and per-certificate status.
  *
  * Storage is laid out for gas: one packed slot per root of an agency (anchoring time, count, revocation
- * time and reason) with the manifest CID (binary) only in the {BatchAnchored} event, and one packed slot per changed
+ * time and reason) with the manifest's digest only in the {BatchAnchored} event, and one packed slot per changed
  * certificate (plus one for a successor digest). Batches and statuses are keyed by agency, so an agency can
  * neither claim another agency's root first nor change the status of a certificate it did not issue by
  * anchoring a tree that contains its digest.
  *
  * The consortium (the {Consortium} contract the authority registry serves, acting on an executed proposal)
  * revokes the certificates of an agency whose province can no longer act for it.
+ *
+ * Whether an agency may anchor is mirrored here ({canAnchor}): the {AuthorityRegistry} tells this registry of
+ * every agency whose effective status may have changed ({agencyStatusChanged}) in the call that changes it, and
+ * this registry reads the agency's status back from it, so {anchor} reads one local slot instead of calling out.
  */
 contract CertificateRegistry is ICertificateRegistry {
     struct Status {
@@ -33,29 +37,52 @@ contract CertificateRegistry is ICertificateRegistry {
     mapping(address agency => mapping(bytes32 digest => Status)) private _statuses;
     mapping(address agency => mapping(bytes32 digest => bytes32 successor)) private _successors;
     mapping(address agency => mapping(bytes32 listId => bytes32 listHash)) private _statusLists;
+    /// Mirror of {IAuthorityRegistry-isActive}, kept by the authority registry ({agencyStatusChanged}):
+    /// {_ACTIVE}, {_INACTIVE}, or 0 for an agency never pushed. Inactive is not 0 so that a reinstatement rewrites
+    /// a non-zero slot (5,000 gas) instead of setting a zero one (22,100) for every agency it reaches.
+    mapping(address agency => uint256 state) private _agencyStates;
+    uint256 private constant _INACTIVE = 1;
+    uint256 private constant _ACTIVE = 2;
 
-    /// @param authorities the {AuthorityRegistry} that says which agencies may anchor; its consortium is the
-    /// one that may revoke by vote.
+    /// @param authorities the {AuthorityRegistry} that says which agencies may anchor; it must name this registry
+    /// as the one it tells of agencies' status changes ({IAuthorityRegistry-certificateRegistry}). Its consortium is
+    /// the one that may revoke by vote.
     constructor(IAuthorityRegistry authorities) {
+        address named = authorities.certificateRegistry();
+        if (named != address(this)) revert CertificateRegistryNotAuthorityMirror(address(authorities), named);
         _authorities = authorities;
         _consortium = authorities.consortium();
     }
 
+    // ------------------------------------------------------------------ authority-registry-only
+
+    /**
+     * @notice Mirrors a possible change of an agency's effective status: reads {IAuthorityRegistry-isActive} of
+     * `agency` back from the authority registry and keeps it for {anchor} and {publishStatusList}. The status is
+     * read, not passed, so the mirror can only ever hold the authority registry's answer.
+     * @dev Requirements: called by the authority registry (it calls this for every agency whose effective status
+     * changes: registered, suspended or reinstated, with an ancestor or with its province).
+     */
+    function agencyStatusChanged(address agency) external {
+        if (msg.sender != address(_authorities)) revert CertificateRegistryOnlyAuthorityRegistry(msg.sender);
+        _agencyStates[agency] = _authorities.isActive(agency) ? _ACTIVE : _INACTIVE;
+    }
+
     /**
      * @notice Anchors the Merkle root of a batch of `count` certificates issued by the caller.
-     * @dev `manifestCid` is the binary form of the batch manifest's CIDv1 (version, codec, multihash: 36 bytes
-     * for a sha2-256 CID), or empty; the registry does not parse it.
-     * Requirements: the caller is an effectively active agency; `root` is non-zero and not yet anchored by the
-     * caller; `count > 0`. Emits a {BatchAnchored} event carrying `manifestCid` (not stored).
+     * @dev `manifest` is the SHA-256 digest of the batch manifest's root block (the multihash digest of its CIDv1,
+     * `raw` or `dag-pb`), or zero for no manifest; the registry does not interpret it.
+     * Requirements: the caller is an effectively active agency ({canAnchor}); `root` is non-zero and not yet
+     * anchored by the caller; `count > 0`. Emits a {BatchAnchored} event carrying `manifest` (not stored).
      */
-    function anchor(bytes32 root, uint32 count, bytes calldata manifestCid) external {
+    function anchor(bytes32 root, uint32 count, bytes32 manifest) external {
         if (root == bytes32(0) || count == 0) revert CertificateRegistryInvalidBatch(root, count);
         Batch storage b = _batches[msg.sender][root];
         if (b.anchoredAt != 0) revert CertificateRegistryAlreadyAnchored(msg.sender, root);
-        if (!_authorities.isActive(msg.sender)) revert CertificateRegistryAgencyNotActive(msg.sender);
+        if (_agencyStates[msg.sender] != _ACTIVE) revert CertificateRegistryAgencyNotActive(msg.sender);
         b.anchoredAt = Time.timestamp();
         b.count = count;
-        emit BatchAnchored(root, msg.sender, count, manifestCid);
+        emit BatchAnchored(root, msg.sender, count, manifest);
     }
 
     /**
@@ -161,7 +188,7 @@ contract CertificateRegistry is ICertificateRegistry {
         if (listId == bytes32(0) || listHash == bytes32(0)) {
             revert CertificateRegistryInvalidStatusList(listId, listHash);
         }
-        if (!_authorities.isActive(msg.sender)) revert CertificateRegistryAgencyNotActive(msg.sender);
+        if (_agencyStates[msg.sender] != _ACTIVE) revert CertificateRegistryAgencyNotActive(msg.sender);
         _statusLists[msg.sender][listId] = listHash;
         emit StatusListPublished(msg.sender, listId, listHash);
     }
@@ -227,6 +254,11 @@ contract CertificateRegistry is ICertificateRegistry {
     /// no longer act for them; the `by` of the events those revocations emit.
     function consortium() external view returns (address) {
         return _consortium;
+    }
+
+    /// @notice Whether `agency` may anchor now: the mirror of {IAuthorityRegistry-isActive} {anchor} reads.
+    function canAnchor(address agency) external view returns (bool) {
+        return _agencyStates[agency] == _ACTIVE;
     }
 
     /// @notice A batch's record; `anchoredAt` is 0 for a root `agency` never anchored.

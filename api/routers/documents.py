@@ -57,7 +57,7 @@ def find_documents(
     digest: Annotated[str, Query(description="Certificate digest (0x and 64 hex digits)")],
 ) -> dict[str, Any]:
     """Where a certificate's encrypted document is, the batch that anchored it and its status: read from the
-    manifests of the anchored batches (their CIDs are in the chain's `BatchAnchored` events) and the index of the
+    manifests of the anchored batches (their digests are in the chain's `BatchAnchored` events) and the index of the
     chain's events, so any service over the same chain and store answers alike, its index rebuilt or not."""
     if not _DIGEST.match(digest.lower()):
         raise ApiError(422, "invalid_digest", f"a digest is 0x and 64 hex digits, not {digest!r}")

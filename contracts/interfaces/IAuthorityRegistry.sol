@@ -20,6 +20,9 @@ pragma solidity ^0.8.24;
  * every change of a province's status to it ({provinceStatusChanged}) in the same call that makes the change,
  * and the registry then reads the province's new state from the consortium, so the mirror never disagrees
  * with it and an agency's rights are checked without asking the consortium.
+ *
+ * In turn the registry pushes every change of an agency's effective status to the {CertificateRegistry}
+ * ({certificateRegistry}), which keeps its own mirror for anchoring.
  */
 interface IAuthorityRegistry {
     enum AgencyStatus {
@@ -80,6 +83,7 @@ interface IAuthorityRegistry {
     error AuthorityRegistryTooManyChildren(address parent, uint256 children, uint256 maxChildren);
     error AuthorityRegistryOnlyConsortium(address caller);
     error AuthorityRegistryNotConsortiumMirror(address consortium, address registry);
+    error AuthorityRegistryInvalidCertificateRegistry(address registry);
 
     // ----- events -----
     event AgencyRegistered(
@@ -131,6 +135,7 @@ interface IAuthorityRegistry {
 
     // ----- views -----
     function consortium() external view returns (address);
+    function certificateRegistry() external view returns (address);
     function maxDepth() external view returns (uint8);
     function maxChildren() external view returns (uint256);
     function provinceActiveEpoch(uint32 code) external view returns (uint32);

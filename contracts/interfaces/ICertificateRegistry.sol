@@ -17,6 +17,10 @@ pragma solidity ^0.8.24;
  * proposal calling {consortiumRevoke}, {consortiumRevokeMultiple} or {consortiumRevokeBatch}. Those emit the
  * same {CertificateRevoked} and {BatchRevoked} events, with `by` the consortium's address ({consortium}).
  *
+ * Each batch's manifest is named by the SHA-256 digest of its root block (the digest of its CIDv1) in
+ * {BatchAnchored}; readers rebuild the CID from it. Whether an agency may anchor is mirrored from the
+ * {AuthorityRegistry} ({canAnchor}), which pushes every change ({agencyStatusChanged}).
+ *
  * An agency also anchors the hash of each W3C Bitstring Status List it publishes ({publishStatusList}): one slot
  * per agency and list holds the latest hash, and every publication emits {StatusListPublished}, so a verifier
  * checks a fetched list against {statusListHash} now, or at any earlier block (a call at that block, or the
@@ -59,9 +63,11 @@ interface ICertificateRegistry {
     error CertificateRegistryOnlyConsortium(address caller);
     error CertificateRegistryIssuerInGoodStanding(address agency, uint32 province);
     error CertificateRegistryInvalidStatusList(bytes32 listId, bytes32 listHash);
+    error CertificateRegistryOnlyAuthorityRegistry(address caller);
+    error CertificateRegistryNotAuthorityMirror(address authorities, address registry);
 
     // ----- events -----
-    event BatchAnchored(bytes32 indexed root, address indexed agency, uint32 count, bytes manifestCid);
+    event BatchAnchored(bytes32 indexed root, address indexed agency, uint32 count, bytes32 manifest);
     event BatchRevoked(bytes32 indexed root, address indexed agency, address indexed by, uint16 reason);
     event CertificateSuspended(bytes32 indexed digest, address indexed agency, address indexed by, uint16 reason);
     event CertificateReinstated(bytes32 indexed digest, address indexed agency, address indexed by, uint16 reason);
@@ -76,7 +82,7 @@ interface ICertificateRegistry {
     event StatusListPublished(address indexed agency, bytes32 indexed listId, bytes32 listHash);
 
     // ----- mutations -----
-    function anchor(bytes32 root, uint32 count, bytes calldata manifestCid) external;
+    function anchor(bytes32 root, uint32 count, bytes32 manifest) external;
     function suspend(address agency, bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external;
     function reinstate(address agency, bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external;
     function revoke(address agency, bytes32 root, bytes32 digest, bytes32[] calldata proof, uint16 reason) external;
@@ -99,6 +105,9 @@ interface ICertificateRegistry {
     function revokeBatch(address agency, bytes32 root, uint16 reason) external;
     function publishStatusList(bytes32 listId, bytes32 listHash) external;
 
+    // ----- authority-registry-only (pushed by every change of an agency's effective status) -----
+    function agencyStatusChanged(address agency) external;
+
     // ----- consortium-only (called through an executed proposal) -----
     function consortiumRevoke(
         address agency,
@@ -120,6 +129,7 @@ interface ICertificateRegistry {
     // ----- views -----
     function authorityRegistry() external view returns (address);
     function consortium() external view returns (address);
+    function canAnchor(address agency) external view returns (bool);
     function batch(address agency, bytes32 root) external view returns (Batch memory);
     function isAnchored(address agency, bytes32 root) external view returns (bool);
     function statusOf(address agency, bytes32 digest) external view returns (StatusRecord memory);

@@ -90,14 +90,19 @@ def deploy_contracts(
         return address
 
     initial = [(p.code, p.name, [checksum(a) for a in p.admins]) for p in provinces]
-    # The consortium names the authority registry that mirrors its provinces: the next contract this account
-    # creates (the registry's constructor checks it, so a mismatch fails the deployment, not the chain).
-    registry = create_address(tx.address, w3.eth.get_transaction_count(tx.address, "pending") + 1)
+    # The consortium names the authority registry that mirrors its provinces, and the authority registry the
+    # certificate registry that mirrors its agencies: the next two contracts this account creates (each
+    # constructor checks that it is the one named, so a mismatch fails the deployment, not the chain).
+    nonce = w3.eth.get_transaction_count(tx.address, "pending")
+    registry = create_address(tx.address, nonce + 1)
+    certificates = create_address(tx.address, nonce + 2)
     consortium = deploy("Consortium", initial, threshold, registry)
-    authorities = deploy("AuthorityRegistry", consortium)
+    authorities = deploy("AuthorityRegistry", consortium, certificates)
     if authorities != registry:  # pragma: no cover - the registry's constructor reverts first
         raise LedgerValueError(f"AuthorityRegistry deployed at {authorities}, the consortium expects {registry}")
-    deploy("CertificateRegistry", authorities)
+    deployed = deploy("CertificateRegistry", authorities)
+    if deployed != certificates:  # pragma: no cover - the registry's constructor reverts first
+        raise LedgerValueError(f"CertificateRegistry deployed at {deployed}, the authorities expect {certificates}")
     deploy("RecognitionRegistry", consortium)
     first = receipts[0]
     block = w3.eth.get_block(first.block_number)

@@ -1,5 +1,5 @@
-"""Short identifiers (certificate type codes, service item codes) as `bytes32` on chain, and manifest CIDs as the
-binary CIDv1 the `BatchAnchored` event carries."""
+"""Short identifiers (certificate type codes, service item codes) as `bytes32` on chain, and batch manifests as
+the SHA-256 digest of their CIDv1 the `BatchAnchored` event carries."""
 
 from __future__ import annotations
 
@@ -11,6 +11,11 @@ from ledger.errors import LedgerValueError
 
 #: Longest textual manifest CID accepted (a sha2-256 CIDv1 in base32 has 59 characters).
 MAX_CID_CHARS = 256
+#: The `manifest` argument of `anchor` for a batch anchored without a manifest.
+NO_MANIFEST = bytes(32)
+#: Multicodec codes of the CIDs a manifest may have: one `raw` block, or a `dag-pb` UnixFS root (larger manifests).
+MANIFEST_CODECS = (0x55, 0x70)
+_SHA2_256 = 0x12
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,31}$")
 
@@ -69,16 +74,18 @@ def parse_bytes32(value: str | bytes, *, what: str = "value") -> bytes:
     return bytes.fromhex(value[2:])
 
 
-def encode_cid(cid: str) -> bytes:
-    """The binary form of a textual CIDv1 in base32 (multibase `b`, as IPFS prints it); `""` gives no bytes.
+def encode_manifest(cid: str) -> bytes:
+    """The 32 bytes `anchor` takes for a batch manifest: the SHA-256 digest inside its textual CIDv1 (base32,
+    multibase `b`, as IPFS prints it; codec `raw` or `dag-pb`, sha2-256 multihash), or 32 zero bytes for `""`
+    (no manifest).
 
-    Only a CID that reads back as the same text is accepted (`decode_cid(encode_cid(cid)) == cid`), so the
-    index, the API and the journal see exactly the string the issuer anchored.
+    Only a canonical CID is accepted, so the CID rebuilt from the digest (`ledger.store.cid.digest_cids`, the
+    candidate of the codec the store holds) is exactly the string the issuer anchored.
     """
     if not isinstance(cid, str) or len(cid) > MAX_CID_CHARS:
         raise LedgerValueError(f"manifest CID must be a string of at most {MAX_CID_CHARS} characters")
     if not cid:
-        return b""
+        return NO_MANIFEST
     if not cid.startswith("b"):
         raise LedgerValueError(f"manifest CID {cid!r} is not a CIDv1 in base32 (multibase 'b', lower case)")
     try:
@@ -87,19 +94,18 @@ def encode_cid(cid: str) -> bytes:
         raise LedgerValueError(f"manifest CID {cid!r} is not a valid CID: {exc}") from None
     if parsed.version != 1 or parsed.encode("base32") != cid:
         raise LedgerValueError(f"manifest CID {cid!r} is not a CIDv1 in base32 (multibase 'b', lower case)")
-    return bytes(parsed)
+    if parsed.codec.code not in MANIFEST_CODECS or parsed.hashfun.code != _SHA2_256 or len(parsed.raw_digest) != 32:
+        raise LedgerValueError(f"manifest CID {cid!r} is not a sha2-256 raw or dag-pb CIDv1")
+    digest = bytes(parsed.raw_digest)
+    if digest == NO_MANIFEST:
+        raise LedgerValueError(f"manifest CID {cid!r} has an all-zero digest, which means no manifest on chain")
+    return digest
 
 
-def decode_cid(raw: bytes) -> str:
-    """The textual CIDv1 (base32) of the binary form an event carries; `""` for no bytes, and `0x` + hex for
-    bytes that are not a CIDv1 (anyone may anchor through the contract directly)."""
+def decode_manifest(raw: bytes) -> str:
+    """The manifest digest a `BatchAnchored` event carries as `0x` + 64 hex digits, or `""` for zero (no
+    manifest)."""
     data = bytes(raw)
-    if not data:
-        return ""
-    try:
-        parsed = CID.decode(data)
-    except (ValueError, LookupError):  # not a CID: shown as it is on chain
-        return "0x" + data.hex()
-    if parsed.version != 1 or bytes(parsed) != data:
-        return "0x" + data.hex()
-    return str(parsed.encode("base32"))
+    if len(data) != 32:
+        raise LedgerValueError(f"a manifest digest is 32 bytes, got {len(data)}")
+    return "" if data == NO_MANIFEST else "0x" + data.hex()

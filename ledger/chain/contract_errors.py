@@ -74,6 +74,19 @@ class AuthorityRegistryInvalidAgency(ContractRevertError):
     agency: str
 
 
+class AuthorityRegistryInvalidCertificateRegistry(ContractRevertError):
+    """`error AuthorityRegistryInvalidCertificateRegistry(address registry)`.
+
+    Selector `0x5770db31`.
+    """
+
+    error_name = "AuthorityRegistryInvalidCertificateRegistry"
+    selector = "0x5770db31"
+    argument_names = ("registry",)
+    argument_types = ("address",)
+    registry: str
+
+
 class AuthorityRegistryInvalidCertificateType(ContractRevertError):
     """`error AuthorityRegistryInvalidCertificateType(bytes32 certificateType)`.
 
@@ -458,6 +471,33 @@ class CertificateRegistryIssuerInGoodStanding(ContractRevertError):
     argument_types = ("address", "uint32")
     agency: str
     province: int
+
+
+class CertificateRegistryNotAuthorityMirror(ContractRevertError):
+    """`error CertificateRegistryNotAuthorityMirror(address authorities, address registry)`.
+
+    Selector `0x76781b54`.
+    """
+
+    error_name = "CertificateRegistryNotAuthorityMirror"
+    selector = "0x76781b54"
+    argument_names = ("authorities", "registry")
+    argument_types = ("address", "address")
+    authorities: str
+    registry: str
+
+
+class CertificateRegistryOnlyAuthorityRegistry(ContractRevertError):
+    """`error CertificateRegistryOnlyAuthorityRegistry(address caller)`.
+
+    Selector `0xcdfec286`.
+    """
+
+    error_name = "CertificateRegistryOnlyAuthorityRegistry"
+    selector = "0xcdfec286"
+    argument_names = ("caller",)
+    argument_types = ("address",)
+    caller: str
 
 
 class CertificateRegistryOnlyConsortium(ContractRevertError):
@@ -1035,6 +1075,7 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevertError]] = {
     "0xfeccd85c": AuthorityRegistryAgencyNotActive,
     "0x1b774d30": AuthorityRegistryAgencyNotSuspended,
     "0x0b1e9234": AuthorityRegistryInvalidAgency,
+    "0x5770db31": AuthorityRegistryInvalidCertificateRegistry,
     "0xaa961a01": AuthorityRegistryInvalidCertificateType,
     "0x7c382e39": AuthorityRegistryInvalidKey,
     "0xe4d9c068": AuthorityRegistryInvalidKeyProof,
@@ -1063,6 +1104,8 @@ ERRORS_BY_SELECTOR: dict[str, type[ContractRevertError]] = {
     "0x6aa17a50": CertificateRegistryInvalidSuccessor,
     "0x9ea6bbe2": CertificateRegistryInvalidTransition,
     "0xb91fd91d": CertificateRegistryIssuerInGoodStanding,
+    "0x76781b54": CertificateRegistryNotAuthorityMirror,
+    "0xcdfec286": CertificateRegistryOnlyAuthorityRegistry,
     "0x36d34efa": CertificateRegistryOnlyConsortium,
     "0xccedd102": CertificateRegistryUnauthorized,
     "0xc47fb7d0": CertificateRegistryUnknownRoot,
@@ -1114,6 +1157,7 @@ __all__ = [
     "AuthorityRegistryAgencyNotActive",
     "AuthorityRegistryAgencyNotSuspended",
     "AuthorityRegistryInvalidAgency",
+    "AuthorityRegistryInvalidCertificateRegistry",
     "AuthorityRegistryInvalidCertificateType",
     "AuthorityRegistryInvalidKey",
     "AuthorityRegistryInvalidKeyProof",
@@ -1142,6 +1186,8 @@ __all__ = [
     "CertificateRegistryInvalidSuccessor",
     "CertificateRegistryInvalidTransition",
     "CertificateRegistryIssuerInGoodStanding",
+    "CertificateRegistryNotAuthorityMirror",
+    "CertificateRegistryOnlyAuthorityRegistry",
     "CertificateRegistryOnlyConsortium",
     "CertificateRegistryUnauthorized",
     "CertificateRegistryUnknownRoot",

@@ -16,7 +16,7 @@ from eth_utils import to_checksum_address
 from web3.types import BlockIdentifier
 
 from ledger.chain.base import STATUS_ACTIONS, ZERO32, Bytes32, _ContractClient, _proof, _uint, checksum
-from ledger.chain.codes import encode_cid, parse_bytes32
+from ledger.chain.codes import encode_manifest, parse_bytes32
 from ledger.chain.models import Batch, CertificateStatus, StatusRecord
 from ledger.chain.transactions import PendingTransaction
 from ledger.errors import LedgerValueError
@@ -31,8 +31,9 @@ class CertificateRegistryClient(_ContractClient):
         self, root: Bytes32, count: int, manifest_cid: str = "", *, gas: int | None = None
     ) -> PendingTransaction:
         """Anchor a root as the client's own agency account. `manifest_cid` is the manifest's textual CIDv1
-        (base32, `b…`) or `""`; it goes on chain in its binary form (`encode_cid`)."""
-        args = (parse_bytes32(root, what="root"), _uint(count, 32, "count"), encode_cid(manifest_cid))
+        (base32, `b…`; `raw` or `dag-pb`, sha2-256) or `""`; it goes on chain as the CID's 32-byte digest, zero for
+        none (`encode_manifest`)."""
+        args = (parse_bytes32(root, what="root"), _uint(count, 32, "count"), encode_manifest(manifest_cid))
         return self._send("anchor", *args, gas=gas)
 
     def suspend(

@@ -1,7 +1,8 @@
 """The document index: each anchored certificate's encrypted document (its CID), rebuilt from the chain's
-`BatchAnchored` events (through the index's batches, which carry each batch's manifest CID) and the manifests the
-store holds — so a service starting with an empty index answers where every certificate's document is, as the one
-that issued it does.
+`BatchAnchored` events (through the index's batches, which carry each batch's manifest digest; the manifest is
+the blob the store holds under that digest's `raw` or `dag-pb` CID) and the manifests the store holds — so a
+service starting with an empty index answers where every certificate's document is, as the one that issued it
+does.
 
 A manifest is believed only when it names the batch it was anchored for: the same root, agency and count, one
 digest and one document CID per certificate. One that the store cannot give yet (down, not yet replicated) is tried
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.errors import LedgerValueError, StoreError
-from ledger.store import Store, parse_cid
+from ledger.store import Store, fetch_by_digest
 from ledger.store.cid import check_cid
 
 SCHEMA = """
@@ -81,13 +82,20 @@ class DocumentIndex:
                 offset += page
 
     def _index(self, batch: Mapping[str, Any]) -> int:
-        agency, root, cid = str(batch["agency"]), str(batch["root"]), str(batch.get("manifestCid") or "")
+        agency, root, digest = str(batch["agency"]), str(batch["root"]), str(batch.get("manifest") or "")
         anchor = (batch.get("transactionHash"), batch.get("block"))
-        if not cid:
-            self._record(agency, root, cid, anchor, "none", None, [])
+        if not digest:
+            self._record(agency, root, "", anchor, "none", None, [])
             return 0
         try:
-            manifest = json.loads(self.store.get(parse_cid(cid)))
+            found = fetch_by_digest(self.store, bytes.fromhex(digest.removeprefix("0x")))
+        except StoreError:
+            return 0  # not available now: tried again at the next sync
+        if found is None:
+            return 0  # not in the store (yet): tried again at the next sync
+        cid, blob = found
+        try:
+            manifest = json.loads(blob)
             documents = _documents(manifest, agency, root, int(batch["count"]))
         except StoreError:
             return 0  # not available now: tried again at the next sync

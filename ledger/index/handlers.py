@@ -16,7 +16,7 @@ from typing import Any
 from hexbytes import HexBytes
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
-from ledger.chain.codes import decode_cid, decode_code
+from ledger.chain.codes import decode_code, decode_manifest
 from ledger.chain.models import AgencyStatus, CertificateStatus, ProvinceStatus
 from ledger.index.tables import (
     agencies,
@@ -268,7 +268,7 @@ def _batch_anchored(conn: Connection, e: EventLog) -> None:
             agency=str(e.args["agency"]),
             root=to_hex(e.args["root"]),
             count=int(e.args["count"]),
-            manifest_cid=decode_cid(e.args["manifestCid"]),
+            manifest=decode_manifest(e.args["manifest"]),
             anchored_at=e.timestamp,
             block=e.block,
             log_index=e.log_index,

@@ -5,7 +5,7 @@ times in Unix seconds of block timestamps):
 
     index_state          one row: schema version, chain id, deployment, last block and hash, vote threshold
     events               every log: (block, log_index), tx hash, contract, event, arguments as JSON, time
-    batches              (agency, root): count, manifest CID, anchored_at, block, tx; revoked_at / reason / by
+    batches              (agency, root): count, manifest digest, anchored_at, block, tx; revoked_at / reason / by
     certificate_events   status changes: digest, agency, kind, status, reason, successor, by, block, tx, time
     certificate_status   (agency, digest): current status record, as `statusOf` returns it
     provinces            code: name, status, status_since, epoch          province_admins: account → code
@@ -55,7 +55,8 @@ from ledger.chain.client import checksum
 from ledger.chain.codes import parse_bytes32
 
 #: Bumped whenever the tables change: an index of another version is dropped and rebuilt from the chain.
-SCHEMA_VERSION = 2
+#: 3: a batch's manifest is the digest its `BatchAnchored` event carries (`manifest`), no longer a CID.
+SCHEMA_VERSION = 3
 
 _ZERO32 = "0x" + "00" * 32
 
@@ -97,7 +98,7 @@ batches = Table(
     Column("agency", String(42), primary_key=True),
     Column("root", String(66), primary_key=True),
     Column("count", BigInteger, nullable=False),
-    Column("manifest_cid", Text, nullable=False),
+    Column("manifest", String(66), nullable=False),
     Column("anchored_at", BigInteger, nullable=False),
     Column("block", BigInteger, nullable=False),
     Column("log_index", Integer, nullable=False),

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from ledger.errors import LedgerValueError
 from ledger.errors import StoreError as StoreError
-from ledger.store.cid import cid_digest, cid_v1_raw, content_id, parse_cid
+from ledger.store.cid import cid_digest, cid_v1_raw, content_id, digest_cids, parse_cid
 from ledger.store.ipfs import CidMismatch, IpfsStore, StoreUnavailable
 from ledger.store.local import LocalStore
 
@@ -38,6 +38,26 @@ class Store(Protocol):
 
 #: What the issuer needs of a store (kept for the name the issuance modules used).
 BlobStore = Store
+
+
+def fetch_by_digest(store: Store, digest: bytes) -> tuple[str, bytes] | None:
+    """The CID and the bytes of the blob `store` holds whose root block has the SHA-256 `digest` (a batch manifest
+    as anchored: a `raw` block if it fits in one, a `dag-pb` UnixFS root if it is larger), or None if it holds
+    neither; `StoreUnavailable` when the store cannot answer.
+
+    A node keys its blocks by multihash, so both candidates may look present: the `dag-pb` one is tried first and
+    believed only if the blob it gives has that CID (`get` checks it; a `raw` block's bytes are no UnixFS node),
+    then the `raw` one."""
+    raw, dag_pb = digest_cids(digest)
+    for cid in (dag_pb, raw):
+        try:
+            if store.has(cid):
+                return cid, store.get(cid)
+        except StoreUnavailable:
+            raise
+        except StoreError:
+            continue
+    return None
 
 
 def open_store(spec: str | Path) -> Store:
@@ -64,6 +84,8 @@ __all__ = [
     "cid_digest",
     "cid_v1_raw",
     "content_id",
+    "digest_cids",
+    "fetch_by_digest",
     "open_store",
     "parse_cid",
 ]

@@ -122,10 +122,29 @@ def cid_v1_raw(data: bytes) -> str:
     return _text(_cid_bytes(_RAW, data))
 
 
+def digest_cids(digest: bytes) -> tuple[str, str]:
+    """The CIDs a blob whose root block has the SHA-256 `digest` may have here: a `raw` block (a blob of at most
+    one chunk) first, then a `dag-pb` UnixFS root (a larger blob). A batch manifest is anchored by its digest
+    alone; the reader takes the candidate its store holds (`ledger.store.fetch_by_digest`)."""
+    if not isinstance(digest, bytes | bytearray) or len(digest) != 32:
+        raise LedgerValueError("a sha2-256 digest is 32 bytes")
+    multihash = b"\x12\x20" + bytes(digest)
+    return _text(b"\x01" + _varint(_RAW) + multihash), _text(b"\x01" + _varint(_DAG_PB) + multihash)
+
+
 def cid_digest(cid: str) -> bytes:
     """The sha2-256 digest inside a CIDv1, validating its form."""
     parse_cid(cid)
     return bytes(CID.decode(cid).raw_digest)
 
 
-__all__ = ["CHUNK_SIZE", "MAX_LINKS", "check_cid", "cid_digest", "cid_v1_raw", "content_id", "parse_cid"]
+__all__ = [
+    "CHUNK_SIZE",
+    "MAX_LINKS",
+    "check_cid",
+    "cid_digest",
+    "cid_v1_raw",
+    "content_id",
+    "digest_cids",
+    "parse_cid",
+]

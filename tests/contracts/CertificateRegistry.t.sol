@@ -10,8 +10,9 @@ import {IConsortium} from "../../contracts/interfaces/IConsortium.sol";
 contract CertificateRegistryTest is HurongFixture {
     using MerkleHelper for bytes32[];
 
-    /// The binary form of CIDv1 bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi (dag-pb, sha2-256).
-    bytes internal constant CID = hex"01701220c3c4733ec8affd06cf9e9ff50ffc6bcd2ec85a6170004bb709669c31de94391a";
+    /// The SHA-256 digest of CIDv1 bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi (dag-pb, sha2-256):
+    /// the manifest as anchored.
+    bytes32 internal constant CID = hex"c3c4733ec8affd06cf9e9ff50ffc6bcd2ec85a6170004bb709669c31de94391a";
 
     /// Five certificates anchored by shCity.
     bytes32[] internal digests;

@@ -8,6 +8,7 @@ import {CertificateRegistry} from "../../contracts/CertificateRegistry.sol";
 import {RecognitionRegistry} from "../../contracts/RecognitionRegistry.sol";
 import {IConsortium} from "../../contracts/interfaces/IConsortium.sol";
 import {IAuthorityRegistry} from "../../contracts/interfaces/IAuthorityRegistry.sol";
+import {ICertificateRegistry} from "../../contracts/interfaces/ICertificateRegistry.sol";
 
 /**
  * @title HurongFixture
@@ -66,7 +67,7 @@ abstract contract HurongFixture is Test {
         founders.push(GD);
 
         consortium = new Consortium(_initialProvinces(), 2, _nextRegistry());
-        authorities = new AuthorityRegistry(consortium);
+        authorities = new AuthorityRegistry(consortium, _nextCertificates());
         certificates = new CertificateRegistry(authorities);
         recognition = new RecognitionRegistry(consortium);
     }
@@ -77,6 +78,12 @@ abstract contract HurongFixture is Test {
     /// after the {Consortium} that names it.
     function _nextRegistry() internal view returns (IAuthorityRegistry) {
         return IAuthorityRegistry(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1));
+    }
+
+    /// Where the contract after the next one this fixture creates will be: the {CertificateRegistry} deployed
+    /// right after the {AuthorityRegistry} that names it.
+    function _nextCertificates() internal view returns (ICertificateRegistry) {
+        return ICertificateRegistry(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1));
     }
 
     function _initialProvinces() internal view returns (IConsortium.InitialProvince[] memory provinces) {

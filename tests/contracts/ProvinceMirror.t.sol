@@ -136,7 +136,7 @@ contract ProvinceMirrorTest is HurongFixture {
                 elsewhere
             )
         );
-        new AuthorityRegistry(other);
+        new AuthorityRegistry(other, _nextCertificates());
     }
 
     function test_consortiumConstructor_revertsForAZeroRegistry() public {

@@ -10,7 +10,17 @@ import httpx
 import pytest
 
 from ledger.errors import LedgerValueError, StoreError
-from ledger.store import CidMismatch, IpfsStore, LocalStore, content_id, open_store, parse_cid
+from ledger.store import (
+    CidMismatch,
+    IpfsStore,
+    LocalStore,
+    cid_digest,
+    content_id,
+    digest_cids,
+    fetch_by_digest,
+    open_store,
+    parse_cid,
+)
 from ledger.store.cid import CHUNK_SIZE, MAX_LINKS, check_cid
 
 
@@ -106,3 +116,23 @@ def test_a_store_is_chosen_by_its_specification(tmp_path: Path, ipfs: IpfsStore)
     chosen.close()
     with pytest.raises(LedgerValueError):
         open_store("ipfs:127.0.0.1:5001")
+
+
+@pytest.mark.parametrize("size", [1_000, CHUNK_SIZE + 1])
+def test_a_manifest_anchored_by_its_digest_is_found_under_the_cid_it_was_stored_as(
+    ipfs: IpfsStore, tmp_path: Path, size: int
+) -> None:
+    blob = json.dumps({"digests": ["0x" + "ab" * 32] * (size // 70 + 1)}).encode()[:size]
+    cid = content_id(blob)
+    digest = cid_digest(cid)  # what `anchor` takes and `BatchAnchored` carries
+    raw, dag_pb = digest_cids(digest)
+    assert cid == (raw if size <= CHUNK_SIZE else dag_pb)
+    for store in (LocalStore(tmp_path), ipfs):
+        assert fetch_by_digest(store, digest) is None  # not stored yet: the reader tries again later
+        assert store.put(blob) == cid
+        assert fetch_by_digest(store, digest) == (cid, blob)
+
+
+def test_a_digest_of_another_length_has_no_cid() -> None:
+    with pytest.raises(LedgerValueError, match="32 bytes"):
+        digest_cids(hashlib.sha256(b"x").digest()[:20])

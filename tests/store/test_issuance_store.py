@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from ledger.chain.client import HurongClient
-from ledger.chain.codes import decode_cid
+from ledger.chain.codes import decode_manifest
 from ledger.errors import StoreError
 from ledger.issuance.issuer import Issuer
 from ledger.issuance.journal import Journal
-from ledger.store import IpfsStore, LocalStore, content_id
+from ledger.store import IpfsStore, LocalStore, cid_digest, content_id, fetch_by_digest
 from ledger.store.node import KuboNode
 from ledger.store.sealed import encode_key, open_document
 from tests.conftest import World
@@ -64,7 +64,10 @@ def test_issued_certificates_are_encrypted_pinned_and_listed_in_the_anchored_man
         assert manifest["agency"] == world.addr("sh_amr") and manifest["suite"] == "default" and manifest["createdAt"]
         assert ipfs.pinned(record.manifest_cid)
         (event,) = _anchor_events(world.as_("sh_amr"), record.root)
-        assert decode_cid(event["args"]["manifestCid"]) == record.manifest_cid  # binary CIDv1 on chain
+        on_chain = event["args"]["manifest"]  # the CID's sha2-256 digest on chain
+        assert decode_manifest(on_chain) == "0x" + cid_digest(record.manifest_cid).hex()
+        found = fetch_by_digest(ipfs, on_chain)
+        assert found is not None and found[0] == record.manifest_cid  # the reader rebuilds the same CID
         for key in (refs[d].key for d in batch_digests):  # the key is never beside the ciphertext
             assert key.encode() not in ipfs.get(record.manifest_cid)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ledger.chain.codes import decode_cid
+from ledger.chain.codes import decode_manifest
 from ledger.store import content_id
 from ledger.store.node import KuboNode
 from ledger.store.sealed import encode_key, open_document
@@ -171,7 +171,7 @@ def test_while_the_node_is_down_issuance_answers_503_and_the_retry_anchors_the_j
     client = served.chain_client()
     event = client.certificates.contract.events.BatchAnchored
     anchors = event.get_logs(from_block=0, to_block=int(client.w3.eth.block_number), argument_filters={"root": root})
-    assert len(anchors) == 1 and decode_cid(anchors[0]["args"]["manifestCid"]).startswith("b")
+    assert len(anchors) == 1 and decode_manifest(anchors[0]["args"]["manifest"]).startswith("0x")
     assert len(keys) == 1 and keys[0]["cid"]
 
 

@@ -135,7 +135,7 @@ def test_nonces_recover_after_a_transaction_is_sent_outside_the_client(world: Wo
     other = world.reader.as_account(world.key("sh_amr"))
     assert other.transactor is agency.transactor
     outside = Transactor(world.reader.w3, world.key("sh_amr"))
-    outside.send(agency.certificates.address, agency.certificates.encode("anchor", os.urandom(32), 1, b"")).wait()
+    outside.send(agency.certificates.address, agency.certificates.encode("anchor", os.urandom(32), 1, bytes(32))).wait()
     agency.certificates.anchor(os.urandom(32), 1, "").wait()
 
 

@@ -191,7 +191,7 @@ def test_anchoring_and_every_status_change_appear_after_sync(world: World, index
     assert (row["agency"], row["root"], row["count"], row["transactionHash"], row["block"]) == (
         agency, root_of(docs[0]), 4, anchor["transactionHash"], anchor["blockNumber"]
     )  # fmt: skip
-    assert row["manifestCid"] == "" and row["revokedAt"] is None and row["revokeReason"] is None
+    assert row["manifest"] == "" and row["revokedAt"] is None and row["revokeReason"] is None
     assert indexer.batches(agency=world.addr("zj_amr")) == [] and indexer.batches(offset=1) == []
     unknown = indexer.batch(world.addr("zj_amr"), root)
     assert (unknown.anchored, unknown.count, unknown.revoked_at) == (False, 0, None)
