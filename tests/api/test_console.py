@@ -19,7 +19,7 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageChops
 
-from ledger.certificates.qr import decode_payload
+from ledger.certificates.qr import Reference, decode_payload
 from tests.api.conftest import Server, own_server
 from tests.ledger.certificates.samples import LICENCES, fresh
 
@@ -233,7 +233,9 @@ def test_admin_registers_an_agency_that_issues_200_licences_and_suspends_one(
         issued = [json.loads(archive.read(row["certificate"])) for row in index]
         assert all(row["qr"].startswith("qr/") and archive.read(row["qr"]).startswith(b"\x89PNG") for row in index)
         (code,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(archive.read(index[0]["qr"]))))
-        assert decode_payload(bytes(code.bytes)) == issued[0]
+        # the whole certificate when it fits, else a reference naming exactly this one (chain, registry, agency, digest)
+        by_reference = {Reference.of(document): document for document in issued}
+        assert decode_payload(bytes(code.bytes), by_reference.get) == issued[0]
         numbers = {r["licenceNumber"] for r in records}
         assert {d["credentialSubject"]["licenceNumber"] for d in issued} == numbers
 
