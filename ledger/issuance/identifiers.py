@@ -40,7 +40,7 @@ from ledger.chain.deployment import Deployment
 from ledger.errors import ConfigurationError, LedgerValueError
 from ledger.issuance.issuer import IssuedBatch, Issuer
 from ledger.issuance.sqlite_files import SharedSqlite
-from ledger.issuance.status_entries import StatusEntries, carried
+from ledger.issuance.status_entries import StatusEntries, carried, entries_key
 
 log = logging.getLogger("hurong.issuance")
 #: Where the deployment record's `extra` keeps the agencies' credit codes.
@@ -200,11 +200,11 @@ class IdentifyingIssuer(Issuer):
         return document
 
     def _reserve_entries(self, document: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """The status list entries of a new certificate, keyed by its credential id (none while no base URL is
-        known for the lists, or for a credential without an id)."""
+        """The status list entries of a new certificate, keyed by its credential id and content (`entries_key`; none
+        while no base URL is known for the lists, or for a credential without an id)."""
         assert self.status_lists is not None and self.status_list_base is not None
-        base, key = self.status_list_base(), document.get("id")
-        if base is None or not isinstance(key, str):
+        base, key = self.status_list_base(), entries_key(document)
+        if base is None or key is None:
             return []
         return self.status_lists.reserved_objects(base, self.agency, key)
 
@@ -234,8 +234,8 @@ class IdentifyingIssuer(Issuer):
         pairs = [(credential_identifier(d), digest) for d, digest in zip(wrapped, digests, strict=True)]
         self.serials.record(self.agency, [(i, digest) for i, digest in pairs if i is not None])
         if self.status_lists is not None:
-            linking = [(str(d["id"]), digest, carried(d)) for d, digest in zip(wrapped, digests, strict=True)
-                       if _carries_entries(d) and isinstance(d.get("id"), str)]  # fmt: skip
+            keyed = [(entries_key(d), d, digest) for d, digest in zip(wrapped, digests, strict=True)]
+            linking = [(key, digest, carried(d)) for key, d, digest in keyed if key is not None and _carries_entries(d)]
             self.status_lists.link(self.agency, linking)
             linked = {digest for _, digest, _ in linking}
             self.status_lists.assign(self.agency, [digest for digest in digests if digest not in linked])

@@ -14,6 +14,8 @@ restarts never give one entry to two certificates.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 import sqlite3
 import time
@@ -21,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
+
+import orjson
 
 from ledger.certificates.status_list import MIN_ENTRIES, PURPOSES, Purpose, carried_entries, status_entry
 from ledger.issuance.sqlite_files import SharedSqlite
@@ -77,6 +81,22 @@ def carried(document: Mapping[str, Any]) -> list[Entry]:
         if purpose in PURPOSES and purpose == entry.get("statusPurpose") and number.isdigit() and index.isdigit():
             found.append(Entry(cast(Purpose, purpose), int(number), int(index)))
     return found
+
+
+def entries_key(document: Mapping[str, Any]) -> str | None:
+    """The key a new certificate's entries are reserved under before it is hashed, and linked by once it is
+    anchored: its credential id and the SHA-256 of its content other than `credentialStatus` and `proof` (sorted
+    keys). A retried issuance of the same credential finds the entries drawn before; two different credentials
+    given the same id never share them. None for a credential without an id."""
+    identifier = document.get("id")
+    if not isinstance(identifier, str):
+        return None
+    content = {name: value for name, value in document.items() if name not in ("credentialStatus", "proof")}
+    try:
+        text = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits: json writes it (the same way at both ends)
+        text = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return f"{identifier}#{hashlib.sha256(text).hexdigest()}"
 
 
 def _pending(key: str) -> bytes:

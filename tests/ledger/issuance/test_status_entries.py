@@ -7,7 +7,7 @@ import multiprocessing
 from pathlib import Path
 
 from ledger.certificates.status_list import MIN_ENTRIES
-from ledger.issuance.status_entries import STATUS_LISTS_FILE, StatusEntries, carried, list_url
+from ledger.issuance.status_entries import STATUS_LISTS_FILE, StatusEntries, carried, entries_key, list_url
 
 AGENCY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
@@ -65,3 +65,25 @@ def test_entries_a_certificate_carries_are_recorded_again_when_the_file_lost_the
     fresh_file, digest = StatusEntries(tmp_path / "second.sqlite"), bytes(32)
     fresh_file.link(AGENCY, [("urn:uuid:b", digest, entries)])
     assert fresh_file.entries(AGENCY, digest) == entries
+
+
+def test_two_credentials_given_one_id_never_share_entries(tmp_path: Path) -> None:
+    entries = StatusEntries(tmp_path / STATUS_LISTS_FILE)
+    first = {"id": "urn:uuid:same", "credentialSubject": {"name": "甲"}}
+    second = {"id": "urn:uuid:same", "credentialSubject": {"name": "乙"}}
+    key, other = entries_key(first), entries_key(second)
+    assert key is not None and other is not None and key != other and key.startswith("urn:uuid:same#")
+    # what the certificate gains by issuance (its status, its proof) does not change its key: a retry finds it
+    issued = {**first, "credentialStatus": [{"type": "HurongRegistryStatus"}], "proof": {"digest": "0x00"}}
+    assert entries_key(issued) == key and entries_key(dict(reversed(list(first.items())))) == key
+    assert entries_key({"credentialSubject": {}}) is None and entries_key({"id": 7}) is None
+    drawn, drawn_other = entries.reserve(AGENCY, key), entries.reserve(AGENCY, other)
+    assert {(e.purpose, e.index) for e in drawn}.isdisjoint({(e.purpose, e.index) for e in drawn_other})
+    one, two = bytes([1]) * 32, bytes([2]) * 32
+    entries.link(AGENCY, [(key, one, drawn), (other, two, drawn_other)])
+    assert entries.entries(AGENCY, one) == drawn and entries.entries(AGENCY, two) == drawn_other
+
+
+def test_a_key_holds_integers_beyond_64_bits(tmp_path: Path) -> None:
+    document = {"id": "urn:uuid:big", "credentialSubject": {"count": 2**70}}
+    assert entries_key(document) == entries_key({**document, "proof": {}}) != entries_key({**document, "x": 1})
