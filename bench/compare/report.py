@@ -162,7 +162,7 @@ def markdown(figures: dict[str, Any], *, command: str | None = None, chart: str 
         "can sign for one account) and its fees from the latest block at most once a second; the peer keeps a local "
         "nonce and reads its fees once per run (without them ethers 5 reads the latest block and the gas price "
         "again for every transaction). Hurong anchors without a manifest CID (an `Issuer` with no "
-        "blob store, as `hurong bench issue`); with a 59-character CID an anchor costs ~1,500 gas more.",
+        "blob store, as `hurong bench issue`); with a manifest (its 32-byte digest) an anchor costs ~370 gas more.",
         "- Verification uses the certificates issued at the largest batch size (Merkle paths of ~log2(batch) "
         "hashes: oa-verify checks each one for revocation).",
     ]
