@@ -30,7 +30,9 @@ Every one derives from `LedgerError`; the service maps each class to an HTTP sta
     │   ├── TransactionFailed                  a mined transaction reverted without a decodable reason
     │   ├── TransactionTimeout                 no receipt within the time allowed
     │   ├── TransactionDropped                 the chain forgot a transaction and its nonce went to another
-    │   └── FeeCapExceeded                     the chain's base fee is above what the configuration allows
+    │   ├── FeeCapExceeded                     the chain's base fee is above what the configuration allows
+    │   ├── RpcUnreachable                     the lean JSON-RPC client could not reach the node (web3 takes over)
+    │   └── RpcError                           the node answered a lean JSON-RPC request with an error
     ├── DeploymentError                        no deployment record, or one that does not match the chain
     ├── KeystoreError                          a key file that cannot be decrypted, read or written
     ├── JournalError                           an issuance journal that cannot be opened or is inconsistent
@@ -112,6 +114,19 @@ class TransactionDropped(ChainError):
         self.tx_hash = tx_hash
         self.nonce = nonce
         super().__init__(f"transaction {tx_hash} was dropped: nonce {nonce} went to another transaction")
+
+
+class RpcUnreachable(ChainError):
+    """The lean JSON-RPC client (`ledger.chain.rpc`) could not reach the endpoint, or had no HTTP answer from it (the
+    caller may go back to web3, which fails over between endpoints)."""
+
+
+class RpcError(ChainError):
+    """The node answered a lean JSON-RPC request with an error."""
+
+    def __init__(self, code: int, message: str) -> None:
+        self.code = code
+        super().__init__(f"JSON-RPC error {code}: {message[:300]}")
 
 
 class FeeCapExceeded(ChainError):
@@ -357,6 +372,8 @@ def _render(value: Any) -> str:
 
 
 __all__ = [
+    "RpcError",
+    "RpcUnreachable",
     "AnchoringFailed",
     "CertificateValidationError",
     "CidMismatch",

@@ -24,7 +24,7 @@ import orjson
 from web3 import Web3
 
 from ledger.chain.base import active_endpoint
-from ledger.errors import ChainError
+from ledger.errors import ChainError, RpcError, RpcUnreachable
 
 _HEX_QUANTITY = re.compile(r"0x(0|[1-9a-f][0-9a-f]{0,15})")
 _HASH = re.compile(r"0x[0-9a-f]{64}")
@@ -32,18 +32,6 @@ _HEX_DATA = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
 _STATUS_WORDS = 4
 #: `CertificateRegistry.statusOf(address,bytes32)`.
 STATUS_OF_SELECTOR = Web3.keccak(text="statusOf(address,bytes32)")[:4]
-
-
-class RpcUnreachable(ChainError):
-    """The endpoint could not be reached, or did not answer in HTTP (the caller may go back to web3)."""
-
-
-class RpcError(ChainError):
-    """The node answered a JSON-RPC error."""
-
-    def __init__(self, code: int, message: str) -> None:
-        self.code = code
-        super().__init__(f"JSON-RPC error {code}: {message[:300]}")
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,16 @@ from web3.exceptions import BlockNotFound, Web3Exception
 
 from ledger.chain.client import HurongClient
 from ledger.chain.models import Agency, Batch, CertificateStatus, Province, SigningKey, StatusRecord
-from ledger.chain.rpc import LeanRpc, RpcError, RpcUnreachable
-from ledger.errors import ChainError, ContractRevertError, HistoryUnavailable, LedgerError, LedgerValueError
+from ledger.chain.rpc import LeanRpc
+from ledger.errors import (
+    ChainError,
+    ContractRevertError,
+    HistoryUnavailable,
+    LedgerError,
+    LedgerValueError,
+    RpcError,
+    RpcUnreachable,
+)
 
 #: Entries kept by each memoised chain read of one reader (batches, agencies, grants, signing keys, rule
 #: questions, provinces), least recently used dropped first: a few MiB per reader at most.

@@ -18,8 +18,8 @@ from ledger.chain.base import make_web3
 from ledger.chain.client import HurongClient
 from ledger.chain.models import CertificateStatus
 from ledger.chain.node import free_port
-from ledger.chain.rpc import LeanRpc, RpcError, RpcUnreachable, decode_status
-from ledger.errors import ChainError
+from ledger.chain.rpc import LeanRpc, decode_status
+from ledger.errors import ChainError, RpcError, RpcUnreachable
 from ledger.verification.verifier import INVALID, VALID, Verifier
 from tests.conftest import World
 from tests.ledger import issuing
