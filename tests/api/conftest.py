@@ -109,3 +109,20 @@ def own_server(home: Path, extra_env: dict[str, str] | None = None, *, workers: 
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with own_server(tmp_path_factory.mktemp("service")) as running:
         yield running
+
+
+#: Debian's Chromium, and the flags it runs headless with in the page tests (no sandbox as root, no traffic of its own).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium for the page tests of a module (skipped where playwright is not installed)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -39,19 +39,6 @@ def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @contextlib.contextmanager
 def open_page(browser: Any, server: Server, path: str = "/console") -> Iterator[Any]:
     """A page of `server`; fails the test on JavaScript errors or requests elsewhere."""

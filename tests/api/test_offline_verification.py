@@ -66,19 +66,6 @@ def issued(service: Server) -> list[dict[str, Any]]:
     return docs
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.fixture
 def page(browser: Any, service: Server) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1000, "height": 1400}, locale="zh-CN", timezone_id="Asia/Shanghai")

@@ -42,19 +42,6 @@ def certificate(server: Server) -> dict[str, Any]:
     return dict(response.json()["data"][0])
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @contextlib.contextmanager
 def open_page(browser: Any, server: Server) -> Iterator[Any]:
     """The verification page of `server`, ready; fails the test on JavaScript errors or requests elsewhere."""
