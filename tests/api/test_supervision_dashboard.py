@@ -18,10 +18,9 @@ from api.supervision.alerts import Alert, AlertStore
 from api.supervision.records import USAGE_FILE, UsageLog, UsageRecord, feedback, new_usage_id
 from tests.api.conftest import Server
 from tests.api.test_api import issue
-from tests.api.test_console import CHROMIUM, browser, check_glyphs, expect, open_page
+from tests.api.test_console import CHROMIUM, check_glyphs, expect, open_page
 from tests.api.test_supervision import usage_rows
 
-__all__ = ["browser"]  # the fixture, shared with the console's tests
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
 PROVINCES = ["310000", "330000", "440000", "110000"]
 COUNT = 3000
