@@ -73,6 +73,29 @@ def read_json(path: Path) -> Any:
         raise LedgerValueError(f"{path} is not valid UTF-8 JSON: {exc}") from None
 
 
+def get_json(url: str, *, limit: int, accept: str = "application/json", timeout: float = 30.0) -> Any:
+    """The JSON document an HTTP GET of `url` answers: `LedgerError` for a failed request or a status other than
+    200, `LedgerValueError` for an answer over `limit` bytes or not UTF-8 JSON (read as it streams, so a larger
+    answer is never held whole)."""
+    import httpx
+
+    try:
+        with httpx.stream("GET", url, timeout=timeout, headers={"Accept": accept}) as answer:
+            if answer.status_code != 200:
+                raise LedgerError(f"GET {url} answered HTTP {answer.status_code}")
+            body = b""
+            for chunk in answer.iter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    raise LedgerValueError(f"{url} answered more than {limit:,} bytes")
+    except httpx.HTTPError as exc:
+        raise LedgerError(f"cannot fetch {url}: {exc}") from None
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LedgerValueError(f"{url} is not valid UTF-8 JSON: {exc}") from None
+
+
 def write_json(path: Path, document: Any) -> None:
     path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 

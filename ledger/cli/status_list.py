@@ -3,7 +3,6 @@ agency anchored on chain (`CertificateRegistry.statusListHash`)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from ledger.cli.common import (
     connect,
     console,
     emit_json,
+    get_json,
     read_json,
     refusals,
 )
@@ -32,23 +32,7 @@ def fetch_list(source: str, *, timeout: float = 30.0) -> Any:
     """The JSON document at `source`: an http(s) URL, else a file."""
     if not source.startswith(("http://", "https://")):
         return read_json(Path(source))
-    import httpx
-
-    try:
-        with httpx.stream("GET", source, timeout=timeout, headers={"Accept": "application/vc+ld+json"}) as answer:
-            if answer.status_code != 200:
-                raise LedgerError(f"GET {source} answered HTTP {answer.status_code}")
-            body = b""
-            for chunk in answer.iter_bytes():
-                body += chunk
-                if len(body) > MAX_LIST_BYTES:
-                    raise LedgerValueError(f"{source} answered more than {MAX_LIST_BYTES:,} bytes")
-    except httpx.HTTPError as exc:
-        raise LedgerError(f"cannot fetch {source}: {exc}") from None
-    try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LedgerValueError(f"{source} is not valid UTF-8 JSON: {exc}") from None
+    return get_json(source, limit=MAX_LIST_BYTES, accept="application/vc+ld+json", timeout=timeout)
 
 
 @app.command("check")

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from ledger.cli.common import JsonOption, console, emit_json, format_time, read_json, refusals, write_json
-from ledger.errors import LedgerError, LedgerValueError
+from ledger.cli.common import JsonOption, console, emit_json, format_time, get_json, read_json, refusals, write_json
+from ledger.errors import LedgerValueError
 from ledger.index import trust_bundle
 
 app = typer.Typer(help="Trust bundles for offline verification (离线核验信任包)", no_args_is_help=True)
@@ -20,24 +19,8 @@ app = typer.Typer(help="Trust bundles for offline verification (离线核验信�
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 
 
-def _get(url: str, *, timeout: float = 60.0) -> Any:
-    import httpx
-
-    try:
-        with httpx.stream("GET", url, timeout=timeout, headers={"Accept": "application/json"}) as answer:
-            if answer.status_code != 200:
-                raise LedgerError(f"GET {url} answered HTTP {answer.status_code}")
-            body = b""
-            for chunk in answer.iter_bytes():
-                body += chunk
-                if len(body) > MAX_BUNDLE_BYTES:
-                    raise LedgerValueError(f"{url} answered more than {MAX_BUNDLE_BYTES:,} bytes")
-    except httpx.HTTPError as exc:
-        raise LedgerError(f"cannot fetch {url}: {exc}") from None
-    try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LedgerValueError(f"{url} is not valid UTF-8 JSON: {exc}") from None
+def _get(url: str) -> Any:
+    return get_json(url, limit=MAX_BUNDLE_BYTES, timeout=60.0)
 
 
 def _key(value: str) -> str:
