@@ -49,6 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from ledger.audit.log import USAGE_FILE as USAGE_FILE
 from ledger.audit.log import anchors
 from ledger.audit.log import metadata as log_metadata
+from ledger.keys.keystore import create_once
 
 log = logging.getLogger("hurong.api.usage")
 
@@ -154,18 +155,7 @@ def load_secret(home: Path, given: str = "") -> bytes:
     if given:
         return given.encode("utf-8")
     path = Path(home) / SECRET_FILE
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not path.exists():
-        draft = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(32))
-        try:
-            os.link(draft, path)  # atomic: the secret is whole or absent
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(draft)
+    create_once(path, secrets.token_hex(32))
     return path.read_text(encoding="ascii").strip().encode("ascii")
 
 

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +41,7 @@ from ledger.index.tables import (
     signing_keys,
     status_lists,
 )
+from ledger.keys.keystore import create_once
 
 FORMAT = "hurong-trust-bundle/1"
 KEY_FILE = "trust-bundle-key.json"
@@ -79,20 +78,9 @@ def load_or_create_key(home: Path) -> BundleKey:
     """The key in `<home>/trust-bundle-key.json`, generated once (0600; the first of several processes starting
     together writes it, the others read it)."""
     path = Path(home) / KEY_FILE
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
         private = Ed25519PrivateKey.generate()
-        record = {"algorithm": "Ed25519", "privateKey": private.private_bytes_raw().hex()}
-        draft = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(record, out)
-        try:
-            os.link(draft, path)  # atomic: the key is whole or absent
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(draft)
+        create_once(path, json.dumps({"algorithm": "Ed25519", "privateKey": private.private_bytes_raw().hex()}))
     try:
         record = json.loads(path.read_text(encoding="ascii"))
         private = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(record["privateKey"]))

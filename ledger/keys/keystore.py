@@ -422,6 +422,25 @@ def _prefixed_hex(value: Any, what: str) -> bytes:
     return bytes.fromhex(value[2:])
 
 
+def create_once(path: Path, text: str) -> None:
+    """Create `path` holding `text` (0600, its folder 0700) unless it exists: written whole under a private name,
+    then hard-linked into place, so of several processes starting together the first writes it and the others
+    keep its text (read `path` afterwards for the text in force)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.exists():
+        return
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    try:
+        os.link(draft, path)  # atomic: the file is whole or absent
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(draft)
+
+
 def _write_atomically(path: Path, data: bytes, *, overwrite: bool, what: str = "key file") -> None:
     """Write `data` to a 0600 temporary file beside `path`, fsync it, then move it into place.
 
@@ -473,6 +492,7 @@ def _fsync_directory(directory: Path) -> None:
 
 
 __all__ = [
+    "create_once",
     "KEYSTORE_VERSION",
     "PASSPHRASE_ENV",
     "PASSPHRASE_FILE_ENV",
