@@ -169,20 +169,37 @@ class Network:
         self.save()
 
     def up(self, *, timeout: float = 120.0, log: Log | None = None) -> Network:
-        """Start every node, then wait until all of them peer and blocks advance."""
+        """Start every node, wait until all of them peer and agree on their head, and only then let them seal;
+        then wait until blocks advance.
+
+        Sealing waits for the peers because Clique cannot leave a fork of equal weight: validators that seal
+        before they see each other can split two against two, each half holding the blocks of the signers that
+        must now wait their turn, and the chain halts for good."""
         for node in self.nodes:
             self._start(node)
             if log:
                 log(f"node {node.index} (province {node.province}, signer {node.signer}) on {node.rpc}")
+        self.wait_peered(timeout=timeout)
+        self.wait_synced(timeout=timeout)
+        for node in self.running():
+            self.start_sealing(node)
         self.wait_ready(timeout=timeout)
         return self
 
     def start_node(self, index: int, *, timeout: float = 60.0) -> GethNode:
-        """Start a stopped node and wait until it peers with the running others (blocks may be halted)."""
+        """Start a stopped node, wait until it peers with the running others and has caught up with their head,
+        then let it seal (blocks may be halted: two of four validators down)."""
         node = self.node(index)
         self._start(node)
         self.wait_peered([node], timeout=timeout)
+        self.wait_caught_up(node, timeout=timeout)
+        self.start_sealing(node)
         return node
+
+    def start_sealing(self, node: GethNode) -> None:
+        """Let `node` seal blocks (as a Clique signer once the signers vote it in). Nodes start without sealing
+        (no `--mine`): it starts once the node sees its peers and has their head."""
+        rpc_call(node.rpc, "miner_start", [])
 
     def stop_node(self, index: int) -> GethNode:
         node = self.node(index)
@@ -230,6 +247,12 @@ class Network:
         start = {n.index: self.head(n.index)[0] for n in self.running()}
         self.wait_for(lambda: all(self.head(i)[0] > h for i, h in start.items()), timeout, "blocks to advance")
 
+    def wait_caught_up(self, node: GethNode, *, timeout: float = 60.0) -> None:
+        """Wait until `node`'s head is at least as high as the highest head the other running nodes had."""
+        others = [self.head(n.index)[0] for n in self.running() if n is not node]
+        target = max(others, default=0)
+        self.wait_for(lambda: self.head(node.index)[0] >= target, timeout, f"node {node.index} to reach block {target}")
+
     def wait_synced(self, *, timeout: float = 60.0) -> tuple[int, str]:
         """Wait until every running node has the same head; returns it."""
         heads: list[tuple[int, str]] = []
@@ -271,6 +294,8 @@ class Network:
                     rpc_call(other.rpc, "admin_addPeer", [node.enode])
                     rpc_call(other.rpc, "admin_addTrustedPeer", [node.enode])
             self.wait_peered(timeout=timeout)
+            self.wait_caught_up(node, timeout=timeout)
+            self.start_sealing(node)
         return node
 
 
