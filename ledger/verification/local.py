@@ -21,6 +21,7 @@ from typing import Any, cast
 from ledger.certificates.did import parse_agency_did
 from ledger.certificates.hashing import recompute_digest
 from ledger.certificates.merkle import verify as merkle_verify
+from ledger.certificates.model import PROOF_TYPE
 from ledger.certificates.native import native
 from ledger.errors import LedgerValueError
 from ledger.verification.checks import (
@@ -43,6 +44,8 @@ PASSED, FAILED, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.SKIPPED
 #: raises, so the reference tells why; the Merkle path leads to the root), or None when it did not clear it.
 Facts = tuple[bool | None, bool] | None
 Local = tuple[dict[str, CheckResult], Claims | None]
+#: What `hurong_native.local_facts` clears against: the proof's type and the bounds of `unsupported_value`.
+LOCAL_BOUNDS = (PROOF_TYPE, MAX_DEPTH, MAX_VALUES, MAX_TEXT)
 #: `hurong_native.local_facts`, or None where the native core is not installed (or predates it).
 _local_facts: Callable[..., list[Facts]] | None = getattr(native, "local_facts", None)
 
@@ -101,7 +104,7 @@ class LocalChecks:
         """`check` of each of `docs`, in order, with one native call for the batch where the core is installed."""
         if _local_facts is None or len(docs) < 2:
             return (self.check(doc, made) for doc in docs)
-        found: list[Facts] = _local_facts(docs, MAX_DEPTH, MAX_VALUES, MAX_TEXT)
+        found = _local_facts(docs if type(docs) is list else list(docs), *LOCAL_BOUNDS)
         return (self.check(doc, made, facts) for doc, facts in zip(docs, found, strict=True))
 
     def _format(self, doc: Any, put: Put, *, cleared: bool = False) -> Claims | None:
