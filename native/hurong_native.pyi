@@ -53,3 +53,11 @@ class Schema:
 def local_facts(
     documents: list[Any], proof_type: str, max_depth: int, max_values: int, max_text: int
 ) -> list[tuple[bool | None, bool] | None]: ...
+
+class PendingFacts:
+    def wait(self) -> list[tuple[bool | None, bool] | None]: ...
+
+# `local_facts` in two steps: which documents are cleared, at once; their facts computed in the background.
+def start_local_facts(
+    documents: list[Any], proof_type: str, max_depth: int, max_values: int, max_text: int
+) -> tuple[list[bool], PendingFacts]: ...

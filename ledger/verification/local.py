@@ -15,7 +15,7 @@ is checked by `check` itself, so every message stays the reference's.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from ledger.certificates.did import parse_agency_did
@@ -46,8 +46,10 @@ Facts = tuple[bool | None, bool] | None
 Local = tuple[dict[str, CheckResult], Claims | None]
 #: What `hurong_native.local_facts` clears against: the proof's type and the bounds of `unsupported_value`.
 LOCAL_BOUNDS = (PROOF_TYPE, MAX_DEPTH, MAX_VALUES, MAX_TEXT)
-#: `hurong_native.local_facts`, or None where the native core is not installed (or predates it).
+#: `hurong_native.local_facts` and `start_local_facts`, or None where the native core is not installed (or predates
+#: them).
 _local_facts: Callable[..., list[Facts]] | None = getattr(native, "local_facts", None)
+_start_local_facts: Callable[..., tuple[list[bool], Any]] | None = getattr(native, "start_local_facts", None)
 
 
 class LocalChecks:
@@ -66,46 +68,64 @@ class LocalChecks:
     def check(self, doc: Any, made: Made, facts: Facts = None) -> Local:
         """The results of checks 1-3 of `doc` (built through `made`), and its claims when its format passed.
         `facts`: what `hurong_native.local_facts` found for `doc`, which then needs no second look."""
+        return self._rest(doc, self._first(doc, made, cleared=facts is not None), made, facts)
+
+    def check_many(self, docs: Sequence[Any], made: Made) -> list[Local]:
+        """`check` of each of `docs`, in order. Where the native core is installed, it copies out of the batch what
+        checks 1-3 need and clears most documents at once, then computes their digests and Merkle paths on every
+        core while the format checks run here; the rest of checks 1-3 follows with its facts."""
+        if _start_local_facts is None or len(docs) < 2:
+            return [self.check(doc, made) for doc in docs]
+        cleared, pending = _start_local_facts(docs if type(docs) is list else list(docs), *LOCAL_BOUNDS)
+        first = [self._first(doc, made, cleared=c) for doc, c in zip(docs, cleared, strict=True)]
+        found = pending.wait()
+        return [self._rest(d, f, made, facts) for d, f, facts in zip(docs, first, found, strict=True)]
+
+    def _first(self, doc: Any, made: Made, *, cleared: bool) -> Local:
+        """The format check (`cleared`: see `_format`), and the other two skipped when it failed."""
         results: dict[str, CheckResult] = {}
 
         def put(name: str, outcome: Outcome, code: str, message: str, **details: Any) -> None:
             results[name] = made(name, outcome, code, message, details)
 
-        claims = self._format(doc, put, cleared=facts is not None)
+        claims = self._format(doc, put, cleared=cleared)
         if claims is None:
             for name in CHECKS[1:]:
                 put(name, SKIPPED, "format_failed", "not checked: the document is malformed")
-            return results, None
+        return results, claims
+
+    @staticmethod
+    def _rest(doc: Any, first: Local, made: Made, facts: Facts) -> Local:
+        """Integrity and inclusion of a document whose format passed (`first`), from `facts` where given."""
+        results, claims = first
+        if claims is None:
+            return first
         proof = doc["proof"]
-        digest = bytes.fromhex(proof["digest"][2:])
-        root = bytes.fromhex(proof["merkleRoot"][2:])
         matches = None if facts is None else facts[0]
         if matches is None:
             try:
-                matches = recompute_digest(doc) == digest
+                matches = recompute_digest(doc) == bytes.fromhex(proof["digest"][2:])
             except LedgerValueError as exc:  # IntegrityError, or a value that cannot be canonicalised
-                put("integrity", FAILED, "fields_mismatch", str(exc))
+                results["integrity"] = made("integrity", FAILED, "fields_mismatch", str(exc), {})
         if matches is True:
-            put("integrity", PASSED, "ok", "the digest matches the disclosed fields and hidden hashes")
+            results["integrity"] = made("integrity", PASSED, "ok",
+                                        "the digest matches the disclosed fields and hidden hashes", {})  # fmt: skip
         elif matches is False:
-            put("integrity", FAILED, "digest_mismatch", "the fields do not hash to the digest in the proof")
-        length = len(proof["merklePath"])
+            results["integrity"] = made("integrity", FAILED, "digest_mismatch",
+                                        "the fields do not hash to the digest in the proof", {})  # fmt: skip
+        path = proof["merklePath"]
         if facts is not None:
             included = facts[1]
         else:
-            included = merkle_verify(root, digest, [bytes.fromhex(h[2:]) for h in proof["merklePath"]])
+            digest, root = bytes.fromhex(proof["digest"][2:]), bytes.fromhex(proof["merkleRoot"][2:])
+            included = merkle_verify(root, digest, [bytes.fromhex(h[2:]) for h in path])
         if included:
-            put("inclusion", PASSED, "ok", f"the Merkle path ({length} hashes) leads to the root", pathLength=length)
+            results["inclusion"] = made("inclusion", PASSED, "ok", f"the Merkle path ({len(path)} hashes) leads to "
+                                        "the root", {"pathLength": len(path)})  # fmt: skip
         else:
-            put("inclusion", FAILED, "bad_merkle_path", "the Merkle path does not lead from the digest to the root")
+            results["inclusion"] = made("inclusion", FAILED, "bad_merkle_path",
+                                        "the Merkle path does not lead from the digest to the root", {})  # fmt: skip
         return results, claims
-
-    def check_many(self, docs: Sequence[Any], made: Made) -> Iterator[Local]:
-        """`check` of each of `docs`, in order, with one native call for the batch where the core is installed."""
-        if _local_facts is None or len(docs) < 2:
-            return (self.check(doc, made) for doc in docs)
-        found = _local_facts(docs if type(docs) is list else list(docs), *LOCAL_BOUNDS)
-        return (self.check(doc, made, facts) for doc, facts in zip(docs, found, strict=True))
 
     def _format(self, doc: Any, put: Put, *, cleared: bool = False) -> Claims | None:
         """The format check; `cleared`: the native core found the proof well shaped and every value plain JSON

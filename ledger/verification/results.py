@@ -134,8 +134,9 @@ class VerificationResult:
 
 def verdict_of(checks: tuple[CheckResult, ...]) -> str:
     """INVALID if any of the first eight checks failed, NOT_RECOGNIZED if only recognition failed, else VALID."""
-    if any(c.outcome == Outcome.FAILED for c in checks[:8]):
+    outcomes = [c.outcome for c in checks]
+    if Outcome.FAILED in outcomes[:8]:
         return INVALID
-    if checks[8].outcome == Outcome.FAILED:
+    if outcomes[8] == Outcome.FAILED:
         return NOT_RECOGNIZED
     return VALID

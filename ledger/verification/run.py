@@ -43,6 +43,11 @@ def _keyable(*values: Any) -> bool:
     return all(value.__class__ in _EXACT for value in values)
 
 
+def _texts(a: Any, b: Any) -> bool:
+    """Whether both are exact `str` (a subclass may format itself otherwise)."""
+    return a.__class__ is str and b.__class__ is str
+
+
 class Run:
     """Checks 4-9 of certificates read through `reader`, validity and recognition judged at `now` (Unix
     seconds), the issuer's standing read with `today` (default `reader`), answers stamped `checked_at`."""
@@ -80,8 +85,9 @@ class Run:
         # 4. anchoring
         chain_id, registry = proof["chainId"], proof["registry"]
         key: tuple[Any, ...] | None = ("anchoring", chain_id, claims.chain_id, registry, agency, root)
-        batch = shared(results, key if _keyable(chain_id, registry) else None, self._check_anchoring, proof, claims,
-                       root)  # fmt: skip
+        if chain_id.__class__ is not int or registry.__class__ is not str:
+            key = None
+        batch = shared(results, key, self._check_anchoring, proof, claims, root)
 
         # 5. issuer, 6. signature, 7. status
         if batch is None:
@@ -89,7 +95,7 @@ class Run:
         else:
             ctype, province = claims.certificate_type, claims.province
             key = ("issuer", agency, province, ctype, batch.anchored_at)
-            shared(results, key if _keyable(ctype, province) else None, self._check_issuer, claims, batch)
+            shared(results, key if _texts(ctype, province) else None, self._check_issuer, claims, batch)
             signature = proof.get("signature")
             key = ("signature", None) if signature is None else self._signature_key(proof, agency, root, batch)
             shared(results, key, self._check_signature, proof, agency, batch, root)
@@ -98,18 +104,18 @@ class Run:
 
         # 8. validity
         key = ("validity", claims.valid_from, claims.valid_until)
-        shared(results, key if _keyable(claims.valid_from, claims.valid_until) else None, self._check_validity, claims)
+        shared(results, key if _texts(claims.valid_from, claims.valid_until) else None, self._check_validity, claims)
 
         # 9. recognition
         context = self.context
         if context is None or context.province is None:
             shared(results, ("no_context",), self._skip, "recognition", "no_context", "no accepting province named")
-        elif any(r.outcome == FAILED for r in results.values()):
+        elif FAILED in [r.outcome for r in results.values()]:
             shared(results, ("invalid",), self._skip, "recognition", "invalid",
                    "not checked: the certificate is not valid")  # fmt: skip
         else:
             key = ("recognition", claims.province, claims.certificate_type)
-            shared(results, key if _keyable(claims.province, claims.certificate_type) else None,
+            shared(results, key if _texts(claims.province, claims.certificate_type) else None,
                    self._check_recognition, claims)  # fmt: skip
         warnings: tuple[VerificationWarning, ...] = ()
         if batch:

@@ -491,6 +491,8 @@ fn hurong_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<validation::Schema>()?;
     m.add_function(wrap_pyfunction!(plain::unsupported_value, m)?)?;
     m.add_function(wrap_pyfunction!(verify_batch::local_facts, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_batch::start_local_facts, m)?)?;
+    m.add_class::<verify_batch::PendingFacts>()?;
     // The key `scripts/build-native.sh` built this module under (its sources and compiler).
     m.add("__build_key__", option_env!("HURONG_NATIVE_BUILD_KEY").unwrap_or(""))?;
     Ok(())

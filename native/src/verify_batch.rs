@@ -13,7 +13,10 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::Mutex;
 
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt, PyList, PyString};
 use rayon::prelude::*;
@@ -212,6 +215,19 @@ fn job(document: &Obj<'_>, proof_type: &str, bounds: (usize, usize, usize)) -> P
     Ok(Some(Job { suite, digest, root, path, salted }))
 }
 
+fn jobs(documents: &Bound<'_, PyList>, proof_type: &str, bounds: (usize, usize, usize)) -> PyResult<Vec<Option<Job>>> {
+    documents.iter().map(|d| job(&d, proof_type, bounds)).collect()
+}
+
+fn compute(jobs: &[Option<Job>]) -> Vec<Facts> {
+    let facts = |job: &Option<Job>| job.as_ref().map(Job::facts);
+    if jobs.len() >= PARALLEL_DOCUMENTS {
+        jobs.par_iter().map(facts).collect()
+    } else {
+        jobs.iter().map(facts).collect()
+    }
+}
+
 /// For each document: None (the reference checks it), or (its digest matches the disclosed fields, salts and
 /// hidden hashes: True, False, or None when recomputing it raises; its Merkle path leads to its root).
 #[pyfunction]
@@ -223,14 +239,41 @@ pub fn local_facts(
     max_values: usize,
     max_text: usize,
 ) -> PyResult<Vec<Facts>> {
-    let bounds = (max_depth, max_values, max_text);
-    let jobs: Vec<Option<Job>> = documents.iter().map(|d| job(&d, proof_type, bounds)).collect::<PyResult<_>>()?;
-    Ok(py.detach(|| {
-        let facts = |job: &Option<Job>| job.as_ref().map(Job::facts);
-        if jobs.len() >= PARALLEL_DOCUMENTS {
-            jobs.par_iter().map(facts).collect()
-        } else {
-            jobs.iter().map(facts).collect()
-        }
-    }))
+    let jobs = jobs(documents, proof_type, (max_depth, max_values, max_text))?;
+    Ok(py.detach(|| compute(&jobs)))
+}
+
+/// The facts of a batch being computed on the cores while Python goes on (`start_local_facts`).
+#[pyclass(frozen, module = "hurong_native")]
+pub struct PendingFacts {
+    facts: Mutex<Option<Receiver<Vec<Facts>>>>,
+}
+
+#[pymethods]
+impl PendingFacts {
+    /// The facts of each document (as `local_facts` answers), once computed; a second call raises.
+    fn wait(&self, py: Python<'_>) -> PyResult<Vec<Facts>> {
+        let receiver = self.facts.lock().map_err(|_| PyRuntimeError::new_err("the facts were lost"))?.take();
+        let receiver = receiver.ok_or_else(|| PyRuntimeError::new_err("the facts were already taken"))?;
+        py.detach(move || receiver.recv()).map_err(|_| PyRuntimeError::new_err("computing the facts failed"))
+    }
+}
+
+/// `local_facts` in two steps: which documents are cleared (their facts will come) at once, with the GIL held
+/// only to copy them out, and the facts computed in the background on every core (`PendingFacts.wait`).
+#[pyfunction]
+pub fn start_local_facts(
+    documents: &Bound<'_, PyList>,
+    proof_type: &str,
+    max_depth: usize,
+    max_values: usize,
+    max_text: usize,
+) -> PyResult<(Vec<bool>, PendingFacts)> {
+    let jobs = jobs(documents, proof_type, (max_depth, max_values, max_text))?;
+    let cleared = jobs.iter().map(Option::is_some).collect();
+    let (sender, receiver) = channel();
+    rayon::spawn(move || {
+        let _ = sender.send(compute(&jobs)); // nobody waits any more when the receiver is gone
+    });
+    Ok((cleared, PendingFacts { facts: Mutex::new(Some(receiver)) }))
 }

@@ -137,6 +137,17 @@ def test_edge_cases_are_the_references_or_left_to_it(edge: int) -> None:
     agrees_with_the_reference(changed, found[0])
 
 
+def test_the_facts_computed_in_the_background_are_the_same() -> None:
+    docs = [*wrapped("default"), *wrapped("sm"), "not a document"]
+    docs[1]["credentialSubject"]["holderName"] += "X"
+    cleared, pending = native.start_local_facts(docs, PROOF_TYPE, MAX_DEPTH, MAX_VALUES, MAX_TEXT)
+    found = pending.wait()
+    assert found == facts(docs) and cleared == [fact is not None for fact in found]
+    assert found[1] == (False, True) and found[-1] is None
+    with pytest.raises(RuntimeError, match="already taken"):
+        pending.wait()
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), suite=st.sampled_from(["default", "sm"]))
 def test_random_changes_get_the_references_facts_or_none(data: st.DataObject, suite: str) -> None:

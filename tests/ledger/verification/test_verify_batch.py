@@ -98,6 +98,7 @@ def test_the_batch_without_the_native_core_answers_as_the_reference(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(local, "_local_facts", None)
+    monkeypatch.setattr(local, "_start_local_facts", None)
     verifier = Verifier(world.reader, clock=lambda: 1_900_000_000)
     both_paths(verifier, corpus(world, tmp_path), VerificationContext(ZJ))
 
