@@ -35,7 +35,7 @@ from ledger.verification.checks import (
     without_placeholders,
 )
 from ledger.verification.messages import Made, Put
-from ledger.verification.results import CHECKS, CheckResult, Outcome
+from ledger.verification.results import CHECKS, CheckResult, Outcome, frozen
 
 log = logging.getLogger("hurong.verify")
 
@@ -176,7 +176,7 @@ class LocalChecks:
             fail("schema", schema[0], problems=schema[1])
             return None
         put("format", PASSED, "ok", "a well-formed ElectronicLicense with a Hurong proof")
-        return Claims(agency=agency, chain_id=chain_id, certificate_type=ctype, province=province,
+        return frozen(Claims, agency=agency, chain_id=chain_id, certificate_type=ctype, province=province,
                       digest=proof["digest"].lower(), valid_from=valid_from, valid_until=valid_until,
                       status_entry=doc.get("credentialStatus"))  # fmt: skip
 

@@ -29,6 +29,7 @@ from ledger.verification.results import (
     VerificationContext,
     VerificationResult,
     VerificationWarning,
+    frozen,
     verdict_of,
 )
 from ledger.verification.status_lists import StatusListFetch, lists_say
@@ -153,7 +154,8 @@ class Run:
         checks = tuple([results[name] for name in CHECKS])
         at, checked_at = self.timing
         reader = self.reader
-        return VerificationResult(
+        return frozen(
+            VerificationResult,
             verdict=verdict_of(checks),
             checks=checks,
             block_number=reader.block_number,

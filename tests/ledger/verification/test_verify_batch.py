@@ -10,6 +10,7 @@ equal, result by result, message by message."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from hypothesis import strategies as st
 from ledger.certificates.hashing import redact
 from ledger.chain.models import KeyAlgorithm
 from ledger.verification import local
+from ledger.verification.checks import Claims
+from ledger.verification.results import CHECKS, CheckResult, Outcome, VerificationResult, frozen
 from ledger.verification.verifier import VerificationContext, Verifier
 from tests.conftest import World
 from tests.ledger import issuing
@@ -120,3 +123,21 @@ def test_randomly_changed_batches_get_the_references_answers(world: World, tmp_p
         both_paths(verifier, docs, VerificationContext(ZJ))
 
     changed()
+
+
+def test_results_and_claims_built_at_once_are_the_dataclasses_own() -> None:
+    checks = tuple(CheckResult(name, Outcome.PASSED, "ok", "好", {}, "fine") for name in CHECKS)
+    values: dict[str, Any] = {"verdict": "VALID", "checks": checks, "block_number": 7, "block_hash": "0x" + "ab" * 32,
+                              "checked_at": 1, "digest": "0x" + "cd" * 32, "issuer": "0x" + "12" * 20,
+                              "issuing_province": "310000", "certificate_type": "business_licence",
+                              "context": VerificationContext(ZJ), "at": 2, "warnings": ()}  # fmt: skip
+    claims = {"agency": "0x" + "12" * 20, "chain_id": 1, "certificate_type": "t", "province": "310000",
+              "digest": "0x" + "cd" * 32, "valid_from": "a", "valid_until": "b", "status_entry": None}  # fmt: skip
+    for cls, given_values in ((VerificationResult, values), (Claims, claims)):
+        assert {f.name for f in dataclasses.fields(cls)} == set(given_values)  # every field given
+        built, own = frozen(cls, **given_values), cls(**given_values)
+        assert built == own and repr(built) == repr(own)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            built.digest = "changed"  # type: ignore[misc]
+    assert frozen(VerificationResult, **values).to_json() == VerificationResult(**values).to_json()
+    assert hash(frozen(Claims, **claims)) == hash(Claims(**claims))
