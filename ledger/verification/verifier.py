@@ -230,11 +230,15 @@ class Verifier:
             today = reader if when is None else self.reader("latest")
         run = Run(reader, context, now if when is None else when, today=today, checked_at=now,
                   verify_signature=self._verify_signature, status_lists=self.status_lists)  # fmt: skip
-        checked = self._local.check_many(documents, run.made)  # checks 1-3, the native ones for all at once
         if len(documents) < _BULK:
-            return [run.verify(d, local) for d, local in zip(documents, checked, strict=True)]
+            return self._answer(run, documents)
         with collection_paused():
-            return [run.verify(d, local) for d, local in zip(documents, checked, strict=True)]
+            return self._answer(run, documents)
+
+    def _answer(self, run: Run, documents: Sequence[Any]) -> list[VerificationResult]:
+        """Checks 1-3 of all `documents` (the native ones for all at once), then checks 4-9 of each in `run`."""
+        checked = self._local.check_many(documents, run.made)
+        return [run.verify(d, local) for d, local in zip(documents, checked, strict=True)]
 
     def verify_with(
         self,
