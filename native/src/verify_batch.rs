@@ -84,14 +84,21 @@ fn exact_list<'a, 'py>(value: &'a Obj<'py>) -> Option<&'a Bound<'py, PyList>> {
     value.cast::<PyList>().ok().filter(|l| l.is_exact_instance_of::<PyList>())
 }
 
-fn hex_digit(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
+/// The value of each hex digit (either case); 0xFF for every other byte.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            c @ b'0'..=b'9' => c - b'0',
+            c @ b'a'..=b'f' => c - b'a' + 10,
+            c @ b'A'..=b'F' => c - b'A' + 10,
+            _ => 0xFF,
+        };
+        b += 1;
     }
-}
+    table
+};
 
 /// `0x` and 64 hex digits (upper case allowed only where `lower_only` is false), as 32 bytes.
 fn hash_of(value: &Obj<'_>, lower_only: bool) -> Option<Hash> {
@@ -101,10 +108,13 @@ fn hash_of(value: &Obj<'_>, lower_only: bool) -> Option<Hash> {
         return None;
     }
     let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = hex_digit(digits[2 * i])? << 4 | hex_digit(digits[2 * i + 1])?;
+    let mut refused = 0u8; // a byte that is no hex digit sets the high bits
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let (high, low) = (HEX_VALUES[usize::from(pair[0])], HEX_VALUES[usize::from(pair[1])]);
+        refused |= high | low;
+        *byte = (high << 4) | (low & 0x0F);
     }
-    Some(out)
+    (refused & 0xF0 == 0).then_some(out)
 }
 
 /// `eth_utils.is_address` of text: `(0x)?` and 40 hex digits, case-insensitively (a mixed-case address is an
