@@ -47,3 +47,17 @@ def unsupported_value(document: Any, max_depth: int, max_values: int, max_text: 
 class Schema:
     def __init__(self, plan: tuple[str, list[tuple[str, str, str, Any]]]) -> None: ...
     def problems(self, instance: Any, base: str) -> list[Problem]: ...
+
+# Checks 1-3 of bulk verification (`ledger.verification.local`): per document None (the reference checks it), or
+# (the digest matches: True/False, or None when recomputing it raises; the Merkle path leads to the root).
+def local_facts(
+    documents: list[Any], proof_type: str, max_depth: int, max_values: int, max_text: int
+) -> list[tuple[bool | None, bool] | None]: ...
+
+class PendingFacts:
+    def wait(self) -> list[tuple[bool | None, bool] | None]: ...
+
+# `local_facts` in two steps: which documents are cleared, at once; their facts computed in the background.
+def start_local_facts(
+    documents: list[Any], proof_type: str, max_depth: int, max_values: int, max_text: int
+) -> tuple[list[bool], PendingFacts]: ...

@@ -11,7 +11,9 @@
 
 The package is split by concern:
 
-- `verifier`: `Verifier`, the nine checks and the questions it answers (now, a past block, a past time);
+- `verifier`: `Verifier` and the questions it answers (now, a past block, a past time);
+- `local`: checks 1-3, which need no chain (format, integrity, inclusion), for a batch in one native call;
+- `run`: checks 4-9 against one reader at one time, judging once what the certificates of a batch share;
 - `results`: what it answers (`VerificationContext`, `CheckResult`, `Outcome`, `VerificationWarning`,
   `VerificationResult`, the check names and verdicts);
 - `reader`: what it reads the chain through (`Reader`, the protocol; `ChainReader`, chain reads at one block,

@@ -7,9 +7,9 @@ never fails to render). `check_result` and `standing_warning` build results carr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ledger.certificates.reasons import reason_label
 from ledger.verification.results import CheckResult, Outcome, VerificationWarning
@@ -108,3 +108,42 @@ def standing_warning(code: str, entity: str, message_en: str, details: dict[str,
     values = _Values(details, statusText=_STATUS_ZH.get(status, status))
     message = _STANDING_ZH[entity].format_map(values) + "；证照在上链时已获授权"
     return VerificationWarning(code, message, details, message_en)
+
+
+class Put(Protocol):
+    """Records the outcome of one check."""
+
+    def __call__(self, name: str, outcome: Outcome, code: str, message: str, **details: Any) -> None: ...
+
+
+#: Makes a check's result: `check_result`, or `SharedResults` (the same result for the same arguments).
+Made = Callable[[str, Outcome, str, str, dict[str, Any]], CheckResult]
+#: Detail values whose equality is their identity as JSON (a float's is not: 0.0 == -0.0).
+_PLAIN = frozenset({str, int, bool, type(None)})
+#: Distinct results one `SharedResults` keeps (beyond them, results are made and not kept).
+SHARED_RESULTS = 65_536
+
+
+class SharedResults:
+    """`check_result`, made once for every certificate of a batch that gets the same result (the common
+    outcomes: `ok`, one anchoring, one recognition rule...): the same Chinese and English messages, details and
+    code, without formatting them again. Results whose details are not plain text, integers, booleans or null
+    (lists of problems) are made every time."""
+
+    def __init__(self, limit: int = SHARED_RESULTS) -> None:
+        self._made: dict[tuple[Any, ...], CheckResult] = {}
+        self._limit = limit
+
+    def __call__(self, name: str, outcome: Outcome, code: str, message: str, details: dict[str, Any]) -> CheckResult:
+        key: tuple[Any, ...] = (name, outcome, code, message)
+        for item, value in details.items():
+            kind = value.__class__
+            if kind not in _PLAIN:
+                return check_result(name, outcome, code, message, details)
+            key += (item, kind, value)
+        made = self._made.get(key)
+        if made is None:
+            made = check_result(name, outcome, code, message, details)
+            if len(self._made) < self._limit:
+                self._made[key] = made
+        return made

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from ledger.chain.codes import encode_code, is_province_code
 from ledger.errors import LedgerValueError
+
+T = TypeVar("T")
 
 #: The nine checks, in the order they are made and reported.
 CHECKS = ("format", "integrity", "inclusion", "anchoring", "issuer", "signature", "status", "validity", "recognition")
@@ -132,10 +134,20 @@ class VerificationResult:
         }
 
 
+def frozen(cls: type[T], **values: Any) -> T:
+    """`cls(**values)` for a frozen dataclass without `__post_init__`, given every field: its instance dictionary
+    filled at once instead of field by field through `object.__setattr__` (bulk verification makes a result and a
+    set of claims per certificate, and the dataclass's own `__init__` costs four times as much)."""
+    made = object.__new__(cls)
+    made.__dict__.update(values)
+    return made
+
+
 def verdict_of(checks: tuple[CheckResult, ...]) -> str:
     """INVALID if any of the first eight checks failed, NOT_RECOGNIZED if only recognition failed, else VALID."""
-    if any(c.outcome == Outcome.FAILED for c in checks[:8]):
+    outcomes = [c.outcome for c in checks]
+    if Outcome.FAILED in outcomes[:8]:
         return INVALID
-    if checks[8].outcome == Outcome.FAILED:
+    if outcomes[8] == Outcome.FAILED:
         return NOT_RECOGNIZED
     return VALID

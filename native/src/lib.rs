@@ -14,6 +14,7 @@ mod errors;
 mod merkle;
 mod plain;
 mod validation;
+mod verify_batch;
 
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
@@ -489,6 +490,9 @@ fn hurong_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validation::text_problems, m)?)?;
     m.add_class::<validation::Schema>()?;
     m.add_function(wrap_pyfunction!(plain::unsupported_value, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_batch::local_facts, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_batch::start_local_facts, m)?)?;
+    m.add_class::<verify_batch::PendingFacts>()?;
     // The key `scripts/build-native.sh` built this module under (its sources and compiler).
     m.add("__build_key__", option_env!("HURONG_NATIVE_BUILD_KEY").unwrap_or(""))?;
     Ok(())

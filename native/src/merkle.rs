@@ -34,6 +34,15 @@ pub fn process_proof<'a>(leaf: &[u8], proof: impl IntoIterator<Item = &'a [u8]>)
     node
 }
 
+/// Whether `path` leads from `digest`'s leaf to `root` (`MerkleProof.verify`), without allocating.
+pub fn verify_path(root: &Hash, digest: &Hash, path: &[Hash]) -> bool {
+    let mut node = leaf_hash(digest);
+    for sibling in path {
+        node = hash_pair(&node, sibling);
+    }
+    &node == root
+}
+
 pub enum TreeError {
     Duplicate(Hash),
 }

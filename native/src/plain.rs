@@ -39,6 +39,60 @@ fn pointer(places: &[Place<'_>], mut at: Option<usize>) -> PyResult<String> {
     Ok(tokens.iter().rev().map(|t| format!("/{t}")).collect())
 }
 
+/// The deepest nesting the quick pass below follows by recursion (deeper bounds take the walk alone).
+const QUICK_DEPTH: usize = 512;
+
+/// Bounds of one walk, and the values seen so far.
+struct Quick {
+    max_depth: usize,
+    max_values: usize,
+    max_text: usize,
+    seen: usize,
+}
+
+impl Quick {
+    /// Whether `value` (at `depth`) and everything in it is supported: what the walk below finds when it finds
+    /// nothing, without spelling out a single place (most documents have no problem to report).
+    fn plain(&mut self, value: &Bound<'_, PyAny>, depth: usize) -> PyResult<bool> {
+        self.seen += 1;
+        if self.seen > self.max_values {
+            return Ok(false);
+        }
+        Ok(if let Ok(text) = value.cast::<PyString>() {
+            text_problem(text, self.max_text)?.is_none()
+        } else if let Ok(list) = value.cast::<PyList>() {
+            if depth >= self.max_depth {
+                return Ok(false);
+            }
+            for item in list.iter() {
+                if !self.plain(&item, depth + 1)? {
+                    return Ok(false);
+                }
+            }
+            true
+        } else if let Ok(dict) = value.cast::<PyDict>() {
+            if depth >= self.max_depth {
+                return Ok(false);
+            }
+            for (key, item) in dict.iter() {
+                let named = key.cast::<PyString>().ok().map(|k| text_problem(k, self.max_text)).transpose()?;
+                if !matches!(named, Some(None)) || !self.plain(&item, depth + 1)? {
+                    return Ok(false);
+                }
+            }
+            true
+        } else if value.is_none() || value.is_instance_of::<PyBool>() {
+            true
+        } else if value.is_instance_of::<PyInt>() {
+            value.extract::<i64>().is_ok()
+        } else if let Ok(number) = value.cast::<PyFloat>() {
+            number.value().is_finite()
+        } else {
+            false
+        })
+    }
+}
+
 /// `(pointer, code, message)` of the first unsupported value of `document`, or None.
 #[pyfunction]
 pub fn unsupported_value(
@@ -47,6 +101,12 @@ pub fn unsupported_value(
     max_values: usize,
     max_text: usize,
 ) -> PyResult<Option<(String, &'static str, String)>> {
+    if max_depth <= QUICK_DEPTH {
+        let mut quick = Quick { max_depth, max_values, max_text, seen: 0 };
+        if quick.plain(document, 0)? {
+            return Ok(None);
+        }
+    }
     let mut places: Vec<Place<'_>> = Vec::new();
     let mut stack: Vec<(Bound<'_, PyAny>, usize, Option<usize>)> = vec![(document.clone(), 0, None)];
     let mut seen = 0usize;

@@ -1,0 +1,289 @@
+//! Checks 1-3 of bulk verification in one call (`ledger.verification.local.LocalChecks.check_many`).
+//!
+//! For each document, with the GIL held, everything the checks need is copied out of the Python objects: the
+//! proof's shape is cleared (exactly when `proof_problems` finds nothing), the document is walked for values that
+//! are not plain JSON within bounds (`plain::unsupported_value`), and the disclosed fields are encoded with their
+//! salts (`document::fields`). Then, without the GIL and parallel over cores, each digest is recomputed and each
+//! Merkle path followed to its root.
+//!
+//! Only the common case is decided here. A document whose proof is not clearly well shaped, that is not plain
+//! JSON or not of exact JSON types, gets `None`: the Python reference checks it and writes its messages. A
+//! document whose digest recomputation would raise (a missing or unused salt, a malformed hidden hash, a value
+//! without canonical form) gets `None` for its integrity, so the reference says why.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::Mutex;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyInt, PyList, PyString};
+use rayon::prelude::*;
+
+use crate::digest::{Hash, Suite};
+use crate::document::fields;
+use crate::merkle;
+use crate::plain;
+
+type Obj<'py> = Bound<'py, PyAny>;
+
+/// Batches at least this large are hashed on all cores.
+const PARALLEL_DOCUMENTS: usize = 32;
+/// `proof_problems` refuses longer Merkle paths.
+const MAX_PATH: usize = 64;
+
+/// The digest recomputation of one document, every part copied out of Python.
+struct Salted {
+    text: Vec<u8>,
+    /// Each disclosed field: its salt (32 hex digits) and its tail `,"<pointer>",<value>]` in `text`.
+    fields: Vec<([u8; 32], Range<usize>)>,
+    obfuscated: Vec<Hash>,
+}
+
+/// A well-shaped proof's suite, digest, root and Merkle path.
+type Shape = (Suite, Hash, Hash, Vec<Hash>);
+/// What `local_facts` answers for one document.
+type Facts = Option<(Option<bool>, bool)>;
+
+/// What checks 1-3 need of one document.
+struct Job {
+    suite: Suite,
+    digest: Hash,
+    root: Hash,
+    path: Vec<Hash>,
+    /// `None` where recomputing the digest raises in the reference.
+    salted: Option<Salted>,
+}
+
+impl Job {
+    /// (the digest matches, or None: the reference tells why it cannot be recomputed; the path leads to the root).
+    fn facts(&self) -> (Option<bool>, bool) {
+        let matches = self.salted.as_ref().map(|s| {
+            let mut hashes = s.obfuscated.clone();
+            hashes.extend(
+                s.fields
+                    .iter()
+                    .map(|(salt, tail)| self.suite.hash_parts(&[b"[\"", salt, b"\"", &s.text[tail.clone()]])),
+            );
+            self.suite.combine(hashes) == self.digest
+        });
+        (matches, merkle::verify_path(&self.root, &self.digest, &self.path))
+    }
+}
+
+fn exact_str<'a, 'py>(value: &'a Obj<'py>) -> Option<&'a Bound<'py, PyString>> {
+    value.cast::<PyString>().ok().filter(|s| s.is_exact_instance_of::<PyString>())
+}
+
+fn exact_dict<'a, 'py>(value: &'a Obj<'py>) -> Option<&'a Bound<'py, PyDict>> {
+    value.cast::<PyDict>().ok().filter(|d| d.is_exact_instance_of::<PyDict>())
+}
+
+fn exact_list<'a, 'py>(value: &'a Obj<'py>) -> Option<&'a Bound<'py, PyList>> {
+    value.cast::<PyList>().ok().filter(|l| l.is_exact_instance_of::<PyList>())
+}
+
+/// The value of each hex digit (either case); 0xFF for every other byte.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            c @ b'0'..=b'9' => c - b'0',
+            c @ b'a'..=b'f' => c - b'a' + 10,
+            c @ b'A'..=b'F' => c - b'A' + 10,
+            _ => 0xFF,
+        };
+        b += 1;
+    }
+    table
+};
+
+/// `0x` and 64 hex digits (upper case allowed only where `lower_only` is false), as 32 bytes.
+fn hash_of(value: &Obj<'_>, lower_only: bool) -> Option<Hash> {
+    let text = exact_str(value)?.to_str().ok()?.as_bytes();
+    let digits = text.strip_prefix(b"0x")?;
+    if digits.len() != 64 || (lower_only && digits.iter().any(u8::is_ascii_uppercase)) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let mut refused = 0u8; // a byte that is no hex digit sets the high bits
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let (high, low) = (HEX_VALUES[usize::from(pair[0])], HEX_VALUES[usize::from(pair[1])]);
+        refused |= high | low;
+        *byte = (high << 4) | (low & 0x0F);
+    }
+    (refused & 0xF0 == 0).then_some(out)
+}
+
+/// `eth_utils.is_address` of text: `(0x)?` and 40 hex digits, case-insensitively (a mixed-case address is an
+/// address there whatever its checksum).
+fn is_address(value: &Obj<'_>) -> bool {
+    let Some(text) = exact_str(value).and_then(|s| s.to_str().ok()) else { return false };
+    let digits = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")).unwrap_or(text);
+    digits.len() == 40 && digits.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The proof's parts when `proof_problems` finds nothing in it, or None.
+fn shaped(proof: &Bound<'_, PyDict>, proof_type: &str) -> PyResult<Option<Shape>> {
+    let item = |name: &str| proof.get_item(name);
+    let text =
+        |value: Option<Obj<'_>>| value.as_ref().and_then(exact_str).and_then(|s| s.to_str().ok().map(str::to_owned));
+    if text(item("type")?).as_deref() != Some(proof_type) {
+        return Ok(None);
+    }
+    let Some(suite) = text(item("suite")?).as_deref().and_then(Suite::parse) else { return Ok(None) };
+    let (Some(digest), Some(root)) =
+        (item("digest")?.and_then(|d| hash_of(&d, false)), item("merkleRoot")?.and_then(|r| hash_of(&r, false)))
+    else {
+        return Ok(None);
+    };
+    let Some(list) = item("merklePath")?.filter(|p| exact_list(p).is_some()) else { return Ok(None) };
+    let list = list.cast_into::<PyList>()?;
+    if list.len() > MAX_PATH {
+        return Ok(None);
+    }
+    let Some(path) = list.iter().map(|h| hash_of(&h, false)).collect::<Option<Vec<Hash>>>() else {
+        return Ok(None);
+    };
+    let salts_ok = item("salts")?.is_some_and(|s| exact_dict(&s).is_some());
+    let obfuscated_ok = item("obfuscated")?.is_none_or(|o| exact_list(&o).is_some());
+    let chain_ok =
+        item("chainId")?.is_some_and(|c| c.is_exact_instance_of::<PyInt>() && c.extract::<i64>().is_ok_and(|n| n > 0));
+    let registry_ok = item("registry")?.is_some_and(|r| is_address(&r));
+    Ok((salts_ok && obfuscated_ok && chain_ok && registry_ok).then_some((suite, digest, root, path)))
+}
+
+/// Whether the last token of a pointer is ASCII digits (`str.isdigit` there); None when it is not ASCII, where
+/// only the reference can tell.
+fn last_token_digits(pointer: &[u8]) -> Option<bool> {
+    let token = &pointer[pointer.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1)..];
+    token.is_ascii().then(|| !token.is_empty() && token.iter().all(u8::is_ascii_digit))
+}
+
+/// The salted fields and hidden hashes of a document exactly when `recompute_digest` succeeds on it.
+fn salted(document: &Obj<'_>, proof: &Bound<'_, PyDict>) -> PyResult<Option<Salted>> {
+    let Some(salts_object) = proof.get_item("salts")? else { return Ok(None) };
+    let salts_dict = salts_object.cast::<PyDict>()?;
+    let mut salts: Vec<(Vec<u8>, [u8; 32])> = Vec::with_capacity(salts_dict.len());
+    for (key, value) in salts_dict.iter() {
+        let (Some(key), Some(value)) = (exact_str(&key), exact_str(&value)) else { return Ok(None) };
+        let (Ok(key), Ok(value)) = (key.to_str(), value.to_str()) else { return Ok(None) };
+        let value = value.as_bytes();
+        if value.len() != 32 || !value.iter().all(|&b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Ok(None);
+        }
+        salts.push((key.as_bytes().to_vec(), value.try_into().expect("32 bytes")));
+    }
+    let mut obfuscated = Vec::new();
+    if let Some(list) = proof.get_item("obfuscated")? {
+        for item in list.cast::<PyList>()?.iter() {
+            let Some(hash) = hash_of(&item, true) else { return Ok(None) };
+            obfuscated.push(hash);
+        }
+    }
+    let Ok(found) = fields(document) else { return Ok(None) };
+    let mut seen = vec![false; salts.len()];
+    let mut index: Option<HashMap<&[u8], usize>> = None;
+    let mut out = Vec::with_capacity(found.items.len());
+    for (at, field) in found.items.iter().enumerate() {
+        let pointer = &found.text[field.pointer.clone()];
+        // Issued documents list their salts in field order: look there first.
+        let position = if salts.get(at).is_some_and(|(key, _)| key.as_slice() == pointer) {
+            Some(at)
+        } else {
+            let index =
+                index.get_or_insert_with(|| salts.iter().enumerate().map(|(i, (k, _))| (k.as_slice(), i)).collect());
+            index.get(pointer).copied()
+        };
+        let Some(position) = position else {
+            if field.is_null && last_token_digits(pointer) == Some(true) {
+                continue; // the placeholder of a hidden array element
+            }
+            return Ok(None);
+        };
+        let Ok(tail) = &field.tail else { return Ok(None) };
+        seen[position] = true;
+        out.push((salts[position].1, tail.clone()));
+    }
+    if seen.contains(&false) || out.len() + obfuscated.len() == 0 {
+        return Ok(None);
+    }
+    Ok(Some(Salted { text: found.text, fields: out, obfuscated }))
+}
+
+fn job(document: &Obj<'_>, proof_type: &str, bounds: (usize, usize, usize)) -> PyResult<Option<Job>> {
+    let Some(top) = exact_dict(document) else { return Ok(None) };
+    let Some(proof) = top.get_item("proof")? else { return Ok(None) };
+    let Some(proof) = exact_dict(&proof) else { return Ok(None) };
+    let Some((suite, digest, root, path)) = shaped(proof, proof_type)? else { return Ok(None) };
+    if plain::unsupported_value(document, bounds.0, bounds.1, bounds.2)?.is_some() {
+        return Ok(None);
+    }
+    let salted = salted(document, proof)?;
+    Ok(Some(Job { suite, digest, root, path, salted }))
+}
+
+fn jobs(documents: &Bound<'_, PyList>, proof_type: &str, bounds: (usize, usize, usize)) -> PyResult<Vec<Option<Job>>> {
+    documents.iter().map(|d| job(&d, proof_type, bounds)).collect()
+}
+
+fn compute(jobs: &[Option<Job>]) -> Vec<Facts> {
+    let facts = |job: &Option<Job>| job.as_ref().map(Job::facts);
+    if jobs.len() >= PARALLEL_DOCUMENTS {
+        jobs.par_iter().map(facts).collect()
+    } else {
+        jobs.iter().map(facts).collect()
+    }
+}
+
+/// For each document: None (the reference checks it), or (its digest matches the disclosed fields, salts and
+/// hidden hashes: True, False, or None when recomputing it raises; its Merkle path leads to its root).
+#[pyfunction]
+pub fn local_facts(
+    py: Python<'_>,
+    documents: &Bound<'_, PyList>,
+    proof_type: &str,
+    max_depth: usize,
+    max_values: usize,
+    max_text: usize,
+) -> PyResult<Vec<Facts>> {
+    let jobs = jobs(documents, proof_type, (max_depth, max_values, max_text))?;
+    Ok(py.detach(|| compute(&jobs)))
+}
+
+/// The facts of a batch being computed on the cores while Python goes on (`start_local_facts`).
+#[pyclass(frozen, module = "hurong_native")]
+pub struct PendingFacts {
+    facts: Mutex<Option<Receiver<Vec<Facts>>>>,
+}
+
+#[pymethods]
+impl PendingFacts {
+    /// The facts of each document (as `local_facts` answers), once computed; a second call raises.
+    fn wait(&self, py: Python<'_>) -> PyResult<Vec<Facts>> {
+        let receiver = self.facts.lock().map_err(|_| PyRuntimeError::new_err("the facts were lost"))?.take();
+        let receiver = receiver.ok_or_else(|| PyRuntimeError::new_err("the facts were already taken"))?;
+        py.detach(move || receiver.recv()).map_err(|_| PyRuntimeError::new_err("computing the facts failed"))
+    }
+}
+
+/// `local_facts` in two steps: which documents are cleared (their facts will come) at once, with the GIL held
+/// only to copy them out, and the facts computed in the background on every core (`PendingFacts.wait`).
+#[pyfunction]
+pub fn start_local_facts(
+    documents: &Bound<'_, PyList>,
+    proof_type: &str,
+    max_depth: usize,
+    max_values: usize,
+    max_text: usize,
+) -> PyResult<(Vec<bool>, PendingFacts)> {
+    let jobs = jobs(documents, proof_type, (max_depth, max_values, max_text))?;
+    let cleared = jobs.iter().map(Option::is_some).collect();
+    let (sender, receiver) = channel();
+    rayon::spawn(move || {
+        let _ = sender.send(compute(&jobs)); // nobody waits any more when the receiver is gone
+    });
+    Ok((cleared, PendingFacts { facts: Mutex::new(Some(receiver)) }))
+}
