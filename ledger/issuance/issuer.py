@@ -42,7 +42,7 @@ from ledger.errors import ChainError, ContractRevertError, LedgerValueError, Sig
 from ledger.errors import IssuanceError as IssuanceError
 from ledger.issuance.failpoints import failpoint
 from ledger.issuance.journal import BatchRecord, DuplicateLicence, Journal
-from ledger.issuance.pipeline import JournalWriter, salt_credentials, wrap_batch
+from ledger.issuance.pipeline import JournalWriter, StatusEntries, salt_credentials, wrap_batch
 from ledger.issuance.sealing import DocumentSealer as DocumentSealer
 from ledger.store import Store
 from ledger.store.sealed import DocumentRef, seal_document
@@ -113,8 +113,9 @@ class Issuer:
         self.chain_id = client.deployment.chain_id
         self.registry = client.certificates.address
         self.did = agency_did(self.chain_id, self.agency)
-        #: The `BitstringStatusListEntry` objects of a new certificate, asked before hashing (covered by the digest).
-        self.status_list_entries: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None
+        #: The `BitstringStatusListEntry` objects of new certificates (a list each), asked before hashing (covered by
+        #: the digest), once for a chunk of credentials.
+        self.status_list_entries: StatusEntries | None = None
         if validate is None:
             from ledger.certificates import validate_credential
 

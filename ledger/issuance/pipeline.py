@@ -21,7 +21,8 @@ from ledger.certificates.merkle import MerkleTree
 from ledger.certificates.model import PROOF_TYPE
 from ledger.issuance.journal import Journal
 
-StatusEntries = Callable[[Mapping[str, Any]], list[dict[str, Any]]]
+#: The `BitstringStatusListEntry` objects of new certificates (a list for each), asked before hashing.
+StatusEntries = Callable[[Sequence[Mapping[str, Any]]], list[list[dict[str, Any]]]]
 
 
 def copy_credential(credential: dict[str, Any]) -> dict[str, Any]:
@@ -43,12 +44,12 @@ def salt_credentials(
     """Copies of `credentials` with their status entries, salted and hashed: `(digest, document)` each.
 
     A credential with no status, or just the registry's, is given the registry's and then the status list entries
-    (when `status_list_entries` is given and returns any)."""
+    (when `status_list_entries` is given and returns any; asked once for all of them)."""
     docs = [copy_credential(c) for c in credentials]
-    for doc in docs:
-        if doc.get("credentialStatus", registry_status) == registry_status:
-            entries = [] if status_list_entries is None else status_list_entries(doc)
-            doc["credentialStatus"] = [dict(registry_status), *entries] if entries else dict(registry_status)
+    plain = [doc for doc in docs if doc.get("credentialStatus", registry_status) == registry_status]
+    drawn = status_list_entries(plain) if status_list_entries is not None and plain else [[] for _ in plain]
+    for doc, entries in zip(plain, drawn, strict=True):
+        doc["credentialStatus"] = [dict(registry_status), *entries] if entries else dict(registry_status)
     prepared = []
     for doc, (salts, digest) in zip(docs, salt_documents(docs, suite), strict=True):
         doc["proof"] = {
