@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.certificates.hashing import _py_salt_fields
 from ledger.certificates.merkle import MerkleTree
@@ -20,6 +22,7 @@ from ledger.issuance import pipeline
 from ledger.issuance.issuer import Issuer
 from ledger.issuance.journal import Journal
 from ledger.issuance.pipeline import JournalWriter, salt_credentials, wrap_batch
+from ledger.issuance.sealing import DocumentSealer
 from tests.conftest import World
 from tests.ledger.issuance.test_issuance import credentials
 
@@ -151,3 +154,25 @@ def test_the_writer_records_in_order_and_stops_after_a_failure(tmp_path: Path) -
     inline = JournalWriter(journal, background=False)
     inline.record(**batch(roots[2]))
     assert [journal.batch(i).root for i in inline.finish()[0]] == [roots[2]]
+
+
+#: Any character, lone surrogates and those JSON escapes among them.
+_CHARACTERS = st.characters(exclude_categories=()) | st.sampled_from('"\\/\x00\x1f\x7f\u2028')
+
+
+@given(st.text(_CHARACTERS), st.text(_CHARACTERS))
+@settings(max_examples=300, deadline=None)
+def test_a_licence_key_is_the_hmac_of_the_json_text_json_writes(kind: str, number: str) -> None:
+    import hashlib
+    import hmac
+    import json
+
+    sealer = DocumentSealer(b"\x07" * 32, "0xA")
+    document = {"credentialSubject": {"certificateType": kind, "licenceNumber": number}}
+    try:
+        message = json.dumps([kind, number], ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:  # a lone surrogate: refused alike
+        with pytest.raises(UnicodeEncodeError):
+            sealer.licence_key(document)
+        return
+    assert sealer.licence_key(document) == hmac.new(sealer._licence_key, message, hashlib.sha256).digest()
