@@ -47,3 +47,15 @@ def unsupported_value(document: Any, max_depth: int, max_values: int, max_text: 
 class Schema:
     def __init__(self, plan: tuple[str, list[tuple[str, str, str, Any]]]) -> None: ...
     def problems(self, instance: Any, base: str) -> list[Problem]: ...
+
+# ledger.issuance.pipeline
+def complete_proofs(
+    documents: list[dict[str, Any]],
+    salted: list[tuple[dict[str, str], bytes]],
+    tree: MerkleTree,
+    proof_type: str,
+    suite: str,
+    chain_id: int,
+    registry: str,
+    signature: dict[str, Any] | None = None,
+) -> None: ...

@@ -32,7 +32,6 @@ from ledger.certificates.collection import collection_paused
 from ledger.certificates.credential import LicenceData, build_credential
 from ledger.certificates.did import agency_did
 from ledger.certificates.hashing import hash_function
-from ledger.certificates.merkle import MerkleTree
 from ledger.certificates.model import STATUS_TYPE
 from ledger.chain.client import HurongClient
 from ledger.chain.models import Agency
@@ -42,7 +41,7 @@ from ledger.errors import ChainError, ContractRevertError, LedgerValueError, Sig
 from ledger.errors import IssuanceError as IssuanceError
 from ledger.issuance.failpoints import failpoint
 from ledger.issuance.journal import BatchRecord, DuplicateLicence, Journal
-from ledger.issuance.pipeline import JournalWriter, StatusEntries, salt_credentials, wrap_batch
+from ledger.issuance.pipeline import JournalWriter, Salted, StatusEntries, salt_credentials, wrap_batch
 from ledger.issuance.sealing import DocumentSealer as DocumentSealer
 from ledger.store import Store
 from ledger.store.sealed import DocumentRef, seal_document
@@ -331,31 +330,28 @@ class Issuer:
         progress: Progress | None,
         signer: Callable[[bytes], dict[str, Any]] | None,
     ) -> tuple[list[bytes], bytes, list[dict[str, Any]]]:
-        """The batch of `items` from `start`: its digests, root and documents with their proofs."""
+        """The batch of `items` from `start`: its digests, root and documents with their proofs, the root signed by
+        `signer` (or the issuer's own), whose key must be able to sign for the agency now (`SigningKeyError`)."""
         batch = items[start : start + self.max_batch]
-        prepared: list[tuple[bytes, dict[str, Any]]] = []
+        salted = Salted()
         for i in range(0, len(batch), _HASH_CHUNK):
             chunk = batch[i : i + _HASH_CHUNK]
-            prepared.extend(salt_credentials(chunk, self.suite, self._status_entry(), self.status_list_entries))
+            salted.extend(salt_credentials(chunk, self.suite, self._status_entry(), self.status_list_entries))
             if progress:
-                progress("hashed", start + len(prepared), len(items))
-        root, documents = self._wrap(prepared, signer)
-        return [d for d, _ in prepared], root, documents
-
-    def _wrap(
-        self, prepared: Sequence[tuple[bytes, dict[str, Any]]], signer: Callable[[bytes], dict[str, Any]] | None
-    ) -> tuple[bytes, list[dict[str, Any]]]:
-        """The batch's root and its documents with their proofs completed; the root signed by `signer` (or the
-        issuer's own), whose key must be able to sign for the agency now (`SigningKeyError` otherwise)."""
-        tree = MerkleTree([d for d, _ in prepared])
+                progress("hashed", start + len(salted.documents), len(items))
         signer = signer or self.signer
-        signature = signer(tree.root) if signer else None
-        if signature is not None:  # an unregistered, revoked, foreign or mismatched key would fail every check
-            from ledger.keys.signing import check_signing_key, parse_root_signature
 
-            parsed = parse_root_signature(signature)
-            check_signing_key(self.client, self.agency, parsed.key_id, parsed.algorithm)
-        return wrap_batch(prepared, chain_id=self.chain_id, registry=self.registry, signature=signature, tree=tree)
+        def sign(root: bytes) -> dict[str, Any] | None:
+            signature = signer(root) if signer else None
+            if signature is not None:  # an unregistered, revoked, foreign or mismatched key would fail every check
+                from ledger.keys.signing import check_signing_key, parse_root_signature
+
+                parsed = parse_root_signature(signature)
+                check_signing_key(self.client, self.agency, parsed.key_id, parsed.algorithm)
+            return signature
+
+        root, digests = wrap_batch(salted, suite=self.suite, chain_id=self.chain_id, registry=self.registry, sign=sign)
+        return digests, root, salted.documents
 
     def _store_batch(self, batch: _Batch, record: BatchRecord) -> BatchRecord:
         """Encrypt each certificate under a fresh key and put it in the store (pinned), then the batch manifest
@@ -415,7 +411,10 @@ class Issuer:
                 continue
             self._send(batch)
         self.journal.mark_anchored(batch.id, tx_hash, block, block_hash)
-        return [_with_anchor(doc, tx_hash, block) for doc in batch.documents]
+        if tx_hash is not None:  # the batch's documents are this call's own copies: anchored in place
+            for doc in batch.documents:
+                doc["proof"]["anchor"] = {"transactionHash": tx_hash, "blockNumber": block}
+        return batch.documents
 
     def _anchor_of(self, batch: _Batch) -> tuple[str | None, int | None, str | None]:
         """Transaction, block number and block hash that anchored the batch (its own receipt, or the event)."""

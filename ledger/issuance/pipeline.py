@@ -12,6 +12,7 @@ import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -19,6 +20,7 @@ import orjson
 from ledger.certificates.hashing import salt_documents
 from ledger.certificates.merkle import MerkleTree
 from ledger.certificates.model import PROOF_TYPE
+from ledger.certificates.native import native as _native
 from ledger.issuance.journal import Journal
 
 #: The `BitstringStatusListEntry` objects of new certificates (a list for each), asked before hashing.
@@ -35,13 +37,25 @@ def copy_credential(credential: dict[str, Any]) -> dict[str, Any]:
     return copied
 
 
+@dataclass
+class Salted:
+    """Copies of credentials with their status entries, and the salts and digest of each (`salt_documents`)."""
+
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    salted: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+    def extend(self, other: Salted) -> None:
+        self.documents.extend(other.documents)
+        self.salted.extend(other.salted)
+
+
 def salt_credentials(
     credentials: Sequence[dict[str, Any]],
     suite: str,
     registry_status: dict[str, Any],
     status_list_entries: StatusEntries | None,
-) -> list[tuple[bytes, dict[str, Any]]]:
-    """Copies of `credentials` with their status entries, salted and hashed: `(digest, document)` each.
+) -> Salted:
+    """Copies of `credentials` with their status entries, salted and hashed.
 
     A credential with no status, or just the registry's, is given the registry's and then the status list entries
     (when `status_list_entries` is given and returns any; asked once for all of them)."""
@@ -50,44 +64,58 @@ def salt_credentials(
     drawn = status_list_entries(plain) if status_list_entries is not None and plain else [[] for _ in plain]
     for doc, entries in zip(plain, drawn, strict=True):
         doc["credentialStatus"] = [dict(registry_status), *entries] if entries else dict(registry_status)
-    prepared = []
-    for doc, (salts, digest) in zip(docs, salt_documents(docs, suite), strict=True):
+    return Salted(docs, salt_documents(docs, suite))
+
+
+def wrap_batch(
+    batch: Salted,
+    *,
+    suite: str,
+    chain_id: int,
+    registry: str,
+    sign: Callable[[bytes], dict[str, Any] | None],
+) -> tuple[bytes, list[bytes]]:
+    """Build the batch's Merkle tree, sign its root (`sign` returns the signature, or None), and give each document
+    its proof: suite, digest, salts, the root and its path, the chain and registry (and the signature). Returns the
+    root and the digests, in order."""
+    digests = [digest for _, digest in batch.salted]
+    if _native is None:
+        return _py_wrap_batch(batch, digests, suite=suite, chain_id=chain_id, registry=registry, sign=sign)
+    tree = _native.MerkleTree(digests)
+    signature = sign(tree.root)
+    _native.complete_proofs(batch.documents, batch.salted, tree, PROOF_TYPE, suite, chain_id, registry, signature)
+    return tree.root, digests
+
+
+def _py_wrap_batch(
+    batch: Salted,
+    digests: list[bytes],
+    *,
+    suite: str,
+    chain_id: int,
+    registry: str,
+    sign: Callable[[bytes], dict[str, Any] | None],
+) -> tuple[bytes, list[bytes]]:
+    """`wrap_batch`'s reference."""
+    tree = MerkleTree(digests)
+    signature = sign(tree.root)
+    root_hex = "0x" + tree.root.hex()
+    hexes: dict[bytes, str] = {}  # upper nodes are shared by many paths: each written once
+    for doc, (salts, digest), path in zip(batch.documents, batch.salted, tree.proofs(digests), strict=True):
         doc["proof"] = {
             "type": PROOF_TYPE,
             "suite": suite,
             "digest": "0x" + digest.hex(),
             "salts": salts,
             "obfuscated": [],
+            "merkleRoot": root_hex,
+            "merklePath": [hexes.get(h) or hexes.setdefault(h, "0x" + h.hex()) for h in path],
+            "chainId": chain_id,
+            "registry": registry,
         }
-        prepared.append((digest, doc))
-    return prepared
-
-
-def wrap_batch(
-    prepared: Sequence[tuple[bytes, dict[str, Any]]],
-    *,
-    chain_id: int,
-    registry: str,
-    signature: dict[str, Any] | None,
-    tree: MerkleTree | None = None,
-) -> tuple[bytes, list[dict[str, Any]]]:
-    """The batch's Merkle root, and its documents with the root, their paths, the chain and registry (and the root's
-    signature, when given) in their proofs."""
-    digests = [d for d, _ in prepared]
-    tree = tree if tree is not None else MerkleTree(digests)
-    root_hex = "0x" + tree.root.hex()
-    hexes: dict[bytes, str] = {}  # upper nodes are shared by many paths: each written once
-    documents = []
-    for (_, doc), path in zip(prepared, tree.proofs(digests), strict=True):
-        proof = doc["proof"]
-        proof["merkleRoot"] = root_hex
-        proof["merklePath"] = [hexes.get(h) or hexes.setdefault(h, "0x" + h.hex()) for h in path]
-        proof["chainId"] = chain_id
-        proof["registry"] = registry
         if signature is not None:
-            proof["signature"] = signature
-        documents.append(doc)
-    return tree.root, documents
+            doc["proof"]["signature"] = signature
+    return tree.root, digests
 
 
 class JournalWriter:

@@ -152,8 +152,8 @@ class StatusEntries(SharedSqlite):
         started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         with self.transaction() as db:
             for key, digest, carried in certificates:
-                db.execute("UPDATE OR IGNORE entries SET digest = ? WHERE agency = ? AND digest = ?",
-                           (digest, agency, _pending(key)))  # fmt: skip
+                db.execute("UPDATE OR IGNORE entries SET digest = ? WHERE agency = ? AND purpose IN"  # noqa: S608 (placeholders only)
+                           f" ({_MARKS}) AND digest = ?", (digest, agency, *PURPOSES, _pending(key)))  # fmt: skip
                 for e in carried:
                     db.execute("INSERT OR IGNORE INTO lists (agency, purpose, number, started_at) VALUES (?, ?, ?, ?)",
                                (agency, e.purpose, e.number, started))  # fmt: skip

@@ -11,6 +11,7 @@ mod canonical;
 mod digest;
 mod document;
 mod errors;
+mod issue_batch;
 mod merkle;
 mod plain;
 mod validation;
@@ -489,6 +490,7 @@ fn hurong_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validation::text_problems, m)?)?;
     m.add_class::<validation::Schema>()?;
     m.add_function(wrap_pyfunction!(plain::unsupported_value, m)?)?;
+    m.add_function(wrap_pyfunction!(issue_batch::complete_proofs, m)?)?;
     // The key `scripts/build-native.sh` built this module under (its sources and compiler).
     m.add("__build_key__", option_env!("HURONG_NATIVE_BUILD_KEY").unwrap_or(""))?;
     Ok(())

@@ -36,7 +36,13 @@ def _fixed_salts(documents: Iterable[dict[str, Any]], suite: str) -> list[tuple[
     return out
 
 
-def _reference(creds: list[dict[str, Any]], registry_status: dict[str, Any], chain_id: int, registry: str) -> Any:
+def _reference(
+    creds: list[dict[str, Any]],
+    registry_status: dict[str, Any],
+    chain_id: int,
+    registry: str,
+    signature: dict[str, Any] | None,
+) -> Any:
     """The certificates of one batch as the issuer made them before it had a pipeline, step by step."""
     docs = [orjson.loads(orjson.dumps(c)) for c in creds]
     for doc in docs:
@@ -54,22 +60,35 @@ def _reference(creds: list[dict[str, Any]], registry_status: dict[str, Any], cha
         proof["merklePath"] = ["0x" + h.hex() for h in path]
         proof["chainId"] = chain_id
         proof["registry"] = registry
+        if signature is not None:
+            proof["signature"] = signature
     return tree.root, docs
 
 
-def test_the_pipeline_makes_the_same_bytes_as_the_plain_sequence(world: World, monkeypatch: Any) -> None:
+@pytest.mark.parametrize("core", ["native", "reference"])
+@pytest.mark.parametrize("signed", [False, True])
+def test_the_pipeline_makes_the_same_bytes_as_the_plain_sequence(
+    world: World, monkeypatch: Any, core: str, signed: bool
+) -> None:
+    if core == "native" and pipeline._native is None:
+        pytest.skip("the native core is not installed")
+    if core == "reference":
+        monkeypatch.setattr(pipeline, "_native", None)
     monkeypatch.setattr(pipeline, "salt_documents", _fixed_salts)
     agency = world.as_("sh_amr")
+    registry = agency.certificates.address
     creds = credentials(world, 37)
     creds[3]["credentialSubject"]["note"] = '𠀀 e\u0301 \x7f \\ " /'  # non-BMP, combining mark, escapes
-    status = {"id": f"eip155:31337:{agency.certificates.address}", "type": STATUS_TYPE,
-              "chainId": 31337, "registry": agency.certificates.address}  # fmt: skip
-    root, expected = _reference(creds, status, 31337, agency.certificates.address)
-    prepared = salt_credentials(creds, "sm", status, None)
-    got_root, documents = wrap_batch(prepared, chain_id=31337, registry=agency.certificates.address, signature=None)
-    assert got_root == root
-    assert [orjson.dumps(d) for d in documents] == [orjson.dumps(d) for d in expected]
-    assert [d for d, _ in prepared] == [bytes.fromhex(d["proof"]["digest"][2:]) for d in expected]
+    status = {"id": f"eip155:31337:{registry}", "type": STATUS_TYPE, "chainId": 31337, "registry": registry}
+    signature = {"keyId": "0x" + "ab" * 32, "value": "0x01"} if signed else None
+    root, expected = _reference(creds, status, 31337, registry, signature)
+    salted = salt_credentials(creds, "sm", status, None)
+    roots: list[bytes] = []
+    got_root, digests = wrap_batch(salted, suite="sm", chain_id=31337, registry=registry,
+                                   sign=lambda r: roots.append(r) or signature)  # fmt: skip
+    assert got_root == root and roots == [root]
+    assert [orjson.dumps(d) for d in salted.documents] == [orjson.dumps(d) for d in expected]
+    assert digests == [bytes.fromhex(d["proof"]["digest"][2:]) for d in expected]
 
 
 def test_every_batch_is_journaled_before_any_is_sent_and_the_journal_holds_each_certificate(
