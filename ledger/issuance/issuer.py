@@ -112,8 +112,7 @@ class Issuer:
         self.chain_id = client.deployment.chain_id
         self.registry = client.certificates.address
         self.did = agency_did(self.chain_id, self.agency)
-        #: The `BitstringStatusListEntry` objects of new certificates (a list each), asked before hashing (covered by
-        #: the digest), once for a chunk of credentials.
+        #: The `BitstringStatusListEntry` objects of new certificates, asked before hashing (covered by the digest).
         self.status_list_entries: StatusEntries | None = None
         if validate is None:
             from ledger.certificates import validate_credential
@@ -277,8 +276,9 @@ class Issuer:
         signer: Callable[[bytes], dict[str, Any]] | None,
     ) -> list[_Batch]:
         """Salt, hash and wrap the credentials batch by batch, each batch journaled (by `JournalWriter`, beside the
-        hashing of the next) before this returns. A refused batch (its signing key, a licence already held) marks the
-        batches of the call journaled before it failed: nothing of the call is sent."""
+        hashing of the next) before this returns. A batch refused (its signing key, a licence already held) or failing
+        to be hashed or journaled marks the batches of the call journaled before it failed: nothing of the call is
+        sent."""
         writer = JournalWriter(self.journal, background=len(items) > self.max_batch)
         wrapped: list[tuple[bytes, list[dict[str, Any]]]] = []
         error: BaseException | None = None
@@ -304,20 +304,22 @@ class Issuer:
             error = exc
         ids, failure = writer.finish()
         error = failure or error  # the writer's failure is of an earlier batch than one the hashing raised
-        if isinstance(error, SigningKeyError | DuplicateLicence):
-            self._refuse(ids, error)
         if error is not None:
+            self._abandon(ids, error)
             raise error
         return [_Batch(batch_id, root, documents) for batch_id, (root, documents) in zip(ids, wrapped, strict=True)]
 
-    def _refuse(self, journaled: Sequence[int], error: SigningKeyError | DuplicateLicence) -> None:
-        """Mark the batches of a call journaled before a refused one failed; a `DuplicateLicence` is raised again with
-        the positions of its conflicts in the call."""
+    def _abandon(self, journaled: Sequence[int], error: BaseException) -> None:
+        """Mark the batches of a call journaled before it failed (a batch refused, its hashing or journaling failed)
+        failed: never sent, so no certificate of the call is issued, now or by `reconcile`. A `DuplicateLicence` is
+        raised again with the positions of its conflicts in the call."""
         if isinstance(error, SigningKeyError):
             reason = "refused: the signing key cannot sign for the agency"
-        else:
+        elif isinstance(error, DuplicateLicence):
             reason = "refused: a licence of the request is already held"
-        for batch_id in journaled:  # journaled, never sent: no certificate of the call is issued
+        else:
+            reason = f"abandoned: a later batch of the call failed ({type(error).__name__}: {error})"
+        for batch_id in journaled:
             self.journal.mark_failed(batch_id, reason)
         if isinstance(error, DuplicateLicence):
             offset = len(journaled) * self.max_batch  # the batches before the refused one were all journaled

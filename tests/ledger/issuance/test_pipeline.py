@@ -5,6 +5,7 @@ refused mid-call (a licence already held, a key that cannot sign) leaving nothin
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -195,3 +196,26 @@ def test_a_licence_key_is_the_hmac_of_the_json_text_json_writes(kind: str, numbe
             sealer.licence_key(document)
         return
     assert sealer.licence_key(document) == hmac.new(sealer._licence_key, message, hashlib.sha256).digest()
+
+
+def test_a_call_whose_later_batch_fails_to_hash_leaves_nothing_to_anchor(
+    world: World, tmp_path: Path, monkeypatch: Any
+) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    issuer = Issuer(world.as_("sh_amr"), journal, max_batch=3)
+    calls = 0
+
+    def entries(documents: Any) -> list[list[dict[str, Any]]]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise sqlite3.OperationalError("database is locked")  # the status list file, for the second batch
+        return [[] for _ in documents]
+
+    issuer.status_list_entries = entries
+    with pytest.raises(sqlite3.OperationalError):
+        issuer.issue(credentials(world, 5))
+    [batch] = journal.batches()  # the first batch was journaled beside the hashing of the second
+    assert batch.state == "failed" and batch.error is not None and "OperationalError" in batch.error
+    assert issuer.reconcile() == [] and journal.batches()[0].state == "failed"  # never sent, now or later
+    assert not world.reader.certificates.is_anchored(world.addr("sh_amr"), batch.root)
