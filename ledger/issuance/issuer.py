@@ -32,6 +32,7 @@ from ledger.certificates.collection import collection_paused
 from ledger.certificates.credential import LicenceData, build_credential
 from ledger.certificates.did import agency_did
 from ledger.certificates.hashing import hash_function
+from ledger.certificates.model import PROOF_TYPE as PROOF_TYPE
 from ledger.certificates.model import STATUS_TYPE
 from ledger.chain.client import HurongClient
 from ledger.chain.models import Agency
@@ -310,9 +311,8 @@ class Issuer:
         return [_Batch(batch_id, root, documents) for batch_id, (root, documents) in zip(ids, wrapped, strict=True)]
 
     def _abandon(self, journaled: Sequence[int], error: BaseException) -> None:
-        """Mark the batches of a call journaled before it failed (a batch refused, its hashing or journaling failed)
-        failed: never sent, so no certificate of the call is issued, now or by `reconcile`. A `DuplicateLicence` is
-        raised again with the positions of its conflicts in the call."""
+        """Mark the batches journaled by a call that failed failed: never sent, so none is issued, now or by
+        `reconcile`. A `DuplicateLicence` is raised again with the positions of its conflicts in the call."""
         if isinstance(error, SigningKeyError):
             reason = "refused: the signing key cannot sign for the agency"
         elif isinstance(error, DuplicateLicence):
