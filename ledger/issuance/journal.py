@@ -12,7 +12,6 @@ so a licence is found again without the number resting here.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -24,6 +23,7 @@ from typing import Any
 from ledger.errors import DuplicateLicence as DuplicateLicence
 from ledger.errors import JournalError as JournalError
 from ledger.issuance.journal_documents import DOCUMENT_TABLES, DocumentsJournal
+from ledger.issuance.sqlite_files import private_file as private_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -233,13 +233,12 @@ class Journal(DocumentsJournal):
                                                 set(replaceable))  # fmt: skip
                     if conflicts:
                         raise DuplicateLicence(conflicts)
-                self._db.executemany(
-                    "INSERT INTO certificates (batch_id, position, digest, document, request_ref)"
-                    " VALUES (?, ?, ?, ?, ?)",
+                self._insert(
+                    "INSERT INTO certificates (batch_id, position, digest, document, request_ref) VALUES ",
                     [(batch_id, i, d, doc, ref) for i, d, doc, ref in rows],
                 )
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO licences (batch_id, digest, licence) VALUES (?, ?, ?)",
+                self._insert(
+                    "INSERT OR IGNORE INTO licences (batch_id, digest, licence) VALUES ",
                     [(batch_id, d, k) for (d, _), k in zip(certificates, keys, strict=True) if k is not None],
                 )
                 self._db.execute("COMMIT")
@@ -250,6 +249,19 @@ class Journal(DocumentsJournal):
                 self._db.execute("ROLLBACK")
                 raise
         return batch_id
+
+    def _insert(self, head: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """`head` (an INSERT up to its VALUES) for every row, in order, in as few statements as SQLite binds: each
+        statement's writing runs in one step without the GIL (`executemany` takes the GIL back after every row, and
+        waits for it while the issuer hashes the next batch in another thread)."""
+        if not rows:
+            return
+        width = len(rows[0])
+        per = max(1, self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width)
+        marks = "(" + ", ".join("?" * width) + ")"
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            self._db.execute(head + ", ".join([marks] * len(chunk)), [value for row in chunk for value in row])
 
     def _conflicts(
         self, rows: Sequence[tuple[bytes, bytes | None]], replaceable: set[bytes]
@@ -580,13 +592,3 @@ _CHANGE_COLUMNS = (
 
 def _payload(value: str | bytes) -> bytes:
     return value.encode() if isinstance(value, str) else bytes(value)
-
-
-def private_file(path: Path) -> None:
-    """Create `path` (and SQLite's companions when they exist) readable by its owner only."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(fd)
-    for suffix in ("", "-wal", "-shm"):
-        companion = path.with_name(path.name + suffix)
-        if companion.exists():
-            os.chmod(companion, 0o600)

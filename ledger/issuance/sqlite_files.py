@@ -3,6 +3,7 @@ writer takes its own `BEGIN IMMEDIATE`), write-ahead logged, waiting up to 30 s 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -40,3 +41,13 @@ class SharedSqlite:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+
+def private_file(path: Path) -> None:
+    """Create `path` (and SQLite's companions when they exist) readable by its owner only."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for suffix in ("", "-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            os.chmod(companion, 0o600)

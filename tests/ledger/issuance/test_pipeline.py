@@ -219,3 +219,20 @@ def test_a_call_whose_later_batch_fails_to_hash_leaves_nothing_to_anchor(
     assert batch.state == "failed" and batch.error is not None and "OperationalError" in batch.error
     assert issuer.reconcile() == [] and journal.batches()[0].state == "failed"  # never sent, now or later
     assert not world.reader.certificates.is_anchored(world.addr("sh_amr"), batch.root)
+
+
+def test_a_batch_is_journaled_row_for_row_whatever_the_statements_it_takes(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal._db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 11)  # two rows of five a statement, one of three
+    certificates = [(os.urandom(32), os.urandom(40 + i)) for i in range(7)]
+    licences = [os.urandom(32) if i % 3 else None for i in range(7)]
+    refs = [f"ref-{i}" if i % 2 else None for i in range(7)]
+    batch_id = journal.record_batch(agency="0xA", chain_id=1, registry="0xR", root=os.urandom(32), suite="default",
+                                    manifest_cid="", certificates=certificates, request_refs=refs,
+                                    licences=licences)  # fmt: skip
+    assert journal.certificates(batch_id) == certificates
+    assert [journal.by_request(r)[0][1] for r in refs if r] == [certificates[i][0] for i in (1, 3, 5)]
+    assert journal.licence_holders([k for k in licences if k]) == {
+        k: [certificates[i][0]] for i, k in enumerate(licences) if k
+    }
+    assert [b.id for b in journal.batches()] == [batch_id]
