@@ -266,6 +266,7 @@ class Issuer:
             done += len(batch.documents)
             if progress:
                 progress("anchored", done, len(items))
+        self.journal.checkpoint_later()
         return out
 
     def _journal_batches(
@@ -278,8 +279,7 @@ class Issuer:
     ) -> list[_Batch]:
         """Salt, hash and wrap the credentials batch by batch, each batch journaled (by `JournalWriter`, beside the
         hashing of the next) before this returns. A batch refused (its signing key, a licence already held) or failing
-        to be hashed or journaled marks the batches of the call journaled before it failed: nothing of the call is
-        sent."""
+        to be hashed or journaled marks those journaled before it failed: nothing of the call is sent."""
         writer = JournalWriter(self.journal, background=len(items) > self.max_batch)
         wrapped: list[tuple[bytes, list[dict[str, Any]]]] = []
         error: BaseException | None = None

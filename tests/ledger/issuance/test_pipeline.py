@@ -236,3 +236,24 @@ def test_a_batch_is_journaled_row_for_row_whatever_the_statements_it_takes(tmp_p
         k: [certificates[i][0]] for i, k in enumerate(licences) if k
     }
     assert [b.id for b in journal.batches()] == [batch_id]
+
+
+def test_a_commit_leaves_the_log_to_a_checkpoint_in_the_background(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    certificates = [(os.urandom(32), os.urandom(4000)) for _ in range(300)]
+    for _ in range(4):  # ~1,200 pages of log: past SQLite's default of 1,000, when a commit would have checkpointed
+        journal.record_batch(agency="0xA", chain_id=1, registry="0xR", root=os.urandom(32), suite="default",
+                             manifest_cid="", certificates=certificates)  # fmt: skip
+    wal, database = tmp_path / "journal.sqlite-wal", tmp_path / "journal.sqlite"
+    assert wal.stat().st_size > 4 * 300 * 4096  # every batch still in the log: no commit checkpointed it
+    assert database.stat().st_size < 300 * 4000
+    journal.checkpoint_later()
+    assert journal._checkpointing is not None
+    journal._checkpointing.join(timeout=30)
+    assert database.stat().st_size > 4 * 300 * 4000  # the background checkpoint copied the log into the database
+    reader = sqlite3.connect(database)
+    busy, logged, copied = reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and logged == copied
+    assert oct(wal.stat().st_mode & 0o777) == "0o600"
+    reader.close()
+    journal.close()
