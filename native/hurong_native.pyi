@@ -61,3 +61,15 @@ class PendingFacts:
 def start_local_facts(
     documents: list[Any], proof_type: str, max_depth: int, max_values: int, max_text: int
 ) -> tuple[list[bool], PendingFacts]: ...
+
+# ledger.issuance.pipeline: the proofs of a batch, written into its documents in place.
+def complete_proofs(
+    documents: list[dict[str, Any]],
+    salted: list[tuple[dict[str, str], bytes]],
+    tree: MerkleTree,
+    proof_type: str,
+    suite: str,
+    chain_id: int,
+    registry: str,
+    signature: dict[str, Any] | None = None,
+) -> None: ...

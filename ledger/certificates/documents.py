@@ -42,7 +42,10 @@ def _inverted(valid_from: str, valid_until: str) -> Problem:
     )
 
 
-def _strip_proof(doc: Mapping[str, Any]) -> dict[str, Any]:
+def _strip_proof(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The document without its `proof` (itself when it is a dict without one: it is only read)."""
+    if type(doc) is dict and "proof" not in doc:
+        return doc
     return {k: v for k, v in doc.items() if k != "proof"}
 
 
@@ -106,12 +109,18 @@ def _datetime_problems(doc: Mapping[str, Any], refused: set[str]) -> list[Proble
         value, pointer = doc.get(name), f"/{name}"
         if pointer in refused or not isinstance(value, str):
             continue
-        try:
-            parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-        except ValueError:
-            continue  # the schema's format check has refused it
-        problems.extend(validation.check_datetime_range(parsed, pointer))
+        problems.extend(_datetime_range(str(value), pointer))
     return problems
+
+
+@lru_cache(maxsize=4096)
+def _datetime_range(value: str, pointer: str) -> tuple[Problem, ...]:
+    """The range problems of one date and time text (cached: a batch repeats its dates; problems are immutable)."""
+    try:
+        parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return ()  # the schema's format check has refused it
+    return tuple(validation.check_datetime_range(parsed, pointer))
 
 
 def _cross_checks(doc: Mapping[str, Any], kind: CertificateType | None, refused: set[str]) -> list[Problem]:
@@ -222,7 +231,7 @@ def validate_credential(doc: Mapping[str, Any]) -> None:
         raise CertificateValidationError(_unique(problems))
 
 
-def _registry_status_view(credential: dict[str, Any]) -> tuple[dict[str, Any], list[Problem] | None]:
+def _registry_status_view(credential: Mapping[str, Any]) -> tuple[Mapping[str, Any], list[Problem] | None]:
     """A credential whose `credentialStatus` is an array (its registry status, then `BitstringStatusListEntry`
     objects) as the envelope checks read it, the registry status in the array's place, and the problems of the
     entries; the credential itself and None when it carries a single status object."""

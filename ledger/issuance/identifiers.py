@@ -199,14 +199,15 @@ class IdentifyingIssuer(Issuer):
             raise CertificateValidationError(problems)
         return document
 
-    def _reserve_entries(self, document: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """The status list entries of a new certificate, keyed by its credential id and content (`entries_key`; none
-        while no base URL is known for the lists, or for a credential without an id)."""
+    def _reserve_entries(self, documents: Sequence[Mapping[str, Any]]) -> list[list[dict[str, Any]]]:
+        """The status list entries of new certificates (in one transaction), each keyed by its credential id and
+        content (`entries_key`; none while no base URL is known for the lists, or for a credential without an id)."""
         assert self.status_lists is not None and self.status_list_base is not None
-        base, key = self.status_list_base(), entries_key(document)
-        if base is None or key is None:
-            return []
-        return self.status_lists.reserved_objects(base, self.agency, key)
+        base, keys = self.status_list_base(), [entries_key(document) for document in documents]
+        if base is None:
+            return [[] for _ in documents]
+        drawn = iter(self.status_lists.reserved_objects_many(base, self.agency, [k for k in keys if k is not None]))
+        return [next(drawn) if key is not None else [] for key in keys]
 
     def _reserved(self, identifier: str) -> bool:
         serial = parse_identifier(identifier).serial

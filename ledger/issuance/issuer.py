@@ -26,15 +26,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from hexbytes import HexBytes
 
 from ledger.certificates.collection import collection_paused
 from ledger.certificates.credential import LicenceData, build_credential
 from ledger.certificates.did import agency_did
-from ledger.certificates.hashing import hash_function, salt_documents
-from ledger.certificates.merkle import MerkleTree
-from ledger.certificates.model import PROOF_TYPE, STATUS_TYPE
+from ledger.certificates.hashing import hash_function
+from ledger.certificates.model import PROOF_TYPE as PROOF_TYPE
+from ledger.certificates.model import STATUS_TYPE
 from ledger.chain.client import HurongClient
 from ledger.chain.models import Agency
 from ledger.chain.transactions import Canonical, PendingTransaction, Receipt
@@ -43,6 +42,7 @@ from ledger.errors import ChainError, ContractRevertError, LedgerValueError, Sig
 from ledger.errors import IssuanceError as IssuanceError
 from ledger.issuance.failpoints import failpoint
 from ledger.issuance.journal import BatchRecord, DuplicateLicence, Journal
+from ledger.issuance.pipeline import JournalWriter, Salted, StatusEntries, salt_credentials, wrap_batch
 from ledger.issuance.sealing import DocumentSealer as DocumentSealer
 from ledger.store import Store
 from ledger.store.sealed import DocumentRef, seal_document
@@ -113,8 +113,8 @@ class Issuer:
         self.chain_id = client.deployment.chain_id
         self.registry = client.certificates.address
         self.did = agency_did(self.chain_id, self.agency)
-        #: The `BitstringStatusListEntry` objects of a new certificate, asked before hashing (covered by the digest).
-        self.status_list_entries: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None
+        #: The `BitstringStatusListEntry` objects of new certificates, asked before hashing (covered by the digest).
+        self.status_list_entries: StatusEntries | None = None
         if validate is None:
             from ledger.certificates import validate_credential
 
@@ -209,25 +209,6 @@ class Issuer:
             "registry": self.registry,
         }
 
-    def _salt(self, credentials: Sequence[dict[str, Any]]) -> list[tuple[bytes, dict[str, Any]]]:
-        """Copies of `credentials` with their status entries, salted and hashed: `(digest, document)` each."""
-        docs = [_copy(c) for c in credentials]
-        for doc in docs:  # no status, or just the registry's: that, then the status list entries (when given)
-            if doc.get("credentialStatus", registry := self._status_entry()) == registry:
-                entries = [] if self.status_list_entries is None else self.status_list_entries(doc)
-                doc["credentialStatus"] = [registry, *entries] if entries else registry
-        prepared = []
-        for doc, (salts, digest) in zip(docs, salt_documents(docs, self.suite), strict=True):
-            doc["proof"] = {
-                "type": PROOF_TYPE,
-                "suite": self.suite,
-                "digest": "0x" + digest.hex(),
-                "salts": salts,
-                "obfuscated": [],
-            }
-            prepared.append((digest, doc))
-        return prepared
-
     # ------------------------------------------------------------------ issuing
 
     def issue(
@@ -271,28 +252,9 @@ class Issuer:
         problems = self.check(items)
         if problems:
             raise IssuanceError(problems)
-        prepared: list[tuple[bytes, dict[str, Any]]] = []
-        for i in range(0, len(items), _HASH_CHUNK):
-            prepared.extend(self._salt(items[i : i + _HASH_CHUNK]))
-            if progress and len(prepared) % _HASH_CHUNK == 0:
-                progress("hashed", len(prepared), len(items))
-        if progress:
-            progress("hashed", len(items), len(items))
         if replaceable is not None:
             self.key_licences()
-        batches: list[_Batch] = []
-        for i in range(0, len(prepared), self.max_batch):
-            try:
-                chunk = prepared[i : i + self.max_batch]
-                batches.append(self._journal_batch(chunk, refs[i : i + self.max_batch], replaceable, signer))
-            except SigningKeyError:
-                for batch in batches:  # journaled, never sent: no certificate of the call is issued
-                    self.journal.mark_failed(batch.id, "refused: the signing key cannot sign for the agency")
-                raise
-            except DuplicateLicence as exc:
-                for batch in batches:  # journaled, never sent: no certificate of the call is issued
-                    self.journal.mark_failed(batch.id, "refused: a licence of the request is already held")
-                raise DuplicateLicence([(i + position, holder) for position, holder in exc.conflicts]) from None
+        batches = self._journal_batches(items, refs, progress, replaceable, signer)
         failpoint("after_journal")
         for batch in batches:
             self._send(batch)
@@ -304,49 +266,94 @@ class Issuer:
             done += len(batch.documents)
             if progress:
                 progress("anchored", done, len(items))
+        self.journal.checkpoint_later()
         return out
 
-    def _journal_batch(
+    def _journal_batches(
         self,
-        prepared: Sequence[tuple[bytes, dict[str, Any]]],
+        items: Sequence[dict[str, Any]],
         refs: Sequence[str | None],
-        replaceable: Collection[bytes] | None = None,
-        signer: Callable[[bytes], dict[str, Any]] | None = None,
-    ) -> _Batch:
-        digests = [d for d, _ in prepared]
-        tree = MerkleTree(digests)
-        root = tree.root
-        root_hex = "0x" + root.hex()
-        signer = signer or self.signer
-        signature = signer(root) if signer else None
-        if signature is not None:  # an unregistered, revoked, foreign or mismatched key would fail every check
-            from ledger.keys.signing import check_signing_key, parse_root_signature
+        progress: Progress | None,
+        replaceable: Collection[bytes] | None,
+        signer: Callable[[bytes], dict[str, Any]] | None,
+    ) -> list[_Batch]:
+        """Salt, hash and wrap the credentials batch by batch, each batch journaled (by `JournalWriter`, beside the
+        hashing of the next) before this returns. A batch refused (its signing key, a licence already held) or failing
+        to be hashed or journaled marks those journaled before it failed: nothing of the call is sent."""
+        writer = JournalWriter(self.journal, background=len(items) > self.max_batch)
+        wrapped: list[tuple[bytes, list[dict[str, Any]]]] = []
+        error: BaseException | None = None
+        try:
+            for start in range(0, len(items), self.max_batch):
+                if writer.failed:
+                    break
+                digests, root, documents = self._prepare(items, start, progress, signer)
+                writer.record(
+                    agency=self.agency,
+                    chain_id=self.chain_id,
+                    registry=self.registry,
+                    root=root,
+                    suite=self.suite,
+                    manifest_cid="",
+                    certificates=[(d, self.sealer.seal(d, doc)) for d, doc in zip(digests, documents, strict=True)],
+                    request_refs=refs[start : start + self.max_batch],
+                    licences=[self.sealer.licence_key(doc) for doc in documents],
+                    replaceable=replaceable,
+                )
+                wrapped.append((root, documents))
+        except BaseException as exc:  # noqa: BLE001 (raised below, once the batches given to the writer are journaled)
+            error = exc
+        ids, failure = writer.finish()
+        error = failure or error  # the writer's failure is of an earlier batch than one the hashing raised
+        if error is not None:
+            self._abandon(ids, error)
+            raise error
+        return [_Batch(batch_id, root, documents) for batch_id, (root, documents) in zip(ids, wrapped, strict=True)]
 
-            parsed = parse_root_signature(signature)
-            check_signing_key(self.client, self.agency, parsed.key_id, parsed.algorithm)
-        documents = []
-        for (_, doc), path in zip(prepared, tree.proofs(digests), strict=True):
-            proof = doc["proof"]
-            proof["merkleRoot"] = root_hex
-            proof["merklePath"] = ["0x" + h.hex() for h in path]
-            proof["chainId"] = self.chain_id
-            proof["registry"] = self.registry
-            if signature is not None:
-                proof["signature"] = signature
-            documents.append(doc)
-        batch_id = self.journal.record_batch(
-            agency=self.agency,
-            chain_id=self.chain_id,
-            registry=self.registry,
-            root=root,
-            suite=self.suite,
-            manifest_cid="",
-            certificates=[(d, self.sealer.seal(d, doc)) for d, doc in zip(digests, documents, strict=True)],
-            request_refs=refs,
-            licences=[self.sealer.licence_key(doc) for doc in documents],
-            replaceable=replaceable,
-        )
-        return _Batch(batch_id, root, documents)
+    def _abandon(self, journaled: Sequence[int], error: BaseException) -> None:
+        """Mark the batches journaled by a call that failed failed: never sent, so none is issued, now or by
+        `reconcile`. A `DuplicateLicence` is raised again with the positions of its conflicts in the call."""
+        if isinstance(error, SigningKeyError):
+            reason = "refused: the signing key cannot sign for the agency"
+        elif isinstance(error, DuplicateLicence):
+            reason = "refused: a licence of the request is already held"
+        else:
+            reason = f"abandoned: a later batch of the call failed ({type(error).__name__}: {error})"
+        for batch_id in journaled:
+            self.journal.mark_failed(batch_id, reason)
+        if isinstance(error, DuplicateLicence):
+            offset = len(journaled) * self.max_batch  # the batches before the refused one were all journaled
+            raise DuplicateLicence([(offset + position, holder) for position, holder in error.conflicts]) from None
+
+    def _prepare(
+        self,
+        items: Sequence[dict[str, Any]],
+        start: int,
+        progress: Progress | None,
+        signer: Callable[[bytes], dict[str, Any]] | None,
+    ) -> tuple[list[bytes], bytes, list[dict[str, Any]]]:
+        """The batch of `items` from `start`: its digests, root and documents with their proofs, the root signed by
+        `signer` (or the issuer's own), whose key must be able to sign for the agency now (`SigningKeyError`)."""
+        batch = items[start : start + self.max_batch]
+        salted = Salted()
+        for i in range(0, len(batch), _HASH_CHUNK):
+            chunk = batch[i : i + _HASH_CHUNK]
+            salted.extend(salt_credentials(chunk, self.suite, self._status_entry(), self.status_list_entries))
+            if progress:
+                progress("hashed", start + len(salted.documents), len(items))
+        signer = signer or self.signer
+
+        def sign(root: bytes) -> dict[str, Any] | None:
+            signature = signer(root) if signer else None
+            if signature is not None:  # an unregistered, revoked, foreign or mismatched key would fail every check
+                from ledger.keys.signing import check_signing_key, parse_root_signature
+
+                parsed = parse_root_signature(signature)
+                check_signing_key(self.client, self.agency, parsed.key_id, parsed.algorithm)
+            return signature
+
+        root, digests = wrap_batch(salted, suite=self.suite, chain_id=self.chain_id, registry=self.registry, sign=sign)
+        return digests, root, salted.documents
 
     def _store_batch(self, batch: _Batch, record: BatchRecord) -> BatchRecord:
         """Encrypt each certificate under a fresh key and put it in the store (pinned), then the batch manifest
@@ -406,7 +413,10 @@ class Issuer:
                 continue
             self._send(batch)
         self.journal.mark_anchored(batch.id, tx_hash, block, block_hash)
-        return [_with_anchor(doc, tx_hash, block) for doc in batch.documents]
+        if tx_hash is not None:  # the batch's documents are this call's own copies: anchored in place
+            for doc in batch.documents:
+                doc["proof"]["anchor"] = {"transactionHash": tx_hash, "blockNumber": block}
+        return batch.documents
 
     def _anchor_of(self, batch: _Batch) -> tuple[str | None, int | None, str | None]:
         """Transaction, block number and block hash that anchored the batch (its own receipt, or the event)."""
@@ -575,16 +585,6 @@ class Issuer:
 
 class _AlreadyAnchored(Exception):
     pass
-
-
-def _copy(credential: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of a validated credential: orjson's round trip (several times faster than `deepcopy` or
-    `json`'s), `json`'s where orjson refuses a value `json` writes (an integer beyond 64 bits)."""
-    try:
-        copied: dict[str, Any] = orjson.loads(orjson.dumps(credential))
-    except orjson.JSONEncodeError:
-        copied = json.loads(json.dumps(credential, ensure_ascii=False))
-    return copied
 
 
 def _with_anchor(doc: dict[str, Any], tx_hash: str | None, block: int | None) -> dict[str, Any]:

@@ -12,18 +12,24 @@ so a licence is found again without the number resting here.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ledger.errors import DuplicateLicence as DuplicateLicence
 from ledger.errors import JournalError as JournalError
 from ledger.issuance.journal_documents import DOCUMENT_TABLES, DocumentsJournal
+from ledger.issuance.journal_records import BatchRecord as BatchRecord
+from ledger.issuance.journal_records import StatusChangeRecord as StatusChangeRecord
+from ledger.issuance.sqlite_files import checkpoint_in_background
+from ledger.issuance.sqlite_files import private_file as private_file
+
+#: Pages of write-ahead log (~100 MiB) past which a commit copies the log into the database itself; below it the
+#: log is checkpointed in the background (`Journal.checkpoint_later`), off the path of the batch being committed.
+AUTOCHECKPOINT_PAGES = 25_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -111,60 +117,6 @@ INDEXES = (
 )
 
 
-@dataclass(frozen=True)
-class BatchRecord:
-    id: int
-    agency: str
-    chain_id: int
-    registry: str
-    root: bytes
-    count: int
-    suite: str
-    manifest_cid: str
-    state: str
-    tx_hash: str | None
-    block_number: int | None
-    error: str | None
-    created_at: float
-    block_hash: str | None = None
-
-
-@dataclass(frozen=True)
-class StatusChangeRecord:
-    """A status change the service sent: what, by whom, and where the chain applied it."""
-
-    id: int
-    agency: str
-    chain_id: int
-    registry: str
-    signer: str
-    action: str
-    digest: bytes
-    root: bytes
-    proof: list[bytes]
-    reason: int
-    successor: bytes | None
-    state: str
-    tx_hash: str | None
-    block_number: int | None
-    block_hash: str | None
-    error: str | None
-    created_at: float
-    updated_at: float
-    #: Whether the change was ever confirmed (and so may have been answered to a client): never given up.
-    acknowledged: bool
-
-    @classmethod
-    def from_row(cls, row: Sequence[Any]) -> StatusChangeRecord:
-        values = list(row)
-        values[6], values[7] = bytes(values[6]), bytes(values[7])
-        proof = bytes(values[8])
-        values[8] = [proof[i : i + 32] for i in range(0, len(proof), 32)]
-        values[10] = bytes(values[10]) if values[10] is not None else None
-        values[18] = bool(values[18])
-        return cls(*values)
-
-
 class Journal(DocumentsJournal):
     """A SQLite journal of batches, their certificates and the status changes sent (thread-safe)."""
 
@@ -177,6 +129,7 @@ class Journal(DocumentsJournal):
             self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
             self._db.executescript(TABLES)
@@ -188,9 +141,20 @@ class Journal(DocumentsJournal):
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"cannot open journal {path}: {exc}") from None
         self._lock = threading.Lock()
+        self._checkpointing: threading.Thread | None = None
 
     def close(self) -> None:
+        if self._checkpointing is not None:
+            self._checkpointing.join()
         self._db.close()
+
+    def checkpoint_later(self) -> None:
+        """Copy the write-ahead log into the database from a background thread, on a connection of its own (a
+        passive checkpoint, which waits for no reader or writer), so that the next batch's commit does not: the
+        issuer asks for it once a call's batches are settled. Durability does not depend on it."""
+        if str(self.path) == ":memory:" or (self._checkpointing is not None and self._checkpointing.is_alive()):
+            return
+        self._checkpointing = checkpoint_in_background(self.path)
 
     def record_batch(
         self,
@@ -233,13 +197,12 @@ class Journal(DocumentsJournal):
                                                 set(replaceable))  # fmt: skip
                     if conflicts:
                         raise DuplicateLicence(conflicts)
-                self._db.executemany(
-                    "INSERT INTO certificates (batch_id, position, digest, document, request_ref)"
-                    " VALUES (?, ?, ?, ?, ?)",
+                self._insert(
+                    "INSERT INTO certificates (batch_id, position, digest, document, request_ref) VALUES ",
                     [(batch_id, i, d, doc, ref) for i, d, doc, ref in rows],
                 )
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO licences (batch_id, digest, licence) VALUES (?, ?, ?)",
+                self._insert(
+                    "INSERT OR IGNORE INTO licences (batch_id, digest, licence) VALUES ",
                     [(batch_id, d, k) for (d, _), k in zip(certificates, keys, strict=True) if k is not None],
                 )
                 self._db.execute("COMMIT")
@@ -250,6 +213,19 @@ class Journal(DocumentsJournal):
                 self._db.execute("ROLLBACK")
                 raise
         return batch_id
+
+    def _insert(self, head: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """`head` (an INSERT up to its VALUES) for every row, in order, in as few statements as SQLite binds: each
+        statement's writing runs in one step without the GIL (`executemany` takes the GIL back after every row, and
+        waits for it while the issuer hashes the next batch in another thread)."""
+        if not rows:
+            return
+        width = len(rows[0])
+        per = max(1, self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width)
+        marks = "(" + ", ".join("?" * width) + ")"
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            self._db.execute(head + ", ".join([marks] * len(chunk)), [value for row in chunk for value in row])
 
     def _conflicts(
         self, rows: Sequence[tuple[bytes, bytes | None]], replaceable: set[bytes]
@@ -580,13 +556,3 @@ _CHANGE_COLUMNS = (
 
 def _payload(value: str | bytes) -> bytes:
     return value.encode() if isinstance(value, str) else bytes(value)
-
-
-def private_file(path: Path) -> None:
-    """Create `path` (and SQLite's companions when they exist) readable by its owner only."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(fd)
-    for suffix in ("", "-wal", "-shm"):
-        companion = path.with_name(path.name + suffix)
-        if companion.exists():
-            os.chmod(companion, 0o600)

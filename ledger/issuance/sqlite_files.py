@@ -3,11 +3,15 @@ writer takes its own `BEGIN IMMEDIATE`), write-ahead logged, waiting up to 30 s 
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+log = logging.getLogger("hurong.issuance")
 
 
 class SharedSqlite:
@@ -40,3 +44,33 @@ class SharedSqlite:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+
+def private_file(path: Path) -> None:
+    """Create `path` (and SQLite's companions when they exist) readable by its owner only."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for suffix in ("", "-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            os.chmod(companion, 0o600)
+
+
+def checkpoint_in_background(path: Path) -> threading.Thread:
+    """A started thread that copies the write-ahead log of the SQLite file at `path` into the database on a
+    connection of its own (a passive checkpoint: it waits for no reader or writer). A failure is logged: the next
+    commit past the file's `wal_autocheckpoint` checkpoints instead."""
+
+    def checkpoint() -> None:
+        try:
+            db = sqlite3.connect(str(path), timeout=5)
+            try:
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            log.warning("checkpointing %s failed: %s", path, exc)
+
+    thread = threading.Thread(target=checkpoint, name=f"checkpoint-{path.name}", daemon=True)
+    thread.start()
+    return thread

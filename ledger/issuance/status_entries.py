@@ -19,7 +19,7 @@ import json
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -34,6 +34,7 @@ STATUS_LISTS_FILE = "status-lists.sqlite"
 FILL = MIN_ENTRIES // 2
 #: An entry reserved before hashing carries this prefix and its key in place of a digest until it is linked.
 _PENDING = b"pending:"
+_MARKS = ", ".join("?" * len(PURPOSES))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lists (
@@ -112,16 +113,35 @@ class StatusEntries(SharedSqlite):
     def reserve(self, agency: str, key: str) -> list[Entry]:
         """The entries (one per purpose, revocation first) of the certificate known by `key` (its credential id)
         before it is hashed: drawn now, or the ones drawn before for that key."""
-        agency, pending = agency.lower(), _pending(key)
+        return self.reserve_many(agency, [key])[0]
+
+    def reserve_many(self, agency: str, keys: Sequence[str]) -> list[list[Entry]]:
+        """`reserve` for the certificates of a batch, in one transaction: the entries of each key, in order (a key
+        given twice, or reserved before, gets the entries drawn first for it)."""
+        agency, pending = agency.lower(), [_pending(key) for key in keys]
         with self.transaction() as db:
-            for purpose in PURPOSES:
-                self._assign_one(db, agency, purpose, pending)
-        return self._entries(agency, pending)
+            drawn = [self._assign(db, agency, purpose, pending) for purpose in PURPOSES]
+            out = []
+            for certificate in pending:
+                entries = [by_certificate.get(certificate) for by_certificate in drawn]
+                out.append(self._entries(agency, certificate) if None in entries else entries)  # else drawn before
+            return cast(list[list[Entry]], out)
 
     def reserved_objects(self, base_url: str, agency: str, key: str) -> list[dict[str, Any]]:
         """`reserve`, as the `BitstringStatusListEntry` objects a certificate carries, its lists under `base_url`."""
-        return [status_entry(list_url(base_url, agency, e.purpose, e.number), e.purpose, e.index)
-                for e in self.reserve(agency, key)]  # fmt: skip
+        return self.reserved_objects_many(base_url, agency, [key])[0]
+
+    def reserved_objects_many(self, base_url: str, agency: str, keys: Sequence[str]) -> list[list[dict[str, Any]]]:
+        """`reserve_many`, as the `BitstringStatusListEntry` objects each certificate carries."""
+        urls: dict[tuple[str, int], str] = {}  # a batch's entries fall in one or two lists per purpose
+
+        def url(e: Entry) -> str:
+            if (e.purpose, e.number) not in urls:
+                urls[(e.purpose, e.number)] = list_url(base_url, agency, e.purpose, e.number)
+            return urls[(e.purpose, e.number)]
+
+        return [[status_entry(url(e), e.purpose, e.index) for e in entries]
+                for entries in self.reserve_many(agency, keys)]  # fmt: skip
 
     def link(self, agency: str, certificates: Iterable[tuple[str, bytes, Iterable[Entry]]]) -> None:
         """Tie the entries reserved under each key to the certificate's digest (once it is anchored), so the lists
@@ -132,8 +152,8 @@ class StatusEntries(SharedSqlite):
         started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         with self.transaction() as db:
             for key, digest, carried in certificates:
-                db.execute("UPDATE OR IGNORE entries SET digest = ? WHERE agency = ? AND digest = ?",
-                           (digest, agency, _pending(key)))  # fmt: skip
+                db.execute("UPDATE OR IGNORE entries SET digest = ? WHERE agency = ? AND purpose IN"  # noqa: S608 (placeholders only)
+                           f" ({_MARKS}) AND digest = ?", (digest, agency, *PURPOSES, _pending(key)))  # fmt: skip
                 for e in carried:
                     db.execute("INSERT OR IGNORE INTO lists (agency, purpose, number, started_at) VALUES (?, ?, ?, ?)",
                                (agency, e.purpose, e.number, started))  # fmt: skip
@@ -143,47 +163,110 @@ class StatusEntries(SharedSqlite):
     def assign(self, agency: str, digests: Iterable[bytes]) -> None:
         """Give each certificate (digest) of `agency` an entry per purpose, unless it has them already (one
         transaction for them all): for certificates that do not carry their entries."""
-        agency = agency.lower()
+        agency, certificates = agency.lower(), list(digests)
         with self.transaction() as db:
-            for digest in digests:
-                for purpose in PURPOSES:
-                    self._assign_one(db, agency, purpose, digest)
+            for purpose in PURPOSES:
+                self._assign(db, agency, purpose, certificates)
 
-    def _assign_one(self, db: sqlite3.Connection, agency: str, purpose: str, digest: bytes) -> None:
-        known = db.execute(
-            "SELECT 1 FROM entries WHERE agency = ? AND purpose = ? AND digest = ?", (agency, purpose, digest)
-        ).fetchone()
-        if known:
-            return
+    def _assign(
+        self, db: sqlite3.Connection, agency: str, purpose: str, certificates: Sequence[bytes]
+    ) -> dict[bytes, Entry]:
+        """An entry for `purpose` to each certificate (digest, or pending key) without one, in the transaction: at a
+        random free index of the agency's current list, the next list started once it is `FILL` full. Returns the
+        entries drawn."""
+        known = self._known(db, agency, purpose, certificates)
         row = db.execute(
             "SELECT number, used FROM lists WHERE agency = ? AND purpose = ? ORDER BY number DESC LIMIT 1",
             (agency, purpose),
         ).fetchone()
-        number = 1 if row is None else (row[0] + 1 if row[1] >= FILL else row[0])
-        if row is None or number != row[0]:
-            started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            db.execute("INSERT INTO lists (agency, purpose, number, started_at) VALUES (?, ?, ?, ?)",
-                       (agency, purpose, number, started))  # fmt: skip
-        while True:
-            position = secrets.randbelow(MIN_ENTRIES)
-            taken = db.execute(
-                "SELECT 1 FROM entries WHERE agency = ? AND purpose = ? AND number = ? AND position = ?",
-                (agency, purpose, number, position),
-            ).fetchone()
-            if not taken:
-                break
-        db.execute("INSERT INTO entries (agency, purpose, number, position, digest) VALUES (?, ?, ?, ?, ?)",
-                   (agency, purpose, number, position, digest))  # fmt: skip
-        db.execute("UPDATE lists SET used = used + 1 WHERE agency = ? AND purpose = ? AND number = ?",
-                   (agency, purpose, number))  # fmt: skip
+        number, used = (0, FILL) if row is None else (int(row[0]), int(row[1]))
+        drawn: dict[bytes, Entry] = {}
+        taken = _Taken(db, agency, purpose, len(certificates))
+        entries: list[tuple[str, str, int, int, bytes]] = []
+        counts: dict[int, int] = {}
+        for certificate in certificates:
+            if certificate in known:
+                continue
+            known.add(certificate)
+            if used >= FILL:
+                number, used = number + 1, 0
+                started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                db.execute("INSERT INTO lists (agency, purpose, number, started_at) VALUES (?, ?, ?, ?)",
+                           (agency, purpose, number, started))  # fmt: skip
+            position = taken.draw(number)
+            drawn[certificate] = Entry(cast(Purpose, purpose), number, position)
+            entries.append((agency, purpose, number, position, certificate))
+            counts[number] = counts.get(number, 0) + 1
+            used += 1
+        db.executemany(
+            "INSERT INTO entries (agency, purpose, number, position, digest) VALUES (?, ?, ?, ?, ?)", entries
+        )
+        db.executemany("UPDATE lists SET used = used + ? WHERE agency = ? AND purpose = ? AND number = ?",
+                       [(count, agency, purpose, n) for n, count in counts.items()])  # fmt: skip
+        return drawn
+
+    @staticmethod
+    def _known(db: sqlite3.Connection, agency: str, purpose: str, certificates: Sequence[bytes]) -> set[bytes]:
+        """Those of `certificates` that have an entry for `purpose` already."""
+        known: set[bytes] = set()
+        for start in range(0, len(certificates), 500):
+            chunk = list(dict.fromkeys(certificates[start : start + 500]))
+            rows = db.execute(
+                "SELECT digest FROM entries WHERE agency = ? AND purpose = ? AND digest IN"  # noqa: S608 (placeholders only)
+                f" ({', '.join('?' * len(chunk))})",
+                (agency, purpose, *chunk),
+            )
+            known.update(bytes(r[0]) for r in rows)
+        return known
 
     def entries(self, agency: str, digest: bytes) -> list[Entry]:
         """The entries of one certificate, revocation first."""
         return self._entries(agency.lower(), digest)
 
     def _entries(self, agency: str, digest: bytes) -> list[Entry]:
-        rows = self.connect().execute(
-            "SELECT purpose, number, position FROM entries WHERE agency = ? AND digest = ? ORDER BY purpose",
-            (agency, digest),
+        rows = self.connect().execute(  # by purpose, so that the (agency, purpose, digest) index finds them
+            f"SELECT purpose, number, position FROM entries WHERE agency = ? AND purpose IN ({_MARKS}) AND digest = ?"  # noqa: S608 (placeholders only)
+            " ORDER BY purpose",
+            (agency, *PURPOSES, digest),
         )
         return [Entry(row[0], int(row[1]), int(row[2])) for row in rows]
+
+
+class _Taken:
+    """Free indexes drawn at random in an agency's list for one purpose, within a transaction: asked of the file
+    index by index for a few certificates, read once per list for many."""
+
+    #: From this many certificates on, a list's taken indexes are read at once.
+    READ_ALL = 64
+
+    def __init__(self, db: sqlite3.Connection, agency: str, purpose: str, count: int) -> None:
+        self.db, self.agency, self.purpose, self.many = db, agency, purpose, count >= self.READ_ALL
+        self.taken: dict[int, set[int]] = {}
+
+    def _of(self, number: int) -> set[int]:
+        if number not in self.taken:
+            self.taken[number] = set()
+            if self.many:
+                rows = self.db.execute(
+                    "SELECT position FROM entries WHERE agency = ? AND purpose = ? AND number = ?",
+                    (self.agency, self.purpose, number),
+                )
+                self.taken[number] = {int(r[0]) for r in rows}
+        return self.taken[number]
+
+    def draw(self, number: int) -> int:
+        taken = self._of(number)
+        while True:
+            position = secrets.randbelow(MIN_ENTRIES)
+            if position in taken:
+                continue
+            if (
+                not self.many
+                and self.db.execute(
+                    "SELECT 1 FROM entries WHERE agency = ? AND purpose = ? AND number = ? AND position = ?",
+                    (self.agency, self.purpose, number, position),
+                ).fetchone()
+            ):
+                continue
+            taken.add(position)
+            return position

@@ -143,6 +143,9 @@ def id_like(draw: st.DrawFn, valid: str) -> str:
     """A valid number with one to three characters changed, cut or extended."""
     chars = list(valid)
     for _ in range(draw(st.integers(1, 3))):
+        if not chars:  # a short value cut to nothing: extended again
+            chars.append(draw(st.sampled_from("019X")))
+            continue
         i = draw(st.integers(0, len(chars) - 1))
         choice = draw(st.integers(0, 3))
         if choice == 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 from pathlib import Path
+from typing import Any
 
 from ledger.certificates.status_list import MIN_ENTRIES
 from ledger.issuance.status_entries import STATUS_LISTS_FILE, StatusEntries, carried, entries_key, list_url
@@ -87,3 +88,33 @@ def test_two_credentials_given_one_id_never_share_entries(tmp_path: Path) -> Non
 def test_a_key_holds_integers_beyond_64_bits(tmp_path: Path) -> None:
     document = {"id": "urn:uuid:big", "credentialSubject": {"count": 2**70}}
     assert entries_key(document) == entries_key({**document, "proof": {}}) != entries_key({**document, "x": 1})
+
+
+def test_a_batch_is_reserved_in_one_transaction_with_the_entries_one_at_a_time_would_give(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    from ledger.issuance import status_entries
+
+    monkeypatch.setattr(status_entries, "FILL", 50)  # lists fill within the batch: the next ones are started
+    entries = StatusEntries(tmp_path / STATUS_LISTS_FILE)
+    before = entries.reserve(AGENCY, "urn:uuid:early")
+    keys = [f"urn:uuid:{n}" for n in range(120)] + ["urn:uuid:early", "urn:uuid:7"]
+    statements: list[str] = []
+    entries.connect().set_trace_callback(statements.append)
+    drawn = entries.reserve_many(AGENCY, keys)
+    entries.connect().set_trace_callback(None)
+    assert sum(s.startswith("BEGIN") for s in statements) == 1 and sum(s == "COMMIT" for s in statements) == 1
+    assert drawn[120] == before and drawn[121] == drawn[7]  # reserved before, or twice in the batch: the same
+    assert [[e.purpose for e in d] for d in drawn] == [["revocation", "suspension"]] * len(keys)
+    for purpose in range(2):
+        places = {(d[purpose].number, d[purpose].index) for d in drawn[:120]} | {(before[purpose].number,
+                                                                                 before[purpose].index)}  # fmt: skip
+        assert len(places) == 121  # never one entry for two certificates
+        numbers = [d[purpose].number for d in [before, *drawn[:120]]]
+        assert numbers == sorted(numbers) and [numbers.count(n) for n in (1, 2, 3)] == [50, 50, 21]
+    assert [entries.reserve(AGENCY, key) for key in keys] == drawn  # kept: a retried issuance gets them again
+    used = entries.connect().execute("SELECT purpose, number, used FROM lists ORDER BY purpose, number").fetchall()
+    assert used == [(p, n, c) for p in ("revocation", "suspension") for n, c in ((1, 50), (2, 50), (3, 21))]
+    objects = entries.reserved_objects_many("https://h.example", AGENCY, keys[:2])
+    assert objects == [entries.reserved_objects("https://h.example", AGENCY, key) for key in keys[:2]]
+    assert objects[0][0]["statusListCredential"] == list_url("https://h.example", AGENCY, "revocation", 1)
