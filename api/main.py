@@ -29,6 +29,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.errors import error_body, internal_error_body
+from api.hot_routes import HotRoutes
 from api.routers import (
     admin_rules,
     agencies,
@@ -474,6 +475,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     _add_pages(app)
     _document_errors(app)
 
+    app.add_middleware(HotRoutes, api=app, prefix=API_PREFIX, max_certificates=settings.max_certificates)
     app.add_middleware(Admission, api=app, settings=settings)
     app.add_middleware(Measure)
     app.add_middleware(RequestContext)
