@@ -8,7 +8,6 @@ as `api.errors` sets out.
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import math
@@ -19,9 +18,8 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any, NamedTuple
+from typing import Any
 
-import orjson
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -30,6 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from api import errors
 from api.errors import error_body, internal_error_body
 from api.hot_routes import HotRoutes
+from api.json_body import Refusal, read_json_body
 from api.routers import (
     admin_rules,
     agencies,
@@ -206,87 +205,10 @@ def _buckets(rate: float, burst: int) -> TokenBuckets | None:
     return TokenBuckets(rate, burst) if rate > 0 else None
 
 
-class Refusal(NamedTuple):
-    status: int
-    code: str
-    message: str
-    headers: dict[str, str] | None = None
-    details: Any = None
-
-
 def _rate_limited(wait: float, what: str) -> Refusal:
     seconds = max(1, math.ceil(wait))
     return Refusal(429, "rate_limited", f"too many requests from {what}; retry in {seconds} s",
                    {"Retry-After": str(seconds)})  # fmt: skip
-
-
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        self.key = key
-        super().__init__(key)
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found = dict(pairs)
-    if len(found) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-    return found
-
-
-#: Deepest nesting of arrays and objects a JSON body may have (a credential needs about 6). Deeper bodies are
-#: refused before any parser recurses into them: with the recursion limit web3's dependencies raise (py_ecc sets
-#: 100,000), a few hundred thousand nested brackets would overflow the C stack of the worker.
-MAX_JSON_DEPTH = 64
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_DEPTH_STEP = [0] * 256
-for _open, _close in (b"[]", b"{}"):
-    _DEPTH_STEP[_open], _DEPTH_STEP[_close] = 1, -1
-
-
-def json_depth(body: bytes) -> int:
-    """How deep arrays and objects nest in a JSON text (brackets inside strings do not count); a cheap upper
-    bound, the number of opening brackets, when that is within `MAX_JSON_DEPTH`."""
-    opening = body.count(b"[") + body.count(b"{")
-    if opening <= MAX_JSON_DEPTH:
-        return opening
-    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
-    return max(itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
-
-
-def json_body_refusal(body: bytes) -> Refusal | None:
-    """400 for a body that is not JSON, nests deeper than `MAX_JSON_DEPTH`, or holds an object with a key twice
-    (no value silently wins)."""
-    return read_json_body(body)[0]
-
-
-def read_json_body(body: bytes) -> tuple[Refusal | None, Any]:
-    """`json_body_refusal`'s answer and, for a body admitted, the body parsed (`NOT_PARSED` where only Python's
-    json reads it): parsed once by orjson, whose duplicate keys show as a colon fewer in its own writing of the
-    body (a colon spelt `\\u003a` in the body goes the slow way, with everything orjson refuses)."""
-    if json_depth(body) > MAX_JSON_DEPTH:
-        message = f"JSON bodies may nest arrays and objects {MAX_JSON_DEPTH} deep at most"
-        return Refusal(400, "json_too_deep", message), NOT_PARSED
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        pass
-    else:
-        if b"\\u003" not in body and orjson.dumps(parsed).count(b":") == body.count(b":"):
-            return None, parsed
-    try:
-        json.loads(body, object_pairs_hook=_unique_keys)
-    except _DuplicateKey as exc:
-        key = exc.key if len(exc.key) <= 64 else exc.key[:61] + "..."
-        message = f"the key {key!r} appears more than once in one object of the body"
-        return Refusal(400, "duplicate_key", message, details={"key": key}), NOT_PARSED
-    except (ValueError, RecursionError):
-        return Refusal(400, "malformed_json", "the request body is not valid JSON"), NOT_PARSED
-    return None, NOT_PARSED
 
 
 def _is_json(content_type: bytes) -> bool:
