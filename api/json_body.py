@@ -64,7 +64,7 @@ def json_depth(body: bytes) -> int:
     opening = body.count(b"[") + body.count(b"{")
     if opening <= MAX_JSON_DEPTH:
         return opening
-    unescaped = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    unescaped = body.replace(b"\\\\", b"").replace(b'\\"', b"") if b"\\" in body else body
     structure = unescaped.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
     brackets = _STRING.sub(b"", structure).translate(None, _NOT_BRACKETS) if b'"' in structure else structure
     return max(itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)

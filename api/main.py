@@ -1,8 +1,9 @@
 """The Hurong service: `uvicorn api.main:create_app --factory`, or `hurong serve`.
 
-Every request passes, outermost first: `RequestContext` (its id, the security headers, a JSON 500 for anything
-that escapes), `Measure` (Prometheus counts and latency), `Admission` (rate limits, the API key of the routes
-that take one, then the body: size, JSON syntax and depth, duplicate keys), and the routes. Errors are answered
+Every request passes, outermost first: `RequestContext` (its id, the security headers, Prometheus counts and
+latency, a JSON 500 for anything that escapes), `Admission` (rate limits, the API key of the routes that take
+one, then the body: size, JSON syntax and depth, duplicate keys), `HotRoutes` (the common verification requests,
+answered ahead of the router), and the routes. Errors are answered
 as `api.errors` sets out.
 """
 
@@ -80,8 +81,9 @@ _REQUEST_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 
 
 class RequestContext:
-    """Gives each request an id, adds it and the security headers to every response, and answers anything that
-    escapes the layers inside with a JSON 500 (the traceback logged with the request id).
+    """Gives each request an id, adds it and the security headers to every response, counts requests by route
+    template and status and observes their latency (Prometheus), and answers anything that escapes the layers
+    inside with a JSON 500 (the traceback logged with the request id). Pure ASGI, one wrapper around `send`.
 
     The id is the caller's `X-Request-Id` when it is 1-128 characters of letters, digits and `._:-`; otherwise a
     new random one. It is kept in `scope["state"]["request_id"]`, where error answers find it.
@@ -94,27 +96,39 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         stamp = [(b"x-request-id", request_id.encode()), *SECURITY_HEADERS]
-        started = False
+        status = 0  # none sent yet
 
         async def stamped_send(message: Message) -> None:
-            nonlocal started
+            nonlocal status
             if message["type"] == "http.response.start":
-                started = True
+                status = int(message["status"])
                 headers = list(message.get("headers") or ())
                 if not any(name.lower() == b"content-security-policy" for name, _ in headers):
                     headers.append((b"content-security-policy", DEFAULT_CSP.encode()))
                 message["headers"] = headers + stamp
             await send(message)
 
+        unanswered = False
         try:
             await self.app(scope, receive, stamped_send)
         except Exception:
             log.exception("unexpected error in %s %s [request %s]", scope.get("method"), scope.get("path"), request_id)
-            if not started:
-                await send_json(stamped_send, 500, internal_error_body(request_id))
+            unanswered = not status
+        finally:
+            _measure(scope, status or 500, started)
+        if unanswered:
+            await send_json(stamped_send, 500, internal_error_body(request_id))
+
+
+def _measure(scope: Scope, status: int, started: float) -> None:
+    service: Service | None = getattr(scope["app"].state, "service", None) if "app" in scope else None
+    if service is not None:
+        template = getattr(scope.get("route"), "path", "unmatched")
+        service.metrics.request_served(scope["method"], template, status, time.perf_counter() - started)
 
 
 def _request_id(scope: Scope) -> str:
@@ -131,36 +145,6 @@ async def send_json(send: Send, status: int, body: Any, headers: dict[str, str] 
     raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": payload})
-
-
-class Measure:
-    """Counts requests by route template and status, and observes their latency (pure ASGI, no copies)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            service: Service | None = getattr(scope["app"].state, "service", None) if "app" in scope else None
-            if service is not None:
-                template = getattr(scope.get("route"), "path", "unmatched")
-                method = scope["method"]
-                service.metrics.requests.labels(method, template, str(status)).inc()
-                service.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
 
 
 # --- admission: rate limits, API keys, bodies -----------------------------------------------------------------
@@ -399,7 +383,6 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 
     app.add_middleware(HotRoutes, api=app, prefix=API_PREFIX, max_certificates=settings.max_certificates)
     app.add_middleware(Admission, api=app, settings=settings)
-    app.add_middleware(Measure)
     app.add_middleware(RequestContext)
     return app
 
