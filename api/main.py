@@ -241,6 +241,7 @@ class Admission:
         self.per_key = _buckets(settings.rate_limit_per_key, settings.rate_limit_per_key_burst)
         self.failures = _buckets(settings.auth_failures_per_minute / 60, settings.auth_failures_burst)
         self._keyed: dict[str, list[re.Pattern[str]]] | None = None
+        self._takes_key_memo: dict[tuple[str, str], bool] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -262,10 +263,18 @@ class Admission:
             await send_json(send, refusal.status, body, refusal.headers)
 
     def _takes_key(self, scope: Scope) -> bool:
+        method, path = scope["method"], scope["path"]
+        known = self._takes_key_memo.get((method, path))
+        if known is not None:
+            return known
         if self._keyed is None:
             self._keyed = _keyed_operations(self.api)
-        patterns = self._keyed.get(scope["method"])
-        return bool(patterns) and any(p.fullmatch(scope["path"]) for p in patterns or ())
+        patterns = self._keyed.get(method)
+        found = bool(patterns) and any(p.fullmatch(path) for p in patterns or ())
+        if len(self._takes_key_memo) >= 4096:  # paths carry ids: remember the recent ones only
+            self._takes_key_memo.clear()
+        self._takes_key_memo[(method, path)] = found
+        return found
 
     def _authenticate(self, scope: Scope, address: str) -> Refusal | None:
         raw = _header(scope.get("headers") or (), b"x-api-key")
