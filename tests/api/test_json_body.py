@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.json_body import MAX_JSON_DEPTH, json_depth, read_json_body
+from api.schemas import NOT_PARSED
 
 _TRICKY = st.text(alphabet=st.sampled_from('[]{}"\\\\/azé马 \n\t\u2028'), max_size=12)
 _VALUES = st.recursive(
@@ -75,3 +76,30 @@ def test_a_deep_body_is_refused_before_it_is_parsed_and_a_shallow_one_is_parsed_
     shallow = json.dumps(_nest({"k": "[[[[{{{{"}, 60)).encode()
     refusal, parsed = read_json_body(shallow)
     assert refusal is None and parsed == json.loads(shallow)
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b'{"a": 1, "a": 2}', "duplicate_key"),
+        (b'{"a": 1, "b": {"c": 1, "c": 1}}', "duplicate_key"),
+        (b'{"a": "x\\u003ay", "a": 2}', "duplicate_key"),  # a colon spelt as an escape makes up for the one lost
+        (b'{"a\\u003a": 1, "b": [1, {"b": 2, "b": 3}]}', "duplicate_key"),
+        (b'{"a": [' + b"[" * 70 + b"]" * 70 + b"]}", "json_too_deep"),
+        (b'{"a": 1, "a": ' + b"[" * 70 + b"]" * 70 + b"}", "json_too_deep"),  # the depth is judged first
+        (b"[" * 2000 + b"]" * 2000, "json_too_deep"),  # past orjson's own limit
+        (b'{"a": NaN, ' + b"[" * 70, "json_too_deep"),  # not JSON for orjson: the body's own depth
+        (b'{"a": 1', "malformed_json"),
+    ],
+)
+def test_refusals(body: bytes, code: str) -> None:
+    refusal, parsed = read_json_body(body)
+    assert refusal is not None and refusal.code == code and parsed is NOT_PARSED
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"a": NaN}', b'{"a": "\\ud800"}', b'{"a\\u003a": 1, "b": 2}'],
+)
+def test_what_only_pythons_json_reads_is_admitted_unparsed(body: bytes) -> None:
+    assert read_json_body(body) == (None, NOT_PARSED)
