@@ -1,14 +1,14 @@
 """The Hurong service: `uvicorn api.main:create_app --factory`, or `hurong serve`.
 
-Every request passes, outermost first: `RequestContext` (its id, the security headers, a JSON 500 for anything
-that escapes), `Measure` (Prometheus counts and latency), `Admission` (rate limits, the API key of the routes
-that take one, then the body: size, JSON syntax and depth, duplicate keys), and the routes. Errors are answered
+Every request passes, outermost first: `RequestContext` (its id, the security headers, Prometheus counts and
+latency, a JSON 500 for anything that escapes), `Admission` (rate limits, the API key of the routes that take
+one, then the body: size, JSON syntax and depth, duplicate keys), `HotRoutes` (the common verification requests,
+answered ahead of the router), and the routes. Errors are answered
 as `api.errors` sets out.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import math
@@ -19,9 +19,8 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any, NamedTuple
+from typing import Any
 
-import orjson
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -29,6 +28,8 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.errors import error_body, internal_error_body
+from api.hot_routes import HotRoutes
+from api.json_body import Refusal, read_json_body
 from api.routers import (
     admin_rules,
     agencies,
@@ -80,8 +81,9 @@ _REQUEST_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 
 
 class RequestContext:
-    """Gives each request an id, adds it and the security headers to every response, and answers anything that
-    escapes the layers inside with a JSON 500 (the traceback logged with the request id).
+    """Gives each request an id, adds it and the security headers to every response, counts requests by route
+    template and status and observes their latency (Prometheus), and answers anything that escapes the layers
+    inside with a JSON 500 (the traceback logged with the request id). Pure ASGI, one wrapper around `send`.
 
     The id is the caller's `X-Request-Id` when it is 1-128 characters of letters, digits and `._:-`; otherwise a
     new random one. It is kept in `scope["state"]["request_id"]`, where error answers find it.
@@ -94,27 +96,39 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         stamp = [(b"x-request-id", request_id.encode()), *SECURITY_HEADERS]
-        started = False
+        status = 0  # none sent yet
 
         async def stamped_send(message: Message) -> None:
-            nonlocal started
+            nonlocal status
             if message["type"] == "http.response.start":
-                started = True
+                status = int(message["status"])
                 headers = list(message.get("headers") or ())
                 if not any(name.lower() == b"content-security-policy" for name, _ in headers):
                     headers.append((b"content-security-policy", DEFAULT_CSP.encode()))
                 message["headers"] = headers + stamp
             await send(message)
 
+        unanswered = False
         try:
             await self.app(scope, receive, stamped_send)
         except Exception:
             log.exception("unexpected error in %s %s [request %s]", scope.get("method"), scope.get("path"), request_id)
-            if not started:
-                await send_json(stamped_send, 500, internal_error_body(request_id))
+            unanswered = not status
+        finally:
+            _measure(scope, status or 500, started)
+        if unanswered:
+            await send_json(stamped_send, 500, internal_error_body(request_id))
+
+
+def _measure(scope: Scope, status: int, started: float) -> None:
+    service: Service | None = getattr(scope["app"].state, "service", None) if "app" in scope else None
+    if service is not None:
+        template = getattr(scope.get("route"), "path", "unmatched")
+        service.metrics.request_served(scope["method"], template, status, time.perf_counter() - started)
 
 
 def _request_id(scope: Scope) -> str:
@@ -131,36 +145,6 @@ async def send_json(send: Send, status: int, body: Any, headers: dict[str, str] 
     raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": payload})
-
-
-class Measure:
-    """Counts requests by route template and status, and observes their latency (pure ASGI, no copies)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            service: Service | None = getattr(scope["app"].state, "service", None) if "app" in scope else None
-            if service is not None:
-                template = getattr(scope.get("route"), "path", "unmatched")
-                method = scope["method"]
-                service.metrics.requests.labels(method, template, str(status)).inc()
-                service.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
 
 
 # --- admission: rate limits, API keys, bodies -----------------------------------------------------------------
@@ -205,87 +189,10 @@ def _buckets(rate: float, burst: int) -> TokenBuckets | None:
     return TokenBuckets(rate, burst) if rate > 0 else None
 
 
-class Refusal(NamedTuple):
-    status: int
-    code: str
-    message: str
-    headers: dict[str, str] | None = None
-    details: Any = None
-
-
 def _rate_limited(wait: float, what: str) -> Refusal:
     seconds = max(1, math.ceil(wait))
     return Refusal(429, "rate_limited", f"too many requests from {what}; retry in {seconds} s",
                    {"Retry-After": str(seconds)})  # fmt: skip
-
-
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        self.key = key
-        super().__init__(key)
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found = dict(pairs)
-    if len(found) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-    return found
-
-
-#: Deepest nesting of arrays and objects a JSON body may have (a credential needs about 6). Deeper bodies are
-#: refused before any parser recurses into them: with the recursion limit web3's dependencies raise (py_ecc sets
-#: 100,000), a few hundred thousand nested brackets would overflow the C stack of the worker.
-MAX_JSON_DEPTH = 64
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_DEPTH_STEP = [0] * 256
-for _open, _close in (b"[]", b"{}"):
-    _DEPTH_STEP[_open], _DEPTH_STEP[_close] = 1, -1
-
-
-def json_depth(body: bytes) -> int:
-    """How deep arrays and objects nest in a JSON text (brackets inside strings do not count); a cheap upper
-    bound, the number of opening brackets, when that is within `MAX_JSON_DEPTH`."""
-    opening = body.count(b"[") + body.count(b"{")
-    if opening <= MAX_JSON_DEPTH:
-        return opening
-    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
-    return max(itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
-
-
-def json_body_refusal(body: bytes) -> Refusal | None:
-    """400 for a body that is not JSON, nests deeper than `MAX_JSON_DEPTH`, or holds an object with a key twice
-    (no value silently wins)."""
-    return read_json_body(body)[0]
-
-
-def read_json_body(body: bytes) -> tuple[Refusal | None, Any]:
-    """`json_body_refusal`'s answer and, for a body admitted, the body parsed (`NOT_PARSED` where only Python's
-    json reads it): parsed once by orjson, whose duplicate keys show as a colon fewer in its own writing of the
-    body (a colon spelt `\\u003a` in the body goes the slow way, with everything orjson refuses)."""
-    if json_depth(body) > MAX_JSON_DEPTH:
-        message = f"JSON bodies may nest arrays and objects {MAX_JSON_DEPTH} deep at most"
-        return Refusal(400, "json_too_deep", message), NOT_PARSED
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        pass
-    else:
-        if b"\\u003" not in body and orjson.dumps(parsed).count(b":") == body.count(b":"):
-            return None, parsed
-    try:
-        json.loads(body, object_pairs_hook=_unique_keys)
-    except _DuplicateKey as exc:
-        key = exc.key if len(exc.key) <= 64 else exc.key[:61] + "..."
-        message = f"the key {key!r} appears more than once in one object of the body"
-        return Refusal(400, "duplicate_key", message, details={"key": key}), NOT_PARSED
-    except (ValueError, RecursionError):
-        return Refusal(400, "malformed_json", "the request body is not valid JSON"), NOT_PARSED
-    return None, NOT_PARSED
 
 
 def _is_json(content_type: bytes) -> bool:
@@ -334,6 +241,7 @@ class Admission:
         self.per_key = _buckets(settings.rate_limit_per_key, settings.rate_limit_per_key_burst)
         self.failures = _buckets(settings.auth_failures_per_minute / 60, settings.auth_failures_burst)
         self._keyed: dict[str, list[re.Pattern[str]]] | None = None
+        self._takes_key_memo: dict[tuple[str, str], bool] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -355,10 +263,18 @@ class Admission:
             await send_json(send, refusal.status, body, refusal.headers)
 
     def _takes_key(self, scope: Scope) -> bool:
+        method, path = scope["method"], scope["path"]
+        known = self._takes_key_memo.get((method, path))
+        if known is not None:
+            return known
         if self._keyed is None:
             self._keyed = _keyed_operations(self.api)
-        patterns = self._keyed.get(scope["method"])
-        return bool(patterns) and any(p.fullmatch(scope["path"]) for p in patterns or ())
+        patterns = self._keyed.get(method)
+        found = bool(patterns) and any(p.fullmatch(path) for p in patterns or ())
+        if len(self._takes_key_memo) >= 4096:  # paths carry ids: remember the recent ones only
+            self._takes_key_memo.clear()
+        self._takes_key_memo[(method, path)] = found
+        return found
 
     def _authenticate(self, scope: Scope, address: str) -> Refusal | None:
         raw = _header(scope.get("headers") or (), b"x-api-key")
@@ -474,8 +390,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     _add_pages(app)
     _document_errors(app)
 
+    app.add_middleware(HotRoutes, api=app, prefix=API_PREFIX, max_certificates=settings.max_certificates)
     app.add_middleware(Admission, api=app, settings=settings)
-    app.add_middleware(Measure)
     app.add_middleware(RequestContext)
     return app
 

@@ -13,6 +13,7 @@ import atexit
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
@@ -46,6 +47,7 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
+        self._served: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.verifications = Counter(
             "hurong_verifications_total", "Certificates verified", ["verdict"], registry=self.registry
         )
@@ -88,6 +90,16 @@ class Metrics:
             "hurong_usage_anchor_latency_seconds", "Seconds from a usage-log period's end to its anchor",
             ["province"], registry=self.registry, multiprocess_mode="livemostrecent",
         )  # fmt: skip
+
+    def request_served(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count a request by method, route template and status, and observe its latency."""
+        key = (method, route, status)
+        children = self._served.get(key)
+        if children is None:  # prometheus_client looks a labelled child up under a lock: once per key here
+            children = (self.requests.labels(method, route, str(status)), self.latency.labels(method, route))
+            self._served[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def usage_anchored(self, province: str, latency: float) -> None:
         self.usage_anchors.labels(province).inc()

@@ -56,12 +56,17 @@ class JsonRoute(APIRoute):
 def json_response(payload: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     """`payload` (plain JSON types) written by orjson, rather than through a response model's validation and
     `jsonable_encoder` (the model still documents it)."""
+    return Response(json_bytes(payload), status_code=status_code, headers=dict(headers or {}),
+                    media_type="application/json")  # fmt: skip
+
+
+def json_bytes(payload: Any) -> bytes:
+    """`payload` (plain JSON types) as compact JSON: orjson, or Python's json (ASCII-escaped) for what orjson
+    refuses (a lone surrogate echoed from the request, an integer beyond 64 bits)."""
     try:
-        body = orjson.dumps(payload)
+        return orjson.dumps(payload)
     except (TypeError, orjson.JSONEncodeError):
-        # A lone surrogate echoed from the request, or an integer beyond 64 bits: Python's json, ASCII-escaped.
-        body = json.dumps(payload, separators=(",", ":")).encode("ascii")
-    return Response(body, status_code=status_code, headers=dict(headers or {}), media_type="application/json")
+        return json.dumps(payload, separators=(",", ":")).encode("ascii")
 
 
 class ErrorBody(BaseModel):

@@ -91,6 +91,9 @@ class Service:
         self._indexer_thread: threading.Thread | None = None
         self._reconciler_thread: threading.Thread | None = None
         self._index_reader: IndexReader | None = None
+        # When the index position of `_index_reader` was last read (monotonic), and the count of this worker's
+        # waits for its own writes (a read begun before one ends is not trusted for `index_position_ttl`).
+        self._position_read = (0.0, 0)
         self._stop = threading.Event()
         self.status_list_publisher = StatusListPublisher(
             self.status_lists,
@@ -168,25 +171,43 @@ class Service:
             else:
                 self.indexer.wake()
                 time.sleep(0.005)
+        with self._lock:  # the next reader reads the position again: the caller sees its write
+            self._position_read = (0.0, self._position_read[1] + 1)
 
     # ------------------------------------------------------------------ readers
 
     def reader(self, consistency: str) -> Reader:
-        """A reader at the indexed block (default) or the chain's head (`consistency=chain`)."""
+        """A reader at the indexed block (default) or the chain's head (`consistency=chain`).
+
+        One reader serves every request at one indexed block (its memoised reads with it); the index's position is
+        read again once `index_position_ttl` has passed, and always after this worker waited for its own write."""
         if consistency == "chain":
             return ChainReader(self.client, "latest")
         if not self.settings.run_indexer or self._indexer_thread is None:
             self.indexer.sync()
+        else:
+            with self._lock:
+                cached, (read_at, _) = self._index_reader, self._position_read
+            if cached is not None and time.monotonic() < read_at + self.settings.index_position_ttl:
+                return cached
         from ledger.index.indexer import IndexReader
 
+        with self._lock:
+            epoch = self._position_read[1]
+        read_at = time.monotonic()
         position = self.indexer.position()
         with self._lock:
             cached = self._index_reader
+            fresh = self._position_read[1] == epoch  # no write of this worker was indexed since the read began
             if cached is not None and (cached.block_number, cached.block_hash) == position:
-                return cached  # one reader per indexed block: its memoised reads serve every request
+                if fresh:
+                    self._position_read = (read_at, epoch)
+                return cached
         reader = IndexReader(self.indexer, self.client)
         with self._lock:
             self._index_reader = reader
+            if fresh:
+                self._position_read = (read_at, epoch)
         return reader
 
     def province_of_agency(self, agency: str) -> str | None:

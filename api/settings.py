@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     require_signed_issuance: bool = False
     #: Run the indexer inside this process (off when a separate process runs it).
     run_indexer: bool = True
+    #: How long a worker answers from the index position it last read (seconds; 0: read it for every request). A
+    #: worker's own writes are seen at once (it waits for them to be indexed); another worker's, at most this much
+    #: later than the index has them.
+    index_position_ttl: float = Field(default=0.005, ge=0, le=1)
     #: A write is answered once its transaction is this many blocks deep (1: mined in the head block).
     confirmations: int = Field(default=1, ge=1, le=64)
     #: Fees (EIP-1559): the tip offered to block producers, and the most a transaction may pay per gas unit.

@@ -137,10 +137,15 @@ async def verify_one(
 
 
 def _verify_one(body: VerifyAsOfRequest, service: Service, consistency: str, caller: Principal | None) -> Response:
+    return json_response(answer_one(service, body, consistency, caller))
+
+
+def answer_one(service: Service, body: VerifyAsOfRequest, consistency: str, caller: Principal | None) -> dict[str, Any]:
+    """The answer of `POST /verify` (plain JSON types), its usage recorded."""
     started = time.perf_counter()
     (result,), _, _ = _verify(service, body, [body.certificate], consistency)
     (usage_id,) = _record(service, [result], caller, started)
-    return json_response(result.to_json() | {"usageId": usage_id})
+    return result.to_json() | {"usageId": usage_id}
 
 
 @router.post("/bulk", response_model=BulkVerificationAsOfOut, description=AS_OF)
@@ -152,24 +157,40 @@ def verify_bulk(
     consistency: Consistency = "index",
 ) -> Response:
     """Verify many certificates at one consistent block height (each one's usage record is kept)."""
-    if len(body.certificates) > settings.max_certificates:
-        raise ApiError(413, "too_many_certificates", f"at most {settings.max_certificates} certificates per request")
+    check_count(body, settings.max_certificates)
     caller = _caller(request, service)
+    return json_response(answer_bulk(service, body, consistency, caller))
+
+
+def check_count(body: BulkVerifyAsOfRequest, max_certificates: int) -> None:
+    """`ApiError` 413 `too_many_certificates` for a bulk request of more than `max_certificates`."""
+    if len(body.certificates) > max_certificates:
+        raise ApiError(413, "too_many_certificates", f"at most {max_certificates} certificates per request")
+
+
+def answer_bulk(
+    service: Service, body: BulkVerifyAsOfRequest, consistency: str, caller: Principal | None
+) -> dict[str, Any]:
+    """The answer of `POST /verify/bulk` (plain JSON types), every usage recorded."""
     started = time.perf_counter()
     results, reader, when = _verify(service, body, body.certificates, consistency)
     ids = _record(service, results, caller, started)
-    return json_response({
+    return {
         "block": {"number": reader.block_number, "hash": reader.block_hash},
         "at": when,
         "count": len(results),
         "verdicts": dict(Counter(r.verdict for r in results)),
         "results": [r.to_json() | {"usageId": i} for r, i in zip(results, ids, strict=True)],
-    })  # fmt: skip
+    }  # fmt: skip
 
 
 def _caller(request: Request, service: Service) -> Principal | None:
     """The principal of the API key the caller presents, if any and valid (verification needs none)."""
-    key = request.headers.get("x-api-key")
+    return caller_of(service, request.headers.get("x-api-key"))
+
+
+def caller_of(service: Service, key: str | None) -> Principal | None:
+    """The principal of the API key `key`, if one is given and valid (unknown keys are ignored)."""
     return service.keys.authenticate(key) if key else None
 
 

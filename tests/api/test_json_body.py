@@ -1,0 +1,105 @@
+"""The admission's JSON depth check (`api.json_body.json_depth`): exact against the parsed value on any JSON text,
+brackets, quotes and backslashes inside strings included, and never below the depth a parser would reach."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from api.json_body import MAX_JSON_DEPTH, json_depth, read_json_body
+from api.schemas import NOT_PARSED
+
+_TRICKY = st.text(alphabet=st.sampled_from('[]{}"\\\\/azé马 \n\t\u2028'), max_size=12)
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TRICKY,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TRICKY, inner, max_size=4),
+    max_leaves=60,
+)
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+def _reference(body: bytes) -> int:
+    """The depth by the earlier check: strings removed by a regular expression, then the brackets counted."""
+    strings = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+    steps = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+    brackets = [steps[b] for b in strings.sub(b"", body) if b in steps]
+    return max(itertools.accumulate(brackets), default=0)
+
+
+def _nest(value: Any, levels: int) -> Any:
+    for i in range(levels):
+        value = [value] if i % 2 else {'[{\\"': value}
+    return value
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VALUES, st.integers(0, 80), st.booleans())
+def test_the_depth_is_that_of_the_parsed_value(value: Any, levels: int, ascii_only: bool) -> None:
+    nested = _nest(value, levels)
+    for body in (json.dumps(nested, ensure_ascii=ascii_only).encode(), json.dumps(nested, indent=1).encode()):
+        found = json_depth(body)
+        if found > MAX_JSON_DEPTH:  # past the cheap bound the depth is exact
+            assert found == _depth(nested) == _reference(body)
+        else:
+            assert found >= _depth(nested)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'"' + b"[" * 100_000,  # an unterminated string: every bracket after it counts
+        b'["\\\\"' + b"[" * 100,  # an escaped backslash ends nothing: the string closes, the brackets count
+        b'["\\"' + b"[" * 100 + b'"]',  # an escaped quote: the brackets are inside the string
+        b'{"a":"' + b"]" * 70 + b'",' + b'"b":' + b"[" * 70 + b"]" * 70 + b"}",
+    ],
+)
+def test_bodies_built_to_mislead_it(body: bytes) -> None:
+    assert json_depth(body) == _reference(body)
+
+
+def test_a_deep_body_is_refused_before_it_is_parsed_and_a_shallow_one_is_parsed_once() -> None:
+    refusal, _ = read_json_body(b"[" * 200_000 + b"]" * 200_000)
+    assert refusal is not None and refusal.code == "json_too_deep"
+    shallow = json.dumps(_nest({"k": "[[[[{{{{"}, 60)).encode()
+    refusal, parsed = read_json_body(shallow)
+    assert refusal is None and parsed == json.loads(shallow)
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b'{"a": 1, "a": 2}', "duplicate_key"),
+        (b'{"a": 1, "b": {"c": 1, "c": 1}}', "duplicate_key"),
+        (b'{"a": "x\\u003ay", "a": 2}', "duplicate_key"),  # a colon spelt as an escape makes up for the one lost
+        (b'{"a\\u003a": 1, "b": [1, {"b": 2, "b": 3}]}', "duplicate_key"),
+        (b'{"a": [' + b"[" * 70 + b"]" * 70 + b"]}", "json_too_deep"),
+        (b'{"a": 1, "a": ' + b"[" * 70 + b"]" * 70 + b"}", "json_too_deep"),  # the depth is judged first
+        (b"[" * 2000 + b"]" * 2000, "json_too_deep"),  # past orjson's own limit
+        (b'{"a": NaN, ' + b"[" * 70, "json_too_deep"),  # not JSON for orjson: the body's own depth
+        (b'{"a": 1', "malformed_json"),
+    ],
+)
+def test_refusals(body: bytes, code: str) -> None:
+    refusal, parsed = read_json_body(body)
+    assert refusal is not None and refusal.code == code and parsed is NOT_PARSED
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"a": NaN}', b'{"a": "\\ud800"}', b'{"a\\u003a": 1, "b": 2}'],
+)
+def test_what_only_pythons_json_reads_is_admitted_unparsed(body: bytes) -> None:
+    assert read_json_body(body) == (None, NOT_PARSED)
