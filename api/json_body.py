@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from api.schemas import NOT_PARSED
+from api.schemas import NOT_PARSED, fast_json
 
 
 class Refusal(NamedTuple):
@@ -93,14 +93,12 @@ def read_json_body(body: bytes) -> tuple[Refusal | None, Any]:
     """`json_body_refusal`'s answer and, for a body admitted, the body parsed (`NOT_PARSED` where only Python's
     json reads it).
 
-    orjson parses first (it refuses nesting past 1,024 levels itself, without recursing deeper); the depth is then
+    orjson parses first (`fast_json`: it refuses nesting past 1,024 levels itself, without recursing deeper; a body
+    with an integer it could read as a float goes to Python's json); the depth is then
     that of orjson's own compact writing of the value, and a duplicate key shows there as a colon fewer than in
     the body (a colon spelt `\\u003a` in the body goes the slow way, with everything orjson refuses: the depth of
     the body itself, then Python's json with a hook that finds the key given twice)."""
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        parsed = NOT_PARSED
+    parsed = fast_json(body)
     if parsed is not NOT_PARSED:
         written = orjson.dumps(parsed)
         if _scan(written)[0] > MAX_JSON_DEPTH:

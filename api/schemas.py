@@ -4,6 +4,7 @@ hot routes (`JsonRoute` parses request bodies with orjson, `json_response` write
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Annotated, Any, Union
 
@@ -24,6 +25,22 @@ PARSED_BODY = "json_body"
 NOT_PARSED: Any = object()
 
 
+#: Twenty digits in a row: an integer literal orjson may read beyond 64 bits, where it silently gives a float
+#: (`18446744073709551616` → `1.8446744073709552e+19`) instead of the integer Python's json keeps.
+_LONG_DIGITS = re.compile(rb"[0-9]{20}")
+
+
+def fast_json(body: bytes) -> Any:
+    """`body` parsed by orjson, or `NOT_PARSED` where orjson refuses it or could change a value: an integer beyond
+    64 bits (any run of twenty digits, in a string too, to be safe) is left to Python's json, which keeps it."""
+    if _LONG_DIGITS.search(body) is not None:
+        return NOT_PARSED
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return NOT_PARSED
+
+
 class _JsonRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
@@ -32,12 +49,10 @@ class _JsonRequest(Request):
                 self._json = parsed
                 return parsed
             body = await self.body()
-            try:
-                self._json = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                # What orjson refuses and Python's json reads (integers beyond 64 bits, NaN, lone surrogates,
-                # UTF-16 text) or refuses too: read as before, with the same errors.
-                self._json = json.loads(body)
+            parsed = fast_json(body)
+            # What orjson refuses or would change and Python's json reads (integers beyond 64 bits, NaN, lone
+            # surrogates, UTF-16 text) or refuses too: read as before, with the same errors.
+            self._json = json.loads(body) if parsed is NOT_PARSED else parsed
         return self._json
 
 

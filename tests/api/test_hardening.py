@@ -279,6 +279,24 @@ def test_duplicate_keys_are_refused_before_the_key_of_a_write_is_used(server: Se
     error(response, 400, "duplicate_key")
 
 
+def test_an_integer_beyond_64_bits_is_judged_as_written_not_as_a_float(server: Server, issued: dict[str, Any]) -> None:
+    # orjson reads 2**64 as the float 1.8446744073709552e+19: the body goes to Python's json, which keeps it.
+    certificate = json.dumps(issued).replace(
+        '"credentialSubject": {', '"credentialSubject": {"n": 18446744073709551616, ', 1
+    )
+    body = '{"certificate": ' + certificate + ', "context": {"province": "330000"}}'
+    assert "18446744073709551616" in body
+    response = httpx.post(server.api + "/verify", content=body.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    format_check = response.json()["checks"][0]
+    assert (format_check["code"], format_check["details"]["problems"][0]["pointer"]) == (
+        "schema",
+        "/credentialSubject/n",
+    )
+    assert "an integer beyond 64 bits" in format_check["details"]["problems"][0]["message"]
+    assert "e+19" not in response.text
+
+
 @pytest.mark.parametrize(
     "body",
     [b"{not json", b'{"certificate": "\xff\xfe"}', b'{"certificate": {}} x', b'{"certificate": {"a": NaN'],

@@ -103,3 +103,19 @@ def test_refusals(body: bytes, code: str) -> None:
 )
 def test_what_only_pythons_json_reads_is_admitted_unparsed(body: bytes) -> None:
     assert read_json_body(body) == (None, NOT_PARSED)
+
+
+@pytest.mark.parametrize(
+    "literal", [b"18446744073709551616", b"-9223372036854775809123", b"123456789012345678901234567890"]
+)
+def test_integers_orjson_would_read_as_floats_are_left_to_pythons_json(literal: bytes) -> None:
+    body = b'{"n": ' + literal + b', "m": [1, 2]}'
+    refusal, parsed = read_json_body(body)
+    assert refusal is None and parsed is NOT_PARSED  # the route reads it with Python's json: an int, as written
+    assert json.loads(body)["n"] == int(literal)
+
+
+def test_a_body_without_long_digit_runs_is_parsed_once_by_orjson() -> None:
+    body = b'{"n": 9223372036854775807, "id": "110101199003070011"}'
+    refusal, parsed = read_json_body(body)
+    assert refusal is None and parsed == {"n": 2**63 - 1, "id": "110101199003070011"}
