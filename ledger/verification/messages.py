@@ -120,15 +120,15 @@ class Put(Protocol):
 Made = Callable[[str, Outcome, str, str, dict[str, Any]], CheckResult]
 #: Detail values whose equality is their identity as JSON (a float's is not: 0.0 == -0.0).
 _PLAIN = frozenset({str, int, bool, type(None)})
-#: Distinct results one `SharedResults` keeps (beyond them, results are made and not kept).
+#: Distinct results one `SharedResults` keeps (when full, it forgets them all and starts again).
 SHARED_RESULTS = 65_536
 
 
 class SharedResults:
     """`check_result`, made once for every certificate of a batch that gets the same result (the common
-    outcomes: `ok`, one anchoring, one recognition rule...): the same Chinese and English messages, details and
-    code, without formatting them again. Results whose details are not plain text, integers, booleans or null
-    (lists of problems) are made every time."""
+    outcomes: `ok`, one anchoring, one recognition rule...), and for every later call of a verifier that keeps
+    one: the same Chinese and English messages, details and code, without formatting them again. Results whose
+    details are not plain text, integers, booleans or null (lists of problems) are made every time."""
 
     def __init__(self, limit: int = SHARED_RESULTS) -> None:
         self._made: dict[tuple[Any, ...], CheckResult] = {}
@@ -144,6 +144,7 @@ class SharedResults:
         made = self._made.get(key)
         if made is None:
             made = check_result(name, outcome, code, message, details)
-            if len(self._made) < self._limit:
-                self._made[key] = made
+            if len(self._made) >= self._limit:
+                self._made.clear()  # a long-lived one (a verifier's) starts afresh rather than keep old results
+            self._made[key] = made
         return made

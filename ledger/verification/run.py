@@ -63,12 +63,13 @@ class Run:
         checked_at: int | None = None,
         verify_signature: Callable[..., bool] | None = None,
         status_lists: StatusListFetch | None = None,
+        made: SharedResults | None = None,
     ) -> None:
         self.reader, self.context, self.now = reader, context, now
         self.today = today or reader
         self.timing = (now, now if checked_at is None else checked_at)
         self.verify_signature, self.status_lists = verify_signature, status_lists
-        self.made = SharedResults()
+        self.made = SharedResults() if made is None else made  # the verifier's own, kept from call to call
         self._memo: dict[tuple[Any, ...], tuple[dict[str, CheckResult], Any]] = {}
         self._standing: dict[str, tuple[VerificationWarning, ...]] = {}
 

@@ -61,6 +61,7 @@ from ledger.verification.checks import (
 from ledger.verification.checks import parse_time as parse_time
 from ledger.verification.checks import standing as standing
 from ledger.verification.local import LocalChecks
+from ledger.verification.messages import SharedResults
 from ledger.verification.reader import READER_CACHE_SIZE as READER_CACHE_SIZE
 from ledger.verification.reader import STATUS_CACHE_AGENCIES as STATUS_CACHE_AGENCIES
 from ledger.verification.reader import ChainReader as ChainReader
@@ -96,6 +97,8 @@ _issuer_address = issuer_address
 PASSED, FAILED, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.SKIPPED
 #: From this many documents on, `verify_many` holds the garbage collector back (`collection_paused`).
 _BULK = 64
+#: Distinct check results a verifier keeps from one call to the next (one `/verify` after another).
+VERIFIER_RESULTS = 16_384
 #: A block asked about, a time asked about, the certificate whose status a question will read.
 Block: TypeAlias = int | str | None
 When: TypeAlias = str | datetime | int | None
@@ -118,6 +121,7 @@ class Verifier:
         self.status_lists = status_lists  # reads a status list by URL: a certificate's entries are then compared
         self.clock = clock
         self._local = LocalChecks(validate)
+        self._made = SharedResults(VERIFIER_RESULTS)  # check results are the same for the same arguments
         self._verify_signature = verify_signature
         self._latest: ChainReader | None = None
         self._rpc = LeanRpc(client.w3)
@@ -229,7 +233,7 @@ class Verifier:
         if today is None:
             today = reader if when is None else self.reader("latest")
         run = Run(reader, context, now if when is None else when, today=today, checked_at=now,
-                  verify_signature=self._verify_signature, status_lists=self.status_lists)  # fmt: skip
+                  verify_signature=self._verify_signature, status_lists=self.status_lists, made=self._made)  # fmt: skip
         if len(documents) < _BULK:
             return self._answer(run, documents)
         with collection_paused():
