@@ -74,8 +74,11 @@ class LocalChecks:
         """`check` of each of `docs`, in order. Where the native core is installed, it copies out of the batch what
         checks 1-3 need and clears most documents at once, then computes their digests and Merkle paths on every
         core while the format checks run here; the rest of checks 1-3 follows with its facts."""
-        if _start_local_facts is None or len(docs) < 2:
+        if _start_local_facts is None or _local_facts is None or not docs:
             return [self.check(doc, made) for doc in docs]
+        if len(docs) == 1:  # one document (`POST /verify`): the native call at once, nothing to overlap with
+            (facts,) = _local_facts([docs[0]], *LOCAL_BOUNDS)
+            return [self.check(docs[0], made, facts)]
         cleared, pending = _start_local_facts(docs if type(docs) is list else list(docs), *LOCAL_BOUNDS)
         first = [self._first(doc, made, cleared=c) for doc, c in zip(docs, cleared, strict=True)]
         found = pending.wait()

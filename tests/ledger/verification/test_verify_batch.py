@@ -97,6 +97,16 @@ def test_the_batch_answers_every_kind_of_certificate_as_the_reference(world: Wor
     both_paths(verifier, docs, None, at=1_700_000_000)
 
 
+def test_one_certificate_at_a_time_is_answered_as_the_reference(world: World, tmp_path: Path) -> None:
+    """`POST /verify`'s form: `verify_many` of one document (the native call for it alone, and the results the
+    verifier keeps from one call to the next)."""
+    verifier = Verifier(world.reader, clock=lambda: 1_900_000_000)
+    docs = corpus(world, tmp_path)
+    for _ in range(2):  # the second time, every result is one the verifier made before
+        for doc in docs:
+            both_paths(verifier, [doc], VerificationContext(ZJ))
+
+
 def test_the_batch_without_the_native_core_answers_as_the_reference(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
