@@ -23,7 +23,7 @@ from typing import Any
 from bench.common import Report
 from bench.consortium import ISSUER_NAME, sample_licence
 from ledger.certificates import reference
-from ledger.certificates.catalogue import PROOF_TYPE
+from ledger.issuance.pipeline import proof_object
 
 CHAIN_ID = 31337
 ISSUER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -85,15 +85,8 @@ def wrap(core: Core, batch: Sequence[dict[str, Any]], suite: str) -> list[dict[s
     salted, tree, proofs = salt_and_tree(core, docs, suite)
     root = "0x" + tree.root.hex()
     for doc, (salts, digest), path in zip(docs, salted, proofs, strict=True):
-        doc["proof"] = {
-            "type": PROOF_TYPE,
-            "suite": suite,
-            "digest": "0x" + digest.hex(),
-            "salts": salts,
-            "obfuscated": [],
-            "merkleRoot": root,
-            "merklePath": ["0x" + h.hex() for h in path],
-        }
+        path_hex = ["0x" + h.hex() for h in path]
+        doc["proof"] = proof_object(suite, salts, digest, root, path_hex, chain_id=CHAIN_ID, registry=REGISTRY)
     return docs
 
 

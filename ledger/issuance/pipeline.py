@@ -102,20 +102,26 @@ def _py_wrap_batch(
     root_hex = "0x" + tree.root.hex()
     hexes: dict[bytes, str] = {}  # upper nodes are shared by many paths: each written once
     for doc, (salts, digest), path in zip(batch.documents, batch.salted, tree.proofs(digests), strict=True):
-        doc["proof"] = {
-            "type": PROOF_TYPE,
-            "suite": suite,
-            "digest": "0x" + digest.hex(),
-            "salts": salts,
-            "obfuscated": [],
-            "merkleRoot": root_hex,
-            "merklePath": [hexes.get(h) or hexes.setdefault(h, "0x" + h.hex()) for h in path],
-            "chainId": chain_id,
-            "registry": registry,
-        }
+        path_hex = [hexes.get(h) or hexes.setdefault(h, "0x" + h.hex()) for h in path]
+        doc["proof"] = proof_object(suite, salts, digest, root_hex, path_hex, chain_id=chain_id, registry=registry)
         if signature is not None:
             doc["proof"]["signature"] = signature
     return tree.root, digests
+
+
+def proof_object(
+    suite: str,
+    salts: dict[str, str],
+    digest: bytes,
+    root_hex: str,
+    path_hex: list[str],
+    *,
+    chain_id: int,
+    registry: str,
+) -> dict[str, Any]:
+    """A certificate's proof (without a signature): what `wrap_batch` gives each document of a batch."""
+    return {"type": PROOF_TYPE, "suite": suite, "digest": "0x" + digest.hex(), "salts": salts, "obfuscated": [],
+            "merkleRoot": root_hex, "merklePath": path_hex, "chainId": chain_id, "registry": registry}  # fmt: skip
 
 
 class JournalWriter:
