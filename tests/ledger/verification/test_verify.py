@@ -1133,7 +1133,8 @@ def test_outcomes_are_an_enum_sent_as_plain_text(world: World, verifier: Verifie
 
 def test_verify_and_verify_many_through_a_reader(world: World, tmp_path: Path) -> None:
     docs = issue(world, tmp_path, n=3)
-    verifier = Verifier(world.reader, clock=lambda: time.time() // 1)
+    now = time.time() // 1  # one moment for every call: answers compared whole carry it (`at`, `checkedAt`)
+    verifier = Verifier(world.reader, clock=lambda: now)
     reader = verifier.reader()
     head = [r.to_json() for r in verifier.verify_many(docs, VerificationContext(ZJ))]
     assert [r.to_json() for r in verifier.verify_many(docs, VerificationContext(ZJ), reader=reader)] == head
