@@ -25,15 +25,17 @@ PARSED_BODY = "json_body"
 NOT_PARSED: Any = object()
 
 
-#: Twenty digits in a row: an integer literal orjson may read beyond 64 bits, where it silently gives a float
-#: (`18446744073709551616` → `1.8446744073709552e+19`) instead of the integer Python's json keeps.
-_LONG_DIGITS = re.compile(rb"[0-9]{20}")
+#: A number of twenty digits or more where a value starts (after `:`, `[` or `,`): an integer literal orjson may
+#: read beyond 64 bits, where it silently gives a float (`18446744073709551616` → `1.8446744073709552e+19`) instead
+#: of the integer Python's json keeps. Digits within hex text (digests, salts) follow a letter or a digit: no match.
+_LONG_NUMBER = re.compile(rb"(?:^|[:\[,])[ \t\n\r]*-?[0-9]{20}")
 
 
 def fast_json(body: bytes) -> Any:
-    """`body` parsed by orjson, or `NOT_PARSED` where orjson refuses it or could change a value: an integer beyond
-    64 bits (any run of twenty digits, in a string too, to be safe) is left to Python's json, which keeps it."""
-    if _LONG_DIGITS.search(body) is not None:
+    """`body` parsed by orjson, or `NOT_PARSED` where orjson refuses it or could change a value: a body with a
+    number of twenty digits or more (or such a run inside a string after one of `:[,`: rare, and only slower) is
+    left to Python's json, which keeps the integer."""
+    if _LONG_NUMBER.search(body) is not None:
         return NOT_PARSED
     try:
         return orjson.loads(body)
