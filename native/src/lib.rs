@@ -491,6 +491,7 @@ fn hurong_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validation::text_problems, m)?)?;
     m.add_class::<validation::Schema>()?;
     m.add_function(wrap_pyfunction!(plain::unsupported_value, m)?)?;
+    m.add_function(wrap_pyfunction!(plain::long_number, m)?)?;
     m.add_function(wrap_pyfunction!(verify_batch::local_facts, m)?)?;
     m.add_function(wrap_pyfunction!(verify_batch::start_local_facts, m)?)?;
     m.add_class::<verify_batch::PendingFacts>()?;

@@ -164,3 +164,33 @@ pub fn unsupported_value(
     }
     Ok(None)
 }
+
+/// Whether a JSON text holds, outside its strings, a run of `digits` decimal digits or more: a number a parser
+/// reading integers into 64 bits may turn into a float. Strings are skipped with their escapes; whatever is not
+/// valid JSON is answered as it comes (the parser refuses such a text anyway).
+#[pyfunction]
+pub fn long_number(body: &[u8], digits: usize) -> bool {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut run = 0usize;
+    for &byte in body {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+        } else if byte.is_ascii_digit() {
+            run += 1;
+            if run >= digits {
+                return true;
+            }
+        } else {
+            run = 0;
+            in_string = byte == b'"';
+        }
+    }
+    false
+}

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from api import schemas
 from api.json_body import MAX_JSON_DEPTH, json_depth, read_json_body
 from api.schemas import NOT_PARSED
 
@@ -105,6 +106,14 @@ def test_what_only_pythons_json_reads_is_admitted_unparsed(body: bytes) -> None:
     assert read_json_body(body) == (None, NOT_PARSED)
 
 
+@pytest.fixture(params=["native", "expression"])
+def long_numbers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Long numbers found by the native core, and by the regular expression where the core is not installed."""
+    if request.param == "expression":
+        monkeypatch.setattr(schemas, "_long_number", None)
+
+
+@pytest.mark.usefixtures("long_numbers")
 @pytest.mark.parametrize(
     "literal", [b"18446744073709551616", b"-9223372036854775809123", b"123456789012345678901234567890"]
 )
@@ -115,6 +124,7 @@ def test_integers_orjson_would_read_as_floats_are_left_to_pythons_json(literal: 
     assert json.loads(body)["n"] == int(literal)
 
 
+@pytest.mark.usefixtures("long_numbers")
 def test_a_body_without_long_numbers_is_parsed_once_by_orjson() -> None:
     # digests and salts are hex: twenty decimal digits in a row there follow a letter or a digit
     digest = "0xab" + "1234567890" * 3 + "cd"
