@@ -4,7 +4,6 @@ hot routes (`JsonRoute` parses request bodies with orjson, `json_response` write
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Annotated, Any, Union
 
@@ -16,7 +15,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
 from ledger.certificates import certificate_types, load_schema
-from ledger.certificates.native import native
+from ledger.certificates.json_text import orjson_exact
 from ledger.certificates.reasons import InvalidReason, Reason, parse_reason
 from ledger.certificates.records import record_schema
 from ledger.chain.codes import encode_code
@@ -26,25 +25,11 @@ PARSED_BODY = "json_body"
 NOT_PARSED: Any = object()
 
 
-#: A number of twenty digits or more where a value starts (after `:`, `[` or `,`): an integer literal orjson may
-#: read beyond 64 bits, where it silently gives a float (`18446744073709551616` → `1.8446744073709552e+19`) instead
-#: of the integer Python's json keeps. Digits within hex text (digests, salts) follow a letter or a digit: no match.
-_LONG_NUMBER = re.compile(rb"(?:^|[:\[,])[ \t\n\r]*-?[0-9]{20}")
-#: The same question asked natively, outside strings only (~1 µs a request body, where the expression takes ~40).
-_long_number: Callable[[bytes, int], bool] | None = getattr(native, "long_number", None)
-
-
 def fast_json(body: bytes) -> Any:
-    """`body` parsed by orjson, or `NOT_PARSED` where orjson refuses it or could change a value: a body with a
-    number of twenty digits or more (or such a run inside a string after one of `:[,`: rare, and only slower) is
-    left to Python's json, which keeps the integer."""
-    long = _long_number(body, 20) if _long_number is not None else _LONG_NUMBER.search(body) is not None
-    if long:
-        return NOT_PARSED
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return NOT_PARSED
+    """`body` parsed by orjson, or `NOT_PARSED` where orjson refuses it or could change a value (a number beyond
+    64 bits: `ledger.certificates.json_text`), for Python's json to read."""
+    parsed, value = orjson_exact(body)
+    return value if parsed else NOT_PARSED
 
 
 class _JsonRequest(Request):

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from ledger.certificates.json_text import loads_exact
 from ledger.errors import LedgerValueError
 
 #: Text JSON writes as it is, between quotes: no quote, backslash, control character or lone surrogate.
@@ -64,8 +65,5 @@ class DocumentSealer:
             plain = self._aead.decrypt(sealed[1:13], sealed[13:], digest)
         except InvalidTag:
             raise LedgerValueError("journaled document does not open with this agency's key") from None
-        try:
-            document: dict[str, Any] = orjson.loads(plain)
-        except orjson.JSONDecodeError:  # what `json` wrote and orjson does not read (an integer beyond 64 bits)
-            document = json.loads(plain)
+        document: dict[str, Any] = loads_exact(plain)  # an integer beyond 64 bits `json` wrote stays an integer
         return document

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api import schemas
 from api.json_body import MAX_JSON_DEPTH, json_depth, read_json_body
 from api.schemas import NOT_PARSED
+from ledger.certificates import json_text
 
 _TRICKY = st.text(alphabet=st.sampled_from('[]{}"\\\\/azé马 \n\t\u2028'), max_size=12)
 _VALUES = st.recursive(
@@ -110,7 +110,7 @@ def test_what_only_pythons_json_reads_is_admitted_unparsed(body: bytes) -> None:
 def long_numbers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Long numbers found by the native core, and by the regular expression where the core is not installed."""
     if request.param == "expression":
-        monkeypatch.setattr(schemas, "_long_number", None)
+        monkeypatch.setattr(json_text, "_native_long_number", None)
 
 
 @pytest.mark.usefixtures("long_numbers")

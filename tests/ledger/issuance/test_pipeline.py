@@ -257,3 +257,10 @@ def test_a_commit_leaves_the_log_to_a_checkpoint_in_the_background(tmp_path: Pat
     assert oct(wal.stat().st_mode & 0o777) == "0o600"
     reader.close()
     journal.close()
+
+
+def test_a_sealed_document_opens_with_its_integers_beyond_64_bits_as_integers() -> None:
+    sealer = DocumentSealer(b"\x07" * 32, "0xA")
+    document = {"credentialSubject": {"n": 2**64, "m": -(2**70), "k": 2**63 - 1}, "id": "urn:x"}
+    opened = sealer.open(b"\x01" * 32, sealer.seal(b"\x01" * 32, document))
+    assert opened == document and type(opened["credentialSubject"]["n"]) is int
