@@ -68,7 +68,7 @@ WEB_OUT=api/static/dist/verify-core.js
 if [ ! -f "$WEB_OUT" ] || [ -n "$(find web/src web/package.json web/package-lock.json -newer "$WEB_OUT" -print -quit)" ]; then
   echo "==> building the verification page's core (web/)"
   if [ ! -d web/node_modules/esbuild ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
-    (cd web && npm ci --no-audit --no-fund --loglevel=error)
+    (cd web && PATH="$NODE22:$PATH" npm install --no-audit --no-fund --loglevel=error)
   fi
   (cd web && npm run --silent build)
 fi
