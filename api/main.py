@@ -53,6 +53,7 @@ from api.service import Service
 from api.settings import Settings, get_settings
 from api.supervision import router as supervision
 from api.supervision.supervisor import Supervisor
+from ledger.certificates.collection import freeze_start_up
 
 API_PREFIX = "/api/v1"
 #: The OpenAPI document's tags, in the order Swagger UI shows them.
@@ -355,6 +356,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         svc.start()
         app.state.supervisor = Supervisor(svc)  # usage log anchoring, alerts, assist requests
         app.state.supervisor.start()
+        frozen = freeze_start_up()
+        log.info("start-up objects kept out of garbage collection: %d", frozen)
         try:
             yield
         finally:

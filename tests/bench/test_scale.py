@@ -48,7 +48,7 @@ def test_each_step_reports_issuance_verification_and_index_size(figures: dict[st
     assert figures["agencies"] == 4 and figures["batch"] == 1_000
     for step in figures["decades"]:
         assert step["issued_in_decade"] == 1_000 and step["revoked_in_decade"] == 10
-        assert step["issue_certificates_per_second"] > 0
+        assert step["issue_certificates_per_second"] > 0 and step["issue_cpu_us_per_certificate"] > 0
         verify = step["verify"]
         # every answer wrk counted was a 200 with verdict VALID, for certificates of every batch so far
         assert verify["answers"] > 0 and verify["not_valid_answers"] == 0 and verify["non_2xx"] == 0
@@ -57,6 +57,7 @@ def test_each_step_reports_issuance_verification_and_index_size(figures: dict[st
         assert step["index_bytes"] > 0
         assert step["index_bytes_per_certificate"] == round(step["index_bytes"] / step["certificates"], 1)
     assert isinstance(figures["issue_rate_change"], float) and isinstance(figures["verify_p99_change"], float)
+    assert isinstance(figures["issue_cpu_change"], float)
     assert any("2,000 certificates issued" in line for line in figures["_lines"])
 
 
