@@ -120,6 +120,20 @@ def test_every_transition_reaches_a_standard_verifier_through_the_lists(server: 
             assert {url: httpx.get(url).headers["etag"] for url in list_urls} == etags
 
 
+def test_a_suspended_certificate_revoked_reaches_a_standard_verifier_through_the_lists(server: Server) -> None:
+    """The transition TRANSITIONS leaves out: suspended → revoked (the suspension bit cleared, the revocation bit
+    set), each state compared with the chain's."""
+    [certificate] = _issue(server)
+    digest = certificate["proof"]["digest"]
+    for action, reason, on_chain, learned in (
+        ("suspend", "under_investigation", CertificateStatus.SUSPENDED, {"revocation": False, "suspension": True}),
+        ("revoke", "fraud", CertificateStatus.REVOKED, {"revocation": True, "suspension": False}),
+    ):
+        _change(server, digest, action, reason)
+        assert _chain_status(server, certificate) == on_chain
+        assert _standard_check(certificate) == learned
+
+
 def test_entries_are_drawn_at_random_and_never_shared(server: Server) -> None:
     issued = _issue(server, 24)
     indexes = [int(e["statusListIndex"]) for c in issued for e in carried_entries(c)
