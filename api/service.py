@@ -100,6 +100,7 @@ class Service:
             chain_id,
             base_url=self.status_list_base,
             statuses=self.indexer.statuses,
+            revoked_roots=self.indexer.revoked_roots,
             signer=lambda agency: self.signer(agency) if self.holds_key(agency) else None,
             interval=settings.status_list_interval,
             lock_file=Path(settings.home) / "status-lists.publisher.lock",
