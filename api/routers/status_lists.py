@@ -56,7 +56,7 @@ def status_list(
     url = list_url(_base(request, service), account, purpose, number)
     credential = service.status_lists.credential(url, agency_did(service.deployment.chain_id, account), account,
                                                  purpose, number, statuses,
-                                                 service.indexer.revoked_roots(account))  # fmt: skip
+                                                 service.revoked_roots(account))  # fmt: skip
     if credential is None:
         raise ApiError(404, "unknown_status_list", f"agency {account} has no {purpose} status list {number}")
     digest = "0x" + list_hash(credential).hex()
