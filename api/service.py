@@ -100,6 +100,7 @@ class Service:
             chain_id,
             base_url=self.status_list_base,
             statuses=self.indexer.statuses,
+            revoked_roots=self.revoked_roots,
             signer=lambda agency: self.signer(agency) if self.holds_key(agency) else None,
             interval=settings.status_list_interval,
             lock_file=Path(settings.home) / "status-lists.publisher.lock",
@@ -326,6 +327,17 @@ class Service:
             batching = self._new_issuer(agency)
             self._issuers[agency] = batching
             return batching
+
+    def revoked_roots(self, agency: str) -> frozenset[bytes]:
+        """The roots of `agency`'s revoked batches, for its status lists. When there are some and the service issues
+        for the agency, its journal is read once per process first (`ensure_recorded`), so that certificates
+        anchored before the status-lists file recorded their batch are found in it too."""
+        roots = self.indexer.revoked_roots(agency)
+        if roots and self.holds_key(agency):
+            issuer = self.issuer(agency).issuer
+            if isinstance(issuer, IdentifyingIssuer):
+                issuer.ensure_recorded()
+        return roots
 
     def status_list_base(self) -> str | None:
         """The base URL status lists are published under: the public URL, else the one last asked through."""

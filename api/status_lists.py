@@ -6,7 +6,8 @@ new certificate, which carries them, by digest for an older one. `StatusLists` a
 base URL they are published under.
 
 A list is never stored: `StatusLists.credential` builds it from the index at the indexed block (revocation: the
-certificates revoked; suspension: those suspended now), so the list at its stable URL changes exactly when a status
+certificates no longer in force, revoked, superseded or of a revoked batch, as `certificateStatus` answers on chain;
+suspension: those suspended now, their batch not revoked), so the list at its stable URL changes exactly when a status
 changes; its `validFrom` is the time the list was started, so an unchanged bitstring gives the same credential and
 the same hash (`ledger.certificates.status_list.list_hash`).
 
@@ -25,7 +26,7 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,10 @@ __all__ = ["FILL", "STATUS_LISTS_FILE", "Entry", "Published", "StatusListPublish
 
 log = logging.getLogger("hurong.status_lists")
 
+#: The statuses each purpose's bit is set for: a superseded certificate is no longer in force, finally, as a revoked
+#: one (the Bitstring Status List has no supersession purpose), so a standard verifier refuses it too.
 _FLAGGED: dict[str, frozenset[CertificateStatus]] = {
-    "revocation": frozenset({CertificateStatus.REVOKED}),
+    "revocation": frozenset({CertificateStatus.REVOKED, CertificateStatus.SUPERSEDED}),
     "suspension": frozenset({CertificateStatus.SUSPENDED}),
 }
 
@@ -92,20 +95,32 @@ class StatusLists(StatusEntries):
         return None if row is None else str(row[0])
 
     def credential(
-        self, url: str, issuer: str, agency: str, purpose: Purpose, number: int, statuses: dict[bytes, Any]
+        self,
+        url: str,
+        issuer: str,
+        agency: str,
+        purpose: Purpose,
+        number: int,
+        statuses: dict[bytes, Any],
+        revoked_roots: Collection[bytes] = frozenset(),
     ) -> dict[str, Any] | None:
-        """The list credential at `url`, its bits set for the certificates whose status record (`statuses`, digest
-        → record with a `status`) the purpose flags; None when the agency has no such list."""
+        """The list credential at `url`, its bits set for the certificates whose status the purpose flags: their
+        own status record (`statuses`, digest → record with a `status`), or revoked when the batch they were
+        anchored in is among `revoked_roots` (as the chain's `certificateStatus` answers); None when the agency has
+        no such list."""
         started = self.started(agency, purpose, number)
         if started is None:
             return None
         rows = self.connect().execute(
-            "SELECT position, digest FROM entries WHERE agency = ? AND purpose = ? AND number = ?",
+            "SELECT e.position, e.digest, m.root FROM entries e LEFT JOIN batch_members m"
+            " ON m.agency = e.agency AND m.digest = e.digest WHERE e.agency = ? AND e.purpose = ? AND e.number = ?",
             (agency.lower(), purpose, number),
         )
-        flagged = _FLAGGED[purpose]
-        bits = [int(position) for position, digest in rows if _status(statuses.get(bytes(digest))) in flagged]
-        return status_list_credential(url, issuer, purpose, bits, valid_from=started)
+        flagged, revoked = _FLAGGED[purpose], frozenset(revoked_roots)
+        bits = {int(position) for position, digest, root in rows
+                if _status(statuses.get(bytes(digest)), root is not None and bytes(root) in revoked)
+                in flagged}  # fmt: skip
+        return status_list_credential(url, issuer, purpose, sorted(bits), valid_from=started)
 
     def entry_objects(self, base_url: str, agency: str, digest: bytes) -> list[dict[str, Any]]:
         """The `BitstringStatusListEntry` objects of a certificate, its lists under `base_url`."""
@@ -113,8 +128,9 @@ class StatusLists(StatusEntries):
                 for e in self.entries(agency, digest)]  # fmt: skip
 
 
-def _status(record: Any) -> CertificateStatus | None:
-    return getattr(record, "status", None)
+def _status(record: Any, batch_revoked: bool) -> CertificateStatus | None:
+    """A certificate's status as the chain answers it with its batch: revoked when its batch is."""
+    return CertificateStatus.REVOKED if batch_revoked else getattr(record, "status", None)
 
 
 @dataclass(frozen=True)
@@ -133,7 +149,8 @@ class StatusListPublisher:
     """Anchors the hash of every changed list, at most one transaction per list per `interval` seconds.
 
     `base_url()` answers the base URL lists are published under (None: not known yet, nothing is published);
-    `statuses(agency)` the index's status records of an agency's certificates; `signer(agency)` a client acting as
+    `statuses(agency)` the index's status records of an agency's certificates; `revoked_roots(agency)` the roots
+    of its revoked batches; `signer(agency)` a client acting as
     the agency, or None when the service holds no key for it."""
 
     def __init__(
@@ -146,11 +163,13 @@ class StatusListPublisher:
         signer: Callable[[str], HurongClient | None],
         interval: float,
         lock_file: Path,
+        revoked_roots: Callable[[str], Collection[bytes]] = lambda agency: frozenset(),
     ) -> None:
         self.lists = lists
         self.chain_id = chain_id
         self.base_url = base_url
         self.statuses = statuses
+        self.revoked_roots = revoked_roots
         self.signer = signer
         self.interval = interval
         self.lock_file = lock_file
@@ -215,7 +234,7 @@ class StatusListPublisher:
             return None
         url = list_url(base, agency, purpose, number)
         credential = self.lists.credential(url, agency_did(self.chain_id, agency), agency, purpose, number,
-                                           self.statuses(agency))  # fmt: skip
+                                           self.statuses(agency), self.revoked_roots(agency))  # fmt: skip
         if credential is None:
             return None
         digest, identifier = list_hash(credential), list_id(purpose, number)

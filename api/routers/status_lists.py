@@ -42,7 +42,8 @@ def status_list(
     service: ServiceDep,
 ) -> JSONResponse:
     """An agency's `BitstringStatusListCredential` (131,072 entries) for one purpose, built from the index: a bit is
-    set when the certificate at that entry is revoked (`revocation`) or suspended now (`suspension`). It changes
+    set when the certificate at that entry is no longer in force (`revocation`: revoked, superseded, or of a revoked
+    batch) or suspended now (`suspension`). It changes
     exactly when a status changes; `ETag` carries the SHA-256 of its RFC 8785 form. No API key is needed.
 
     The list served is always the current one. `Hurong-Status-List-Id` is the id it is anchored under on chain;
@@ -54,7 +55,8 @@ def status_list(
     statuses = service.indexer.statuses(account)
     url = list_url(_base(request, service), account, purpose, number)
     credential = service.status_lists.credential(url, agency_did(service.deployment.chain_id, account), account,
-                                                 purpose, number, statuses)  # fmt: skip
+                                                 purpose, number, statuses,
+                                                 service.revoked_roots(account))  # fmt: skip
     if credential is None:
         raise ApiError(404, "unknown_status_list", f"agency {account} has no {purpose} status list {number}")
     digest = "0x" + list_hash(credential).hex()

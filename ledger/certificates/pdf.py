@@ -4,8 +4,12 @@
 
 The page holds the type's name, every disclosed field of `credentialSubject` under its schema title, the issuing
 agency, the validity, the GB/T 36904 licence identifier, the anchoring block (suite, digest, Merkle root, chain,
-registry, transaction and block) and a QR code: the whole certificate when it fits in one code, else the
-reference a verifier resolves (`ledger.certificates.qr`). Text is set in Noto Sans CJK (Debian `fonts-noto-cjk`),
+registry, transaction and block) and a QR code: the whole certificate when it fits in one code (2,331 bytes
+compressed, `ledger.certificates.qr`). A larger one is carried by its holder link when given
+(`licence_pdf(wrapped, holder_link=…)`: `…/wallet#cid=…&key=…`, its encrypted document in the service's store, which
+the wallet page fetches, decrypts in the browser and verifies), else by its `hurong:1;…` reference, which only
+a holder of the certificate's file resolves (`hurong verify QR_IMAGE --resolve FOLDER`; the verify page cannot), as
+the page says under the code. Text is set in Noto Sans CJK (Debian `fonts-noto-cjk`),
 embedded as a subset of the glyphs the page uses, so the PDF shows the same on a machine without the font.
 `find_cjk_font` finds it through fontconfig; `FontNotFound` says so when it is not installed.
 """
@@ -18,6 +22,8 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import segno
 
 from ledger.certificates import regions
 from ledger.certificates.catalogue import _TYPES_BY_CODE, load_schema
@@ -122,10 +128,13 @@ class _Page:
         pdf.multi_cell(self.width - self.LABEL, self.LINE, value or "—", new_x="LMARGIN", new_y="NEXT")
         pdf.set_y(max(pdf.get_y(), top + self.LINE))
 
-    def qr(self, document: Mapping[str, Any], side: float = 64.0) -> None:
-        """The certificate's QR code (the whole document when it fits, else its reference) and what it holds."""
+    def qr(self, document: Mapping[str, Any], holder_link: str | None, side: float = 64.0) -> None:
+        """The certificate's QR code (the whole document when it fits, else its holder link when given, else its
+        reference) and what it holds and how it is verified."""
         pdf = self.pdf
         kind, code = make_qr(dict(document))
+        if kind == "reference" and holder_link is not None:
+            kind, code = "link", segno.make_qr(holder_link, mode="byte", error="m", boost_error=False)
         image = io.BytesIO()
         code.save(image, kind="png", scale=8, border=4)
         if pdf.get_y() + side + 12 > pdf.h - pdf.b_margin:
@@ -134,28 +143,44 @@ class _Page:
         top = pdf.get_y()
         pdf.image(io.BytesIO(image.getvalue()), x=pdf.l_margin, y=top, w=side, h=side)
         pdf.set_xy(pdf.l_margin + side + 6, top + 4)
-        pdf.set_font("cjk", size=10)
-        holds = (
-            ("完整证照", "the whole certificate")
-            if kind == "document"
-            else ("证照引用（由核验服务解析）", "a reference the service resolves")
-        )
+        pdf.set_font("cjk", size=9 if kind == "reference" else 10)
         pdf.multi_cell(
-            self.width - side - 6, 6,
-            f"扫码核验：二维码载有{holds[0]}。\nScan to verify: the code holds {holds[1]}.\n"
-            "打印件仅供查看，证照状态以链上登记为准。\nA printout shows the licence; its status is the chain's.",
+            self.width - side - 6, 5.5,
+            f"{_QR_TEXT[kind]}\n{_PRINTOUT}",
         )  # fmt: skip
 
     def output(self) -> bytes:
         return bytes(self.pdf.output())
 
 
+#: What the QR code holds and how it is verified, by what it carries.
+_QR_TEXT = {
+    "document": "扫码核验：二维码载有完整证照。\nScan to verify: the code holds the whole certificate.",
+    "link": (
+        "扫码核验：二维码载有持证人链接，钱包页取回加密证照，"
+        "在浏览器中解密并核验（或 hurong fetch 链接 --verify）。\n"
+        "Scan to verify: the code holds the holder link; its wallet page fetches the encrypted licence, "
+        "decrypts it in the browser and verifies it (or hurong fetch LINK --verify)."
+    ),
+    "reference": (
+        "二维码载有证照引用（证照过大，无法整体放入二维码）。核验页无法解析引用："
+        "持有证照文件者运行 hurong verify 二维码图片 --resolve 文件夹 核验。\n"
+        "The code holds a reference: the licence is too large for one code. The verify page cannot resolve it; "
+        "with the certificate's file, run hurong verify QR_IMAGE --resolve FOLDER."
+    ),
+}
+_PRINTOUT = "打印件仅供查看，证照状态以链上登记为准。\nA printout shows the licence; its status is the chain's."
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def licence_pdf(document: Mapping[str, Any], *, font: tuple[Path, int] | None = None) -> bytes:
-    """The A4 PDF of a wrapped certificate (see the module's docstring).
+def licence_pdf(
+    document: Mapping[str, Any], *, font: tuple[Path, int] | None = None, holder_link: str | None = None
+) -> bytes:
+    """The A4 PDF of a wrapped certificate (see the module's docstring); `holder_link` is carried by the QR code
+    when the certificate is too large for one code.
 
     Raises `CertificateValidationError` for a document that is no valid certificate, `LedgerValueError` for one
     without its proof, and `FontNotFound` when the font is missing."""
@@ -197,5 +222,5 @@ def licence_pdf(document: Mapping[str, Any], *, font: tuple[Path, int] | None = 
         ("区块 block", anchor.get("blockNumber")),
     ):
         page.row(label, "" if value is None else str(value), size=8)
-    page.qr(document)
+    page.qr(document, holder_link)
     return page.output()

@@ -2,7 +2,8 @@
 
 A document is carried as `HRZ:` followed by its compact JSON compressed with zlib (byte mode); plain JSON is
 read too. A reference is `hurong:1;<chainId>;<registry>;<agency>;<digest>` (ASCII): a verifier resolves it to
-the document through a resolver (a folder of wrapped certificates, or the service's API).
+the document through a resolver (`folder_resolver`: a folder of wrapped certificates named by digest; no service
+route resolves references).
 """
 
 from __future__ import annotations

@@ -92,6 +92,15 @@ class IndexQueries:
             for r in rows
         }
 
+    def revoked_roots(self, agency: str, *, at_block: int | None = None) -> frozenset[bytes]:
+        """The roots of `agency`'s revoked batches (`revokeBatch`), now or at `at_block`."""
+        b = batches.c
+        query = select(b.root).where(b.agency == to_address(agency), b.revoked_at.is_not(None))
+        if at_block is not None:
+            query = query.where(b.revoke_block <= at_block)
+        with self._read() as conn:
+            return frozenset(bytes.fromhex(row[0][2:]) for row in conn.execute(query))
+
     def history(self, digest: bytes | str) -> list[dict[str, Any]]:
         """Every status change of `digest` (under any agency), oldest first."""
         ce = certificate_events.c

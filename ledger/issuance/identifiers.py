@@ -230,7 +230,7 @@ class IdentifyingIssuer(Issuer):
 
     def remember(self, wrapped: Sequence[Mapping[str, Any]]) -> None:
         """Record the identifiers of wrapped certificates with their digests, and give each its status list
-        entries."""
+        entries and record the batch (root) it was anchored in."""
         digests = [bytes.fromhex(str(document["proof"]["digest"])[2:]) for document in wrapped]
         pairs = [(credential_identifier(d), digest) for d, digest in zip(wrapped, digests, strict=True)]
         self.serials.record(self.agency, [(i, digest) for i, digest in pairs if i is not None])
@@ -240,6 +240,8 @@ class IdentifyingIssuer(Issuer):
             self.status_lists.link(self.agency, linking)
             linked = {digest for _, digest, _ in linking}
             self.status_lists.assign(self.agency, [digest for digest in digests if digest not in linked])
+            roots = [bytes.fromhex(str(document["proof"]["merkleRoot"])[2:]) for document in wrapped]
+            self.status_lists.record_roots(self.agency, zip(digests, roots, strict=True))
 
     def reconcile(self, *, timeout: float = 120.0, min_age: float = 0.0) -> list[IssuedBatch]:
         """`Issuer.reconcile`, then the identifiers of the certificates it settled recorded with their digests."""

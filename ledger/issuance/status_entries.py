@@ -3,7 +3,9 @@
 A new certificate is given one entry per purpose (`revocation`, `suspension`) before it is salted and hashed, so the
 `BitstringStatusListEntry` objects it carries are covered by its digest: `reserve` draws them keyed by the
 credential's id, and `link` ties them to the certificate's digest once it is anchored, so lists are built from chain
-statuses (read by digest). A certificate issued before entries were carried gets them by digest (`assign`).
+statuses (read by digest); `record_roots` keeps the batch (Merkle root) each certificate was anchored in, so a batch
+revoked by its root reaches the lists of all its certificates. A certificate issued before entries were carried gets
+them by digest (`assign`).
 
 An index is drawn at random (`secrets`) among the free entries of the agency's current list for that purpose, so that
 neighbouring indexes say nothing about when or to whom certificates were issued (herd privacy). A list holds
@@ -53,6 +55,12 @@ CREATE TABLE IF NOT EXISTS entries (
     digest BLOB NOT NULL,
     UNIQUE (agency, purpose, number, position),
     UNIQUE (agency, purpose, digest)
+);
+CREATE TABLE IF NOT EXISTS batch_members (
+    agency TEXT NOT NULL,
+    digest BLOB NOT NULL,
+    root BLOB NOT NULL,
+    PRIMARY KEY (agency, digest, root)
 );
 CREATE TABLE IF NOT EXISTS base_url (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -159,6 +167,14 @@ class StatusEntries(SharedSqlite):
                                (agency, e.purpose, e.number, started))  # fmt: skip
                     db.execute("INSERT OR IGNORE INTO entries (agency, purpose, number, position, digest) "
                                "VALUES (?, ?, ?, ?, ?)", (agency, e.purpose, e.number, e.index, digest))  # fmt: skip
+
+    def record_roots(self, agency: str, certificates: Iterable[tuple[bytes, bytes]]) -> None:
+        """Record the batch each certificate was anchored in: `certificates` are (digest, Merkle root) pairs. A
+        batch revocation (by root, on chain) then sets the revocation bit of every certificate of the batch."""
+        agency = agency.lower()
+        with self.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO batch_members (agency, digest, root) VALUES (?, ?, ?)",
+                           [(agency, digest, root) for digest, root in certificates])  # fmt: skip
 
     def assign(self, agency: str, digests: Iterable[bytes]) -> None:
         """Give each certificate (digest) of `agency` an entry per purpose, unless it has them already (one

@@ -2,9 +2,10 @@
 
 A certificate issued with entries carries, after its registry status, a `revocation` and a `suspension`
 `BitstringStatusListEntry`. A verifier given a way to read list credentials (`fetch(url)`, answering the decoded JSON
-or raising) reads each entry's bit and compares it with the `status` check: revoked on chain means the revocation
-bit set, suspended the suspension bit; valid or superseded, neither. The chain stays the authority: what the lists
-say only adds warnings, `status_list_disagrees` (a bit differs: the list is stale or wrong) and
+or raising) reads each entry's bit and compares it with the `status` check: revoked on chain (the certificate or
+its batch) or superseded means the revocation bit set (a supersession is final: the lists have no purpose of their
+own for it), suspended the suspension bit; valid, neither. The chain stays the authority: what the lists say only
+adds warnings, `status_list_disagrees` (a bit differs: the list is stale or wrong) and
 `status_list_unreadable` (the list could not be fetched, is no list of the certificate's agency for that purpose, or
 its bitstring does not decode).
 """
@@ -27,7 +28,7 @@ _EXPECTED: dict[str, dict[str, bool]] = {
     "ok": {"revocation": False, "suspension": False},
     "suspended": {"revocation": False, "suspension": True},
     "revoked": {"revocation": True, "suspension": False},
-    "superseded": {"revocation": False, "suspension": False},
+    "superseded": {"revocation": True, "suspension": False},
 }
 
 

@@ -18,6 +18,14 @@ from ledger.chain.node import free_port
 from ledger.toolchain.compiler import find_project_root
 
 ROOT = find_project_root()
+RECORD = {
+    "licenceNumber": "91310115MA1H7XY23B", "certificateType": "business_licence",
+    "holderName": "上海浦江科技有限公司", "holderId": "91310115MA1H7XY23B", "issuingProvince": "310000",
+    "validFrom": "2026-01-01T00:00:00Z", "validUntil": "2046-12-31T23:59:59Z",
+    "fields": {"legalRepresentative": "张三", "registeredCapital": "人民币1000万元", "businessScope": "软件开发",
+               "establishedOn": "2016-05-20", "address": "张江路88号", "entityType": "有限责任公司"},
+}  # fmt: skip
+CONTEXTS = ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"]
 
 
 def readme_run_command() -> str:
@@ -75,15 +83,7 @@ def test_the_run_command_brings_up_a_consortium_that_demo_json_lets_a_client_use
         assert all(len(p["agencies"]) == 2 for p in provinces)  # type: ignore[union-attr]
         agency = provinces[0]["agencies"][0]  # type: ignore[index]
         api = f"{demo['api_url']}/api/v1"
-        record = {
-            "licenceNumber": "91310115MA1H7XY23B", "certificateType": "business_licence",
-            "holderName": "上海浦江科技有限公司", "holderId": "91310115MA1H7XY23B", "issuingProvince": "310000",
-            "validFrom": "2026-01-01T00:00:00Z", "validUntil": "2046-12-31T23:59:59Z",
-            "fields": {"legalRepresentative": "张三", "registeredCapital": "人民币1000万元",
-                       "businessScope": "软件开发", "establishedOn": "2016-05-20", "address": "张江路88号",
-                       "entityType": "有限责任公司"},
-        }  # fmt: skip
-        issued = httpx.post(f"{api}/certificates", json={"certificates": [record]},
+        issued = httpx.post(f"{api}/certificates", json={"certificates": [RECORD]},
                             headers={"X-API-Key": agency["api_key"]}, timeout=120)  # fmt: skip
         assert issued.status_code == 201, issued.text
         doc = issued.json()["data"][0]
@@ -137,3 +137,41 @@ def test_an_older_demo_home_is_made_private_and_its_keystore_moves_to_a_generate
     assert (tmp_path / "secrets" / "keystore-passphrase").read_text(encoding="utf-8") == passphrase + "\n"
     assert load_key(key_file, passphrase) == key
     assert demo._passphrase() == passphrase
+
+
+def test_the_demo_consortium_serves_issue_15s_standards(tmp_path: Path) -> None:
+    """`hurong demo`'s consortium (what scripts/run.sh runs after setup.sh): a licence carries its status list entries
+    and GB/T 36904 identifier and prints; its lists and the trust bundle are served; once the province admin grants
+    `generic`, the VC-API issues a generic credential that verifies."""
+    from rich.console import Console
+
+    from api.demo import Demo
+    from ledger.certificates.did import agency_did
+
+    demo = Demo(tmp_path, ROOT / "examples" / "demo.yaml", chain_port=free_port(), api_port=free_port(), workers=1,
+                certificates=1, console=Console(quiet=True))  # fmt: skip
+    try:
+        data = demo.run(wait=False)
+        province = data["provinces"][0]
+        agency, admin = province["agencies"][0], {"X-API-Key": province["admin_api_key"]}
+        with httpx.Client(
+            base_url=f"{demo.api_url}/api/v1", headers={"X-API-Key": agency["api_key"]}, timeout=120
+        ) as http:
+            [doc] = http.post("/certificates", json={"certificates": [RECORD]}).json()["data"]
+            _, *entries = doc["credentialStatus"]
+            assert [e["type"] for e in entries] == ["BitstringStatusListEntry"] * 2
+            assert all(httpx.get(e["statusListCredential"]).status_code == 200 for e in entries)
+            assert doc["credentialSubject"]["licenceIdentifier"].startswith("1.2.156.3005.2.")
+            assert http.get(f"/certificates/{doc['proof']['digest']}/pdf").content.startswith(b"%PDF")
+            assert http.get("/trust-bundle").json()["payload"]["roots"]
+            granted = http.post(f"/agencies/{agency['address']}/certificate-types/generic", headers=admin)
+            assert granted.status_code == 201, granted.text
+            credential = {"@context": CONTEXTS, "type": ["VerifiableCredential", "ExampleAlumniCredential"],
+                          "issuer": agency_did(data["chain_id"], agency["address"]),
+                          "validUntil": "2036-01-01T00:00:00Z",
+                          "credentialSubject": {"alumniOf": "同济大学"}}  # fmt: skip
+            vc = http.post("/vc/credentials/issue", json={"credential": credential, "options": {}}).json()
+            answer = http.post("/vc/credentials/verify", json=vc)
+            assert answer.status_code == 200 and answer.json()["verdict"] == "VALID", answer.text
+    finally:
+        demo.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -186,6 +187,9 @@ def test_printable_licence_shows_chinese_and_its_qr_code_verifies(described: Ser
     outcome = _verify_rendered(described, pages)
     assert outcome["verdict"] == "VALID" and outcome["document"]["proof"]["digest"] == digest
     assert _embedded_cjk_fonts(tmp_path / "licence.pdf")
+    info = subprocess.run(["pdfinfo", str(tmp_path / "licence.pdf")], capture_output=True, text=True, check=True,
+                          timeout=60).stdout  # fmt: skip
+    assert re.search(r"^Pages:\s+1$", info, re.M) and re.search(r"^Page size:.*\(A4\)$", info, re.M), info
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "licence.pdf"), "-"], capture_output=True,
                           text=True, check=True, timeout=60).stdout  # fmt: skip
     for shown in ("营业执照", "上海市市场监督管理局", issued["credentialSubject"]["holderName"], _identifier(issued),

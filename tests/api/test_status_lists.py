@@ -15,6 +15,8 @@ import pytest
 from ledger.certificates.status_list import MIN_ENTRIES, carried_entries, decode_list, is_set, list_hash
 from ledger.chain.models import CertificateStatus
 from ledger.toolchain.compiler import find_project_root, node_executable
+from ledger.verification.status_lists import http_fetch
+from ledger.verification.verifier import INVALID, Verifier
 from tests.api.conftest import Server
 from tests.ledger.certificates.samples import LICENCES, fresh
 
@@ -118,6 +120,64 @@ def test_every_transition_reaches_a_standard_verifier_through_the_lists(server: 
         assert _standard_check(certificate) == learned
         if action == "reinstate":  # the same bits again: the same list, the same hash
             assert {url: httpx.get(url).headers["etag"] for url in list_urls} == etags
+
+
+def test_a_suspended_certificate_revoked_reaches_a_standard_verifier_through_the_lists(server: Server) -> None:
+    """The transition TRANSITIONS leaves out: suspended → revoked (the suspension bit cleared, the revocation bit
+    set), each state compared with the chain's."""
+    [certificate] = _issue(server)
+    digest = certificate["proof"]["digest"]
+    for action, reason, on_chain, learned in (
+        ("suspend", "under_investigation", CertificateStatus.SUSPENDED, {"revocation": False, "suspension": True}),
+        ("revoke", "fraud", CertificateStatus.REVOKED, {"revocation": True, "suspension": False}),
+    ):
+        _change(server, digest, action, reason)
+        assert _chain_status(server, certificate) == on_chain
+        assert _standard_check(certificate) == learned
+
+
+def _lists_agree_with_the_chain(server: Server, certificate: dict[str, Any]) -> None:
+    """Hurong's verifier reading the same lists finds no disagreement with the chain."""
+    result = Verifier(server.chain_client(), status_lists=http_fetch()).verify(certificate)
+    assert result.verdict == INVALID
+    assert [w.code for w in result.warnings if w.code.startswith("status_list")] == [], result.warnings
+
+
+def test_a_superseded_certificate_reaches_a_standard_verifier_as_revoked(server: Server) -> None:
+    """A superseded licence is no longer in force, finally: its revocation bit is set, so a standard verifier
+    refuses it as Hurong's does; a suspended certificate superseded loses its suspension bit."""
+    predecessor, successor, suspended = _issue(server, 3)
+    _change(server, suspended["proof"]["digest"], "suspend", "under_investigation")
+    for certificate in (predecessor, suspended):
+        with server.client("sh_amr") as http:
+            answer = http.post(f"/certificates/{certificate['proof']['digest']}/supersede",
+                               json={"reason": "replaced", "successor": successor["proof"]["digest"]})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        server.wait_indexed()
+        assert _chain_status(server, certificate) == CertificateStatus.SUPERSEDED
+        assert _standard_check(certificate) == {"revocation": True, "suspension": False}
+        _lists_agree_with_the_chain(server, certificate)
+    assert _chain_status(server, successor) == CertificateStatus.VALID
+    assert _standard_check(successor) == {"revocation": False, "suspension": False}
+
+
+def test_a_batch_revocation_reaches_a_standard_verifier_for_every_certificate_of_the_batch(server: Server) -> None:
+    """`revokeBatch` (by root) revokes every certificate of the batch on chain; each gets its revocation bit (a
+    suspended one loses its suspension bit), while a certificate of another batch keeps its bits."""
+    batch = _issue(server, 3)
+    [other] = _issue(server)
+    root = batch[0]["proof"]["merkleRoot"]
+    assert {c["proof"]["merkleRoot"] for c in batch} == {root} != {other["proof"]["merkleRoot"]}
+    _change(server, batch[0]["proof"]["digest"], "suspend", "under_investigation")
+    assert _standard_check(batch[0]) == {"revocation": False, "suspension": True}
+    server.chain_client("sh_amr").certificates.revoke_batch(server.addr("sh_amr"), root, 4).wait()
+    server.wait_indexed()
+    for certificate in batch:
+        assert _chain_status(server, certificate) == CertificateStatus.REVOKED
+        assert _standard_check(certificate) == {"revocation": True, "suspension": False}
+        _lists_agree_with_the_chain(server, certificate)
+    assert _chain_status(server, other) == CertificateStatus.VALID
+    assert _standard_check(other) == {"revocation": False, "suspension": False}
 
 
 def test_entries_are_drawn_at_random_and_never_shared(server: Server) -> None:

@@ -187,8 +187,18 @@ BREACHES = [
      "/relatedResource/0/digestSRI"),
     (_set("relatedResource", {"id": "https://example.org/a", "digestMultibase": "zI0l"}), "related_resource",
      "/relatedResource/digestMultibase"),
+    (_set("relatedResource", ["https://example.org/a"]), "related_resource", "/relatedResource/0"),
+    (_set("relatedResource", "https://example.org/a"), "related_resource", "/relatedResource"),
+    (_set("refreshService", {"id": "https://example.org/refresh"}), "typed_object", "/refreshService/type"),
+    (_set("refreshService", "https://example.org/refresh"), "typed_object", "/refreshService"),
+    (_set("refreshService", [{"type": ["RefreshService", 7]}]), "typed_object", "/refreshService/0/type"),
+    (_set("refreshService", [{"type": "RefreshService", "id": "relative"}]), "id_url", "/refreshService/0/id"),
     (_set("name", {"@value": "校友", "@language": "zh_CN"}), "language_value", "/name/@language"),
     (_set("name", {"@value": "校友", "@language": "zh", "@direction": "up"}), "language_value", "/name/@direction"),
+    (_set("@context", [V2, 5]), "context_not_bundled", "/@context/1"),
+    (_set("evidence", [{"type": "Evidence", "id": "relative"}]), "id_url", "/evidence/0/id"),
+    (_set("name", {"@value": 5, "@language": "zh"}), "language_value", "/name/@value"),
+    (_set("name", {"@value": "校友", "@language": "zh", "@type": "x"}), "language_value", "/name/@type"),
     (_drop("credentialSubject"), "credential_subject", "/credentialSubject"),
     (_set("@context", [V2]), "jsonld_undefined_term", "/credentialSubject/alumniOf"),
     (_set("@context", [V2, {"alumniOf": "https://example.org/alumniOf"}]), "jsonld_undefined_term", "/type/1"),
@@ -218,6 +228,23 @@ def test_generic_credential_needs_its_validity_end(vc_server: Server) -> None:
     answer = issue(vc_server, credential, status=400)
     assert ("valid_until_required", "/validUntil") in [
         (p["code"], p["pointer"]) for p in answer["error"]["details"]["problems"]
+    ]
+
+
+def test_the_services_own_properties_and_a_single_subject_are_enforced_at_issuance(vc_server: Server) -> None:
+    reserved = generic(vc_server)
+    reserved["credentialSubject"] |= {"certificateType": "business_licence", "issuingProvince": "330000"}
+    answer = issue(vc_server, reserved, status=400)
+    assert answer["error"]["code"] == "invalid_credential"
+    assert {(p["code"], p["pointer"]) for p in answer["error"]["details"]["problems"]} == {
+        ("reserved_property", "/credentialSubject/certificateType"),
+        ("reserved_property", "/credentialSubject/issuingProvince"),
+    }
+    subjects = generic(vc_server)
+    subjects["credentialSubject"] = [subjects["credentialSubject"], {"id": "did:example:2", "alumniOf": "复旦大学"}]
+    answer = issue(vc_server, subjects, status=400)
+    assert [(p["code"], p["pointer"]) for p in answer["error"]["details"]["problems"]] == [
+        ("single_subject", "/credentialSubject")
     ]
 
 

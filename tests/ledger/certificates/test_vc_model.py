@@ -98,3 +98,34 @@ def test_datetime_stamps_need_a_time_zone_and_a_real_instant(value: Any, good: b
 def test_related_resource_digests_are_checked(resource: dict[str, str], good: bool) -> None:
     problems = vc_problems(doc(relatedResource=[{"id": "https://example.org/r", **resource}]))
     assert (problems == []) is good, problems
+
+
+@pytest.mark.parametrize(
+    ("value", "problems"),
+    [
+        ({"type": "RefreshService", "id": "https://example.org/refresh"}, []),
+        ([{"type": ["RefreshService"], "id": "https://example.org/refresh"}], []),
+        ({"id": "https://example.org/refresh"}, [("typed_object", "/refreshService/type")]),
+        ({"type": "", "id": "https://example.org/refresh"}, [("typed_object", "/refreshService/type")]),
+        ([{"type": []}], [("typed_object", "/refreshService/0/type")]),
+        ("https://example.org/refresh", [("typed_object", "/refreshService")]),
+        ([{"type": "RefreshService"}, 5], [("typed_object", "/refreshService/1")]),
+        ({"type": "RefreshService", "id": "relative"}, [("id_url", "/refreshService/id")]),
+    ],
+)
+def test_a_refresh_service_is_a_typed_object_with_a_url_id(value: Any, problems: list[tuple[str, str]]) -> None:
+    context = [V2, {"alumniOf": "https://example.org/vocab#alumniOf", "RefreshService": "https://example.org/vocab#R"}]
+    found = [(p.code, p.pointer) for p in vc_problems(doc(refreshService=value, **{"@context": context}))]
+    assert [f for f in found if not f[0].startswith("jsonld_")] == problems
+
+
+@pytest.mark.parametrize(
+    ("value", "pointer"),
+    [("https://example.org/r", "/relatedResource"), (["https://example.org/r"], "/relatedResource/0"),
+     ([{"id": "https://example.org/r", "digestSRI": "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}, 7],
+      "/relatedResource/1"), (None, None)],
+)  # fmt: skip
+def test_a_related_resource_that_is_no_object_is_refused(value: Any, pointer: str | None) -> None:
+    found = [(p.code, p.pointer) for p in vc_problems(doc(relatedResource=value))]
+    assert [f for f in found if not f[0].startswith("jsonld_")] == ([] if pointer is None else [
+        ("related_resource", pointer)])  # fmt: skip
