@@ -131,3 +131,20 @@ def test_a_body_without_long_numbers_is_parsed_once_by_orjson() -> None:
     value = {"n": 2**63 - 1, "id": "110101199003070011", "digest": digest, "path": [digest]}
     refusal, parsed = read_json_body(json.dumps(value).encode())
     assert refusal is None and parsed == value
+
+
+def test_a_large_body_is_read_as_a_small_one_and_the_collector_runs_again_after() -> None:
+    import gc
+
+    items = [{"n": i, "text": "证照" * 20, "nested": [{"k": [i, None, True]}]} for i in range(2_000)]
+    body = json.dumps({"certificates": items}, ensure_ascii=False).encode()
+    assert len(body) > 1 << 16  # parsed with the collector held back
+    assert gc.isenabled()
+    refusal, parsed = read_json_body(body)
+    assert refusal is None and parsed == json.loads(body) and gc.isenabled()
+    doubled = body[:-1] + b',"certificates":[]}'
+    refusal, parsed = read_json_body(doubled)
+    assert refusal is not None and refusal.code == "duplicate_key" and parsed is NOT_PARSED and gc.isenabled()
+    deep = b'{"deep":' + b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1) + b"," + body[1:]
+    refusal, _ = read_json_body(deep)
+    assert refusal is not None and refusal.code == "json_too_deep" and gc.isenabled()
