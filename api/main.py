@@ -373,6 +373,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         redoc_url=None,
         lifespan=lifespan,
         openapi_tags=OPENAPI_TAGS,
+        telemetry=None if settings.opentelemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.dependency_overrides[get_settings] = lambda: settings
     errors.install(app, retry_after=settings.retry_after_seconds)

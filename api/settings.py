@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     #: worker's own writes are seen at once (it waits for them to be indexed); another worker's, at most this much
     #: later than the index has them.
     index_position_ttl: float = Field(default=0.005, ge=0, le=1)
+    #: FastAPI's own OpenTelemetry tracing, metrics and logs (global providers, when an OpenTelemetry SDK configures
+    #: them). Off by default: the service's metrics are Prometheus's (`/metrics`), and looking up the three providers
+    #: on every request costs ~8 µs of every answer (`BENCHMARKS.md`).
+    opentelemetry: bool = False
     #: A write is answered once its transaction is this many blocks deep (1: mined in the head block).
     confirmations: int = Field(default=1, ge=1, le=64)
     #: Fees (EIP-1559): the tip offered to block producers, and the most a transaction may pay per gas unit.
