@@ -38,6 +38,22 @@ PASSED, FAILED, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.SKIPPED
 #: Types whose values are their own identity in a memo key (a subclass may format itself otherwise).
 _EXACT = frozenset({str, int, bytes, type(None)})
 Local = tuple[dict[str, CheckResult], Claims | None]
+#: What runs judging at one block, time and context can share: the results of each check by key, and the standing
+#: warnings of each agency.
+Memo = tuple[dict[tuple[Any, ...], tuple[dict[str, CheckResult], Any]], dict[str, tuple[VerificationWarning, ...]]]
+
+
+def memo_key(
+    reader: Reader, today: Reader, context: VerificationContext | None, now: int, checked_at: int
+) -> tuple[Any, ...] | None:
+    """What a `Run`'s judgements depend on besides the certificates: the block its readers read (by number and
+    hash), the context, and the times it judges at and stamps. Runs with one key judge every certificate alike,
+    so they may share one `Memo`; None when a reader names no block hash."""
+    if reader.block_hash is None or today.block_hash is None:
+        return None
+    position = (type(reader), reader.block_number, reader.block_hash)
+    today_position = None if today is reader else (type(today), today.block_number, today.block_hash)
+    return (*position, today_position, context, now, checked_at)
 
 
 def _keyable(*values: Any) -> bool:
@@ -64,14 +80,16 @@ class Run:
         verify_signature: Callable[..., bool] | None = None,
         status_lists: StatusListFetch | None = None,
         made: SharedResults | None = None,
+        memo: Memo | None = None,
     ) -> None:
         self.reader, self.context, self.now = reader, context, now
         self.today = today or reader
         self.timing = (now, now if checked_at is None else checked_at)
         self.verify_signature, self.status_lists = verify_signature, status_lists
         self.made = SharedResults() if made is None else made  # the verifier's own, kept from call to call
-        self._memo: dict[tuple[Any, ...], tuple[dict[str, CheckResult], Any]] = {}
-        self._standing: dict[str, tuple[VerificationWarning, ...]] = {}
+        # What this run judged, by key (see `_shared`), and the standing of each agency: a verifier may hand the
+        # same two to every run that judges at the same block, time and context (`Verifier`, `memo_key`).
+        self._memo, self._standing = ({}, {}) if memo is None else memo
 
     def verify(self, doc: Any, local: Local) -> VerificationResult:
         """The answer for `doc`, whose checks 1-3 gave `local` (see `ledger.verification.local`)."""

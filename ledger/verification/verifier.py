@@ -81,7 +81,7 @@ from ledger.verification.results import Outcome as Outcome
 from ledger.verification.results import VerificationContext as VerificationContext
 from ledger.verification.results import VerificationResult as VerificationResult
 from ledger.verification.results import VerificationWarning as VerificationWarning
-from ledger.verification.run import Run
+from ledger.verification.run import Memo, Run, memo_key
 from ledger.verification.status_lists import StatusListFetch
 
 log = logging.getLogger("hurong.verify")
@@ -99,6 +99,8 @@ PASSED, FAILED, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.SKIPPED
 _BULK = 64
 #: Distinct check results a verifier keeps from one call to the next (one `/verify` after another).
 VERIFIER_RESULTS = 16_384
+#: Memos of runs (by block, context and time) a verifier keeps; when more are asked for it forgets them all.
+SHARED_MEMOS = 8
 #: A block asked about, a time asked about, the certificate whose status a question will read.
 Block: TypeAlias = int | str | None
 When: TypeAlias = str | datetime | int | None
@@ -122,6 +124,7 @@ class Verifier:
         self.clock = clock
         self._local = LocalChecks(validate)
         self._made = SharedResults(VERIFIER_RESULTS)  # check results are the same for the same arguments
+        self._memos: dict[tuple[Any, ...], Memo] = {}
         self._verify_signature = verify_signature
         self._latest: ChainReader | None = None
         self._rpc = LeanRpc(client.w3)
@@ -232,12 +235,26 @@ class Verifier:
             self._prefetch(reader, documents)
         if today is None:
             today = reader if when is None else self.reader("latest")
-        run = Run(reader, context, now if when is None else when, today=today, checked_at=now,
-                  verify_signature=self._verify_signature, status_lists=self.status_lists, made=self._made)  # fmt: skip
+        judged_at = now if when is None else when
+        run = Run(reader, context, judged_at, today=today, checked_at=now, verify_signature=self._verify_signature,
+                  status_lists=self.status_lists, made=self._made,
+                  memo=self._memo_for(memo_key(reader, today, context, judged_at, now)))  # fmt: skip
         if len(documents) < _BULK:
             return self._answer(run, documents)
         with collection_paused():
             return self._answer(run, documents)
+
+    def _memo_for(self, key: tuple[Any, ...] | None) -> Memo | None:
+        """The memo runs with `key` share (`ledger.verification.run.memo_key`): one `/verify` after another within
+        a second, at one index position and context, judges again only what it has not judged yet."""
+        if key is None:
+            return None
+        memo = self._memos.get(key)
+        if memo is None:
+            if len(self._memos) >= SHARED_MEMOS:
+                self._memos.clear()
+            memo = self._memos[key] = ({}, {})
+        return memo
 
     def _answer(self, run: Run, documents: Sequence[Any]) -> list[VerificationResult]:
         """Checks 1-3 of all `documents` (the native ones for all at once), then checks 4-9 of each in `run`."""
