@@ -40,6 +40,7 @@ from ledger.chain.client import HurongClient
 from ledger.errors import ChainError
 from ledger.errors import IndexerError as IndexerError
 from ledger.index.handlers import EventLog, apply_event, event_decoders
+from ledger.index.position import PositionReader
 from ledger.index.queries import IndexQueries
 from ledger.index.reader import IndexReader as IndexReader
 from ledger.index.tables import SCHEMA_VERSION as SCHEMA_VERSION
@@ -102,6 +103,7 @@ class Indexer(IndexQueries):
         self._chain_readers: LruDict[int, ChainReader] = LruDict(CHAIN_READERS)
         try:
             self.engine = open_engine(url)
+            self._positions = PositionReader(self.engine)
             self._prepare()
         except SQLAlchemyError as exc:
             raise IndexerError(f"cannot open the index database: {exc}") from exc
@@ -111,6 +113,7 @@ class Indexer(IndexQueries):
     def close(self) -> None:
         """Release the writer lock and the database connections."""
         self.writer_lock.release()
+        self._positions.close()
         self.engine.dispose()
 
     def __enter__(self) -> Indexer:
@@ -177,6 +180,9 @@ class Indexer(IndexQueries):
         }
 
     def _state(self) -> IndexState:
+        here, found = self._positions.read()
+        if here:
+            return IndexState(self.deployment.block_number - 1, None) if found is None else IndexState(*found)
         with self.engine.connect() as conn:
             state = read_position(conn)
         return IndexState(self.deployment.block_number - 1, None) if state is None else state
