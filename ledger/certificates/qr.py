@@ -154,13 +154,47 @@ def decode_payload(
 
 
 def folder_resolver(folder: Path) -> Callable[[Reference], dict[str, Any] | None]:
-    """Resolve references from a folder of wrapped certificates named `<digest>.json` (as `hurong issue` writes)."""
+    """Resolve references from a folder of wrapped certificates: `<digest>.json` (as `hurong issue` writes them),
+    else any `*.json` in it or below whose proof names the digest and the agency (an unzipped export, whose files
+    are named by licence); files too large for a certificate or that are no JSON object are passed over."""
 
     def resolve(reference: Reference) -> dict[str, Any] | None:
         path = folder / f"{reference.digest}.json"
-        if not path.is_file():
-            return None
-        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        return document
+        if path.is_file():
+            document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return document
+        for candidate in sorted(folder.rglob("*.json")):
+            found = _certificate_in(candidate)
+            if found is not None and _names(found, reference):
+                return found
+        return None
 
     return resolve
+
+
+def _certificate_in(path: Path) -> dict[str, Any] | None:
+    """The JSON object in `path`, or None (not a file, larger than `MAX_DECOMPRESSED`, not a JSON object)."""
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_DECOMPRESSED:
+            return None
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _names(document: dict[str, Any], reference: Reference) -> bool:
+    """Whether a wrapped certificate is the one `reference` names (its digest, registry, chain and issuer)."""
+    try:
+        found = Reference.of(document)
+    except (KeyError, TypeError, AttributeError, LedgerValueError):
+        return False
+    return (
+        found.chain_id == reference.chain_id
+        and found.digest == reference.digest.lower()
+        and (
+            found.registry.lower(),
+            found.agency.lower(),
+        )
+        == (reference.registry.lower(), reference.agency.lower())
+    )

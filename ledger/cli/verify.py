@@ -22,7 +22,10 @@ def verify_cmd(
     province: Annotated[int | None, typer.Option(help="Accepting province (GB/T 2260 code)")] = None,
     service_item: Annotated[str | None, typer.Option(help="Service item code")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
-    resolve: Annotated[Path | None, typer.Option(help="Folder resolving QR references (<digest>.json)")] = None,
+    resolve: Annotated[
+        Path | None,
+        typer.Option(help="Folder resolving QR references: <digest>.json, else any certificate file in it"),
+    ] = None,
     block: Annotated[
         int | None, typer.Option(min=0, help="Verify as of this block: its state, and validity at its time")
     ] = None,

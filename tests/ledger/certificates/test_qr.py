@@ -85,3 +85,29 @@ def test_images_without_a_qr_code_or_not_images_are_refused(tmp_path: Path) -> N
     segno.make_micro("1").save(str(blank), scale=1, border=0)  # an image with no QR code readable as such
     with pytest.raises(QRError):
         read_qr(blank)
+
+
+def test_a_folder_resolves_a_reference_by_digest_name_or_by_what_its_files_hold(tmp_path: Path) -> None:
+    from ledger.certificates.qr import folder_resolver
+
+    _, payload = payload_for(DOC, force_reference=True)
+    reference = Reference.parse(payload.decode())
+    named = tmp_path / "issued"
+    named.mkdir()
+    (named / f"{reference.digest}.json").write_text(json.dumps(DOC, ensure_ascii=False), encoding="utf-8")
+    assert decode_payload(payload, folder_resolver(named)) == DOC
+
+    export = tmp_path / "export"  # an unzipped export: certificates/<licence>-<digest prefix>.json
+    (export / "certificates").mkdir(parents=True)
+    other = {**DOC, "proof": {**DOC["proof"], "digest": "0x" + "cd" * 32}}
+    (export / "certificates" / "91310000-cdcdcdcd.json").write_text(json.dumps(other), encoding="utf-8")
+    (export / "certificates" / "list.json").write_text("[1, 2]", encoding="utf-8")
+    (export / "certificates" / "broken.json").write_text("{not json", encoding="utf-8")
+    (export / "index.json").write_bytes(b"\xff\xfe")
+    assert folder_resolver(export)(reference) is None  # only other certificates and files that are none
+    (export / "certificates" / "91310000-abababab.json").write_text(json.dumps(DOC, indent=2), encoding="utf-8")
+    assert decode_payload(payload, folder_resolver(export)) == DOC
+    upper = Reference(reference.chain_id, reference.registry.upper(), reference.agency.lower(), reference.digest)
+    assert folder_resolver(export)(upper) == DOC  # addresses compare whatever their case
+    moved = Reference(reference.chain_id + 1, reference.registry, reference.agency, reference.digest)
+    assert folder_resolver(export)(moved) is None  # another chain's certificate is another certificate
