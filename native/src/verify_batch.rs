@@ -21,9 +21,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt, PyList, PyString};
 use rayon::prelude::*;
 
+use crate::clearing::{Clearing, Context};
 use crate::digest::{Hash, Suite};
 use crate::document::fields;
 use crate::merkle;
+use crate::owned::{self, Json};
 use crate::plain;
 
 type Obj<'py> = Bound<'py, PyAny>;
@@ -269,6 +271,14 @@ impl PendingFacts {
     }
 }
 
+fn spawn_facts(jobs: Vec<Option<Job>>) -> PendingFacts {
+    let (sender, receiver) = channel();
+    rayon::spawn(move || {
+        let _ = sender.send(compute(&jobs)); // nobody waits any more when the receiver is gone
+    });
+    PendingFacts { facts: Mutex::new(Some(receiver)) }
+}
+
 /// `local_facts` in two steps: which documents are cleared (their facts will come) at once, with the GIL held
 /// only to copy them out, and the facts computed in the background on every core (`PendingFacts.wait`).
 #[pyfunction]
@@ -281,9 +291,49 @@ pub fn start_local_facts(
 ) -> PyResult<(Vec<bool>, PendingFacts)> {
     let jobs = jobs(documents, proof_type, (max_depth, max_values, max_text))?;
     let cleared = jobs.iter().map(Option::is_some).collect();
-    let (sender, receiver) = channel();
-    rayon::spawn(move || {
-        let _ = sender.send(compute(&jobs)); // nobody waits any more when the receiver is gone
-    });
-    Ok((cleared, PendingFacts { facts: Mutex::new(Some(receiver)) }))
+    Ok((cleared, spawn_facts(jobs)))
+}
+
+/// The body of a document (without its proof) for clearing its validation, when it is not redacted (its proof
+/// lists no hidden hashes, so the body is validated as it stands) and is plain JSON of exact types.
+fn body(document: &Obj<'_>) -> PyResult<Option<Json>> {
+    let Some(top) = exact_dict(document) else { return Ok(None) };
+    let Some(proof) = top.get_item("proof")? else { return Ok(None) };
+    let Some(proof) = exact_dict(&proof) else { return Ok(None) };
+    let plain = match proof.get_item("obfuscated")? {
+        None => true,
+        Some(hidden) => exact_list(&hidden).is_some_and(|l| l.is_empty()),
+    };
+    if !plain {
+        return Ok(None);
+    }
+    owned::copy_without(document, "proof")
+}
+
+/// `start_local_facts` that also clears each document's validation (`clearing::Clearing`) from the same call:
+/// (cleared as by `start_local_facts`, validation cleared: `validate_credential` passes the body without its
+/// proof, the pending facts). The validation runs on every core before this returns; the facts go on after.
+#[pyfunction]
+pub fn start_local_checks(
+    py: Python<'_>,
+    documents: &Bound<'_, PyList>,
+    proof_type: &str,
+    max_depth: usize,
+    max_values: usize,
+    max_text: usize,
+    clearing: &Bound<'_, Clearing>,
+) -> PyResult<(Vec<bool>, Vec<bool>, PendingFacts)> {
+    let bounds = (max_depth, max_values, max_text);
+    let mut jobs = Vec::with_capacity(documents.len());
+    let mut bodies = Vec::with_capacity(documents.len());
+    for document in documents.iter() {
+        jobs.push(job(&document, proof_type, bounds)?);
+        bodies.push(body(&document)?);
+    }
+    let cleared = jobs.iter().map(Option::is_some).collect();
+    let pending = spawn_facts(jobs);
+    let cx = Context::new(py)?;
+    let clearing = clearing.get();
+    let valid = py.detach(|| clearing.clear_all(bodies, &cx));
+    Ok((cleared, valid, pending))
 }
