@@ -9,14 +9,16 @@
 //! problem it reports stays the reference's. Clearing is one-sided: not clearing a valid document is allowed,
 //! clearing an invalid one never.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use rayon::prelude::*;
 use sha3::{Digest, Keccak256};
 
-use crate::owned::{self, Json};
+use crate::owned::{self, FastMap, FastSet, Json};
 use crate::validation::{
     self as v, is_date, is_date_time, is_province_shape, province_of, real_date, resident_id_check_character,
     uscc_value, Check, Format, Keyword, Node, Region, Schema, Type, AUTHORITIES, NATIONAL_REGION_CODE, PERMIT_PREFIXES,
@@ -36,7 +38,7 @@ type Today = (i32, u32, u32);
 /// What the checks read besides the document: today's date (UTC) and the GB/T 2260 table.
 pub(crate) struct Context {
     today: Today,
-    regions: &'static HashMap<String, Region>,
+    regions: &'static FastMap<String, Region>,
 }
 
 impl Context {
@@ -48,15 +50,15 @@ impl Context {
 struct Kind {
     schema: Py<Schema>,
     /// Pointers of the running text (`x-multiline`) of the type's subject.
-    multiline: HashSet<String>,
+    multiline: FastSet<String>,
 }
 
 /// The envelope's compiled schema and running text, and each certificate type's (`clear_credentials`).
 #[pyclass(frozen, module = "hurong_native", name = "Clearing")]
 pub struct Clearing {
     envelope: Py<Schema>,
-    multiline: HashSet<String>,
-    kinds: HashMap<String, Kind>,
+    multiline: FastSet<String>,
+    kinds: FastMap<String, Kind>,
 }
 
 #[pymethods]
@@ -67,8 +69,8 @@ impl Clearing {
     fn new(
         py: Python<'_>,
         envelope: Py<Schema>,
-        multiline: HashSet<String>,
-        kinds: HashMap<String, (Py<Schema>, HashSet<String>)>,
+        multiline: FastSet<String>,
+        kinds: FastMap<String, (Py<Schema>, FastSet<String>)>,
     ) -> PyResult<Self> {
         v::regions(py)?; // the table is read without the GIL later: load it now
         let kinds = kinds.into_iter().map(|(code, (schema, multiline))| (code, Kind { schema, multiline })).collect();
@@ -78,9 +80,10 @@ impl Clearing {
 
 impl Clearing {
     /// Whether `validate_credential` passes the credential `doc` (without its proof).
-    pub(crate) fn clears(&self, doc: Json, cx: &Context) -> bool {
+    pub(crate) fn clears(&self, doc: &Json, cx: &Context) -> bool {
         let Some((view, entries)) = registry_status_view(doc) else { return false };
-        if !entries_clear(&entries) || !self.envelope.get().root.clears(&view, cx) {
+        let view = view.as_ref();
+        if !entries_clear(entries) || !self.envelope.get().root.clears(view, cx) {
             return false;
         }
         let Some(subject) = view.get("credentialSubject") else { return false };
@@ -90,35 +93,32 @@ impl Clearing {
             return false;
         }
         let multiline = |pointer: &str| self.multiline.contains(pointer) || kind.multiline.contains(pointer);
-        let mut pointer = String::new();
-        text_clears(&view, &mut pointer, &multiline) && cross_clears(&view, subject, code, cx)
+        text_clears(view, &mut Vec::with_capacity(8), &multiline) && cross_clears(view, subject, code, cx)
     }
 
     /// `clears` of each document (None: not copied, so not cleared), parallel for large batches.
-    pub(crate) fn clear_all(&self, docs: Vec<Option<Json>>, cx: &Context) -> Vec<bool> {
-        let one = |doc: Option<Json>| doc.is_some_and(|d| self.clears(d, cx));
+    pub(crate) fn clear_all<J: AsRef<Json> + Sync>(&self, docs: &[Option<J>], cx: &Context) -> Vec<bool> {
+        let one = |doc: &Option<J>| doc.as_ref().is_some_and(|d| self.clears(d.as_ref(), cx));
         if docs.len() >= PARALLEL_DOCUMENTS {
-            docs.into_par_iter().map(one).collect()
+            docs.par_iter().map(one).collect()
         } else {
-            docs.into_iter().map(one).collect()
+            docs.iter().map(one).collect()
         }
     }
 }
 
 /// The credential as the envelope checks read it (an array `credentialStatus` replaced by its first item, the
 /// registry status) and the status list entries after it; None when the array is empty (a problem).
-fn registry_status_view(mut doc: Json) -> Option<(Json, Vec<Json>)> {
-    let Json::Obj(members) = &mut doc else { return Some((doc, Vec::new())) };
-    let Some((_, status)) = members.iter_mut().find(|(k, _)| &**k == "credentialStatus") else {
-        return Some((doc, Vec::new()));
+fn registry_status_view(doc: &Json) -> Option<(Cow<'_, Json>, &[Json])> {
+    let (Some(Json::Arr(items)), Json::Obj(members)) = (doc.get("credentialStatus"), doc) else {
+        return Some((Cow::Borrowed(doc), &[]));
     };
-    let Json::Arr(items) = status else { return Some((doc, Vec::new())) };
-    if items.is_empty() {
-        return None;
-    }
-    let mut entries = std::mem::take(items);
-    *status = entries.remove(0);
-    Some((doc, entries))
+    let (first, entries) = items.split_first()?;
+    let view = members
+        .iter()
+        .map(|(k, v)| (k.clone(), if &**k == "credentialStatus" { first.clone() } else { v.clone() }))
+        .collect();
+    Some((Cow::Owned(Json::Obj(view)), entries))
 }
 
 // --- the compiled schemas on owned data ----------------------------------------------------------------------
@@ -261,29 +261,45 @@ fn region_clears(text: &str, province: Option<&str>, cx: &Context) -> bool {
 
 // --- text --------------------------------------------------------------------------------------------------------
 
-/// `text_problems` finds nothing in `value` (at `pointer`): no string holds a refused character.
-fn text_clears(value: &Json, pointer: &mut String, multiline: &dyn Fn(&str) -> bool) -> bool {
+/// One step of the way to a value: an object's key or an array's index.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The JSON Pointer of `path` (written only for text that is not printable ASCII, where running text matters).
+fn pointer_of(path: &[Step<'_>]) -> String {
+    let mut pointer = String::new();
+    for step in path {
+        pointer.push('/');
+        match step {
+            Step::Key(key) => v::escape_token(key, &mut pointer),
+            Step::Index(index) => pointer.push_str(&index.to_string()),
+        }
+    }
+    pointer
+}
+
+/// `text_problems` finds nothing in `value` (at `path`): no string holds a refused character.
+fn text_clears<'a>(value: &'a Json, path: &mut Vec<Step<'a>>, multiline: &dyn Fn(&str) -> bool) -> bool {
     match value {
         Json::Str(text) => {
             text.bytes().all(|b| (0x20..0x7f).contains(&b)) || {
-                let running = multiline(pointer);
+                let running = multiline(&pointer_of(path));
                 text.chars().all(|c| v::refused(c, running).is_none())
             }
         }
         Json::Obj(members) => members.iter().all(|(key, item)| {
-            let at = pointer.len();
-            pointer.push('/');
-            v::escape_token(key, pointer);
-            let clear = text_clears(item, pointer, multiline);
-            pointer.truncate(at);
+            path.push(Step::Key(key));
+            let clear = text_clears(item, path, multiline);
+            path.pop();
             clear
         }),
         Json::Arr(items) => items.iter().enumerate().all(|(index, item)| {
-            let at = pointer.len();
-            pointer.push('/');
-            pointer.push_str(&index.to_string());
-            let clear = text_clears(item, pointer, multiline);
-            pointer.truncate(at);
+            path.push(Step::Index(index));
+            let clear = text_clears(item, path, multiline);
+            path.pop();
             clear
         }),
         _ => true,
@@ -336,8 +352,26 @@ fn url_clears(text: &str) -> bool {
 
 // --- cross-checks --------------------------------------------------------------------------------------------------
 
-/// `eth_utils.is_checksum_address`: `0x` and 40 hex digits, each letter's case the EIP-55 checksum's.
+/// `eth_utils.is_checksum_address`: `0x` and 40 hex digits, each letter's case the EIP-55 checksum's. Answers
+/// are kept per thread (a batch has few distinct addresses).
 pub(crate) fn is_checksummed(address: &str) -> bool {
+    thread_local! {
+        static KNOWN: RefCell<HashMap<Box<str>, bool>> = RefCell::new(HashMap::new());
+    }
+    KNOWN.with_borrow_mut(|known| {
+        if let Some(&answer) = known.get(address) {
+            return answer;
+        }
+        if known.len() >= 4096 {
+            known.clear();
+        }
+        let answer = checksummed(address);
+        known.insert(address.into(), answer);
+        answer
+    })
+}
+
+fn checksummed(address: &str) -> bool {
     let Some(digits) = address.strip_prefix("0x") else { return false };
     if digits.len() != 40 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         return false;
@@ -411,7 +445,7 @@ pub fn clear_credentials(
     let docs = documents.iter().map(|d| owned::copy_without(&d, "proof")).collect::<PyResult<Vec<_>>>()?;
     let cx = Context::new(py)?;
     let clearing = clearing.get();
-    Ok(py.detach(|| clearing.clear_all(docs, &cx)))
+    Ok(py.detach(|| clearing.clear_all(&docs, &cx)))
 }
 
 #[cfg(test)]

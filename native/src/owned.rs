@@ -6,6 +6,9 @@
 //! copied (JSON Schema's `integer` holds some of them, and their text forms differ): anything else makes the copy
 //! fail, and the Python reference decides.
 
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString};
 
@@ -65,60 +68,126 @@ impl Json {
     }
 }
 
+impl AsRef<Json> for Json {
+    fn as_ref(&self) -> &Json {
+        self
+    }
+}
+
 /// The owned copy of `value`, or None when any part of it is not plain JSON of exact types (see the module).
 pub fn copy(value: &Bound<'_, PyAny>) -> PyResult<Option<Json>> {
-    copy_at(value, 0)
+    Limits::nesting().copy(value, 0)
 }
 
 /// `copy` of a dict without its member `skip` (a wrapped credential's `proof`).
 pub fn copy_without(value: &Bound<'_, PyAny>, skip: &str) -> PyResult<Option<Json>> {
     let Ok(dict) = value.cast_exact::<PyDict>() else { return Ok(None) };
-    object(dict, Some(skip), 0)
+    Limits::nesting().object(dict, Some(skip), 0)
 }
 
-fn copy_at(value: &Bound<'_, PyAny>, depth: usize) -> PyResult<Option<Json>> {
-    if let Ok(text) = value.cast_exact::<PyString>() {
-        return Ok(text.to_str().ok().map(|t| Json::Str(t.into())));
+/// The bounds of a copy as `plain::unsupported_value` sets them: nesting (a container at `max_depth` or deeper
+/// is refused, the top one at 0), values seen (containers included) and text length in characters (member
+/// names too). A copy within them is a document that walk finds nothing in.
+pub struct Limits {
+    max_depth: usize,
+    max_values: usize,
+    max_text: usize,
+    seen: usize,
+}
+
+impl Limits {
+    pub fn new(max_depth: usize, max_values: usize, max_text: usize) -> Limits {
+        Limits { max_depth: max_depth.min(MAX_DEPTH), max_values, max_text, seen: 0 }
     }
-    if let Ok(dict) = value.cast_exact::<PyDict>() {
-        return object(dict, None, depth);
+
+    /// Only the nesting bound (`MAX_DEPTH`).
+    pub fn nesting() -> Limits {
+        Limits::new(MAX_DEPTH, usize::MAX, usize::MAX)
     }
-    if let Ok(list) = value.cast_exact::<PyList>() {
-        if depth >= MAX_DEPTH {
+
+    fn text<'a>(&self, text: &'a Bound<'_, PyString>) -> Option<&'a str> {
+        let text = text.to_str().ok()?;
+        (text.len() <= self.max_text || text.chars().count() <= self.max_text).then_some(text)
+    }
+
+    /// The copy of `value`, which stands at `depth`.
+    pub fn copy(&mut self, value: &Bound<'_, PyAny>, depth: usize) -> PyResult<Option<Json>> {
+        self.seen += 1;
+        if self.seen > self.max_values {
             return Ok(None);
         }
-        let mut items = Vec::with_capacity(list.len());
-        for item in list.iter() {
-            let Some(copied) = copy_at(&item, depth + 1)? else { return Ok(None) };
-            items.push(copied);
+        if let Ok(text) = value.cast_exact::<PyString>() {
+            return Ok(self.text(text).map(|t| Json::Str(t.into())));
         }
-        return Ok(Some(Json::Arr(items)));
+        if let Ok(dict) = value.cast_exact::<PyDict>() {
+            self.seen -= 1; // `object` counts it
+            return self.object(dict, None, depth);
+        }
+        if let Ok(list) = value.cast_exact::<PyList>() {
+            if depth >= self.max_depth {
+                return Ok(None);
+            }
+            let mut items = Vec::with_capacity(list.len());
+            for item in list.iter() {
+                let Some(copied) = self.copy(&item, depth + 1)? else { return Ok(None) };
+                items.push(copied);
+            }
+            return Ok(Some(Json::Arr(items)));
+        }
+        if value.is_none() {
+            return Ok(Some(Json::Null));
+        }
+        if let Ok(flag) = value.cast_exact::<PyBool>() {
+            return Ok(Some(Json::Bool(flag.is_true())));
+        }
+        if let Ok(int) = value.cast_exact::<PyInt>() {
+            return Ok(int.extract::<i64>().ok().map(Json::Int));
+        }
+        Ok(None)
     }
-    if value.is_none() {
-        return Ok(Some(Json::Null));
+
+    /// The copy of a dict at `depth`, without its member `skip`.
+    pub fn object(&mut self, dict: &Bound<'_, PyDict>, skip: Option<&str>, depth: usize) -> PyResult<Option<Json>> {
+        self.seen += 1;
+        if depth >= self.max_depth || self.seen > self.max_values {
+            return Ok(None);
+        }
+        let mut members = Vec::with_capacity(dict.len());
+        for (key, item) in dict.iter() {
+            let Ok(key) = key.cast_exact::<PyString>() else { return Ok(None) };
+            let Some(key) = self.text(key) else { return Ok(None) };
+            if skip == Some(key) {
+                continue;
+            }
+            let Some(copied) = self.copy(&item, depth + 1)? else { return Ok(None) };
+            members.push((key.into(), copied));
+        }
+        Ok(Some(Json::Obj(members)))
     }
-    if let Ok(flag) = value.cast_exact::<PyBool>() {
-        return Ok(Some(Json::Bool(flag.is_true())));
-    }
-    if let Ok(int) = value.cast_exact::<PyInt>() {
-        return Ok(int.extract::<i64>().ok().map(Json::Int));
-    }
-    Ok(None)
 }
 
-fn object(dict: &Bound<'_, PyDict>, skip: Option<&str>, depth: usize) -> PyResult<Option<Json>> {
-    if depth >= MAX_DEPTH {
-        return Ok(None);
+/// FNV-1a: a quick hash for the small sets and tables looked up by keys of documents (property names, region
+/// codes, pointers), which nobody fills from a document.
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
     }
-    let mut members = Vec::with_capacity(dict.len());
-    for (key, item) in dict.iter() {
-        let Ok(key) = key.cast_exact::<PyString>() else { return Ok(None) };
-        let Ok(key) = key.to_str() else { return Ok(None) };
-        if skip == Some(key) {
-            continue;
-        }
-        let Some(copied) = copy_at(&item, depth + 1)? else { return Ok(None) };
-        members.push((key.into(), copied));
-    }
-    Ok(Some(Json::Obj(members)))
 }
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+pub type FastHash = BuildHasherDefault<Fnv>;
+pub type FastMap<K, V> = HashMap<K, V, FastHash>;
+pub type FastSet<K> = HashSet<K, FastHash>;

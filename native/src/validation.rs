@@ -7,7 +7,7 @@
 //! The GB/T 2260 table comes from Python once (`load_regions`), and a schema comes compiled by
 //! `ledger.certificates.schema_compiler` into a plan of checks (`Schema`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,7 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use regex::Regex;
 
-use crate::owned::{self, Json};
+use crate::owned::{self, FastMap, FastSet, Json};
 
 /// One reason a value is refused: JSON Pointer, machine-readable code, message.
 pub type Problem = (String, &'static str, String);
@@ -30,7 +30,7 @@ pub(crate) struct Region {
     name: String,
 }
 
-static REGIONS: OnceLock<HashMap<String, Region>> = OnceLock::new();
+static REGIONS: OnceLock<FastMap<String, Region>> = OnceLock::new();
 
 /// Takes the GB/T 2260 table once: `(code, last year in force or None, latest name)` rows.
 #[pyfunction]
@@ -38,7 +38,7 @@ pub fn load_regions(rows: Vec<(String, Option<i32>, String)>) {
     let _ = REGIONS.set(rows.into_iter().map(|(code, last_year, name)| (code, Region { last_year, name })).collect());
 }
 
-pub(crate) fn regions(py: Python<'_>) -> PyResult<&'static HashMap<String, Region>> {
+pub(crate) fn regions(py: Python<'_>) -> PyResult<&'static FastMap<String, Region>> {
     match REGIONS.get() {
         Some(table) => Ok(table),
         None => {
@@ -673,7 +673,7 @@ pub(crate) enum Keyword {
     Required(Vec<(String, String, String)>),
     /// (name, its pointer token, its subschema, the name as owned text)
     Properties(Vec<(Py<PyString>, String, Node, String)>),
-    AdditionalProperties(HashSet<String>),
+    AdditionalProperties(FastSet<String>),
 }
 
 /// One keyword of a schema: the check, its problem code and the text after the refused value's `repr` in
