@@ -285,8 +285,10 @@ fn pointer_of(path: &[Step<'_>]) -> String {
 fn text_clears<'a>(value: &'a Json, path: &mut Vec<Step<'a>>, multiline: &dyn Fn(&str) -> bool) -> bool {
     match value {
         Json::Str(text) => {
+            // Running text differs from one-line text only in its tabs and line feeds: only then is the pointer
+            // looked up.
             text.bytes().all(|b| (0x20..0x7f).contains(&b)) || {
-                let running = multiline(&pointer_of(path));
+                let running = text.bytes().any(|b| b == b'\t' || b == b'\n') && multiline(&pointer_of(path));
                 text.chars().all(|c| v::refused(c, running).is_none())
             }
         }

@@ -333,10 +333,14 @@ pub fn local_facts(
     Ok(py.detach(|| compute(&jobs)))
 }
 
+/// The facts of a batch and the jobs they came from.
+type Computed = (Vec<Facts>, Vec<Option<Job>>);
+
 /// The facts of a batch being computed on the cores while Python goes on (`start_local_facts`).
 #[pyclass(frozen, module = "hurong_native")]
 pub struct PendingFacts {
-    facts: Mutex<Option<Receiver<Vec<Facts>>>>,
+    /// The facts, and the jobs they were computed from (freed where they were allocated, by the waiting thread).
+    facts: Mutex<Option<Receiver<Computed>>>,
 }
 
 #[pymethods]
@@ -345,14 +349,18 @@ impl PendingFacts {
     fn wait(&self, py: Python<'_>) -> PyResult<Vec<Facts>> {
         let receiver = self.facts.lock().map_err(|_| PyRuntimeError::new_err("the facts were lost"))?.take();
         let receiver = receiver.ok_or_else(|| PyRuntimeError::new_err("the facts were already taken"))?;
-        py.detach(move || receiver.recv()).map_err(|_| PyRuntimeError::new_err("computing the facts failed"))
+        let (facts, jobs) =
+            py.detach(move || receiver.recv()).map_err(|_| PyRuntimeError::new_err("computing the facts failed"))?;
+        py.detach(move || drop(jobs));
+        Ok(facts)
     }
 }
 
 fn spawn_facts(jobs: Vec<Option<Job>>) -> PendingFacts {
     let (sender, receiver) = channel();
     rayon::spawn(move || {
-        let _ = sender.send(compute(&jobs)); // nobody waits any more when the receiver is gone
+        let facts = compute(&jobs);
+        let _ = sender.send((facts, jobs)); // nobody waits any more when the receiver is gone
     });
     PendingFacts { facts: Mutex::new(Some(receiver)) }
 }
