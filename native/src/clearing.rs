@@ -281,13 +281,27 @@ fn pointer_of(path: &[Step<'_>]) -> String {
     pointer
 }
 
+/// The bytes of UTF-8 text that start no refused character (`validation::refused`): printable ASCII, the
+/// continuation bytes and every lead byte but those of U+0080-U+00BF (C2), U+0340-U+037F (CD), U+1000-U+2FFF
+/// (E1, E2), U+3000-U+3FFF (E3), U+F000-U+FFFF (EF), U+10000-U+3FFFF (F0) and U+C0000-U+FFFFF (F3). Text of these
+/// bytes alone holds no refused character, whether running text or not.
+const PLAIN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x20;
+    while b < 256 {
+        table[b] = !matches!(b, 0x7f | 0xc2 | 0xcd | 0xe1 | 0xe2 | 0xe3 | 0xef | 0xf0 | 0xf3);
+        b += 1;
+    }
+    table
+};
+
 /// `text_problems` finds nothing in `value` (at `path`): no string holds a refused character.
 fn text_clears<'a>(value: &'a Json, path: &mut Vec<Step<'a>>, multiline: &dyn Fn(&str) -> bool) -> bool {
     match value {
         Json::Str(text) => {
             // Running text differs from one-line text only in its tabs and line feeds: only then is the pointer
             // looked up.
-            text.bytes().all(|b| (0x20..0x7f).contains(&b)) || {
+            text.bytes().all(|b| PLAIN_BYTES[usize::from(b)]) || {
                 let running = text.bytes().any(|b| b == b'\t' || b == b'\n') && multiline(&pointer_of(path));
                 text.chars().all(|c| v::refused(c, running).is_none())
             }
@@ -461,6 +475,18 @@ mod tests {
         assert!(!is_checksummed("0x5aaeb6053F3E94C9b9A09f33669435E7Ef1BeAed"));
         assert!(!is_checksummed("0X5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"));
         assert!(!is_checksummed("5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"));
+    }
+
+    #[test]
+    fn plain_bytes_start_no_refused_character() {
+        for n in 0..=0x10FFFFu32 {
+            let Some(c) = char::from_u32(n) else { continue };
+            let mut buffer = [0u8; 4];
+            let text = c.encode_utf8(&mut buffer);
+            if text.bytes().all(|b| PLAIN_BYTES[usize::from(b)]) {
+                assert!(v::refused(c, false).is_none(), "U+{n:04X}");
+            }
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString};
+use pyo3::{ffi, Borrowed};
 
 /// The deepest nesting copied (the bundled schemas describe three levels).
 pub const MAX_DEPTH: usize = 32;
@@ -30,7 +31,11 @@ impl Json {
     /// The member `name` of an object (None for other values and absent members).
     pub fn get(&self, name: &str) -> Option<&Json> {
         match self {
-            Json::Obj(members) => members.iter().find(|(k, _)| &**k == name).map(|(_, v)| v),
+            // Short keys: compared inline (a call to `memcmp` for each costs more than the comparison).
+            Json::Obj(members) => members
+                .iter()
+                .find(|(k, _)| k.len() == name.len() && k.bytes().zip(name.bytes()).all(|(a, b)| a == b))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -127,8 +132,13 @@ impl Limits {
             if depth >= self.max_depth {
                 return Ok(None);
             }
+            let py = list.py();
             let mut items = Vec::with_capacity(list.len());
-            for item in list.iter() {
+            for index in 0..list.len() {
+                // SAFETY: a borrowed reference to an item of a list the GIL holder does not change while it reads
+                // it (no Python code runs during the copy); the index is within the list.
+                let item =
+                    unsafe { Borrowed::from_ptr(py, ffi::PyList_GetItem(list.as_ptr(), index as ffi::Py_ssize_t)) };
                 let Some(copied) = self.copy(&item, depth + 1)? else { return Ok(None) };
                 items.push(copied);
             }
@@ -152,10 +162,16 @@ impl Limits {
         if depth >= self.max_depth || self.seen > self.max_values {
             return Ok(None);
         }
+        let py = dict.py();
         let mut members = Vec::with_capacity(dict.len());
-        for (key, item) in dict.iter() {
+        let (mut at, mut key, mut item): (ffi::Py_ssize_t, *mut ffi::PyObject, *mut ffi::PyObject) =
+            (0, std::ptr::null_mut(), std::ptr::null_mut());
+        // SAFETY: `PyDict_Next` lends the members of a dict the GIL holder does not change while it reads them
+        // (no Python code runs during the copy).
+        while unsafe { ffi::PyDict_Next(dict.as_ptr(), &mut at, &mut key, &mut item) } != 0 {
+            let (key, item) = unsafe { (Borrowed::from_ptr(py, key), Borrowed::from_ptr(py, item)) };
             let Ok(key) = key.cast_exact::<PyString>() else { return Ok(None) };
-            let Some(key) = self.text(key) else { return Ok(None) };
+            let Some(key) = self.text(&key) else { return Ok(None) };
             if skip == Some(key) {
                 continue;
             }
