@@ -22,9 +22,48 @@ pub enum Json {
     Null,
     Bool(bool),
     Int(i64),
-    Str(Box<str>),
+    Str(Text),
     Arr(Vec<Json>),
-    Obj(Vec<(Box<str>, Json)>),
+    Obj(Vec<(Text, Json)>),
+}
+
+/// Text of a document: kept inline up to `INLINE` bytes (most member names, dates and codes), else on the heap.
+#[derive(Debug, Clone)]
+pub enum Text {
+    Inline(u8, [u8; INLINE]),
+    Heap(Box<str>),
+}
+
+const INLINE: usize = 22;
+
+impl Text {
+    pub fn new(text: &str) -> Text {
+        if text.len() <= INLINE {
+            let mut bytes = [0u8; INLINE];
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            Text::Inline(text.len() as u8, bytes)
+        } else {
+            Text::Heap(text.into())
+        }
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            // SAFETY: the first `len` bytes are those of a `str` copied whole in `Text::new`.
+            Text::Inline(len, bytes) => unsafe { std::str::from_utf8_unchecked(&bytes[..usize::from(*len)]) },
+            Text::Heap(text) => text,
+        }
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        **self == **other
+    }
 }
 
 impl Json {
@@ -47,7 +86,7 @@ impl Json {
         }
     }
 
-    pub fn members(&self) -> Option<&[(Box<str>, Json)]> {
+    pub fn members(&self) -> Option<&[(Text, Json)]> {
         match self {
             Json::Obj(members) => Some(members),
             _ => None,
@@ -122,7 +161,7 @@ impl Limits {
             return Ok(None);
         }
         if let Ok(text) = value.cast_exact::<PyString>() {
-            return Ok(self.text(text).map(|t| Json::Str(t.into())));
+            return Ok(self.text(text).map(|t| Json::Str(Text::new(t))));
         }
         if let Ok(dict) = value.cast_exact::<PyDict>() {
             self.seen -= 1; // `object` counts it
@@ -176,7 +215,7 @@ impl Limits {
                 continue;
             }
             let Some(copied) = self.copy(&item, depth + 1)? else { return Ok(None) };
-            members.push((key.into(), copied));
+            members.push((Text::new(key), copied));
         }
         Ok(Some(Json::Obj(members)))
     }
