@@ -1,10 +1,12 @@
 //! Checks 1-3 of bulk verification in one call (`ledger.verification.local.LocalChecks.check_many`).
 //!
 //! For each document, with the GIL held, everything the checks need is copied out of the Python objects: the
-//! proof's shape is cleared (exactly when `proof_problems` finds nothing), the document is walked for values that
-//! are not plain JSON within bounds (`plain::unsupported_value`), and the disclosed fields are encoded with their
-//! salts (`document::fields`). Then, without the GIL and parallel over cores, each digest is recomputed and each
-//! Merkle path followed to its root.
+//! proof's shape is cleared (exactly when `proof_problems` finds nothing) and the document is copied whole
+//! (`owned::Limits`, plain JSON of exact types within the bounds of `plain::unsupported_value`) with its proof's
+//! salts. Then, without the GIL and parallel over cores, its disclosed fields are found on the copy
+//! (`document::json_fields`), each digest recomputed and each Merkle path followed to its root; with
+//! `start_local_checks`, the same copy clears the document's validation (`clearing`). A document not copied (a
+//! float, a subclass) is walked as before (`plain::unsupported_value`, `document::fields`) with the GIL held.
 //!
 //! Only the common case is decided here. A document whose proof is not clearly well shaped, that is not plain
 //! JSON or not of exact JSON types, gets `None`: the Python reference checks it and writes its messages. A
