@@ -12,10 +12,10 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::mpsc::channel;
 
 use pyo3::prelude::*;
 use pyo3::types::PyList;
-use rayon::prelude::*;
 use sha3::{Digest, Keccak256};
 
 use crate::owned::{self, FastMap, FastSet, Json};
@@ -27,6 +27,8 @@ use crate::validation::{
 
 /// Batches at least this large are cleared on all cores.
 const PARALLEL_DOCUMENTS: usize = 32;
+/// Documents copied out before the pool starts clearing them (while the next ones are copied).
+const CLEARING_CHUNK: usize = 64;
 /// The certificate type whose licence number is the holder's resident ID number (`_cross_checks`).
 const LICENCE_NUMBER_TYPE: &str = "driving_licence";
 const ENTRY_TYPE: &str = "BitstringStatusListEntry";
@@ -96,14 +98,42 @@ impl Clearing {
         text_clears(view, &mut Vec::with_capacity(8), &multiline) && cross_clears(view, subject, code, cx)
     }
 
-    /// `clears` of each document (None: not copied, so not cleared), parallel for large batches.
-    pub(crate) fn clear_all<J: AsRef<Json> + Sync>(&self, docs: &[Option<J>], cx: &Context) -> Vec<bool> {
+    /// `clears` of each of `documents`, whose bodies `copy` makes with the GIL held (None: not copied, so not
+    /// cleared). Small batches are cleared here once copied; in larger ones, each chunk is cleared on the pool
+    /// while the next is copied.
+    pub(crate) fn clear_copied<J: AsRef<Json> + Send + Sync>(
+        &self,
+        documents: &Bound<'_, PyList>,
+        cx: &Context,
+        mut copy: impl FnMut(&Bound<'_, PyAny>) -> PyResult<Option<J>>,
+    ) -> PyResult<Vec<bool>> {
         let one = |doc: &Option<J>| doc.as_ref().is_some_and(|d| self.clears(d.as_ref(), cx));
-        if docs.len() >= PARALLEL_DOCUMENTS {
-            docs.par_iter().map(one).collect()
-        } else {
-            docs.iter().map(one).collect()
+        let count = documents.len();
+        if count < PARALLEL_DOCUMENTS {
+            let bodies = documents.iter().map(|d| copy(&d)).collect::<PyResult<Vec<_>>>()?;
+            return Ok(documents.py().detach(|| bodies.iter().map(one).collect()));
         }
+        let (sender, receiver) = channel::<(usize, Vec<bool>)>();
+        rayon::in_place_scope(|scope| {
+            let mut chunk = Vec::with_capacity(CLEARING_CHUNK);
+            for (at, document) in documents.iter().enumerate() {
+                chunk.push(copy(&document)?);
+                if chunk.len() == CLEARING_CHUNK || at + 1 == count {
+                    let bodies = std::mem::replace(&mut chunk, Vec::with_capacity(CLEARING_CHUNK));
+                    let (sender, one) = (sender.clone(), &one);
+                    scope.spawn(move |_| {
+                        let _ = sender.send((at + 1 - bodies.len(), bodies.iter().map(one).collect()));
+                    });
+                }
+            }
+            Ok::<(), PyErr>(())
+        })?;
+        drop(sender);
+        let mut valid = vec![false; count];
+        for (start, part) in receiver.iter() {
+            valid[start..start + part.len()].copy_from_slice(&part);
+        }
+        Ok(valid)
     }
 }
 
@@ -458,10 +488,8 @@ pub fn clear_credentials(
     clearing: &Bound<'_, Clearing>,
     documents: &Bound<'_, PyList>,
 ) -> PyResult<Vec<bool>> {
-    let docs = documents.iter().map(|d| owned::copy_without(&d, "proof")).collect::<PyResult<Vec<_>>>()?;
     let cx = Context::new(py)?;
-    let clearing = clearing.get();
-    Ok(py.detach(|| clearing.clear_all(&docs, &cx)))
+    clearing.get().clear_copied(documents, &cx, |document| owned::copy_without(document, "proof"))
 }
 
 #[cfg(test)]

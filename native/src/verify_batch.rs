@@ -382,9 +382,10 @@ pub fn start_local_facts(
     Ok((cleared, spawn_facts(jobs)))
 }
 
-/// `start_local_facts` that also clears each document's validation (`clearing::Clearing`) from the same call:
+/// `start_local_facts` that also clears each document's validation (`clearing::Clearing`) from the same copies:
 /// (cleared as by `start_local_facts`, validation cleared: `validate_credential` passes the body without its
-/// proof, the pending facts). The validation runs on every core before this returns; the facts go on after.
+/// proof, the pending facts). Each chunk of documents is cleared on the pool while the next is copied out; the
+/// facts are computed after this returns.
 #[pyfunction]
 pub fn start_local_checks(
     py: Python<'_>,
@@ -395,11 +396,14 @@ pub fn start_local_checks(
     max_text: usize,
     clearing: &Bound<'_, Clearing>,
 ) -> PyResult<(Vec<bool>, Vec<bool>, PendingFacts)> {
-    let (jobs, bodies) = jobs(documents, proof_type, (max_depth, max_values, max_text))?;
-    let cleared = jobs.iter().map(Option::is_some).collect();
-    let pending = spawn_facts(jobs);
+    let bounds = (max_depth, max_values, max_text);
     let cx = Context::new(py)?;
-    let clearing = clearing.get();
-    let valid = py.detach(|| clearing.clear_all(&bodies, &cx));
-    Ok((cleared, valid, pending))
+    let mut jobs = Vec::with_capacity(documents.len());
+    let valid = clearing.get().clear_copied(documents, &cx, |document| {
+        let (job, body) = job(document, proof_type, bounds)?;
+        jobs.push(job);
+        Ok(body)
+    })?;
+    let cleared = jobs.iter().map(Option::is_some).collect();
+    Ok((cleared, valid, spawn_facts(jobs)))
 }
