@@ -15,13 +15,14 @@ from hypothesis import strategies as st
 from ledger.certificates import build_credential, validate_credential
 from ledger.certificates.catalogue import _TYPES_BY_CODE
 from ledger.certificates.clearing import cleared, cleared_by, native_clearing
+from ledger.certificates.hashing import redact
 from ledger.certificates.status_list import status_entry
 from tests.ledger.certificates import test_validation as tv
 from tests.ledger.certificates.samples import CHAIN_ID, ISSUER, REGISTRY, licence
 from tests.ledger.verification.test_verify_robustness import JSON_VALUES, mutate, paths
 from tests.native.conftest import native
 from tests.native.test_vectors import load
-from tests.native.test_verify_batch import wrapped
+from tests.native.test_verify_batch import EDGES, facts, wrapped
 
 pytestmark = pytest.mark.skipif(
     not hasattr(native, "clear_credentials"), reason="the native core predates clear_credentials"
@@ -228,3 +229,31 @@ def test_large_batches_are_cleared_on_all_cores_as_one_at_a_time() -> None:
     docs[40]["validUntil"] = docs[40]["validFrom"]
     expected = [passes(d) for d in docs]
     assert agree(docs) == expected and expected.count(False) == 2
+
+
+def checks(docs: list[Any]) -> tuple[list[bool], list[bool], list[Any]]:
+    from ledger.certificates.model import PROOF_TYPE
+    from ledger.verification.checks import MAX_DEPTH, MAX_TEXT, MAX_VALUES
+
+    cleared, valid, pending = native.start_local_checks(docs, PROOF_TYPE, MAX_DEPTH, MAX_VALUES, MAX_TEXT,
+                                                        native_clearing())  # fmt: skip
+    return cleared, valid, pending.wait()
+
+
+@pytest.mark.parametrize("edge", range(len(EDGES)))
+def test_checks_with_clearing_give_the_facts_of_local_facts(edge: int) -> None:
+    """`start_local_checks` finds the facts `local_facts` finds (its fields found on owned copies, or on the Python
+    objects where a document is not copied), and clears validation only where the reference passes the body of an
+    unredacted document."""
+    docs = wrapped("default") + wrapped("sm")
+    changed = copy.deepcopy(docs[0])
+    EDGES[edge](changed)
+    redacted = redact(docs[1], ["/credentialSubject/holderName"])
+    batch = [changed, redacted, "not a document", {"proof": []}, *docs] * 3  # more than a chunk of 64
+    cleared, valid, found = checks(batch)
+    assert found == facts(batch)
+    assert cleared == [f is not None for f in found]
+    assert valid[1] is False and valid[2:4] == [False, False] and all(valid[4 : 4 + len(docs)])
+    for doc, clear in zip(batch, valid, strict=True):
+        if clear:
+            assert passes(doc) and not doc["proof"].get("obfuscated")
