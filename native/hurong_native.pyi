@@ -65,6 +65,11 @@ def start_local_facts(
     documents: list[Any], proof_type: str, max_depth: int, max_values: int, max_text: int
 ) -> tuple[list[bool], PendingFacts]: ...
 
+# `local_facts` that also clears each document's validation (`Clearing`): (the facts, validation cleared).
+def local_checks(
+    documents: list[Any], proof_type: str, max_depth: int, max_values: int, max_text: int, clearing: Clearing
+) -> tuple[list[tuple[bool | None, bool] | None], list[bool]]: ...
+
 # `start_local_facts` that also clears each document's validation (`Clearing`): (cleared as there, validation
 # cleared: `validate_credential` passes the unredacted body without its proof, the pending facts).
 def start_local_checks(

@@ -56,6 +56,8 @@ _start_local_facts: Callable[..., tuple[list[bool], Any]] | None = getattr(nativ
 _start_local_checks: Callable[..., tuple[list[bool], list[bool], Any]] | None = getattr(
     native, "start_local_checks", None
 )
+#: `hurong_native.local_checks` (`local_facts` that also clears each document's validation), or None.
+_local_checks: Callable[..., tuple[list[Facts], list[bool]]] | None = getattr(native, "local_checks", None)
 
 
 class LocalChecks:
@@ -71,10 +73,11 @@ class LocalChecks:
             self._validate = validate_credential
         return self._validate
 
-    def check(self, doc: Any, made: Made, facts: Facts = None) -> Local:
+    def check(self, doc: Any, made: Made, facts: Facts = None, *, valid: bool = False) -> Local:
         """The results of checks 1-3 of `doc` (built through `made`), and its claims when its format passed.
-        `facts`: what `hurong_native.local_facts` found for `doc`, which then needs no second look."""
-        return self._rest(doc, self._first(doc, made, cleared=facts is not None), made, facts)
+        `facts`: what `hurong_native.local_facts` found for `doc`, which then needs no second look; `valid`: the
+        native core found that the validator passes it."""
+        return self._rest(doc, self._first(doc, made, cleared=facts is not None, valid=valid), made, facts)
 
     def check_many(self, docs: Sequence[Any], made: Made) -> list[Local]:
         """`check` of each of `docs`, in order. Where the native core is installed, it copies out of the batch what
@@ -82,11 +85,14 @@ class LocalChecks:
         core while the format checks run here; the rest of checks 1-3 follows with its facts."""
         if _start_local_facts is None or _local_facts is None or not docs:
             return [self.check(doc, made) for doc in docs]
+        clearing = self._clearing()
         if len(docs) == 1:  # one document (`POST /verify`): the native call at once, nothing to overlap with
+            if clearing is not None and _local_checks is not None:
+                (facts,), (alone,) = _local_checks([docs[0]], *LOCAL_BOUNDS, clearing)
+                return [self.check(docs[0], made, facts, valid=alone)]
             (facts,) = _local_facts([docs[0]], *LOCAL_BOUNDS)
             return [self.check(docs[0], made, facts)]
         batch = docs if type(docs) is list else list(docs)
-        clearing = self._clearing()
         if clearing is not None and _start_local_checks is not None:
             cleared, valid, pending = _start_local_checks(batch, *LOCAL_BOUNDS, clearing)
         else:

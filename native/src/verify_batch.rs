@@ -382,6 +382,29 @@ pub fn start_local_facts(
     Ok((cleared, spawn_facts(jobs)))
 }
 
+/// `local_facts` that also clears each document's validation (`clearing::Clearing`) from the same copies: (the
+/// facts as `local_facts` answers, validation cleared as `start_local_checks` answers).
+#[pyfunction]
+pub fn local_checks(
+    py: Python<'_>,
+    documents: &Bound<'_, PyList>,
+    proof_type: &str,
+    max_depth: usize,
+    max_values: usize,
+    max_text: usize,
+    clearing: &Bound<'_, Clearing>,
+) -> PyResult<(Vec<Facts>, Vec<bool>)> {
+    let bounds = (max_depth, max_values, max_text);
+    let cx = Context::new(py)?;
+    let mut jobs = Vec::with_capacity(documents.len());
+    let valid = clearing.get().clear_copied(documents, &cx, |document| {
+        let (job, body) = job(document, proof_type, bounds)?;
+        jobs.push(job);
+        Ok(body)
+    })?;
+    Ok((py.detach(|| compute(&jobs)), valid))
+}
+
 /// `start_local_facts` that also clears each document's validation (`clearing::Clearing`) from the same copies:
 /// (cleared as by `start_local_facts`, validation cleared: `validate_credential` passes the body without its
 /// proof, the pending facts). Each chunk of documents is cleared on the pool while the next is copied out; the

@@ -17,6 +17,7 @@ from ledger.certificates.catalogue import _TYPES_BY_CODE
 from ledger.certificates.clearing import cleared, cleared_by, native_clearing
 from ledger.certificates.hashing import redact
 from ledger.certificates.status_list import status_entry
+from ledger.verification.local import LOCAL_BOUNDS
 from tests.ledger.certificates import test_validation as tv
 from tests.ledger.certificates.samples import CHAIN_ID, ISSUER, REGISTRY, licence
 from tests.ledger.verification.test_verify_robustness import JSON_VALUES, mutate, paths
@@ -232,19 +233,15 @@ def test_large_batches_are_cleared_on_all_cores_as_one_at_a_time() -> None:
 
 
 def checks(docs: list[Any]) -> tuple[list[bool], list[bool], list[Any]]:
-    from ledger.certificates.model import PROOF_TYPE
-    from ledger.verification.checks import MAX_DEPTH, MAX_TEXT, MAX_VALUES
-
-    cleared, valid, pending = native.start_local_checks(docs, PROOF_TYPE, MAX_DEPTH, MAX_VALUES, MAX_TEXT,
-                                                        native_clearing())  # fmt: skip
+    cleared, valid, pending = native.start_local_checks(docs, *LOCAL_BOUNDS, native_clearing())
     return cleared, valid, pending.wait()
 
 
 @pytest.mark.parametrize("edge", range(len(EDGES)))
 def test_checks_with_clearing_give_the_facts_of_local_facts(edge: int) -> None:
-    """`start_local_checks` finds the facts `local_facts` finds (its fields found on owned copies, or on the Python
-    objects where a document is not copied), and clears validation only where the reference passes the body of an
-    unredacted document."""
+    """`start_local_checks` and `local_checks` find the facts `local_facts` finds (fields found on owned copies,
+    or on the Python objects where a document is not copied), and clear validation only where the reference passes
+    the body of an unredacted document."""
     docs = wrapped("default") + wrapped("sm")
     changed = copy.deepcopy(docs[0])
     EDGES[edge](changed)
@@ -252,6 +249,10 @@ def test_checks_with_clearing_give_the_facts_of_local_facts(edge: int) -> None:
     batch = [changed, redacted, "not a document", {"proof": []}, *docs] * 3  # more than a chunk of 64
     cleared, valid, found = checks(batch)
     assert found == facts(batch)
+    assert native.local_checks(batch, *LOCAL_BOUNDS, native_clearing()) == (found, valid)
+    assert [native.local_checks([d], *LOCAL_BOUNDS, native_clearing()) for d in batch[:6]] == [
+        ([f], [v]) for f, v in zip(found[:6], valid[:6], strict=True)
+    ]
     assert cleared == [f is not None for f in found]
     assert valid[1] is False and valid[2:4] == [False, False] and all(valid[4 : 4 + len(docs)])
     for doc, clear in zip(batch, valid, strict=True):
