@@ -113,7 +113,9 @@ impl Clearing {
             let bodies = documents.iter().map(|d| copy(&d)).collect::<PyResult<Vec<_>>>()?;
             return Ok(documents.py().detach(|| bodies.iter().map(one).collect()));
         }
-        let (sender, receiver) = channel::<(usize, Vec<bool>)>();
+        // Each chunk comes back with its answers, to be freed by the thread that allocated it (memory freed on the
+        // pool's threads would stay in their allocator's arenas).
+        let (sender, receiver) = channel::<(usize, Vec<bool>, Vec<Option<J>>)>();
         rayon::in_place_scope(|scope| {
             let mut chunk = Vec::with_capacity(CLEARING_CHUNK);
             for (at, document) in documents.iter().enumerate() {
@@ -122,7 +124,8 @@ impl Clearing {
                     let bodies = std::mem::replace(&mut chunk, Vec::with_capacity(CLEARING_CHUNK));
                     let (sender, one) = (sender.clone(), &one);
                     scope.spawn(move |_| {
-                        let _ = sender.send((at + 1 - bodies.len(), bodies.iter().map(one).collect()));
+                        let answers = bodies.iter().map(one).collect();
+                        let _ = sender.send((at + 1 - bodies.len(), answers, bodies));
                     });
                 }
             }
@@ -130,8 +133,9 @@ impl Clearing {
         })?;
         drop(sender);
         let mut valid = vec![false; count];
-        for (start, part) in receiver.iter() {
+        for (start, part, bodies) in receiver.iter() {
             valid[start..start + part.len()].copy_from_slice(&part);
+            drop(bodies);
         }
         Ok(valid)
     }
