@@ -65,6 +65,26 @@ def start_local_facts(
     documents: list[Any], proof_type: str, max_depth: int, max_values: int, max_text: int
 ) -> tuple[list[bool], PendingFacts]: ...
 
+# `local_facts` that also clears each document's validation (`Clearing`): (the facts, validation cleared).
+def local_checks(
+    documents: list[Any], proof_type: str, max_depth: int, max_values: int, max_text: int, clearing: Clearing
+) -> tuple[list[tuple[bool | None, bool] | None], list[bool]]: ...
+
+# `start_local_facts` that also clears each document's validation (`Clearing`): (cleared as there, validation
+# cleared: `validate_credential` passes the unredacted body without its proof, the pending facts).
+def start_local_checks(
+    documents: list[Any], proof_type: str, max_depth: int, max_values: int, max_text: int, clearing: Clearing
+) -> tuple[list[bool], list[bool], PendingFacts]: ...
+
+# ledger.certificates.clearing: the compiled envelope schema and its running text's pointers, and per certificate
+# type code its compiled schema and running text's pointers (under /credentialSubject).
+class Clearing:
+    def __init__(self, envelope: Schema, multiline: set[str], kinds: dict[str, tuple[Schema, set[str]]]) -> None: ...
+
+# Per document: True only where `validate_credential` raises nothing on it (its proof ignored); False where the
+# reference must decide. Runs without the GIL, on all cores for large batches.
+def clear_credentials(clearing: Clearing, documents: list[Any]) -> list[bool]: ...
+
 # ledger.issuance.pipeline: the proofs of a batch, written into its documents in place.
 def complete_proofs(
     documents: list[dict[str, Any]],

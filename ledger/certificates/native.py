@@ -1,9 +1,9 @@
 """The native core, `hurong_native` (Rust): the same bytes and problems as the pure-Python reference, faster.
 
-`hashing`, `merkle`, `validation` and `schema_checks` use it when it is installed (`scripts/build-native.sh` builds
-it) and fall back to their reference code otherwise, with one warning at start-up. `HURONG_NATIVE=0` forces the
-reference. The native functions raise the package's own exceptions (`LedgerValueError`, `IntegrityError`) with the
-reference's messages, and validation gives the reference's pointers, codes and messages.
+`hashing`, `merkle`, `validation`, `schema_checks` and `clearing` use it when it is installed
+(`scripts/build-native.sh` builds it) and fall back to their reference code otherwise, with one warning at start-up.
+`HURONG_NATIVE=0` forces the reference. The native functions raise the package's own exceptions (`LedgerValueError`,
+`IntegrityError`) with the reference's messages, and validation gives the reference's pointers, codes and messages.
 """
 
 from __future__ import annotations

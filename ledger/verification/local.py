@@ -8,7 +8,9 @@
 installed, one call (`hurong_native.local_facts`) clears for the whole batch what needs no Python (the shape of the
 proof, plain JSON within bounds, the digest recomputed from the disclosed fields, salts and hidden hashes, the
 Merkle path), parallel over cores and without the GIL; the format check's remaining steps (issuer, disclosed fields,
-the validator) run in Python as `check` runs them. A document the native core does not clear, whatever the reason,
+the validator) run in Python as `check` runs them, except the validator where the native core found in the same
+call that `validate_credential` (the default validator) passes the document (`hurong_native.start_local_checks`,
+`ledger.certificates.clearing`). A document the native core does not clear, whatever the reason,
 is checked by `check` itself, so every message stays the reference's.
 """
 
@@ -50,6 +52,12 @@ LOCAL_BOUNDS = (PROOF_TYPE, MAX_DEPTH, MAX_VALUES, MAX_TEXT)
 #: them).
 _local_facts: Callable[..., list[Facts]] | None = getattr(native, "local_facts", None)
 _start_local_facts: Callable[..., tuple[list[bool], Any]] | None = getattr(native, "start_local_facts", None)
+#: `hurong_native.start_local_checks` (`start_local_facts` that also clears each document's validation), or None.
+_start_local_checks: Callable[..., tuple[list[bool], list[bool], Any]] | None = getattr(
+    native, "start_local_checks", None
+)
+#: `hurong_native.local_checks` (`local_facts` that also clears each document's validation), or None.
+_local_checks: Callable[..., tuple[list[Facts], list[bool]]] | None = getattr(native, "local_checks", None)
 
 
 class LocalChecks:
@@ -65,10 +73,11 @@ class LocalChecks:
             self._validate = validate_credential
         return self._validate
 
-    def check(self, doc: Any, made: Made, facts: Facts = None) -> Local:
+    def check(self, doc: Any, made: Made, facts: Facts = None, *, valid: bool = False) -> Local:
         """The results of checks 1-3 of `doc` (built through `made`), and its claims when its format passed.
-        `facts`: what `hurong_native.local_facts` found for `doc`, which then needs no second look."""
-        return self._rest(doc, self._first(doc, made, cleared=facts is not None), made, facts)
+        `facts`: what `hurong_native.local_facts` found for `doc`, which then needs no second look; `valid`: the
+        native core found that the validator passes it."""
+        return self._rest(doc, self._first(doc, made, cleared=facts is not None, valid=valid), made, facts)
 
     def check_many(self, docs: Sequence[Any], made: Made) -> list[Local]:
         """`check` of each of `docs`, in order. Where the native core is installed, it copies out of the batch what
@@ -76,22 +85,37 @@ class LocalChecks:
         core while the format checks run here; the rest of checks 1-3 follows with its facts."""
         if _start_local_facts is None or _local_facts is None or not docs:
             return [self.check(doc, made) for doc in docs]
+        clearing = self._clearing()
         if len(docs) == 1:  # one document (`POST /verify`): the native call at once, nothing to overlap with
+            if clearing is not None and _local_checks is not None:
+                (facts,), (alone,) = _local_checks([docs[0]], *LOCAL_BOUNDS, clearing)
+                return [self.check(docs[0], made, facts, valid=alone)]
             (facts,) = _local_facts([docs[0]], *LOCAL_BOUNDS)
             return [self.check(docs[0], made, facts)]
-        cleared, pending = _start_local_facts(docs if type(docs) is list else list(docs), *LOCAL_BOUNDS)
-        first = [self._first(doc, made, cleared=c) for doc, c in zip(docs, cleared, strict=True)]
+        batch = docs if type(docs) is list else list(docs)
+        if clearing is not None and _start_local_checks is not None:
+            cleared, valid, pending = _start_local_checks(batch, *LOCAL_BOUNDS, clearing)
+        else:
+            (cleared, pending), valid = _start_local_facts(batch, *LOCAL_BOUNDS), [False] * len(batch)
+        first = [self._first(d, made, cleared=c, valid=v) for d, c, v in zip(docs, cleared, valid, strict=True)]
         found = pending.wait()
         return [self._rest(d, f, made, facts) for d, f, facts in zip(docs, first, found, strict=True)]
 
-    def _first(self, doc: Any, made: Made, *, cleared: bool) -> Local:
-        """The format check (`cleared`: see `_format`), and the other two skipped when it failed."""
+    def _clearing(self) -> Any:
+        """The native core's `Clearing` where the validator is `validate_credential` itself, else None."""
+        from ledger.certificates import validate_credential
+        from ledger.certificates.clearing import native_clearing
+
+        return native_clearing() if self.validator() is validate_credential else None
+
+    def _first(self, doc: Any, made: Made, *, cleared: bool, valid: bool = False) -> Local:
+        """The format check (`cleared`, `valid`: see `_format`), and the other two skipped when it failed."""
         results: dict[str, CheckResult] = {}
 
         def put(name: str, outcome: Outcome, code: str, message: str, **details: Any) -> None:
             results[name] = made(name, outcome, code, message, details)
 
-        claims = self._format(doc, put, cleared=cleared)
+        claims = self._format(doc, put, cleared=cleared, valid=valid)
         if claims is None:
             for name in CHECKS[1:]:
                 put(name, SKIPPED, "format_failed", "not checked: the document is malformed")
@@ -130,9 +154,10 @@ class LocalChecks:
                                         "the Merkle path does not lead from the digest to the root", {})  # fmt: skip
         return results, claims
 
-    def _format(self, doc: Any, put: Put, *, cleared: bool = False) -> Claims | None:
+    def _format(self, doc: Any, put: Put, *, cleared: bool = False, valid: bool = False) -> Claims | None:
         """The format check; `cleared`: the native core found the proof well shaped and every value plain JSON
-        within bounds (so those two steps, which would pass, are not taken again)."""
+        within bounds (so those two steps, which would pass, are not taken again); `valid`: it found that the
+        validator passes the document's body (so the validator does not run again)."""
 
         def fail(code: str, message: str, **details: Any) -> None:
             put("format", FAILED, code, message, **details)
@@ -174,7 +199,7 @@ class LocalChecks:
                 fail("undisclosed_field", f"{name} must be disclosed to verify", field=name)
                 return None
         ctype, province, valid_from, valid_until = cast(list[str], list(required.values()))
-        schema = self._schema_problems(doc, proof)
+        schema = None if valid else self._schema_problems(doc, proof)
         if schema is not None:
             fail("schema", schema[0], problems=schema[1])
             return None

@@ -12,6 +12,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 
 use crate::canonical::{push_json_string, push_number};
 use crate::errors::{format, value_error, value_error_formatted};
+use crate::owned::Json;
 
 const SURROGATES: &str = "strings must be valid Unicode (no lone surrogates)";
 const SAFE_INTEGER: i64 = 1 << 53;
@@ -254,5 +255,94 @@ impl Walker {
         push_scalar(text, value)?;
         text.push(b']');
         Ok(())
+    }
+}
+
+/// A field of a document as matched with its salt: `Field` without its error (a tail that cannot be written is
+/// None: the reference tells why).
+pub struct PlainField {
+    pub pointer: Range<usize>,
+    pub tail: Option<Range<usize>>,
+    pub is_null: bool,
+}
+
+/// `Fields` of either walk, the Python objects' or an owned document's.
+#[derive(Default)]
+pub struct PlainFields {
+    pub text: Vec<u8>,
+    pub items: Vec<PlainField>,
+}
+
+impl From<Fields> for PlainFields {
+    fn from(found: Fields) -> PlainFields {
+        let items = found
+            .items
+            .into_iter()
+            .map(|f| PlainField { pointer: f.pointer, tail: f.tail.ok(), is_null: f.is_null })
+            .collect();
+        PlainFields { text: found.text, items }
+    }
+}
+
+/// The fields of an owned document's body (its `proof` already left out) into `out` (its buffers reused), as
+/// `fields` finds them in the Python objects: every scalar in document order, its pointer and tail.
+pub fn json_fields(body: &Json, out: &mut PlainFields) {
+    out.text.clear();
+    out.items.clear();
+    let mut pointer = Vec::with_capacity(128);
+    walk_json(body, &mut pointer, out);
+}
+
+fn walk_json(value: &Json, pointer: &mut Vec<u8>, out: &mut PlainFields) {
+    match value {
+        Json::Obj(members) => {
+            for (key, item) in members {
+                let at = pointer.len();
+                pointer.push(b'/');
+                for &b in key.as_bytes() {
+                    match b {
+                        b'~' => pointer.extend_from_slice(b"~0"),
+                        b'/' => pointer.extend_from_slice(b"~1"),
+                        _ => pointer.push(b),
+                    }
+                }
+                walk_json(item, pointer, out);
+                pointer.truncate(at);
+            }
+        }
+        Json::Arr(items) => {
+            for (index, item) in items.iter().enumerate() {
+                let at = pointer.len();
+                pointer.push(b'/');
+                pointer.extend_from_slice(index.to_string().as_bytes());
+                walk_json(item, pointer, out);
+                pointer.truncate(at);
+            }
+        }
+        scalar => {
+            let text = &mut out.text;
+            let start = text.len();
+            text.extend_from_slice(pointer);
+            let end = text.len();
+            text.push(b',');
+            push_json_string(text, pointer);
+            text.push(b',');
+            match scalar {
+                Json::Null => text.extend_from_slice(b"null"),
+                Json::Bool(flag) => text.extend_from_slice(if *flag { b"true" } else { b"false" }),
+                Json::Str(s) => push_json_string(text, s.as_bytes()),
+                Json::Int(n) if -SAFE_INTEGER < *n && *n < SAFE_INTEGER => {
+                    text.extend_from_slice(n.to_string().as_bytes())
+                }
+                _ => {
+                    text.truncate(end);
+                    out.items.push(PlainField { pointer: start..end, tail: None, is_null: false });
+                    return;
+                }
+            }
+            text.push(b']');
+            let tail = Some(end..text.len());
+            out.items.push(PlainField { pointer: start..end, tail, is_null: matches!(scalar, Json::Null) });
+        }
     }
 }

@@ -8,11 +8,13 @@
 use std::collections::HashMap;
 
 mod canonical;
+mod clearing;
 mod digest;
 mod document;
 mod errors;
 mod issue_batch;
 mod merkle;
+mod owned;
 mod plain;
 mod validation;
 mod verify_batch;
@@ -495,6 +497,10 @@ fn hurong_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify_batch::local_facts, m)?)?;
     m.add_function(wrap_pyfunction!(verify_batch::start_local_facts, m)?)?;
     m.add_class::<verify_batch::PendingFacts>()?;
+    m.add_function(wrap_pyfunction!(verify_batch::start_local_checks, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_batch::local_checks, m)?)?;
+    m.add_class::<clearing::Clearing>()?;
+    m.add_function(wrap_pyfunction!(clearing::clear_credentials, m)?)?;
     m.add_function(wrap_pyfunction!(issue_batch::complete_proofs, m)?)?;
     // The key `scripts/build-native.sh` built this module under (its sources and compiler).
     m.add("__build_key__", option_env!("HURONG_NATIVE_BUILD_KEY").unwrap_or(""))?;

@@ -7,7 +7,7 @@
 //! The GB/T 2260 table comes from Python once (`load_regions`), and a schema comes compiled by
 //! `ledger.certificates.schema_compiler` into a plan of checks (`Schema`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,6 +16,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use regex::Regex;
 
+use crate::owned::{self, FastMap, FastSet, Json};
+
 /// One reason a value is refused: JSON Pointer, machine-readable code, message.
 pub type Problem = (String, &'static str, String);
 
@@ -23,12 +25,12 @@ type Obj<'py> = Bound<'py, PyAny>;
 
 // --- the GB/T 2260 table --------------------------------------------------------------------------------------
 
-struct Region {
-    last_year: Option<i32>,
+pub(crate) struct Region {
+    pub(crate) last_year: Option<i32>,
     name: String,
 }
 
-static REGIONS: OnceLock<HashMap<String, Region>> = OnceLock::new();
+static REGIONS: OnceLock<FastMap<String, Region>> = OnceLock::new();
 
 /// Takes the GB/T 2260 table once: `(code, last year in force or None, latest name)` rows.
 #[pyfunction]
@@ -36,7 +38,7 @@ pub fn load_regions(rows: Vec<(String, Option<i32>, String)>) {
     let _ = REGIONS.set(rows.into_iter().map(|(code, last_year, name)| (code, Region { last_year, name })).collect());
 }
 
-fn regions(py: Python<'_>) -> PyResult<&'static HashMap<String, Region>> {
+pub(crate) fn regions(py: Python<'_>) -> PyResult<&'static FastMap<String, Region>> {
     match REGIONS.get() {
         Some(table) => Ok(table),
         None => {
@@ -47,11 +49,11 @@ fn regions(py: Python<'_>) -> PyResult<&'static HashMap<String, Region>> {
     }
 }
 
-fn is_province_shape(code: &str) -> bool {
+pub(crate) fn is_province_shape(code: &str) -> bool {
     code.ends_with("0000")
 }
 
-fn province_of(code: &str) -> String {
+pub(crate) fn province_of(code: &str) -> String {
     let head: String = code.chars().take(2).collect();
     head + "0000"
 }
@@ -82,12 +84,12 @@ fn days_in_month(year: i32, month: u32) -> u32 {
 }
 
 /// Whether Python's `date(year, month, day)` accepts these.
-fn real_date(year: i32, month: u32, day: u32) -> bool {
+pub(crate) fn real_date(year: i32, month: u32, day: u32) -> bool {
     (1..=9999).contains(&year) && (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)
 }
 
 /// Today's date in UTC (`datetime.now(UTC).date()`).
-fn today_utc() -> (i32, u32, u32) {
+pub(crate) fn today_utc() -> (i32, u32, u32) {
     let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     // Howard Hinnant's days-to-civil.
     let z = seconds.div_euclid(86_400) + 719_468;
@@ -110,7 +112,7 @@ fn digits(text: &str) -> Option<u32> {
 }
 
 /// The `date` format: `[0-9]{4}-[0-9]{2}-[0-9]{2}` naming a real date.
-fn is_date(text: &str) -> bool {
+pub(crate) fn is_date(text: &str) -> bool {
     let b = text.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
@@ -123,7 +125,7 @@ fn is_date(text: &str) -> bool {
 
 /// The `date-time` format: RFC 3339 as `formats._RFC3339` reads it, naming a time `datetime.fromisoformat`
 /// accepts (real date, hour < 24, minute and second < 60, offset under 24 hours).
-fn is_date_time(text: &str) -> bool {
+pub(crate) fn is_date_time(text: &str) -> bool {
     let b = text.as_bytes();
     if b.len() < 20 || !text.is_ascii() || !is_date(&text[..10]) || !matches!(b[10], b'T' | b't') {
         return false;
@@ -160,11 +162,11 @@ fn is_date_time(text: &str) -> bool {
 
 // --- resident ID numbers, GB 11643-1999 -------------------------------------------------------------------------
 
-const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+pub(crate) const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK: &[u8; 11] = b"10X98765432";
-const PERMIT_PREFIXES: [&str; 3] = ["810000", "820000", "830000"];
+pub(crate) const PERMIT_PREFIXES: [&str; 3] = ["810000", "820000", "830000"];
 
-fn resident_id_check_character(body: &[u8]) -> char {
+pub(crate) fn resident_id_check_character(body: &[u8]) -> char {
     let total: u32 = body.iter().zip(ID_WEIGHTS).map(|(c, w)| u32::from(c - b'0') * w).sum();
     ID_CHECK[(total % 11) as usize] as char
 }
@@ -243,13 +245,13 @@ pub fn resident_id_problems(value: &Obj<'_>, pointer: &str, today: Option<(i32, 
 
 // --- unified social credit codes, GB 32100-2015 -----------------------------------------------------------------
 
-const USCC_CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-const NATIONAL_REGION_CODE: &str = "100000";
+pub(crate) const USCC_CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+pub(crate) const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+pub(crate) const NATIONAL_REGION_CODE: &str = "100000";
 
 /// Registration authorities (position 1), their names and their entity types (position 2), as
 /// `validation.REGISTRATION_AUTHORITIES` lists them.
-const AUTHORITIES: [(char, &str, &str); 12] = [
+pub(crate) const AUTHORITIES: [(char, &str, &str); 12] = [
     ('1', "机构编制", "1239"),
     ('2', "外交", "19"),
     ('3', "司法行政", "123459"),
@@ -264,7 +266,7 @@ const AUTHORITIES: [(char, &str, &str); 12] = [
     ('Y', "其他", "1"),
 ];
 
-fn uscc_value(c: char) -> Option<u32> {
+pub(crate) fn uscc_value(c: char) -> Option<u32> {
     USCC_CHARSET.find(c).map(|i| i as u32)
 }
 
@@ -396,13 +398,13 @@ pub fn region_code_problems(value: &Obj<'_>, pointer: &str, province: Option<&st
 // --- text --------------------------------------------------------------------------------------------------------
 
 #[derive(Clone, Copy)]
-enum Refused {
+pub(crate) enum Refused {
     Bidi,
     Control,
     Invisible,
 }
 
-fn refused(c: char, multiline: bool) -> Option<Refused> {
+pub(crate) fn refused(c: char, multiline: bool) -> Option<Refused> {
     let n = c as u32;
     if matches!(n, 0x202a..=0x202e | 0x2066..=0x2069) {
         return Some(Refused::Bidi);
@@ -466,7 +468,7 @@ fn string_problem(value: &Bound<'_, PyString>, pointer: &str, multiline: bool) -
     }
 }
 
-fn escape_token(token: &str, out: &mut String) {
+pub(crate) fn escape_token(token: &str, out: &mut String) {
     for c in token.chars() {
         match c {
             '~' => out.push_str("~0"),
@@ -558,7 +560,7 @@ fn is_number(value: &Obj<'_>) -> bool {
 }
 
 #[derive(Clone, Copy)]
-enum Type {
+pub(crate) enum Type {
     String,
     Object,
     Array,
@@ -606,7 +608,7 @@ impl Type {
 }
 
 #[derive(Clone, Copy)]
-enum Format {
+pub(crate) enum Format {
     Date,
     DateTime,
     ResidentId,
@@ -652,37 +654,40 @@ impl Format {
     }
 }
 
-enum Keyword {
+/// `Const`, `Enum`, `Minimum` and `Maximum` also hold their value as owned JSON (`clearing`), None where it has
+/// no such form (which then clears nothing).
+pub(crate) enum Keyword {
     Type(Type),
-    Const(Py<PyAny>),
-    Enum(Vec<Py<PyAny>>),
+    Const(Py<PyAny>, Option<Json>),
+    Enum(Vec<Py<PyAny>>, Option<Vec<Json>>),
     Pattern(Regex, String),
     Format(Format),
     MinLength(usize),
     MaxLength(usize),
     MinItems(usize),
     MaxItems(usize),
-    Minimum(Py<PyAny>),
-    Maximum(Py<PyAny>),
+    Minimum(Py<PyAny>, Option<i64>),
+    Maximum(Py<PyAny>, Option<i64>),
     UniqueItems,
     Items(Box<Node>),
     Required(Vec<(String, String, String)>),
-    Properties(Vec<(Py<PyString>, String, Node)>),
-    AdditionalProperties(HashSet<String>),
+    /// (name, its pointer token, its subschema, the name as owned text)
+    Properties(Vec<(Py<PyString>, String, Node, String)>),
+    AdditionalProperties(FastSet<String>),
 }
 
 /// One keyword of a schema: the check, its problem code and the text after the refused value's `repr` in
 /// its message (or the whole message, for `const`).
-struct Check {
-    keyword: Keyword,
+pub(crate) struct Check {
+    pub(crate) keyword: Keyword,
     code: &'static str,
     text: String,
 }
 
 /// A (sub)schema: the label of its messages (`"<title>: "` or empty) and its keywords in schema order.
-struct Node {
+pub(crate) struct Node {
     label: String,
-    checks: Vec<Check>,
+    pub(crate) checks: Vec<Check>,
 }
 
 /// Problem codes live as long as the module: the few distinct ones are interned.
@@ -711,8 +716,12 @@ fn compile_check(plan: &Obj<'_>) -> PyResult<Check> {
     let arg = plan.get_item(3)?;
     let keyword = match name.as_str() {
         "type" => Keyword::Type(Type::parse(&arg.extract::<String>()?)?),
-        "const" => Keyword::Const(arg.unbind()),
-        "enum" => Keyword::Enum(arg.try_iter()?.map(|v| Ok(v?.unbind())).collect::<PyResult<_>>()?),
+        "const" => Keyword::Const(arg.clone().unbind(), owned::copy(&arg)?),
+        "enum" => {
+            let options: Vec<Obj<'_>> = arg.try_iter()?.collect::<PyResult<_>>()?;
+            let owned = options.iter().map(owned::copy).collect::<PyResult<Option<Vec<Json>>>>()?;
+            Keyword::Enum(options.into_iter().map(Bound::unbind).collect(), owned)
+        }
         "pattern" => {
             let (native, python): (String, String) = arg.extract()?;
             Keyword::Pattern(Regex::new(&native).map_err(|e| PyValueError::new_err(e.to_string()))?, python)
@@ -722,8 +731,8 @@ fn compile_check(plan: &Obj<'_>) -> PyResult<Check> {
         "maxLength" => Keyword::MaxLength(arg.extract()?),
         "minItems" => Keyword::MinItems(arg.extract()?),
         "maxItems" => Keyword::MaxItems(arg.extract()?),
-        "minimum" => Keyword::Minimum(arg.unbind()),
-        "maximum" => Keyword::Maximum(arg.unbind()),
+        "minimum" => Keyword::Minimum(arg.clone().unbind(), exact_i64(&arg)),
+        "maximum" => Keyword::Maximum(arg.clone().unbind(), exact_i64(&arg)),
         "uniqueItems" => Keyword::UniqueItems,
         "items" => Keyword::Items(Box::new(compile_node(&arg)?)),
         "required" => Keyword::Required(arg.extract()?),
@@ -732,8 +741,9 @@ fn compile_check(plan: &Obj<'_>) -> PyResult<Check> {
             for item in arg.try_iter()? {
                 let item = item?;
                 let item = item.cast::<PyTuple>()?;
-                let name = item.get_item(0)?.cast_into::<PyString>()?.unbind();
-                properties.push((name, item.get_item(1)?.extract()?, compile_node(&item.get_item(2)?)?));
+                let name = item.get_item(0)?.cast_into::<PyString>()?;
+                let text = name.to_str()?.to_owned();
+                properties.push((name.unbind(), item.get_item(1)?.extract()?, compile_node(&item.get_item(2)?)?, text));
             }
             Keyword::Properties(properties)
         }
@@ -741,6 +751,11 @@ fn compile_check(plan: &Obj<'_>) -> PyResult<Check> {
         other => return Err(PyValueError::new_err(format!("unsupported keyword {other}"))),
     };
     Ok(Check { keyword, code, text })
+}
+
+/// An exact Python int within 64 bits (a bound the owned checks compare with), or None.
+fn exact_i64(value: &Obj<'_>) -> Option<i64> {
+    value.cast_exact::<PyInt>().ok().and_then(|n| n.extract().ok())
 }
 
 fn str_len(value: &Obj<'_>) -> PyResult<Option<usize>> {
@@ -782,8 +797,8 @@ impl Check {
         let py = value.py();
         Ok(Some(match &self.keyword {
             Keyword::Type(kind) => !kind.holds(value)?,
-            Keyword::Const(expected) => !json_equal(value, expected.bind(py))?,
-            Keyword::Enum(options) => {
+            Keyword::Const(expected, _) => !json_equal(value, expected.bind(py))?,
+            Keyword::Enum(options, _) => {
                 let mut any = false;
                 for option in options {
                     if json_equal(value, option.bind(py))? {
@@ -799,8 +814,8 @@ impl Check {
             Keyword::MaxLength(n) => str_len(value)?.is_some_and(|len| len > *n),
             Keyword::MinItems(n) => list_len(value).is_some_and(|len| len < *n),
             Keyword::MaxItems(n) => list_len(value).is_some_and(|len| len > *n),
-            Keyword::Minimum(bound) => is_number(value) && value.lt(bound.bind(py))?,
-            Keyword::Maximum(bound) => is_number(value) && value.gt(bound.bind(py))?,
+            Keyword::Minimum(bound, _) => is_number(value) && value.lt(bound.bind(py))?,
+            Keyword::Maximum(bound, _) => is_number(value) && value.gt(bound.bind(py))?,
             Keyword::UniqueItems => match value.cast::<PyList>() {
                 Ok(list) => has_duplicates(list)?,
                 Err(_) => false,
@@ -849,7 +864,7 @@ impl Node {
                 }
                 Keyword::Properties(properties) => {
                     if let Ok(dict) = value.cast::<PyDict>() {
-                        for (name, token, node) in properties {
+                        for (name, token, node, _) in properties {
                             if let Some(member) = dict.get_item(name.bind(py))? {
                                 let at = push_token(pointer, token);
                                 node.problems(&member, pointer, out)?;
@@ -871,7 +886,7 @@ impl Node {
                         }
                     }
                 }
-                Keyword::Const(_) => {
+                Keyword::Const(..) => {
                     if check.refuses(value)? == Some(true) {
                         out.push((pointer.clone(), check.code, format!("{}{}", self.label, check.text)));
                     }
@@ -938,7 +953,7 @@ impl Node {
                 Keyword::Properties(properties) => match value.cast::<PyDict>() {
                     Ok(dict) => {
                         let mut all = true;
-                        for (name, _, node) in properties {
+                        for (name, _, node, _) in properties {
                             if let Some(member) = dict.get_item(name.bind(py))? {
                                 if !node.passes(&member)? {
                                     all = false;
@@ -969,7 +984,7 @@ impl Node {
 /// A bundled JSON Schema compiled into checks (`ledger.certificates.schema_compiler._plan`).
 #[pyclass(frozen, module = "hurong_native", name = "Schema")]
 pub struct Schema {
-    root: Node,
+    pub(crate) root: Node,
 }
 
 #[pymethods]

@@ -1,29 +1,34 @@
 //! Checks 1-3 of bulk verification in one call (`ledger.verification.local.LocalChecks.check_many`).
 //!
 //! For each document, with the GIL held, everything the checks need is copied out of the Python objects: the
-//! proof's shape is cleared (exactly when `proof_problems` finds nothing), the document is walked for values that
-//! are not plain JSON within bounds (`plain::unsupported_value`), and the disclosed fields are encoded with their
-//! salts (`document::fields`). Then, without the GIL and parallel over cores, each digest is recomputed and each
-//! Merkle path followed to its root.
+//! proof's shape is cleared (exactly when `proof_problems` finds nothing) and the document is copied whole
+//! (`owned::Limits`, plain JSON of exact types within the bounds of `plain::unsupported_value`) with its proof's
+//! salts. Then, without the GIL and parallel over cores, its disclosed fields are found on the copy
+//! (`document::json_fields`), each digest recomputed and each Merkle path followed to its root; with
+//! `start_local_checks`, the same copy clears the document's validation (`clearing`). A document not copied (a
+//! float, a subclass) is walked as before (`plain::unsupported_value`, `document::fields`) with the GIL held.
 //!
 //! Only the common case is decided here. A document whose proof is not clearly well shaped, that is not plain
 //! JSON or not of exact JSON types, gets `None`: the Python reference checks it and writes its messages. A
 //! document whose digest recomputation would raise (a missing or unused salt, a malformed hidden hash, a value
 //! without canonical form) gets `None` for its integrity, so the reference says why.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::mpsc::{channel, Receiver};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt, PyList, PyString};
 use rayon::prelude::*;
 
+use crate::clearing::{Clearing, Context};
 use crate::digest::{Hash, Suite};
-use crate::document::fields;
+use crate::document::{fields, json_fields, PlainFields};
 use crate::merkle;
+use crate::owned::{Json, Limits};
 use crate::plain;
 
 type Obj<'py> = Bound<'py, PyAny>;
@@ -46,30 +51,58 @@ type Shape = (Suite, Hash, Hash, Vec<Hash>);
 /// What `local_facts` answers for one document.
 type Facts = Option<(Option<bool>, bool)>;
 
+/// The salts and hidden hashes of a proof, copied out of Python.
+struct SaltTable {
+    salts: Vec<(Vec<u8>, [u8; 32])>,
+    obfuscated: Vec<Hash>,
+}
+
+/// The digest recomputation of one document: ready (`None` where it raises in the reference), or its salt table
+/// and owned body, whose fields are found without the GIL.
+enum Salting {
+    Ready(Option<Salted>),
+    Owned(SaltTable, Arc<Json>),
+}
+
 /// What checks 1-3 need of one document.
 struct Job {
     suite: Suite,
     digest: Hash,
     root: Hash,
     path: Vec<Hash>,
-    /// `None` where recomputing the digest raises in the reference.
-    salted: Option<Salted>,
+    salting: Salting,
 }
 
 impl Job {
     /// (the digest matches, or None: the reference tells why it cannot be recomputed; the path leads to the root).
     fn facts(&self) -> (Option<bool>, bool) {
-        let matches = self.salted.as_ref().map(|s| {
-            let mut hashes = s.obfuscated.clone();
-            hashes.extend(
-                s.fields
-                    .iter()
-                    .map(|(salt, tail)| self.suite.hash_parts(&[b"[\"", salt, b"\"", &s.text[tail.clone()]])),
-            );
-            self.suite.combine(hashes) == self.digest
-        });
-        (matches, merkle::verify_path(&self.root, &self.digest, &self.path))
+        let matches = match &self.salting {
+            Salting::Ready(salted) => salted.as_ref().map(|s| self.digest_of(&s.text, &s.fields, &s.obfuscated)),
+            Salting::Owned(table, body) => SCRATCH.with_borrow_mut(|(found, pairs)| {
+                json_fields(body, found);
+                matched(found, table, pairs).then(|| self.digest_of(&found.text, pairs, &table.obfuscated))
+            }),
+        };
+        (matches.map(|d| d == self.digest), merkle::verify_path(&self.root, &self.digest, &self.path))
     }
+
+    fn digest_of(&self, text: &[u8], fields: &[([u8; 32], Range<usize>)], obfuscated: &[Hash]) -> Hash {
+        let mut hashes = Vec::with_capacity(fields.len() + obfuscated.len());
+        hashes.extend_from_slice(obfuscated);
+        hashes.extend(
+            fields.iter().map(|(salt, tail)| self.suite.hash_parts(&[b"[\"", salt, b"\"", &text[tail.clone()]])),
+        );
+        self.suite.combine(hashes)
+    }
+}
+
+/// Each field matched with its salt: (its salt, its tail in the fields' text).
+type Pairs = Vec<([u8; 32], Range<usize>)>;
+
+thread_local! {
+    /// The fields and pairs of the owned document being hashed on this thread (their buffers kept: allocating
+    /// them anew for each document costs more than the hashing).
+    static SCRATCH: RefCell<(PlainFields, Pairs)> = RefCell::new((PlainFields::default(), Vec::new()));
 }
 
 fn exact_str<'a, 'py>(value: &'a Obj<'py>) -> Option<&'a Bound<'py, PyString>> {
@@ -162,8 +195,8 @@ fn last_token_digits(pointer: &[u8]) -> Option<bool> {
     token.is_ascii().then(|| !token.is_empty() && token.iter().all(u8::is_ascii_digit))
 }
 
-/// The salted fields and hidden hashes of a document exactly when `recompute_digest` succeeds on it.
-fn salted(document: &Obj<'_>, proof: &Bound<'_, PyDict>) -> PyResult<Option<Salted>> {
+/// The salts and hidden hashes of a proof when they are well formed (else `recompute_digest` raises).
+fn salt_table(proof: &Bound<'_, PyDict>) -> PyResult<Option<SaltTable>> {
     let Some(salts_object) = proof.get_item("salts")? else { return Ok(None) };
     let salts_dict = salts_object.cast::<PyDict>()?;
     let mut salts: Vec<(Vec<u8>, [u8; 32])> = Vec::with_capacity(salts_dict.len());
@@ -183,10 +216,26 @@ fn salted(document: &Obj<'_>, proof: &Bound<'_, PyDict>) -> PyResult<Option<Salt
             obfuscated.push(hash);
         }
     }
+    Ok(Some(SaltTable { salts, obfuscated }))
+}
+
+/// The salted fields and hidden hashes of a document exactly when `recompute_digest` succeeds on it.
+fn salted(document: &Obj<'_>, proof: &Bound<'_, PyDict>) -> PyResult<Option<Salted>> {
+    let Some(table) = salt_table(proof)? else { return Ok(None) };
     let Ok(found) = fields(document) else { return Ok(None) };
+    let found = PlainFields::from(found);
+    let mut pairs = Vec::new();
+    let matches = matched(&found, &table, &mut pairs);
+    Ok(matches.then_some(Salted { text: found.text, fields: pairs, obfuscated: table.obfuscated }))
+}
+
+/// Each field matched with its salt into `pairs`, exactly when `recompute_digest` succeeds with these fields and
+/// salts (false otherwise).
+fn matched(found: &PlainFields, table: &SaltTable, pairs: &mut Pairs) -> bool {
+    let salts = &table.salts;
+    pairs.clear();
     let mut seen = vec![false; salts.len()];
     let mut index: Option<HashMap<&[u8], usize>> = None;
-    let mut out = Vec::with_capacity(found.items.len());
     for (at, field) in found.items.iter().enumerate() {
         let pointer = &found.text[field.pointer.clone()];
         // Issued documents list their salts in field order: look there first.
@@ -201,32 +250,65 @@ fn salted(document: &Obj<'_>, proof: &Bound<'_, PyDict>) -> PyResult<Option<Salt
             if field.is_null && last_token_digits(pointer) == Some(true) {
                 continue; // the placeholder of a hidden array element
             }
-            return Ok(None);
+            return false;
         };
-        let Ok(tail) = &field.tail else { return Ok(None) };
+        let Some(tail) = field.tail.clone() else { return false };
         seen[position] = true;
-        out.push((salts[position].1, tail.clone()));
+        pairs.push((salts[position].1, tail));
     }
-    if seen.contains(&false) || out.len() + obfuscated.len() == 0 {
-        return Ok(None);
-    }
-    Ok(Some(Salted { text: found.text, fields: out, obfuscated }))
+    !seen.contains(&false) && pairs.len() + table.obfuscated.len() > 0
 }
 
-fn job(document: &Obj<'_>, proof_type: &str, bounds: (usize, usize, usize)) -> PyResult<Option<Job>> {
-    let Some(top) = exact_dict(document) else { return Ok(None) };
-    let Some(proof) = top.get_item("proof")? else { return Ok(None) };
-    let Some(proof) = exact_dict(&proof) else { return Ok(None) };
-    let Some((suite, digest, root, path)) = shaped(proof, proof_type)? else { return Ok(None) };
+/// Whether the proof hides nothing (no `obfuscated` hashes), so that the body is validated as it stands.
+fn unredacted(proof: &Bound<'_, PyDict>) -> PyResult<bool> {
+    Ok(match proof.get_item("obfuscated")? {
+        None => true,
+        Some(hidden) => exact_list(&hidden).is_some_and(|l| l.is_empty()),
+    })
+}
+
+/// The job of one document, and its owned body (without the proof) when it is not redacted. A document copied
+/// whole within the bounds needs no other walk: its fields are found on the copy, without the GIL; any other
+/// takes the walks over its Python objects.
+fn job(
+    document: &Obj<'_>,
+    proof_type: &str,
+    bounds: (usize, usize, usize),
+) -> PyResult<(Option<Job>, Option<Arc<Json>>)> {
+    let Some(top) = exact_dict(document) else { return Ok((None, None)) };
+    let Some(proof) = top.get_item("proof")? else { return Ok((None, None)) };
+    let Some(proof) = exact_dict(&proof) else { return Ok((None, None)) };
+    let Some((suite, digest, root, path)) = shaped(proof, proof_type)? else { return Ok((None, None)) };
+    let mut limits = Limits::new(bounds.0, bounds.1, bounds.2);
+    if let Some(body) = limits.object(top, Some("proof"), 0)? {
+        if limits.copy(proof.as_any(), 1)?.is_some() {
+            let body = Arc::new(body);
+            let salting = match salt_table(proof)? {
+                Some(table) => Salting::Owned(table, Arc::clone(&body)),
+                None => Salting::Ready(None),
+            };
+            let valid = unredacted(proof)?.then_some(body);
+            return Ok((Some(Job { suite, digest, root, path, salting }), valid));
+        }
+    }
     if plain::unsupported_value(document, bounds.0, bounds.1, bounds.2)?.is_some() {
-        return Ok(None);
+        return Ok((None, None));
     }
-    let salted = salted(document, proof)?;
-    Ok(Some(Job { suite, digest, root, path, salted }))
+    let salting = Salting::Ready(salted(document, proof)?);
+    Ok((Some(Job { suite, digest, root, path, salting }), None))
 }
 
-fn jobs(documents: &Bound<'_, PyList>, proof_type: &str, bounds: (usize, usize, usize)) -> PyResult<Vec<Option<Job>>> {
-    documents.iter().map(|d| job(&d, proof_type, bounds)).collect()
+type Jobs = (Vec<Option<Job>>, Vec<Option<Arc<Json>>>);
+
+fn jobs(documents: &Bound<'_, PyList>, proof_type: &str, bounds: (usize, usize, usize)) -> PyResult<Jobs> {
+    let mut jobs = Vec::with_capacity(documents.len());
+    let mut bodies = Vec::with_capacity(documents.len());
+    for document in documents.iter() {
+        let (job, body) = job(&document, proof_type, bounds)?;
+        jobs.push(job);
+        bodies.push(body);
+    }
+    Ok((jobs, bodies))
 }
 
 fn compute(jobs: &[Option<Job>]) -> Vec<Facts> {
@@ -249,14 +331,18 @@ pub fn local_facts(
     max_values: usize,
     max_text: usize,
 ) -> PyResult<Vec<Facts>> {
-    let jobs = jobs(documents, proof_type, (max_depth, max_values, max_text))?;
+    let (jobs, _) = jobs(documents, proof_type, (max_depth, max_values, max_text))?;
     Ok(py.detach(|| compute(&jobs)))
 }
+
+/// The facts of a batch and the jobs they came from.
+type Computed = (Vec<Facts>, Vec<Option<Job>>);
 
 /// The facts of a batch being computed on the cores while Python goes on (`start_local_facts`).
 #[pyclass(frozen, module = "hurong_native")]
 pub struct PendingFacts {
-    facts: Mutex<Option<Receiver<Vec<Facts>>>>,
+    /// The facts, and the jobs they were computed from (freed where they were allocated, by the waiting thread).
+    facts: Mutex<Option<Receiver<Computed>>>,
 }
 
 #[pymethods]
@@ -265,8 +351,20 @@ impl PendingFacts {
     fn wait(&self, py: Python<'_>) -> PyResult<Vec<Facts>> {
         let receiver = self.facts.lock().map_err(|_| PyRuntimeError::new_err("the facts were lost"))?.take();
         let receiver = receiver.ok_or_else(|| PyRuntimeError::new_err("the facts were already taken"))?;
-        py.detach(move || receiver.recv()).map_err(|_| PyRuntimeError::new_err("computing the facts failed"))
+        let (facts, jobs) =
+            py.detach(move || receiver.recv()).map_err(|_| PyRuntimeError::new_err("computing the facts failed"))?;
+        py.detach(move || drop(jobs));
+        Ok(facts)
     }
+}
+
+fn spawn_facts(jobs: Vec<Option<Job>>) -> PendingFacts {
+    let (sender, receiver) = channel();
+    rayon::spawn(move || {
+        let facts = compute(&jobs);
+        let _ = sender.send((facts, jobs)); // nobody waits any more when the receiver is gone
+    });
+    PendingFacts { facts: Mutex::new(Some(receiver)) }
 }
 
 /// `local_facts` in two steps: which documents are cleared (their facts will come) at once, with the GIL held
@@ -279,11 +377,56 @@ pub fn start_local_facts(
     max_values: usize,
     max_text: usize,
 ) -> PyResult<(Vec<bool>, PendingFacts)> {
-    let jobs = jobs(documents, proof_type, (max_depth, max_values, max_text))?;
+    let (jobs, _) = jobs(documents, proof_type, (max_depth, max_values, max_text))?;
     let cleared = jobs.iter().map(Option::is_some).collect();
-    let (sender, receiver) = channel();
-    rayon::spawn(move || {
-        let _ = sender.send(compute(&jobs)); // nobody waits any more when the receiver is gone
-    });
-    Ok((cleared, PendingFacts { facts: Mutex::new(Some(receiver)) }))
+    Ok((cleared, spawn_facts(jobs)))
+}
+
+/// `local_facts` that also clears each document's validation (`clearing::Clearing`) from the same copies: (the
+/// facts as `local_facts` answers, validation cleared as `start_local_checks` answers).
+#[pyfunction]
+pub fn local_checks(
+    py: Python<'_>,
+    documents: &Bound<'_, PyList>,
+    proof_type: &str,
+    max_depth: usize,
+    max_values: usize,
+    max_text: usize,
+    clearing: &Bound<'_, Clearing>,
+) -> PyResult<(Vec<Facts>, Vec<bool>)> {
+    let bounds = (max_depth, max_values, max_text);
+    let cx = Context::new(py)?;
+    let mut jobs = Vec::with_capacity(documents.len());
+    let valid = clearing.get().clear_copied(documents, &cx, |document| {
+        let (job, body) = job(document, proof_type, bounds)?;
+        jobs.push(job);
+        Ok(body)
+    })?;
+    Ok((py.detach(|| compute(&jobs)), valid))
+}
+
+/// `start_local_facts` that also clears each document's validation (`clearing::Clearing`) from the same copies:
+/// (cleared as by `start_local_facts`, validation cleared: `validate_credential` passes the body without its
+/// proof, the pending facts). Each chunk of documents is cleared on the pool while the next is copied out; the
+/// facts are computed after this returns.
+#[pyfunction]
+pub fn start_local_checks(
+    py: Python<'_>,
+    documents: &Bound<'_, PyList>,
+    proof_type: &str,
+    max_depth: usize,
+    max_values: usize,
+    max_text: usize,
+    clearing: &Bound<'_, Clearing>,
+) -> PyResult<(Vec<bool>, Vec<bool>, PendingFacts)> {
+    let bounds = (max_depth, max_values, max_text);
+    let cx = Context::new(py)?;
+    let mut jobs = Vec::with_capacity(documents.len());
+    let valid = clearing.get().clear_copied(documents, &cx, |document| {
+        let (job, body) = job(document, proof_type, bounds)?;
+        jobs.push(job);
+        Ok(body)
+    })?;
+    let cleared = jobs.iter().map(Option::is_some).collect();
+    Ok((cleared, valid, spawn_facts(jobs)))
 }

@@ -116,6 +116,31 @@ def test_the_batch_without_the_native_core_answers_as_the_reference(
     both_paths(verifier, corpus(world, tmp_path), VerificationContext(ZJ))
 
 
+def test_the_batch_without_native_clearing_answers_as_with_it(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The validation the native core clears in `start_local_checks` changes no answer: the batch answered with
+    it, and again with the validator run on every document, give the same results; what it cleared passes the
+    reference."""
+    from ledger.certificates import validate_credential
+    from ledger.certificates.clearing import native_clearing
+
+    docs = corpus(world, tmp_path)
+    if local._start_local_checks is not None and native_clearing() is not None:
+        _, valid, pending = local._start_local_checks(docs, *local.LOCAL_BOUNDS, native_clearing())
+        pending.wait()
+        assert sum(valid) > len(docs) // 3
+        for doc, clear in zip(docs, valid, strict=True):
+            if clear:
+                validate_credential({k: v for k, v in doc.items() if k != "proof"})
+    for context in CONTEXTS:
+        cleared = Verifier(world.reader, clock=lambda: 1_900_000_000).verify_many(docs * 2, context)
+        with monkeypatch.context() as patched:
+            patched.setattr(local, "_start_local_checks", None)
+            alone = Verifier(world.reader, clock=lambda: 1_900_000_000).verify_many(docs * 2, context)
+        assert [r.to_json() for r in cleared] == [r.to_json() for r in alone]
+
+
 def test_randomly_changed_batches_get_the_references_answers(world: World, tmp_path: Path) -> None:
     issued = issuing.issue(world, tmp_path, "sh_amr", issuing.credentials(world, "sh_amr", 4))
     verifier = Verifier(world.reader, clock=lambda: 1_900_000_000)
