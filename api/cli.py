@@ -195,10 +195,12 @@ def service_app() -> FastAPI:
     from pydantic import SecretStr
 
     from api.main import create_app
+    from api.memory import limit_arenas
     from api.settings import Settings
     from ledger.keys.keystore import PASSPHRASE_ENV, PASSPHRASE_FILE_ENV, read_passphrase_file
 
     settings = Settings()
+    limit_arenas(settings.malloc_arenas)
     path = os.environ.get(PASSPHRASE_FILE_ENV)
     if path:
         if settings.key_passphrase.get_secret_value():

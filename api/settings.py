@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     #: them). Off by default: the service's metrics are Prometheus's (`/metrics`), and looking up the three providers
     #: on every request costs ~8 µs of every answer (`BENCHMARKS.md`).
     opentelemetry: bool = False
+    #: Malloc arenas a worker's threads share at most (glibc; 0: glibc's default of eight per core). Fewer arenas
+    #: keep a long-running worker's memory from growing with the pages each thread's arena keeps (`api.memory`).
+    malloc_arenas: int = Field(default=2, ge=0, le=64)
     #: A write is answered once its transaction is this many blocks deep (1: mined in the head block).
     confirmations: int = Field(default=1, ge=1, le=64)
     #: Fees (EIP-1559): the tip offered to block producers, and the most a transaction may pay per gas unit.
