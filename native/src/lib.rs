@@ -14,6 +14,7 @@ mod errors;
 mod issue_batch;
 mod merkle;
 mod plain;
+mod sealing;
 mod validation;
 mod verify_batch;
 
@@ -496,6 +497,8 @@ fn hurong_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify_batch::start_local_facts, m)?)?;
     m.add_class::<verify_batch::PendingFacts>()?;
     m.add_function(wrap_pyfunction!(issue_batch::complete_proofs, m)?)?;
+    m.add_function(wrap_pyfunction!(sealing::seal_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(sealing::licence_keys, m)?)?;
     // The key `scripts/build-native.sh` built this module under (its sources and compiler).
     m.add("__build_key__", option_env!("HURONG_NATIVE_BUILD_KEY").unwrap_or(""))?;
     Ok(())

@@ -1,0 +1,223 @@
+//! The issuer's journal sealing in batches (`ledger.issuance.sealing.DocumentSealer`): documents sealed with
+//! AES-256-GCM under the agency's journal key, and licence keys (HMAC-SHA256), computed without the GIL and on
+//! all cores for large batches. The reference (`cryptography`, `hmac`) opens and checks what these write.
+
+use aes_gcm::aead::inout::InOutBuf;
+use aes_gcm::aead::Nonce;
+use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
+use hmac::{Hmac, Mac};
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use rayon::prelude::*;
+use sha2::Sha256;
+
+use crate::canonical::push_json_string;
+use crate::errors::value_error;
+
+/// The format byte every sealed document starts with (`DocumentSealer.VERSION`).
+pub const VERSION: u8 = 1;
+pub const NONCE_BYTES: usize = 12;
+const TAG_BYTES: usize = 16;
+/// Batches at least this large are sealed or keyed on all cores.
+const PARALLEL_ITEMS: usize = 64;
+
+/// `VERSION || nonce || AES-256-GCM(plain, associated data = digest) || tag`.
+pub fn seal_one(cipher: &Aes256Gcm, nonce: &[u8; NONCE_BYTES], digest: &[u8], plain: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + NONCE_BYTES + plain.len() + TAG_BYTES);
+    out.push(VERSION);
+    out.extend_from_slice(nonce);
+    out.extend_from_slice(plain);
+    let body = InOutBuf::from(&mut out[1 + NONCE_BYTES..]);
+    let tag = cipher
+        .encrypt_inout_detached(&Nonce::<Aes256Gcm>::from(*nonce), digest, body)
+        .expect("a journaled document is far below AES-GCM's length limit");
+    out.extend_from_slice(&tag);
+    out
+}
+
+/// Seal each `(digest, plain)` pair with its own nonce (`nonces` holds `NONCE_BYTES` for each pair, in order).
+pub fn seal_all(cipher: &Aes256Gcm, nonces: &[u8], pairs: &[(&[u8], &[u8])]) -> Vec<Vec<u8>> {
+    let seal = |(pair, nonce): (&(&[u8], &[u8]), &[u8])| {
+        seal_one(cipher, nonce.try_into().expect("12-byte chunks"), pair.0, pair.1)
+    };
+    let jobs = pairs.iter().zip(nonces.chunks_exact(NONCE_BYTES));
+    if pairs.len() >= PARALLEL_ITEMS {
+        pairs.par_iter().zip(nonces.par_chunks_exact(NONCE_BYTES)).map(seal).collect()
+    } else {
+        jobs.map(seal).collect()
+    }
+}
+
+/// The bytes `ledger.issuance.sealing.DocumentSealer.licence_key` authenticates: the JSON text of
+/// `[kind, number]` as `json.dumps(..., ensure_ascii=False, separators=(",", ":"))` writes it.
+pub fn licence_message(kind: &[u8], number: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(kind.len() + number.len() + 8);
+    out.push(b'[');
+    push_json_string(&mut out, kind);
+    out.push(b',');
+    push_json_string(&mut out, number);
+    out.push(b']');
+    out
+}
+
+/// HMAC-SHA256 under `key` of each licence's message (`None` stays `None`).
+pub fn licence_macs(key: &[u8], pairs: &[Option<(&[u8], &[u8])>]) -> Vec<Option<[u8; 32]>> {
+    let keyed = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes a key of any length");
+    let mac = |pair: &Option<(&[u8], &[u8])>| {
+        pair.map(|(kind, number)| {
+            let mut mac = keyed.clone();
+            mac.update(&licence_message(kind, number));
+            let out: [u8; 32] = mac.finalize().into_bytes().into();
+            out
+        })
+    };
+    if pairs.len() >= PARALLEL_ITEMS {
+        pairs.par_iter().map(mac).collect()
+    } else {
+        pairs.iter().map(mac).collect()
+    }
+}
+
+fn bytes_of<'a>(item: &'a Bound<'_, PyAny>, what: &str) -> PyResult<&'a [u8]> {
+    match item.cast::<PyBytes>() {
+        Ok(b) => Ok(b.as_bytes()),
+        Err(_) => Err(value_error(item.py(), &format!("{what} must be bytes"))),
+    }
+}
+
+/// `DocumentSealer.seal` of each `(digests[i], plains[i])`: the document's JSON text sealed with a fresh nonce
+/// from the system's CSPRNG, the digest as associated data.
+#[pyfunction]
+pub fn seal_batch<'py>(
+    py: Python<'py>,
+    key: &[u8],
+    digests: &Bound<'py, PyList>,
+    plains: &Bound<'py, PyList>,
+) -> PyResult<Bound<'py, PyList>> {
+    let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| value_error(py, "the journal key must be 32 bytes"))?;
+    if digests.len() != plains.len() {
+        return Err(value_error(py, "one digest per document"));
+    }
+    // The lists' items, held here, keep alive the buffers read without the GIL.
+    let digests: Vec<Bound<'py, PyAny>> = digests.iter().collect();
+    let plains: Vec<Bound<'py, PyAny>> = plains.iter().collect();
+    let mut pairs = Vec::with_capacity(digests.len());
+    for (digest, plain) in digests.iter().zip(&plains) {
+        pairs.push((bytes_of(digest, "a digest")?, bytes_of(plain, "a document's text")?));
+    }
+    let sealed = py.detach(|| -> Result<Vec<Vec<u8>>, getrandom::Error> {
+        let mut nonces = vec![0u8; NONCE_BYTES * pairs.len()];
+        getrandom::fill(&mut nonces)?;
+        Ok(seal_all(&cipher, &nonces, &pairs))
+    });
+    let sealed = sealed.map_err(|e| PyOSError::new_err(format!("no randomness from the system: {e}")))?;
+    PyList::new(py, sealed.iter().map(|s| PyBytes::new(py, s)))
+}
+
+/// `DocumentSealer.licence_key` of each `(certificate type, licence number)` pair (`None` for `None`). Text that
+/// UTF-8 cannot hold (a lone surrogate) raises `UnicodeEncodeError`, as the reference's `.encode()` does.
+#[pyfunction]
+pub fn licence_keys<'py>(py: Python<'py>, key: &[u8], pairs: &Bound<'py, PyList>) -> PyResult<Bound<'py, PyList>> {
+    let items: Vec<Bound<'py, PyAny>> = pairs.iter().collect();
+    let mut texts: Vec<Option<(Bound<'py, PyString>, Bound<'py, PyString>)>> = Vec::with_capacity(items.len());
+    for item in &items {
+        if item.is_none() {
+            texts.push(None);
+            continue;
+        }
+        let pair = item.cast::<PyTuple>()?;
+        if pair.len() != 2 {
+            return Err(value_error(py, "a licence is a (certificate type, licence number) pair"));
+        }
+        texts.push(Some((pair.get_item(0)?.cast_into::<PyString>()?, pair.get_item(1)?.cast_into::<PyString>()?)));
+    }
+    let mut views: Vec<Option<(&[u8], &[u8])>> = Vec::with_capacity(texts.len());
+    for text in &texts {
+        views.push(match text {
+            None => None,
+            Some((kind, number)) => Some((kind.to_str()?.as_bytes(), number.to_str()?.as_bytes())),
+        });
+    }
+    let macs = py.detach(|| licence_macs(key, &views));
+    let out = PyList::empty(py);
+    for mac in macs {
+        match mac {
+            Some(m) => out.append(PyBytes::new(py, &m))?,
+            None => out.append(py.None())?,
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aes_gcm::aead::Tag;
+
+    fn cipher() -> Aes256Gcm {
+        Aes256Gcm::new_from_slice(&[7u8; 32]).unwrap()
+    }
+
+    #[test]
+    fn sealed_layout_and_round_trip() {
+        let nonce = [3u8; NONCE_BYTES];
+        let sealed = seal_one(&cipher(), &nonce, b"digest", b"{\"a\":1}");
+        assert_eq!(sealed[0], VERSION);
+        assert_eq!(&sealed[1..13], &nonce);
+        assert_eq!(sealed.len(), 1 + 12 + 7 + 16);
+        let (body, tag) = sealed[13..].split_at(7);
+        let mut plain = body.to_vec();
+        let nonce = Nonce::<Aes256Gcm>::from(nonce);
+        let tag = Tag::<Aes256Gcm>::try_from(tag).unwrap();
+        cipher().decrypt_inout_detached(&nonce, b"digest", InOutBuf::from(&mut plain[..]), &tag).unwrap();
+        assert_eq!(plain, b"{\"a\":1}");
+        let mut again = body.to_vec();
+        assert!(cipher().decrypt_inout_detached(&nonce, b"other", InOutBuf::from(&mut again[..]), &tag).is_err());
+    }
+
+    #[test]
+    fn known_answer() {
+        // NIST GCM test case 14 (AES-256, zero key and nonce, one zero block).
+        let cipher = Aes256Gcm::new_from_slice(&[0u8; 32]).unwrap();
+        let sealed = seal_one(&cipher, &[0u8; NONCE_BYTES], b"", &[0u8; 16]);
+        assert_eq!(crate::canonical::hex(&sealed[13..29]), "cea7403d4d606b6e074ec5d3baf39d18");
+        assert_eq!(crate::canonical::hex(&sealed[29..]), "d0d1c8a799996bf0265b98b5d48ab919");
+    }
+
+    #[test]
+    fn parallel_and_serial_agree() {
+        let docs: Vec<Vec<u8>> = (0..100).map(|i| format!("{{\"n\":{i}}}").into_bytes()).collect();
+        let pairs: Vec<(&[u8], &[u8])> = docs.iter().map(|d| (&b"dg"[..], d.as_slice())).collect();
+        let nonces: Vec<u8> = (0..100 * NONCE_BYTES).map(|i| i as u8).collect();
+        let all = seal_all(&cipher(), &nonces, &pairs);
+        for (i, sealed) in all.iter().enumerate() {
+            let nonce: [u8; 12] = nonces[i * 12..i * 12 + 12].try_into().unwrap();
+            assert_eq!(sealed, &seal_one(&cipher(), &nonce, b"dg", &docs[i]));
+        }
+    }
+
+    #[test]
+    fn licence_messages_escape_as_json() {
+        assert_eq!(licence_message(b"a", b"b"), b"[\"a\",\"b\"]");
+        assert_eq!(
+            licence_message("\"\\\n\x01\x7f中".as_bytes(), b""),
+            "[\"\\\"\\\\\\n\\u0001\x7f中\",\"\"]".as_bytes()
+        );
+    }
+
+    #[test]
+    fn licence_macs_match_rfc_4231() {
+        // RFC 4231 test case 2 with the message as it is (HMAC-SHA256 itself).
+        let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(b"Jefe").unwrap();
+        let mut m = mac.clone();
+        m.update(b"what do ya want for nothing?");
+        let out: [u8; 32] = m.finalize().into_bytes().into();
+        assert_eq!(crate::canonical::hex(&out), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        let pairs: Vec<Option<(&[u8], &[u8])>> =
+            (0..70).map(|i| if i % 2 == 0 { Some((&b"x"[..], &b"y"[..])) } else { None }).collect();
+        let macs = licence_macs(b"k", &pairs);
+        assert_eq!(macs[0], licence_macs(b"k", &pairs[..1])[0]);
+        assert!(macs[1].is_none());
+    }
+}
