@@ -40,6 +40,15 @@ def json_text(document: dict[str, Any]) -> bytes:
         return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def json_array(documents: Sequence[dict[str, Any]]) -> bytes:
+    """The compact JSON text of an array of documents, each element's text its `json_text`: one orjson call for
+    the batch (several times cheaper than one per document, whose many texts all stay allocated)."""
+    try:
+        return orjson.dumps(documents if isinstance(documents, list) else list(documents))
+    except orjson.JSONEncodeError:
+        return b"[" + b",".join(json_text(d) for d in documents) + b"]"
+
+
 def licence_of(document: Any) -> tuple[str, str] | None:
     """A credential's certificate type and licence number, or None when it names neither (or is no object)."""
     subject = document.get("credentialSubject") if isinstance(document, Mapping) else None
@@ -99,11 +108,10 @@ class DocumentSealer:
         """`seal` of each `(digest, document)` pair, in order, each with its own random nonce."""
         if len(digests) != len(documents):
             raise LedgerValueError("one digest per document")
-        plains = [json_text(d) for d in documents]
         if self._native is not None:
-            sealed: list[bytes] = self._native.seal_batch(self._journal_key, list(digests), plains)
+            sealed: list[bytes] = self._native.seal_batch(self._journal_key, list(digests), json_array(documents))
             return sealed
-        return [self.seal_text(d, p, os.urandom(12)) for d, p in zip(digests, plains, strict=True)]
+        return [self.seal(d, document) for d, document in zip(digests, documents, strict=True)]
 
     def open(self, digest: bytes, sealed: bytes) -> dict[str, Any]:
         if sealed[:1] != self.VERSION:

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+mod array_text;
 mod canonical;
 mod digest;
 mod document;

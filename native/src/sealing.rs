@@ -7,11 +7,13 @@ use aes_gcm::aead::Nonce;
 use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
 use hmac::{Hmac, Mac};
 use pyo3::exceptions::PyOSError;
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 use rayon::prelude::*;
 use sha2::Sha256;
 
+use crate::array_text;
 use crate::canonical::push_json_string;
 use crate::errors::value_error;
 
@@ -22,30 +24,38 @@ const TAG_BYTES: usize = 16;
 /// Batches at least this large are sealed or keyed on all cores.
 const PARALLEL_ITEMS: usize = 64;
 
-/// `VERSION || nonce || AES-256-GCM(plain, associated data = digest) || tag`.
-pub fn seal_one(cipher: &Aes256Gcm, nonce: &[u8; NONCE_BYTES], digest: &[u8], plain: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 + NONCE_BYTES + plain.len() + TAG_BYTES);
-    out.push(VERSION);
-    out.extend_from_slice(nonce);
-    out.extend_from_slice(plain);
-    let body = InOutBuf::from(&mut out[1 + NONCE_BYTES..]);
-    let tag = cipher
-        .encrypt_inout_detached(&Nonce::<Aes256Gcm>::from(*nonce), digest, body)
-        .expect("a journaled document is far below AES-GCM's length limit");
-    out.extend_from_slice(&tag);
-    out
+/// The length of a sealed document of `plain` bytes.
+pub fn sealed_len(plain: usize) -> usize {
+    1 + NONCE_BYTES + plain + TAG_BYTES
 }
 
-/// Seal each `(digest, plain)` pair with its own nonce (`nonces` holds `NONCE_BYTES` for each pair, in order).
-pub fn seal_all(cipher: &Aes256Gcm, nonces: &[u8], pairs: &[(&[u8], &[u8])]) -> Vec<Vec<u8>> {
-    let seal = |(pair, nonce): (&(&[u8], &[u8]), &[u8])| {
-        seal_one(cipher, nonce.try_into().expect("12-byte chunks"), pair.0, pair.1)
+/// Write `VERSION || nonce || AES-256-GCM(plain, associated data = digest) || tag` into `out`, which is
+/// `sealed_len(plain.len())` bytes long.
+pub fn seal_into(cipher: &Aes256Gcm, nonce: &[u8], digest: &[u8], plain: &[u8], out: &mut [u8]) {
+    let (head, rest) = out.split_at_mut(1 + NONCE_BYTES);
+    let (body, tag) = rest.split_at_mut(plain.len());
+    head[0] = VERSION;
+    head[1..].copy_from_slice(nonce);
+    body.copy_from_slice(plain);
+    let nonce = Nonce::<Aes256Gcm>::try_from(nonce).expect("a 12-byte nonce");
+    let sealed = cipher
+        .encrypt_inout_detached(&nonce, digest, InOutBuf::from(body))
+        .expect("a journaled document is far below AES-GCM's length limit");
+    tag.copy_from_slice(&sealed);
+}
+
+/// Seal each `(digest, plain)` pair into its buffer with its own nonce (`nonces` holds `NONCE_BYTES` for each
+/// pair, in order), on all cores for a large batch.
+pub fn seal_all(cipher: &Aes256Gcm, nonces: &[u8], pairs: &[(&[u8], &[u8])], outs: &mut [&mut [u8]]) {
+    let seal = |(i, out): (usize, &mut &mut [u8])| {
+        let (digest, plain) = pairs[i];
+        seal_into(cipher, &nonces[i * NONCE_BYTES..(i + 1) * NONCE_BYTES], digest, plain, out)
     };
-    let jobs = pairs.iter().zip(nonces.chunks_exact(NONCE_BYTES));
+    assert!(pairs.len() == outs.len() && nonces.len() == pairs.len() * NONCE_BYTES);
     if pairs.len() >= PARALLEL_ITEMS {
-        pairs.par_iter().zip(nonces.par_chunks_exact(NONCE_BYTES)).map(seal).collect()
+        outs.par_iter_mut().enumerate().for_each(seal);
     } else {
-        jobs.map(seal).collect()
+        outs.iter_mut().enumerate().for_each(seal);
     }
 }
 
@@ -79,40 +89,71 @@ pub fn licence_macs(key: &[u8], pairs: &[Option<(&[u8], &[u8])>]) -> Vec<Option<
     }
 }
 
-fn bytes_of<'a>(item: &'a Bound<'_, PyAny>, what: &str) -> PyResult<&'a [u8]> {
-    match item.cast::<PyBytes>() {
-        Ok(b) => Ok(b.as_bytes()),
-        Err(_) => Err(value_error(item.py(), &format!("{what} must be bytes"))),
+/// New `bytes` objects of these lengths, and their buffers, written once the GIL is released: nothing else
+/// holds these objects until they are returned.
+fn new_buffers<'py>(py: Python<'py>, lengths: &[usize]) -> PyResult<(Vec<Bound<'py, PyBytes>>, Vec<Buffer>)> {
+    let mut objects = Vec::with_capacity(lengths.len());
+    let mut buffers = Vec::with_capacity(lengths.len());
+    for &len in lengths {
+        // SAFETY: a new bytes object of `len` bytes (NULL: not copied from anywhere), owned here; its buffer is
+        // zeroed before any slice of it is made.
+        let object = unsafe {
+            let raw = ffi::PyBytes_FromStringAndSize(std::ptr::null(), len as ffi::Py_ssize_t);
+            Bound::from_owned_ptr_or_err(py, raw)?.cast_into_unchecked::<PyBytes>()
+        };
+        let data = unsafe { ffi::PyBytes_AsString(object.as_ptr()) }.cast::<u8>();
+        unsafe { data.write_bytes(0, len) };
+        buffers.push(Buffer(data, len));
+        objects.push(object);
     }
+    Ok((objects, buffers))
 }
 
-/// `DocumentSealer.seal` of each `(digests[i], plains[i])`: the document's JSON text sealed with a fresh nonce
-/// from the system's CSPRNG, the digest as associated data.
+/// The buffer of a new `bytes` object (`new_buffers`).
+struct Buffer(*mut u8, usize);
+// SAFETY: each buffer belongs to one bytes object no other code sees until it is written; each is written by
+// one thread.
+unsafe impl Send for Buffer {}
+unsafe impl Sync for Buffer {}
+
+/// `DocumentSealer.seal` of each document of `documents`, the compact JSON text of an array of them (as orjson
+/// writes it), with `digests[i]` as the associated data of the `i`-th: each document's own text sealed with a
+/// fresh nonce from the system's CSPRNG.
 #[pyfunction]
 pub fn seal_batch<'py>(
     py: Python<'py>,
     key: &[u8],
     digests: &Bound<'py, PyList>,
-    plains: &Bound<'py, PyList>,
+    documents: &[u8],
 ) -> PyResult<Bound<'py, PyList>> {
     let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| value_error(py, "the journal key must be 32 bytes"))?;
-    if digests.len() != plains.len() {
+    let Some(ranges) = array_text::elements(documents) else {
+        return Err(value_error(py, "the documents are not the JSON text of an array"));
+    };
+    if digests.len() != ranges.len() {
         return Err(value_error(py, "one digest per document"));
     }
-    // The lists' items, held here, keep alive the buffers read without the GIL.
-    let digests: Vec<Bound<'py, PyAny>> = digests.iter().collect();
-    let plains: Vec<Bound<'py, PyAny>> = plains.iter().collect();
+    let digests: Vec<Bound<'py, PyAny>> = digests.iter().collect(); // held: read without the GIL
     let mut pairs = Vec::with_capacity(digests.len());
-    for (digest, plain) in digests.iter().zip(&plains) {
-        pairs.push((bytes_of(digest, "a digest")?, bytes_of(plain, "a document's text")?));
+    for (digest, range) in digests.iter().zip(ranges) {
+        let Ok(digest) = digest.cast::<PyBytes>() else {
+            return Err(value_error(py, "a digest must be bytes"));
+        };
+        pairs.push((digest.as_bytes(), &documents[range]));
     }
-    let sealed = py.detach(|| -> Result<Vec<Vec<u8>>, getrandom::Error> {
+    let lengths: Vec<usize> = pairs.iter().map(|(_, plain)| sealed_len(plain.len())).collect();
+    let (objects, buffers) = new_buffers(py, &lengths)?;
+    let drawn = py.detach(|| -> Result<(), getrandom::Error> {
         let mut nonces = vec![0u8; NONCE_BYTES * pairs.len()];
         getrandom::fill(&mut nonces)?;
-        Ok(seal_all(&cipher, &nonces, &pairs))
+        // SAFETY: each buffer is its own object's, `len` bytes, zeroed, and written by this call alone.
+        let mut outs: Vec<&mut [u8]> =
+            buffers.iter().map(|b| unsafe { std::slice::from_raw_parts_mut(b.0, b.1) }).collect();
+        seal_all(&cipher, &nonces, &pairs, &mut outs);
+        Ok(())
     });
-    let sealed = sealed.map_err(|e| PyOSError::new_err(format!("no randomness from the system: {e}")))?;
-    PyList::new(py, sealed.iter().map(|s| PyBytes::new(py, s)))
+    drawn.map_err(|e| PyOSError::new_err(format!("no randomness from the system: {e}")))?;
+    PyList::new(py, objects)
 }
 
 /// `DocumentSealer.licence_key` of each `(certificate type, licence number)` pair (`None` for `None`). Text that
@@ -155,6 +196,12 @@ mod tests {
     use super::*;
     use aes_gcm::aead::Tag;
 
+    fn seal_one(cipher: &Aes256Gcm, nonce: &[u8], digest: &[u8], plain: &[u8]) -> Vec<u8> {
+        let mut out = vec![0u8; sealed_len(plain.len())];
+        seal_into(cipher, nonce, digest, plain, &mut out);
+        out
+    }
+
     fn cipher() -> Aes256Gcm {
         Aes256Gcm::new_from_slice(&[7u8; 32]).unwrap()
     }
@@ -190,10 +237,11 @@ mod tests {
         let docs: Vec<Vec<u8>> = (0..100).map(|i| format!("{{\"n\":{i}}}").into_bytes()).collect();
         let pairs: Vec<(&[u8], &[u8])> = docs.iter().map(|d| (&b"dg"[..], d.as_slice())).collect();
         let nonces: Vec<u8> = (0..100 * NONCE_BYTES).map(|i| i as u8).collect();
-        let all = seal_all(&cipher(), &nonces, &pairs);
+        let mut all: Vec<Vec<u8>> = docs.iter().map(|d| vec![0u8; sealed_len(d.len())]).collect();
+        let mut outs: Vec<&mut [u8]> = all.iter_mut().map(Vec::as_mut_slice).collect();
+        seal_all(&cipher(), &nonces, &pairs, &mut outs);
         for (i, sealed) in all.iter().enumerate() {
-            let nonce: [u8; 12] = nonces[i * 12..i * 12 + 12].try_into().unwrap();
-            assert_eq!(sealed, &seal_one(&cipher(), &nonce, b"dg", &docs[i]));
+            assert_eq!(sealed, &seal_one(&cipher(), &nonces[i * 12..i * 12 + 12], b"dg", &docs[i]));
         }
     }
 

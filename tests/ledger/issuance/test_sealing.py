@@ -43,8 +43,9 @@ def _reference() -> DocumentSealer:
     return DocumentSealer(KEY, AGENCY, native=False)
 
 
-def _documents(count: int) -> list[dict[str, Any]]:
-    return [{"id": f"urn:uuid:{i}", "credentialSubject": {"name": "张三" * (i % 5), "n": i, "big": 2**64 + i}}
+def _documents(count: int, big: int = 2**64) -> list[dict[str, Any]]:
+    """Documents with text to escape, CJK, and an integer `big` (orjson refuses one beyond 64 bits)."""
+    return [{"id": f"urn:uuid:{i}", "credentialSubject": {"name": '张三"\\\n]},' * (i % 5), "n": i, "big": big + i}}
             for i in range(count)]  # fmt: skip
 
 
@@ -67,9 +68,12 @@ def test_sealed_documents_are_the_references_bytes_and_open_with_it(documents: l
         _check_sealed(digests, documents, sealed)
 
 
+@pytest.mark.parametrize("big", [2**64, 2**63 - 10_000])
 @pytest.mark.parametrize("count", [0, 1, 63, 64, 1000])
-def test_a_batch_of_any_size_seals_each_document_with_its_own_nonce(sealer: DocumentSealer, count: int) -> None:
-    documents = _documents(count)
+def test_a_batch_of_any_size_seals_each_document_with_its_own_nonce(
+    sealer: DocumentSealer, count: int, big: int
+) -> None:
+    documents = _documents(count, big)
     digests = [hashlib.sha256(str(i).encode()).digest() for i in range(count)]
     sealed = sealer.seal_many(digests, documents)
     _check_sealed(digests, documents, sealed)
@@ -145,3 +149,31 @@ def test_a_document_naming_no_licence_has_no_key(sealer: DocumentSealer) -> None
     assert keys[:7] == [_expected_key("FOOD", "JY1"), None, None, None, None, None, None]
     assert keys == keys[:7] * 20
     assert sealer.licence_keys([]) == []
+
+
+@given(_DOCUMENTS)
+@settings(max_examples=100, deadline=None)
+def test_an_array_text_is_its_documents_texts_between_brackets(documents: list[dict[str, Any]]) -> None:
+    assert sealing.json_array(documents) == b"[" + b",".join(sealing.json_text(d) for d in documents) + b"]"
+    assert sealing.json_array(tuple(documents)) == sealing.json_array(documents)
+
+
+@pytest.mark.skipif(sealing._NATIVE is None, reason="the native core is not built (scripts/build-native.sh)")
+@pytest.mark.parametrize(
+    ("digests", "text", "message"),
+    [
+        ([b"d"], b'{"a":1}', "not the JSON text of an array"),
+        ([b"d"], b'[{"a":"]}', "not the JSON text of an array"),
+        ([b"d"], b'[{"a":1}]]', "not the JSON text of an array"),
+        ([b"d", b"e"], b'[{"a":1}]', "one digest per document"),
+        (["d"], b'[{"a":1}]', "a digest must be bytes"),
+    ],
+)
+def test_the_native_core_refuses_what_is_not_one_document_per_digest(
+    digests: list[Any], text: bytes, message: str
+) -> None:
+    assert sealing._NATIVE is not None
+    with pytest.raises(LedgerValueError, match=message):
+        sealing._NATIVE.seal_batch(KEY, digests, text)
+    with pytest.raises(LedgerValueError, match="32 bytes"):
+        sealing._NATIVE.seal_batch(KEY[:16], [b"d"], b"[{}]")
