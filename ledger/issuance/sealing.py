@@ -27,6 +27,10 @@ from ledger.errors import LedgerValueError
 #: Text JSON writes as it is, between quotes: no quote, backslash, control character or lone surrogate.
 _PLAIN = re.compile(r'[^"\\\x00-\x1f\ud800-\udfff]*\Z')
 
+#: Documents serialised and sealed at once: a JSON text of a few MB, whose memory the next chunk's reuses (fresh
+#: pages cost ~0.5 µs a KB here: the text of 10,000 certificates at once cost twice as much).
+_SEAL_CHUNK = 512
+
 #: The native core's batch sealing, where it is installed and has it.
 _NATIVE = _native if _native is not None and hasattr(_native, "seal_batch") else None
 
@@ -109,7 +113,11 @@ class DocumentSealer:
         if len(digests) != len(documents):
             raise LedgerValueError("one digest per document")
         if self._native is not None:
-            sealed: list[bytes] = self._native.seal_batch(self._journal_key, list(digests), json_array(documents))
+            sealed: list[bytes] = []
+            for start in range(0, len(documents), _SEAL_CHUNK):  # a text of a few MB, its memory reused
+                end = start + _SEAL_CHUNK
+                text = json_array(documents[start:end])
+                sealed += self._native.seal_batch(self._journal_key, list(digests[start:end]), text)
             return sealed
         return [self.seal(d, document) for d, document in zip(digests, documents, strict=True)]
 
