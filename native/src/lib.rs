@@ -13,6 +13,7 @@ mod digest;
 mod document;
 mod errors;
 mod issue_batch;
+mod json_copy;
 mod merkle;
 mod plain;
 mod sealing;
@@ -500,6 +501,7 @@ fn hurong_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(issue_batch::complete_proofs, m)?)?;
     m.add_function(wrap_pyfunction!(sealing::seal_batch, m)?)?;
     m.add_function(wrap_pyfunction!(sealing::licence_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(json_copy::copy_json, m)?)?;
     // The key `scripts/build-native.sh` built this module under (its sources and compiler).
     m.add("__build_key__", option_env!("HURONG_NATIVE_BUILD_KEY").unwrap_or(""))?;
     Ok(())
