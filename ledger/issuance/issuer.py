@@ -292,9 +292,9 @@ class Issuer:
                     root=root,
                     suite=self.suite,
                     manifest_cid="",
-                    certificates=[(d, self.sealer.seal(d, doc)) for d, doc in zip(digests, documents, strict=True)],
+                    certificates=list(zip(digests, self.sealer.seal_many(digests, documents), strict=True)),
                     request_refs=refs[start : start + self.max_batch],
-                    licences=[self.sealer.licence_key(doc) for doc in documents],
+                    licences=self.sealer.licence_keys(documents),
                     replaceable=replaceable,
                 )
                 wrapped.append((root, documents))
@@ -362,10 +362,8 @@ class Issuer:
         digests = [bytes.fromhex(doc["proof"]["digest"][2:]) for doc in batch.documents]
         sealed = [seal_document(doc, digest) for digest, doc in zip(digests, batch.documents, strict=True)]
         cids = self.store.put_many([blob for blob, _ in sealed])
-        stored = [
-            (digest, cid, self.sealer.seal(digest, {"cid": cid, "key": key}))
-            for digest, cid, (_, key) in zip(digests, cids, sealed, strict=True)
-        ]
+        keys = self.sealer.seal_many(digests, [{"cid": c, "key": k} for c, (_, k) in zip(cids, sealed, strict=True)])
+        stored = list(zip(digests, cids, keys, strict=True))
         failpoint("after_documents_stored")
         manifest = {
             "version": 2,
@@ -523,7 +521,7 @@ class Issuer:
     def same_licence(self, credentials: Sequence[Any]) -> list[list[bytes]]:
         """For each credential, the digests of the journaled certificates (in batches not failed) of its licence."""
         self.key_licences()
-        keys = [self.sealer.licence_key(c) if isinstance(c, Mapping) else None for c in credentials]
+        keys = self.sealer.licence_keys(credentials)  # None for a credential that is no object
         holders = self.journal.licence_holders([k for k in keys if k is not None])
         return [holders.get(k, []) if k is not None else [] for k in keys]
 
@@ -551,7 +549,8 @@ class Issuer:
         if self._licences_keyed:
             return
         while rows := self.journal.unkeyed():
-            keyed = [(b, d, self.sealer.licence_key(self.sealer.open(d, sealed)) or b"") for b, d, sealed in rows]
+            keys = self.sealer.licence_keys([self.sealer.open(d, sealed) for _, d, sealed in rows])
+            keyed = [(b, d, key or b"") for (b, d, _), key in zip(rows, keys, strict=True)]
             self.journal.add_licences(keyed)
         self._licences_keyed = True
 

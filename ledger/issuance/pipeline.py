@@ -27,9 +27,20 @@ from ledger.issuance.journal import Journal
 StatusEntries = Callable[[Sequence[Mapping[str, Any]]], list[list[dict[str, Any]]]]
 
 
+_copy_json: Callable[[Any], Any] | None = getattr(_native, "copy_json", None)
+
+
 def copy_credential(credential: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of a validated credential: orjson's round trip (several times faster than `deepcopy` or
-    `json`'s), `json`'s where orjson refuses a value `json` writes (an integer beyond 64 bits)."""
+    """A deep copy of a validated credential: new dicts and lists sharing the immutable values (natively, ~2× faster
+    than the reference), else orjson's round trip (several times faster than `deepcopy` or `json`'s), `json`'s where
+    orjson refuses a value `json` writes (an integer beyond 64 bits). All three give equal values of the same types."""
+    if _copy_json is not None and (shared := _copy_json(credential)) is not None:
+        return shared  # type: ignore[no-any-return]
+    return _reference_copy(credential)
+
+
+def _reference_copy(credential: dict[str, Any]) -> dict[str, Any]:
+    """`copy_credential`'s reference: a JSON round trip."""
     try:
         copied: dict[str, Any] = orjson.loads(orjson.dumps(credential))
     except orjson.JSONEncodeError:

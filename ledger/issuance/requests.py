@@ -71,7 +71,7 @@ def check_licences(
     """Check the request's licences against each other and against the agency's journaled certificates, judged
     active or not by `is_active` (from the service's index, or from the chain)."""
     held = issuer.same_licence(credentials)
-    keys = [issuer.sealer.licence_key(c) for c in credentials]
+    keys = issuer.sealer.licence_keys(credentials)
     first: dict[bytes, int] = {}
     conflicts: list[dict[str, Any]] = []
     free: set[bytes] = set()

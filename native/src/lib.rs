@@ -7,15 +7,18 @@
 
 use std::collections::HashMap;
 
+mod array_text;
 mod canonical;
 mod clearing;
 mod digest;
 mod document;
 mod errors;
 mod issue_batch;
+mod json_copy;
 mod merkle;
 mod owned;
 mod plain;
+mod sealing;
 mod validation;
 mod verify_batch;
 
@@ -502,6 +505,9 @@ fn hurong_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<clearing::Clearing>()?;
     m.add_function(wrap_pyfunction!(clearing::clear_credentials, m)?)?;
     m.add_function(wrap_pyfunction!(issue_batch::complete_proofs, m)?)?;
+    m.add_function(wrap_pyfunction!(sealing::seal_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(sealing::licence_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(json_copy::copy_json, m)?)?;
     // The key `scripts/build-native.sh` built this module under (its sources and compiler).
     m.add("__build_key__", option_env!("HURONG_NATIVE_BUILD_KEY").unwrap_or(""))?;
     Ok(())
