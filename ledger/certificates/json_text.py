@@ -2,9 +2,10 @@
 
 orjson reads an integer beyond 64 bits silently as a float (`18446744073709551616` → `1.8446744073709552e+19`)
 where Python's json keeps the integer. `long_number` finds such a number before either parser runs: a run of
-twenty digits or more outside strings (natively, ~1 µs a request body), or, where the native core is missing, a
-regular expression for a number of twenty digits where a value starts (after `:`, `[` or `,`; hex digests and
-salts have their digits after a letter or a digit)."""
+nineteen digits or more outside strings (natively, ~1 µs a request body), or, where the native core is missing, a
+regular expression for a number of nineteen digits where a value starts (after `:`, `[` or `,`; hex digests and
+salts have their digits after a letter or a digit). Nineteen, not twenty: below -2**63 orjson reads a negative
+integer of nineteen digits (-9223372036854775809) as a float as well."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ import orjson
 
 from ledger.certificates.native import native
 
-#: Digits in a row from which a number is left to Python's json (2**64 has twenty).
-LONG_NUMBER_DIGITS = 20
-_LONG_NUMBER = re.compile(rb"(?:^|[:\[,])[ \t\n\r]*-?[0-9]{20}")
+#: Digits in a row from which a number is left to Python's json: 2**64 has twenty, and -2**63 - 1, which orjson
+#: reads as a float too, nineteen.
+LONG_NUMBER_DIGITS = 19
+_LONG_NUMBER = re.compile(rb"(?:^|[:\[,])[ \t\n\r]*-?[0-9]{%d}" % LONG_NUMBER_DIGITS)
 _native_long_number: Callable[[bytes, int], bool] | None = getattr(native, "long_number", None)
 
 

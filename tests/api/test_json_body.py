@@ -115,7 +115,8 @@ def long_numbers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.usefixtures("long_numbers")
 @pytest.mark.parametrize(
-    "literal", [b"18446744073709551616", b"-9223372036854775809123", b"123456789012345678901234567890"]
+    "literal",
+    [b"18446744073709551616", b"-9223372036854775809", b"-9223372036854775809123", b"123456789012345678901234567890"],
 )
 def test_integers_orjson_would_read_as_floats_are_left_to_pythons_json(literal: bytes) -> None:
     body = b'{"n": ' + literal + b', "m": [1, 2]}'
@@ -126,9 +127,9 @@ def test_integers_orjson_would_read_as_floats_are_left_to_pythons_json(literal: 
 
 @pytest.mark.usefixtures("long_numbers")
 def test_a_body_without_long_numbers_is_parsed_once_by_orjson() -> None:
-    # digests and salts are hex: twenty decimal digits in a row there follow a letter or a digit
+    # digests and salts are hex: nineteen decimal digits in a row there follow a letter or a digit
     digest = "0xab" + "1234567890" * 3 + "cd"
-    value = {"n": 2**63 - 1, "id": "110101199003070011", "digest": digest, "path": [digest]}
+    value = {"n": 10**18 - 1, "id": "110101199003070011", "digest": digest, "path": [digest]}
     refusal, parsed = read_json_body(json.dumps(value).encode())
     assert refusal is None and parsed == value
 

@@ -48,3 +48,20 @@ def test_it_finds_long_numbers_outside_strings_only(value: object, ascii_only: b
 )
 def test_cases(body: bytes, found: bool) -> None:
     assert native.long_number(body, 20) is found
+
+
+@pytest.mark.parametrize("native_core", [True, False])
+@pytest.mark.parametrize(
+    "number", [-(2**63) - 1, -(2**63), 2**63 - 1, 2**63, 2**64 - 1, 2**64, -(10**19), 10**19 - 1, 10**30]
+)
+def test_every_integer_at_the_edges_of_64_bits_is_read_exactly(
+    number: int, native_core: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledger.certificates import json_text
+
+    if not native_core:
+        monkeypatch.setattr(json_text, "_native_long_number", None)  # the regular expression's reading
+    for body in (f'{{"n": {number}}}', f"[1, {number}]", str(number)):
+        value = json_text.loads_exact(body.encode())
+        read = value["n"] if isinstance(value, dict) else value[1] if isinstance(value, list) else value
+        assert type(read) is int and read == number, (body, read)
