@@ -394,7 +394,18 @@ pub fn local_checks(
     max_text: usize,
     clearing: &Bound<'_, Clearing>,
 ) -> PyResult<(Vec<Facts>, Vec<bool>)> {
-    let bounds = (max_depth, max_values, max_text);
+    let (jobs, valid) = cleared_jobs(py, documents, proof_type, (max_depth, max_values, max_text), clearing)?;
+    Ok((py.detach(|| compute(&jobs)), valid))
+}
+
+/// The job of each document and whether `clearing` clears its validation, from one copy of each.
+fn cleared_jobs(
+    py: Python<'_>,
+    documents: &Bound<'_, PyList>,
+    proof_type: &str,
+    bounds: (usize, usize, usize),
+    clearing: &Bound<'_, Clearing>,
+) -> PyResult<(Vec<Option<Job>>, Vec<bool>)> {
     let cx = Context::new(py)?;
     let mut jobs = Vec::with_capacity(documents.len());
     let valid = clearing.get().clear_copied(documents, &cx, |document| {
@@ -402,7 +413,7 @@ pub fn local_checks(
         jobs.push(job);
         Ok(body)
     })?;
-    Ok((py.detach(|| compute(&jobs)), valid))
+    Ok((jobs, valid))
 }
 
 /// `start_local_facts` that also clears each document's validation (`clearing::Clearing`) from the same copies:
@@ -419,14 +430,7 @@ pub fn start_local_checks(
     max_text: usize,
     clearing: &Bound<'_, Clearing>,
 ) -> PyResult<(Vec<bool>, Vec<bool>, PendingFacts)> {
-    let bounds = (max_depth, max_values, max_text);
-    let cx = Context::new(py)?;
-    let mut jobs = Vec::with_capacity(documents.len());
-    let valid = clearing.get().clear_copied(documents, &cx, |document| {
-        let (job, body) = job(document, proof_type, bounds)?;
-        jobs.push(job);
-        Ok(body)
-    })?;
+    let (jobs, valid) = cleared_jobs(py, documents, proof_type, (max_depth, max_values, max_text), clearing)?;
     let cleared = jobs.iter().map(Option::is_some).collect();
     Ok((cleared, valid, spawn_facts(jobs)))
 }
