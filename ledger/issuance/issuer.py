@@ -518,10 +518,11 @@ class Issuer:
             self._checked = (head, head_hash)
         return lost
 
-    def same_licence(self, credentials: Sequence[Any]) -> list[list[bytes]]:
-        """For each credential, the digests of the journaled certificates (in batches not failed) of its licence."""
+    def same_licence(self, credentials: Sequence[Any], keys: Sequence[bytes | None] | None = None) -> list[list[bytes]]:
+        """For each credential, the digests of the journaled certificates (in batches not failed) of its licence;
+        `keys`: the credentials' licence keys (`DocumentSealer.licence_keys`) when the caller has them already."""
         self.key_licences()
-        keys = self.sealer.licence_keys(credentials)  # None for a credential that is no object
+        keys = self.sealer.licence_keys(credentials) if keys is None else keys  # None: a credential that is no object
         holders = self.journal.licence_holders([k for k in keys if k is not None])
         return [holders.get(k, []) if k is not None else [] for k in keys]
 

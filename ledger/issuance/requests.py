@@ -70,8 +70,8 @@ def check_licences(
 ) -> LicenceCheck:
     """Check the request's licences against each other and against the agency's journaled certificates, judged
     active or not by `is_active` (from the service's index, or from the chain)."""
-    held = issuer.same_licence(credentials)
     keys = issuer.sealer.licence_keys(credentials)
+    held = issuer.same_licence(credentials, keys)
     first: dict[bytes, int] = {}
     conflicts: list[dict[str, Any]] = []
     free: set[bytes] = set()
