@@ -182,9 +182,10 @@ class Indexer(IndexQueries):
     def _state(self) -> IndexState:
         here, found = self._positions.read()
         if here:
-            return IndexState(self.deployment.block_number - 1, None) if found is None else IndexState(*found)
-        with self.engine.connect() as conn:
-            state = read_position(conn)
+            state = None if found is None else IndexState(*found)
+        else:
+            with self.engine.connect() as conn:
+                state = read_position(conn)
         return IndexState(self.deployment.block_number - 1, None) if state is None else state
 
     def _reset(self, seen: IndexState) -> IndexState:
