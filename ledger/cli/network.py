@@ -56,10 +56,13 @@ def up_cmd(
 def status_cmd(home: HomeOption = DEFAULT_HOME, as_json: JsonOption = False) -> None:
     """Each node's head, peers and signer role; the signer set and who sealed the last blocks."""
     from ledger.network import Network, status
+    from ledger.network.guard import guard_log, guard_running
 
-    state = status(Network.load(home))
+    network = Network.load(home)
+    state = status(network)
+    guard = network.guard_pid if guard_running(network.guard_pid, network.home) else None
     if as_json:
-        typer.echo(json.dumps(dataclasses.asdict(state), indent=1))
+        typer.echo(json.dumps({**dataclasses.asdict(state), "guardPid": guard}, indent=1))
         return
     table = Table(
         "node", "province", "signer", "rpc", "pid", "head", "peers", "sealing", title=f"chain {state.chain_id}"
@@ -72,6 +75,7 @@ def status_cmd(home: HomeOption = DEFAULT_HOME, as_json: JsonOption = False) -> 
     console.print(f"signers: {', '.join(state.signers) or '-'}")
     for number, signer in state.sealed_by:
         console.print(f"  block {number} sealed by {signer}")
+    console.print(f"guard: pid {guard}, log {guard_log(network.home)}" if guard else "guard: not running")
 
 
 @app.command("stop-node")
@@ -102,6 +106,34 @@ def down_cmd(home: HomeOption = DEFAULT_HOME) -> None:
 
     Network.load(home).down()
     console.print("network stopped")
+
+
+@app.command("guard")
+@refusals
+def guard_cmd(
+    home: HomeOption = DEFAULT_HOME,
+    stall_after: Annotated[
+        float | None,
+        typer.Option(min=1, help="Seconds with no block before a split is mended"),
+    ] = None,
+) -> None:
+    """Watch the network and bring validators split onto forks that cannot go on back onto one fork (`up` starts
+    this as a process of its own; see `ledger.network.guard`). Runs until stopped."""
+    import datetime as dt
+    import signal
+
+    from ledger.network import Network
+    from ledger.network.guard import Guard
+
+    Network.load(home)  # refuses a folder that holds no network
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+
+    def log(message: str) -> None:
+        print(f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} {message}", flush=True)
+
+    Guard(home.resolve(), stall_after=stall_after, log=log).run(until=lambda: bool(stopping))
+    log("guard stopped")
 
 
 @app.command("add-node")

@@ -104,7 +104,7 @@ class GethNode:
             "--networkid", str(chain_id),
             "--port", str(self.p2p_port), "--http.port", str(self.http_port), "--authrpc.port", str(self.auth_port),
             "--nodiscover", "--netrestrict", "127.0.0.1/32", "--nat", "none", "--maxpeers", "50",
-            "--http", "--http.addr", "127.0.0.1", "--http.api", "eth,net,web3,clique,admin,txpool,miner",
+            "--http", "--http.addr", "127.0.0.1", "--http.api", "eth,net,web3,clique,admin,txpool,miner,debug",
             "--authrpc.addr", "127.0.0.1", "--ipcdisable",
             "--syncmode", "full", "--gcmode", "archive", "--cache", "128",
             "--unlock", self.signer, "--password", str(password_file), "--allow-insecure-unlock",

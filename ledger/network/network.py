@@ -59,6 +59,8 @@ class Network:
     block_period: int
     gas_limit: int
     nodes: list[GethNode]
+    #: The PID of the network's guard process (`ledger.network.guard`), while it runs.
+    guard_pid: int | None = None
 
     # ------------------------------------------------------------------------------------------- description
 
@@ -103,7 +105,9 @@ class Network:
         except (OSError, ValueError) as exc:
             raise ConfigurationError(f"cannot read {home / DESCRIPTION}: {exc}") from None
         nodes = [GethNode.from_json(n) for n in data["nodes"]]
-        return cls(home, int(data["chainId"]), int(data["blockPeriod"]), int(data["gasLimit"]), nodes)
+        guard = data.get("guardPid")
+        return cls(home, int(data["chainId"]), int(data["blockPeriod"]), int(data["gasLimit"]), nodes,
+                   int(guard) if guard is not None else None)  # fmt: skip
 
     def save(self) -> None:
         document = {
@@ -112,6 +116,7 @@ class Network:
             "gasLimit": self.gas_limit,
             "consensus": "clique",
             "nodes": [n.to_json() for n in self.nodes],
+            "guardPid": self.guard_pid,
         }
         path = self.home / DESCRIPTION
         temporary = path.with_suffix(".tmp")
@@ -174,13 +179,20 @@ class Network:
 
         Sealing waits for the peers because Clique cannot leave a fork of equal weight: validators that seal
         before they see each other can split two against two, each half holding the blocks of the signers that
-        must now wait their turn, and the chain halts for good."""
+        must now wait their turn, and the chain halts for good. A split can still happen (a node seals before the
+        others have started sealing and they discard its block), and later too: the network's guard, started
+        here, brings such a split back onto one fork (`ledger.network.guard`)."""
+        from ledger.network.guard import start_guard
+
         for node in self.nodes:
             self._start(node)
             if log:
                 log(f"node {node.index} (province {node.province}, signer {node.signer}) on {node.rpc}")
         self.wait_peered(timeout=timeout)
         self.wait_synced(timeout=timeout)
+        guard = start_guard(self)
+        if log:
+            log(f"guard (pid {guard}) watching for forks that halt the chain: {self.home / 'logs' / 'guard.log'}")
         for node in self.running():
             self.start_sealing(node)
         self.wait_ready(timeout=timeout)
@@ -208,7 +220,10 @@ class Network:
         return node
 
     def down(self) -> None:
-        """Stop every node (their data stays: `up` starts them again)."""
+        """Stop the guard and every node (their data stays: `up` starts them again)."""
+        from ledger.network.guard import stop_guard
+
+        stop_guard(self)
         for node in self.nodes:
             node.stop()
         self.save()

@@ -67,6 +67,17 @@ def network(network_home: Path) -> Network:
     return Network.load(network_home)
 
 
+@pytest.fixture
+def restarts(network: Network) -> Iterator[None]:
+    """Whatever a test stops is running again afterwards, with every node on one head."""
+    yield
+    current = Network.load(network.home)
+    for node in current.nodes:
+        if not node.running():
+            current.start_node(node.index)
+    current.wait_synced(timeout=90)
+
+
 def diagnosis(home: Path, lines: int = 15) -> str:
     """What the nodes say: their status, and the end of each node's log."""
     parts = [hurong("network", "status", "--home", home, "--json").stdout]

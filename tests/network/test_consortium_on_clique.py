@@ -41,6 +41,7 @@ def test_the_network_has_one_sealing_validator_per_province_and_describes_itself
         assert node["rpc"].startswith("http://127.0.0.1:") and node["pid"]
     assert len({n["head_hash"] for n in state["nodes"]}) <= 2  # the same chain, a block apart at most
     assert len({signer for _, signer in state["sealed_by"]}) >= 2  # sealing takes turns
+    assert state["guardPid"] == network.guard_pid and network.guard_pid  # `up` started the guard
     for node in network.nodes:
         assert node.enode.startswith("enode://") and node.enode.endswith(f"@127.0.0.1:{node.p2p_port}")
         assert Path(node.datadir).is_dir()

@@ -8,11 +8,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from ledger.issuance.issuer import Issuer
 from ledger.issuance.journal import Journal
@@ -23,17 +20,6 @@ from tests.ledger import issuing
 from tests.network.conftest import NETWORK, hurong
 
 pytestmark = NETWORK
-
-
-@pytest.fixture
-def restarts(network: Network) -> Iterator[None]:
-    """Whatever a test stops is running again afterwards, with every node on one head."""
-    yield
-    current = Network.load(network.home)
-    for node in current.nodes:
-        if not node.running():
-            current.start_node(node.index)
-    current.wait_synced(timeout=90)
 
 
 def wait_halted(network: Network, quiet: float = 4.0, timeout: float = 30.0) -> int:
