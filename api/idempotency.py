@@ -25,6 +25,7 @@ from typing import Any
 
 from api.errors import ApiError
 from ledger.issuance.journal import private_file
+from ledger.issuance.sqlite_files import use_write_ahead_log
 
 HEADER = "Idempotency-Key"
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -98,7 +99,7 @@ class IdempotencyStore:
         private_file(path)
         self.ttl = ttl_seconds
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        use_write_ahead_log(self._db)
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.errors import LedgerValueError
+from ledger.issuance.sqlite_files import use_write_ahead_log
 
 _KEY = re.compile(r"^hr_(?P<id>[0-9a-f]{12})_(?P<secret>[A-Za-z0-9_-]{43})$")
 SCHEMA = """
@@ -58,7 +59,7 @@ class ApiKeyStore:
             if file.exists() and file.stat().st_mode & 0o077:
                 os.chmod(file, 0o600)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        use_write_ahead_log(self._db)
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
 

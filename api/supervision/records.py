@@ -49,6 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from ledger.audit.log import USAGE_FILE as USAGE_FILE
 from ledger.audit.log import anchors
 from ledger.audit.log import metadata as log_metadata
+from ledger.issuance.sqlite_files import use_write_ahead_log
 from ledger.keys.keystore import create_once
 
 log = logging.getLogger("hurong.api.usage")
@@ -167,7 +168,7 @@ def open_engine(path: Path) -> Engine:
     @event.listens_for(engine, "connect")
     def _pragmas(connection: Any, _: Any) -> None:
         cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        use_write_ahead_log(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.errors import LedgerValueError, StoreError
+from ledger.issuance.sqlite_files import use_write_ahead_log
 from ledger.store import Store, fetch_by_digest
 from ledger.store.cid import check_cid
 
@@ -55,7 +56,7 @@ class DocumentIndex:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        use_write_ahead_log(self._db)
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
 

@@ -53,6 +53,7 @@ from sqlalchemy.pool import StaticPool
 
 from ledger.chain.client import checksum
 from ledger.chain.codes import parse_bytes32
+from ledger.issuance.sqlite_files import use_write_ahead_log
 
 #: Bumped whenever the tables change: an index of another version is dropped and rebuilt from the chain.
 #: 3: a batch's manifest is the digest its `BatchAnchored` event carries (`manifest`), no longer a CID.
@@ -335,7 +336,7 @@ def open_engine(url: str) -> Engine:
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         if not memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            use_write_ahead_log(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

@@ -24,7 +24,7 @@ from ledger.errors import JournalError as JournalError
 from ledger.issuance.journal_documents import DOCUMENT_TABLES, DocumentsJournal
 from ledger.issuance.journal_records import BatchRecord as BatchRecord
 from ledger.issuance.journal_records import StatusChangeRecord as StatusChangeRecord
-from ledger.issuance.sqlite_files import checkpoint_in_background
+from ledger.issuance.sqlite_files import checkpoint_in_background, use_write_ahead_log
 from ledger.issuance.sqlite_files import private_file as private_file
 
 #: Bytes of write-ahead log (100 MiB) past which a commit copies the log into the database itself; below it the
@@ -132,7 +132,7 @@ class Journal(DocumentsJournal):
         try:
             self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
             self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # takes effect only in a database not yet written
-            self._db.execute("PRAGMA journal_mode=WAL")
+            use_write_ahead_log(self._db)
             self._db.execute("PRAGMA synchronous=FULL")
             page_size = int(self._db.execute("PRAGMA page_size").fetchone()[0])
             self._db.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_BYTES // page_size}")

@@ -7,6 +7,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +28,7 @@ class SharedSqlite:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
+            use_write_ahead_log(db)
             db.execute("PRAGMA busy_timeout=30000")
             self._local.db = db
         return db
@@ -44,6 +45,23 @@ class SharedSqlite:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+
+def use_write_ahead_log(db: sqlite3.Connection | sqlite3.Cursor, *, timeout: float = 30.0) -> None:
+    """`PRAGMA journal_mode=WAL`, tried again for up to `timeout` seconds while SQLite answers "database is locked".
+    It can answer so at once, without waiting out its busy timeout, while another process recovers the log of one
+    killed in the middle of a write: a service worker respawned after a worker was killed would fail its start-up,
+    and uvicorn then stops the whole service."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            log.info("SQLite file locked while switching to its write-ahead log: trying again (%s)", exc)
+            time.sleep(0.05)
 
 
 def private_file(path: Path) -> None:

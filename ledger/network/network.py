@@ -208,9 +208,21 @@ class Network:
         self.start_sealing(node)
         return node
 
-    def start_sealing(self, node: GethNode) -> None:
+    def start_sealing(self, node: GethNode, *, timeout: float = 60.0) -> None:
         """Let `node` seal blocks (as a Clique signer once the signers vote it in). Nodes start without sealing
-        (no `--mine`): it starts once the node sees its peers and has their head."""
+        (no `--mine`): it starts once the node sees its peers and has their head, and once geth has unlocked the
+        validator's key, which it does only after its RPC answers. Sealing started before fails ("authentication
+        needed") and is not tried again until a block or a transaction arrives; on a halted chain neither comes
+        (the pool's transactions were announced to the node before it sealed, and it dropped them then)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                rpc_call(node.rpc, "eth_sign", [node.signer, "0x"])  # answers only with the key unlocked
+                break
+            except ChainError as exc:
+                if time.monotonic() > deadline:
+                    raise ToolchainError(f"node {node.index} did not unlock its validator key: {exc}") from None
+                time.sleep(0.1)
         rpc_call(node.rpc, "miner_start", [])
 
     def stop_node(self, index: int) -> GethNode:

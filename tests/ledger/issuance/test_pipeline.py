@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ledger.issuance.issuer import Issuer
 from ledger.issuance.journal import AUTOCHECKPOINT_BYTES, PAGE_SIZE, Journal
 from ledger.issuance.pipeline import JournalWriter, salt_credentials, wrap_batch
 from ledger.issuance.sealing import DocumentSealer
+from ledger.issuance.sqlite_files import use_write_ahead_log
 from tests.conftest import World
 from tests.ledger.issuance.test_issuance import credentials
 
@@ -288,3 +290,20 @@ def test_a_sealed_document_opens_with_its_integers_beyond_64_bits_as_integers() 
     document = {"credentialSubject": {"n": 2**64, "m": -(2**70), "k": 2**63 - 1}, "id": "urn:x"}
     opened = sealer.open(b"\x01" * 32, sealer.seal(b"\x01" * 32, document))
     assert opened == document and type(opened["credentialSubject"]["n"]) is int
+
+
+def test_switching_to_the_write_ahead_log_waits_for_a_lock_sqlite_refuses_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")  # another process in the middle of a write
+    waiter = sqlite3.connect(path, timeout=0, isolation_level=None)  # SQLite answers "locked" at once
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        use_write_ahead_log(waiter, timeout=0.2)
+    release = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+    release.start()
+    use_write_ahead_log(waiter, timeout=10)
+    release.join()
+    assert waiter.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    waiter.close()
+    holder.close()
