@@ -11,10 +11,8 @@ keystore with the network's passphrase file. Its output goes to a log file (0600
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import time
 from dataclasses import asdict, dataclass
@@ -26,6 +24,7 @@ from eth_account import Account
 
 from ledger.chain.node import open_private_log, rpc_ready
 from ledger.errors import ToolchainError
+from ledger.network.processes import runs, spawn, stop
 from ledger.toolchain.binaries import built_binary
 
 GETH_VERSION = "1.13.15"
@@ -116,16 +115,9 @@ class GethNode:
         """Start geth (in its own session, so it outlives the command that started it) and wait for its RPC."""
         if self.running():
             return
-        with open_private_log(self.log_file) as log:
-            process = subprocess.Popen(  # noqa: S603 (fixed argv)
-                self.command(chain_id=chain_id, password_file=password_file, gas_limit=gas_limit),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        command = self.command(chain_id=chain_id, password_file=password_file, gas_limit=gas_limit)
+        process = spawn(command, self.log_file)
         self.pid = process.pid
-        _CHILDREN[process.pid] = process
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -141,31 +133,13 @@ class GethNode:
 
     def running(self) -> bool:
         """Whether the recorded PID is this node's geth (and not a process that reused the number)."""
-        if self.pid is None:
-            return False
-        try:
-            cmdline = Path(f"/proc/{self.pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return False
-        return _alive(self.pid) and self.datadir.encode() in cmdline
+        return runs(self.pid, self.datadir.encode())
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop geth by its PID (SIGTERM, so it writes its state; SIGKILL after `timeout`)."""
-        if not self.running():
-            self.pid = None
-            return
-        assert self.pid is not None
         pid, self.pid = self.pid, None
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(pid):
-            time.sleep(0.1)
-        if _alive(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            while _alive(pid):
-                time.sleep(0.1)
+        if pid is not None:
+            stop(pid, lambda pid: runs(pid, self.datadir.encode()), timeout)
 
     def _run_once(self, args: list[str]) -> None:
         with open_private_log(self.log_file) as log:
@@ -179,21 +153,3 @@ class GethNode:
             )
         if result.returncode != 0:
             raise ToolchainError(f"geth {args[0]} failed for node {self.index}: see {self.log_file}")
-
-
-#: The geth processes this Python process started, so that stopping one also reaps it.
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
-
-
-def _alive(pid: int) -> bool:
-    child = _CHILDREN.get(pid)
-    if child is not None:
-        if child.poll() is None:
-            return True
-        del _CHILDREN[pid]
-        return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie has exited; its parent has not collected it yet

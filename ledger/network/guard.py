@@ -23,19 +23,15 @@ description and stopped by `down`; it writes what it does to `logs/guard.log`.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.chain.node import open_private_log
 from ledger.errors import ChainError, ConfigurationError
 from ledger.network.network import Log, Network, rpc_call
+from ledger.network.processes import runs, spawn, stop
 
 
 @dataclass(frozen=True)
@@ -137,9 +133,10 @@ class Guard:
             return self.stall_after
         return max(8.0, 4 * network.block_period + 0.5 * (signer_count // 2 + 1))
 
-    def step(self) -> list[int]:
-        """Look once; returns the nodes brought onto the kept head (none when the chain moves or cannot be helped)."""
-        network = Network.load(self.home)
+    def step(self, network: Network | None = None) -> list[int]:
+        """Look once at `network` (default: as its description says now); returns the nodes brought onto the kept
+        head (none when the chain moves or cannot be helped)."""
+        network = Network.load(self.home) if network is None else network
         heads = read_heads(network)
         seen = tuple(sorted((h.index, h.hash, h.sealing) for h in heads))
         now = time.monotonic()
@@ -180,12 +177,13 @@ class Guard:
         last_running = time.monotonic()
         while not until():
             try:
-                if Network.load(self.home).running():
+                network = Network.load(self.home)
+                if network.running():
                     last_running = time.monotonic()
                 elif time.monotonic() - last_running > idle:
                     self.log(f"no node has run for {idle:.0f}s: the guard stops")
                     return
-                self.step()
+                self.step(network)
             except ConfigurationError:
                 self.log("the network's description is gone: the guard stops")
                 return
@@ -204,14 +202,7 @@ def guard_log(home: Path) -> Path:
 
 def guard_running(pid: int | None, home: Path) -> bool:
     """Whether `pid` is this network's guard (and not a process that reused the number)."""
-    if pid is None:
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z" and b"guard" in cmdline and str(home.resolve()).encode() in cmdline
+    return runs(pid, b"guard", str(home.resolve()).encode())
 
 
 def start_guard(network: Network) -> int:
@@ -219,38 +210,14 @@ def start_guard(network: Network) -> int:
     if network.guard_pid is not None and guard_running(network.guard_pid, network.home):
         return network.guard_pid
     command = [sys.executable, "-m", "ledger.cli", "network", "guard", "--home", str(network.home.resolve())]
-    with open_private_log(guard_log(network.home)) as log:
-        process = subprocess.Popen(  # noqa: S603 (fixed argv)
-            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    _CHILDREN[process.pid] = process
-    network.guard_pid = process.pid
+    network.guard_pid = spawn(command, guard_log(network.home)).pid
     network.save()
-    return process.pid
+    return network.guard_pid
 
 
 def stop_guard(network: Network, timeout: float = 10.0) -> None:
-    """Stop the guard by its PID (SIGTERM, SIGKILL after `timeout`)."""
+    """Stop the guard by its PID (SIGTERM, so it finishes its step; SIGKILL after `timeout`)."""
     pid, network.guard_pid = network.guard_pid, None
-    if pid is not None and guard_running(pid, network.home):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and guard_running(pid, network.home):
-            _reap(pid)
-            time.sleep(0.05)
-        if guard_running(pid, network.home):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        _reap(pid)
+    if pid is not None:
+        stop(pid, lambda pid: guard_running(pid, network.home), timeout)
     network.save()
-
-
-#: Guard processes this Python process started, so that stopping one also reaps it.
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
-
-
-def _reap(pid: int) -> None:
-    child = _CHILDREN.get(pid)
-    if child is not None and child.poll() is not None:
-        del _CHILDREN[pid]
