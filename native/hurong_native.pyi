@@ -70,11 +70,14 @@ def local_checks(
     documents: list[Any], proof_type: str, max_depth: int, max_values: int, max_text: int, clearing: Clearing
 ) -> tuple[list[tuple[bool | None, bool] | None], list[bool]]: ...
 
-# `start_local_facts` that also clears each document's validation (`Clearing`): (cleared as there, validation
-# cleared: `validate_credential` passes the unredacted body without its proof, the pending facts).
-def start_local_checks(
+class PendingChecks:
+    def wait(self) -> tuple[list[tuple[bool | None, bool] | None], list[bool]]: ...
+
+# `local_checks` in two steps: which documents are cleared, at once; their facts and validation (`Clearing`)
+# computed in the background, chunk by chunk while the next chunk is copied out.
+def start_checks(
     documents: list[Any], proof_type: str, max_depth: int, max_values: int, max_text: int, clearing: Clearing
-) -> tuple[list[bool], list[bool], PendingFacts]: ...
+) -> tuple[list[bool], PendingChecks]: ...
 
 # ledger.certificates.clearing: the compiled envelope schema and its running text's pointers, and per certificate
 # type code its compiled schema and running text's pointers (under /credentialSubject).

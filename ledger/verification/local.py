@@ -5,13 +5,13 @@
     for (results, claims) in local.check_many(documents, made)   # a batch: one native call where installed
 
 `check` is the reference. `check_many` gives exactly its results for every document: where the native core is
-installed, one call (`hurong_native.local_facts`) clears for the whole batch what needs no Python (the shape of the
-proof, plain JSON within bounds, the digest recomputed from the disclosed fields, salts and hidden hashes, the
-Merkle path), parallel over cores and without the GIL; the format check's remaining steps (issuer, disclosed fields,
-the validator) run in Python as `check` runs them, except the validator where the native core found in the same
-call that `validate_credential` (the default validator) passes the document (`hurong_native.start_local_checks`,
-`ledger.certificates.clearing`). A document the native core does not clear, whatever the reason,
-is checked by `check` itself, so every message stays the reference's.
+installed, it clears for the whole batch what needs no Python (the shape of the proof, plain JSON within bounds, the
+digest recomputed from the disclosed fields, salts and hidden hashes, the Merkle path, and whether
+`validate_credential`, the default validator, passes the document), parallel over cores and without the GIL
+(`start`: `hurong_native.start_checks`, `ledger.certificates.clearing`); the format check's remaining steps (issuer,
+disclosed fields) run in Python meanwhile (`first`), taking the validation as passed, and again with the validator
+for a document the native core did not clear. A document the native core does not clear, whatever the reason, is
+checked by `check` itself, so every message stays the reference's.
 """
 
 from __future__ import annotations
@@ -52,12 +52,24 @@ LOCAL_BOUNDS = (PROOF_TYPE, MAX_DEPTH, MAX_VALUES, MAX_TEXT)
 #: them).
 _local_facts: Callable[..., list[Facts]] | None = getattr(native, "local_facts", None)
 _start_local_facts: Callable[..., tuple[list[bool], Any]] | None = getattr(native, "start_local_facts", None)
-#: `hurong_native.start_local_checks` (`start_local_facts` that also clears each document's validation), or None.
-_start_local_checks: Callable[..., tuple[list[bool], list[bool], Any]] | None = getattr(
-    native, "start_local_checks", None
-)
+#: `hurong_native.start_checks` (`start_local_facts` that also clears each document's validation), or None.
+_start_checks: Callable[..., tuple[list[bool], Any]] | None = getattr(native, "start_checks", None)
 #: `hurong_native.local_checks` (`local_facts` that also clears each document's validation), or None.
 _local_checks: Callable[..., tuple[list[Facts], list[bool]]] | None = getattr(native, "local_checks", None)
+
+
+class Pending:
+    """What the native core is finding for a batch (`LocalChecks.start`): `wait()` gives each document's facts and
+    whether the validator passes it."""
+
+    def __init__(self, found: Any, clears: bool) -> None:
+        self._found, self._clears = found, clears
+
+    def wait(self) -> tuple[list[Facts], list[bool]]:
+        if self._clears:
+            return cast(tuple[list[Facts], list[bool]], self._found.wait())
+        facts = self._found.wait()
+        return facts, [False] * len(facts)
 
 
 class LocalChecks:
@@ -77,29 +89,43 @@ class LocalChecks:
         """The results of checks 1-3 of `doc` (built through `made`), and its claims when its format passed.
         `facts`: what `hurong_native.local_facts` found for `doc`, which then needs no second look; `valid`: the
         native core found that the validator passes it."""
-        return self._rest(doc, self._first(doc, made, cleared=facts is not None, valid=valid), made, facts)
+        return self.rest(doc, self.first(doc, made, cleared=facts is not None, valid=valid), made, facts)
 
     def check_many(self, docs: Sequence[Any], made: Made) -> list[Local]:
         """`check` of each of `docs`, in order. Where the native core is installed, it copies out of the batch what
-        checks 1-3 need and clears most documents at once, then computes their digests and Merkle paths on every
-        core while the format checks run here; the rest of checks 1-3 follows with its facts."""
-        if _start_local_facts is None or _local_facts is None or not docs:
-            return [self.check(doc, made) for doc in docs]
-        clearing = self._clearing()
-        if len(docs) == 1:  # one document (`POST /verify`): the native call at once, nothing to overlap with
+        checks 1-3 need and clears most documents at once, then computes their digests, Merkle paths and validation
+        on every core while the format checks run here; the rest of checks 1-3 follows with its facts."""
+        if len(docs) == 1 and _local_facts is not None:  # one document (`POST /verify`): nothing to overlap with
+            clearing = self._clearing()
             if clearing is not None and _local_checks is not None:
                 (facts,), (alone,) = _local_checks([docs[0]], *LOCAL_BOUNDS, clearing)
                 return [self.check(docs[0], made, facts, valid=alone)]
             (facts,) = _local_facts([docs[0]], *LOCAL_BOUNDS)
             return [self.check(docs[0], made, facts)]
+        started = self.start(docs)
+        if started is None:
+            return [self.check(doc, made) for doc in docs]
+        cleared, pending = started
+        first = [self.first(d, made, cleared=c, valid=c) for d, c in zip(docs, cleared, strict=True)]
+        found, valid = pending.wait()
+        return [
+            self.rest(d, f if v or not c else self.first(d, made, cleared=True), made, facts)
+            for d, c, f, facts, v in zip(docs, cleared, first, found, valid, strict=True)
+        ]
+
+    def start(self, docs: Sequence[Any]) -> tuple[list[bool], Pending] | None:
+        """Start the native checks of `docs`: (whether each is cleared, so its facts will come; what is pending),
+        or None where the native core is not installed or there is nothing to check. The validation of a cleared
+        document is cleared too where the validator is `validate_credential`."""
+        if _start_local_facts is None or not docs:
+            return None
         batch = docs if type(docs) is list else list(docs)
-        if clearing is not None and _start_local_checks is not None:
-            cleared, valid, pending = _start_local_checks(batch, *LOCAL_BOUNDS, clearing)
-        else:
-            (cleared, pending), valid = _start_local_facts(batch, *LOCAL_BOUNDS), [False] * len(batch)
-        first = [self._first(d, made, cleared=c, valid=v) for d, c, v in zip(docs, cleared, valid, strict=True)]
-        found = pending.wait()
-        return [self._rest(d, f, made, facts) for d, f, facts in zip(docs, first, found, strict=True)]
+        clearing = self._clearing()
+        if clearing is not None and _start_checks is not None:
+            cleared, found = _start_checks(batch, *LOCAL_BOUNDS, clearing)
+            return cleared, Pending(found, clears=True)
+        cleared, found = _start_local_facts(batch, *LOCAL_BOUNDS)
+        return cleared, Pending(found, clears=False)
 
     def _clearing(self) -> Any:
         """The native core's `Clearing` where the validator is `validate_credential` itself, else None."""
@@ -108,7 +134,7 @@ class LocalChecks:
 
         return native_clearing() if self.validator() is validate_credential else None
 
-    def _first(self, doc: Any, made: Made, *, cleared: bool, valid: bool = False) -> Local:
+    def first(self, doc: Any, made: Made, *, cleared: bool, valid: bool = False) -> Local:
         """The format check (`cleared`, `valid`: see `_format`), and the other two skipped when it failed."""
         results: dict[str, CheckResult] = {}
 
@@ -122,7 +148,7 @@ class LocalChecks:
         return results, claims
 
     @staticmethod
-    def _rest(doc: Any, first: Local, made: Made, facts: Facts) -> Local:
+    def rest(doc: Any, first: Local, made: Made, facts: Facts) -> Local:
         """Integrity and inclusion of a document whose format passed (`first`), from `facts` where given."""
         results, claims = first
         if claims is None:

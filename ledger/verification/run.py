@@ -93,9 +93,13 @@ class Run:
 
     def verify(self, doc: Any, local: Local) -> VerificationResult:
         """The answer for `doc`, whose checks 1-3 gave `local` (see `ledger.verification.local`)."""
+        return self.judge(doc, local)[0]
+
+    def judge(self, doc: Any, local: Local) -> tuple[VerificationResult, Batch | None]:
+        """`verify`, and the batch that anchors `doc`'s root (None where it is not anchored or not reached)."""
         results, claims = local
         if claims is None:
-            return self._result(results, None)
+            return self._result(results, None), None
         proof = doc["proof"]
         digest = bytes.fromhex(proof["digest"][2:])
         root = bytes.fromhex(proof["merkleRoot"][2:])
@@ -142,7 +146,7 @@ class Run:
             warnings = self._standing_of(agency)
             if self.status_lists is not None:
                 warnings = (*warnings, *lists_say(claims, results, self.status_lists))
-        return self._result(results, claims, warnings)
+        return self._result(results, claims, warnings), batch
 
     def _shared(self, results: dict[str, CheckResult], key: tuple[Any, ...] | None, check: Any, *args: Any) -> Any:
         """`check(*args, put)`, its results put into `results`; judged once per `key` in this run (every time

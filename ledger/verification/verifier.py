@@ -49,6 +49,7 @@ from ledger.chain.client import HurongClient
 from ledger.chain.rpc import LeanRpc
 from ledger.errors import LedgerValueError
 from ledger.verification import reader as _reads
+from ledger.verification.alike import answer_many
 from ledger.verification.checks import MAX_DEPTH as MAX_DEPTH
 from ledger.verification.checks import MAX_TEXT as MAX_TEXT
 from ledger.verification.checks import MAX_VALUES as MAX_VALUES
@@ -257,7 +258,10 @@ class Verifier:
         return memo
 
     def _answer(self, run: Run, documents: Sequence[Any]) -> list[VerificationResult]:
-        """Checks 1-3 of all `documents` (the native ones for all at once), then checks 4-9 of each in `run`."""
+        """Checks 1-3 of all `documents` (the native ones for all at once), then checks 4-9 of each in `run`; alike
+        certificates of a batch answered once (`ledger.verification.alike`)."""
+        if len(documents) > 1:
+            return answer_many(self._local, run, documents)
         checked = self._local.check_many(documents, run.made)
         return [run.verify(d, local) for d, local in zip(documents, checked, strict=True)]
 

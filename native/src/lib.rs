@@ -500,8 +500,9 @@ fn hurong_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify_batch::local_facts, m)?)?;
     m.add_function(wrap_pyfunction!(verify_batch::start_local_facts, m)?)?;
     m.add_class::<verify_batch::PendingFacts>()?;
-    m.add_function(wrap_pyfunction!(verify_batch::start_local_checks, m)?)?;
     m.add_function(wrap_pyfunction!(verify_batch::local_checks, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_batch::start_checks, m)?)?;
+    m.add_class::<verify_batch::PendingChecks>()?;
     m.add_class::<clearing::Clearing>()?;
     m.add_function(wrap_pyfunction!(clearing::clear_credentials, m)?)?;
     m.add_function(wrap_pyfunction!(issue_batch::complete_proofs, m)?)?;

@@ -416,12 +416,51 @@ fn cleared_jobs(
     Ok((jobs, valid))
 }
 
-/// `start_local_facts` that also clears each document's validation (`clearing::Clearing`) from the same copies:
-/// (cleared as by `start_local_facts`, validation cleared: `validate_credential` passes the body without its
-/// proof, the pending facts). Each chunk of documents is cleared on the pool while the next is copied out; the
-/// facts are computed after this returns.
+/// Documents copied out before the pool starts on them (`start_checks`), while the next ones are copied.
+const CHECKS_CHUNK: usize = 64;
+
+/// The checks of one chunk of a batch: where it starts, each document's facts and validation, and what they were
+/// computed from (freed by the waiting thread, where it was allocated; `clearing` released with the GIL held).
+type Part = (usize, Vec<Facts>, Vec<bool>, Vec<Option<Job>>, Vec<Option<Arc<Json>>>, Py<Clearing>);
+
+/// The facts and validation of a batch being computed on the cores while Python goes on (`start_checks`).
+#[pyclass(frozen, module = "hurong_native")]
+pub struct PendingChecks {
+    parts: Mutex<Option<(Receiver<Part>, usize)>>,
+}
+
+#[pymethods]
+impl PendingChecks {
+    /// (the facts of each document, as `local_facts` answers; whether `clearing` clears its validation), once
+    /// computed; a second call raises.
+    fn wait(&self, py: Python<'_>) -> PyResult<(Vec<Facts>, Vec<bool>)> {
+        let taken = self.parts.lock().map_err(|_| PyRuntimeError::new_err("the checks were lost"))?.take();
+        let (receiver, count) = taken.ok_or_else(|| PyRuntimeError::new_err("the checks were already taken"))?;
+        let (parts, clearings) = py.detach(move || {
+            let mut facts = vec![None; count];
+            let mut valid = vec![false; count];
+            let mut clearings = Vec::new();
+            let mut done = 0;
+            for (start, part_facts, part_valid, jobs, bodies, clearing) in receiver.iter() {
+                done += part_facts.len();
+                facts[start..start + part_facts.len()].clone_from_slice(&part_facts);
+                valid[start..start + part_valid.len()].copy_from_slice(&part_valid);
+                drop((jobs, bodies));
+                clearings.push(clearing);
+            }
+            ((done == count).then_some((facts, valid)), clearings)
+        });
+        drop(clearings);
+        parts.ok_or_else(|| PyRuntimeError::new_err("computing the checks failed"))
+    }
+}
+
+/// `start_local_checks` with the validation pending too: (whether each document is cleared, as
+/// `start_local_facts` answers, the pending facts and validation). Each chunk of documents is copied out with the
+/// GIL held and handed to the pool, which recomputes its digests, follows its Merkle paths and clears its
+/// validation while the next chunk is copied and Python goes on; nothing waits for the pool before `wait`.
 #[pyfunction]
-pub fn start_local_checks(
+pub fn start_checks(
     py: Python<'_>,
     documents: &Bound<'_, PyList>,
     proof_type: &str,
@@ -429,8 +468,29 @@ pub fn start_local_checks(
     max_values: usize,
     max_text: usize,
     clearing: &Bound<'_, Clearing>,
-) -> PyResult<(Vec<bool>, Vec<bool>, PendingFacts)> {
-    let (jobs, valid) = cleared_jobs(py, documents, proof_type, (max_depth, max_values, max_text), clearing)?;
-    let cleared = jobs.iter().map(Option::is_some).collect();
-    Ok((cleared, valid, spawn_facts(jobs)))
+) -> PyResult<(Vec<bool>, PendingChecks)> {
+    let count = documents.len();
+    let cx = Arc::new(Context::new(py)?);
+    let (sender, receiver) = channel::<Part>();
+    let mut cleared = Vec::with_capacity(count);
+    let (mut jobs, mut bodies) = (Vec::with_capacity(CHECKS_CHUNK), Vec::with_capacity(CHECKS_CHUNK));
+    for (at, document) in documents.iter().enumerate() {
+        let (job, body) = job(&document, proof_type, (max_depth, max_values, max_text))?;
+        cleared.push(job.is_some());
+        jobs.push(job);
+        bodies.push(body);
+        if jobs.len() == CHECKS_CHUNK || at + 1 == count {
+            let start = at + 1 - jobs.len();
+            let jobs = std::mem::replace(&mut jobs, Vec::with_capacity(CHECKS_CHUNK));
+            let bodies = std::mem::replace(&mut bodies, Vec::with_capacity(CHECKS_CHUNK));
+            let (sender, cx, clearing) = (sender.clone(), Arc::clone(&cx), clearing.clone().unbind());
+            rayon::spawn(move || {
+                let facts = jobs.iter().map(|job| job.as_ref().map(Job::facts)).collect();
+                let valid = bodies.iter().map(|body| body.as_ref().is_some_and(|b| clearing.get().clears(b, &cx)));
+                let valid = valid.collect();
+                let _ = sender.send((start, facts, valid, jobs, bodies, clearing)); // nobody waits: dropped
+            });
+        }
+    }
+    Ok((cleared, PendingChecks { parts: Mutex::new(Some((receiver, count))) }))
 }

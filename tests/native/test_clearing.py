@@ -233,13 +233,16 @@ def test_large_batches_are_cleared_on_all_cores_as_one_at_a_time() -> None:
 
 
 def checks(docs: list[Any]) -> tuple[list[bool], list[bool], list[Any]]:
-    cleared, valid, pending = native.start_local_checks(docs, *LOCAL_BOUNDS, native_clearing())
-    return cleared, valid, pending.wait()
+    cleared, pending = native.start_checks(docs, *LOCAL_BOUNDS, native_clearing())
+    found, valid = pending.wait()
+    with pytest.raises(RuntimeError, match="already taken"):
+        pending.wait()
+    return cleared, valid, found
 
 
 @pytest.mark.parametrize("edge", range(len(EDGES)))
 def test_checks_with_clearing_give_the_facts_of_local_facts(edge: int) -> None:
-    """`start_local_checks` and `local_checks` find the facts `local_facts` finds (fields found on owned copies,
+    """`start_checks` and `local_checks` find the facts `local_facts` finds (fields found on owned copies,
     or on the Python objects where a document is not copied), and clear validation only where the reference passes
     the body of an unredacted document."""
     docs = wrapped("default") + wrapped("sm")
@@ -258,3 +261,15 @@ def test_checks_with_clearing_give_the_facts_of_local_facts(edge: int) -> None:
     for doc, clear in zip(batch, valid, strict=True):
         if clear:
             assert passes(doc) and not doc["proof"].get("obfuscated")
+
+
+def test_pending_checks_nobody_waits_for_are_dropped_safely() -> None:
+    """A batch whose checks are started and never waited for (its caller failed meanwhile) leaves nothing behind
+    that breaks the next one."""
+    docs = wrapped("default") * 40
+    for _ in range(5):
+        native.start_checks(docs, *LOCAL_BOUNDS, native_clearing())
+    cleared, pending = native.start_checks(docs[:3], *LOCAL_BOUNDS, native_clearing())
+    found, valid = pending.wait()
+    assert cleared == [True] * 3 and found == [(True, True)] * 3 and valid == [True] * 3
+    assert native.start_checks([], *LOCAL_BOUNDS, native_clearing())[1].wait() == ([], [])

@@ -119,16 +119,16 @@ def test_the_batch_without_the_native_core_answers_as_the_reference(
 def test_the_batch_without_native_clearing_answers_as_with_it(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The validation the native core clears in `start_local_checks` changes no answer: the batch answered with
+    """The validation the native core clears in `start_checks` changes no answer: the batch answered with
     it, and again with the validator run on every document, give the same results; what it cleared passes the
     reference."""
     from ledger.certificates import validate_credential
     from ledger.certificates.clearing import native_clearing
 
     docs = corpus(world, tmp_path)
-    if local._start_local_checks is not None and native_clearing() is not None:
-        _, valid, pending = local._start_local_checks(docs, *local.LOCAL_BOUNDS, native_clearing())
-        pending.wait()
+    if local._start_checks is not None and native_clearing() is not None:
+        _, pending = local._start_checks(docs, *local.LOCAL_BOUNDS, native_clearing())
+        _, valid = pending.wait()
         assert sum(valid) > len(docs) // 3
         for doc, clear in zip(docs, valid, strict=True):
             if clear:
@@ -136,7 +136,7 @@ def test_the_batch_without_native_clearing_answers_as_with_it(
     for context in CONTEXTS:
         cleared = Verifier(world.reader, clock=lambda: 1_900_000_000).verify_many(docs * 2, context)
         with monkeypatch.context() as patched:
-            patched.setattr(local, "_start_local_checks", None)
+            patched.setattr(local, "_start_checks", None)
             alone = Verifier(world.reader, clock=lambda: 1_900_000_000).verify_many(docs * 2, context)
         assert [r.to_json() for r in cleared] == [r.to_json() for r in alone]
 
@@ -176,3 +176,59 @@ def test_results_and_claims_built_at_once_are_the_dataclasses_own() -> None:
             built.digest = "changed"  # type: ignore[misc]
     assert frozen(VerificationResult, **values).to_json() == VerificationResult(**values).to_json()
     assert hash(frozen(Claims, **claims)) == hash(Claims(**claims))
+
+
+def test_alike_certificates_are_answered_as_each_alone(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Certificates of one batch share every answer but their digest and status (`ledger.verification.alike`): a
+    batch mixing statuses, proofs that name another chain or registry (cleared, so alike among themselves but not
+    with the rest), hex in upper case and signed ones is answered as each alone, and most certificates are not
+    judged in full."""
+    from ledger.verification import alike
+    from ledger.verification.run import Run
+
+    docs = issuing.issue(world, tmp_path, "sh_amr", issuing.credentials(world, "sh_amr", 8))
+    key = add_key(world, "sh_amr", KeyAlgorithm.ED25519)
+    signed_docs = issuing.issue(world, tmp_path, "sh_amr", issuing.credentials(world, "sh_amr", 3),
+                                signer=signed(world, key))  # fmt: skip
+    issuing.revoke(world, "sh_amr", docs[1])
+    issuing.suspend(world, "sh_amr", docs[2])
+    issuing.supersede(world, "sh_amr", docs[3], docs[0])
+    variants = []
+    for change in ("chainId", "registry", "digest", "merkleRoot"):
+        for doc in docs[4:7]:
+            changed = copy.deepcopy(doc)
+            proof = changed["proof"]
+            if change == "chainId":
+                proof["chainId"] += 1
+            elif change == "registry":
+                proof["registry"] = "0x" + "12" * 20
+            else:
+                proof[change] = "0x" + proof[change][2:].upper()
+            variants.append(changed)
+    batch = (docs + signed_docs + variants) * 3
+    judged: list[Any] = []
+    judge = Run.judge
+    monkeypatch.setattr(Run, "judge", lambda run, doc, local: judged.append(doc) or judge(run, doc, local))
+    verifier = Verifier(world.reader, clock=lambda: 1_900_000_000)
+    for context in CONTEXTS:
+        judged.clear()
+        both_paths(verifier, batch, context)
+        # judged in full: the reference judges each alone; the batch, once per status and group: the four statuses
+        # of the first batch, the signed batch's two Merkle path lengths (three leaves), another chain, another
+        # registry, the root in upper case (the digest in upper case is alike: the answer shows it in lower case)
+        assert len(judged) - len(batch) == 4 + 2 + 3
+    first, second = docs[4], docs[5]
+    assert alike.alike_key(first, lists=False) == alike.alike_key(second, lists=False) is not None
+    assert alike.alike_key(first, lists=True) is not None  # a Hurong status only: no list to compare with
+
+    class Text(str):
+        pass
+
+    odd = copy.deepcopy(first)
+    odd["validFrom"] = Text(odd["validFrom"])
+    assert alike.alike_key(odd, lists=False) is None
+    listed = copy.deepcopy(first)
+    listed["credentialStatus"] = [listed["credentialStatus"]]
+    assert alike.alike_key(listed, lists=True) is None and alike.alike_key(listed, lists=False) is not None
