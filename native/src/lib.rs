@@ -7,6 +7,9 @@
 
 use std::collections::HashMap;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod array_text;
 mod canonical;
 mod clearing;

@@ -2,7 +2,9 @@
 
 use rayon::prelude::*;
 use sha3::Keccak256;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::digest::{hash_with, Hash};
 
@@ -34,13 +36,52 @@ pub fn process_proof<'a>(leaf: &[u8], proof: impl IntoIterator<Item = &'a [u8]>)
     node
 }
 
-/// Whether `path` leads from `digest`'s leaf to `root` (`MerkleProof.verify`), without allocating.
-pub fn verify_path(root: &Hash, digest: &Hash, path: &[Hash]) -> bool {
-    let mut node = leaf_hash(digest);
-    for sibling in path {
-        node = hash_pair(&node, sibling);
+/// Pairs hashed on this thread, by their two hashes in order: the paths of one batch's certificates share their
+/// upper nodes, so a batch needs about one pair hash a certificate instead of one a level. `hash_pair` is a pure
+/// function, so a pair found here is exactly the pair hashed again.
+const PAIR_MEMO_ENTRIES: usize = 1 << 16;
+
+thread_local! {
+    static PAIRS: RefCell<HashMap<[u8; 64], Hash, BuildHasherDefault<FirstWord>>> = RefCell::new(HashMap::default());
+}
+
+/// A hasher of keys that are keccak-256 outputs (uniform already): their first eight bytes.
+#[derive(Default)]
+pub struct FirstWord(u64);
+
+impl Hasher for FirstWord {
+    fn finish(&self) -> u64 {
+        self.0
     }
-    &node == root
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8).take(1) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_usize(&mut self, _: usize) {} // an array's length: the same for every key
+}
+
+/// Whether `path` leads from `digest`'s leaf to `root` (`MerkleProof.verify`), the pairs hashed kept on this
+/// thread (`PAIRS`) for the paths that follow.
+pub fn verify_path(root: &Hash, digest: &Hash, path: &[Hash]) -> bool {
+    PAIRS.with_borrow_mut(|pairs| {
+        if pairs.len() >= PAIR_MEMO_ENTRIES {
+            pairs.clear();
+        }
+        let mut node = leaf_hash(digest);
+        for sibling in path {
+            let (low, high) = if node.as_slice() < sibling.as_slice() { (&node, sibling) } else { (sibling, &node) };
+            let mut key = [0u8; 64];
+            key[..32].copy_from_slice(low);
+            key[32..].copy_from_slice(high);
+            node = *pairs.entry(key).or_insert_with(|| keccak(&[&key]));
+        }
+        &node == root
+    })
 }
 
 pub enum TreeError {

@@ -57,11 +57,11 @@ struct SaltTable {
     obfuscated: Vec<Hash>,
 }
 
-/// The digest recomputation of one document: ready (`None` where it raises in the reference), or its salt table
-/// and owned body, whose fields are found without the GIL.
+/// The digest recomputation of one document: ready (`None` where it raises in the reference), or its owned proof
+/// and body, whose salt table and fields are found without the GIL.
 enum Salting {
     Ready(Option<Salted>),
-    Owned(SaltTable, Arc<Json>),
+    Owned(Json, Arc<Json>),
 }
 
 /// What checks 1-3 need of one document.
@@ -78,9 +78,11 @@ impl Job {
     fn facts(&self) -> (Option<bool>, bool) {
         let matches = match &self.salting {
             Salting::Ready(salted) => salted.as_ref().map(|s| self.digest_of(&s.text, &s.fields, &s.obfuscated)),
-            Salting::Owned(table, body) => SCRATCH.with_borrow_mut(|(found, pairs)| {
-                json_fields(body, found);
-                matched(found, table, pairs).then(|| self.digest_of(&found.text, pairs, &table.obfuscated))
+            Salting::Owned(proof, body) => owned_salt_table(proof).and_then(|table| {
+                SCRATCH.with_borrow_mut(|(found, pairs)| {
+                    json_fields(body, found);
+                    matched(found, &table, pairs).then(|| self.digest_of(&found.text, pairs, &table.obfuscated))
+                })
             }),
         };
         (matches.map(|d| d == self.digest), merkle::verify_path(&self.root, &self.digest, &self.path))
@@ -135,7 +137,11 @@ const HEX_VALUES: [u8; 256] = {
 
 /// `0x` and 64 hex digits (upper case allowed only where `lower_only` is false), as 32 bytes.
 fn hash_of(value: &Obj<'_>, lower_only: bool) -> Option<Hash> {
-    let text = exact_str(value)?.to_str().ok()?.as_bytes();
+    hex_hash(exact_str(value)?.to_str().ok()?.as_bytes(), lower_only)
+}
+
+/// `hash_of` of text.
+fn hex_hash(text: &[u8], lower_only: bool) -> Option<Hash> {
     let digits = text.strip_prefix(b"0x")?;
     if digits.len() != 64 || (lower_only && digits.iter().any(u8::is_ascii_uppercase)) {
         return None;
@@ -219,6 +225,25 @@ fn salt_table(proof: &Bound<'_, PyDict>) -> PyResult<Option<SaltTable>> {
     Ok(Some(SaltTable { salts, obfuscated }))
 }
 
+/// `salt_table` of a proof copied out (`shaped` found its salts an object, its hidden hashes absent or a list).
+fn owned_salt_table(proof: &Json) -> Option<SaltTable> {
+    let mut salts = Vec::new();
+    for (key, value) in proof.get("salts")?.members()? {
+        let value = value.as_str()?.as_bytes();
+        if value.len() != 32 || !value.iter().all(|&b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return None;
+        }
+        salts.push((key.as_bytes().to_vec(), value.try_into().expect("32 bytes")));
+    }
+    let mut obfuscated = Vec::new();
+    if let Some(list) = proof.get("obfuscated") {
+        for item in list.items()? {
+            obfuscated.push(hex_hash(item.as_str()?.as_bytes(), true)?);
+        }
+    }
+    Some(SaltTable { salts, obfuscated })
+}
+
 /// The salted fields and hidden hashes of a document exactly when `recompute_digest` succeeds on it.
 fn salted(document: &Obj<'_>, proof: &Bound<'_, PyDict>) -> PyResult<Option<Salted>> {
     let Some(table) = salt_table(proof)? else { return Ok(None) };
@@ -281,13 +306,10 @@ fn job(
     let Some((suite, digest, root, path)) = shaped(proof, proof_type)? else { return Ok((None, None)) };
     let mut limits = Limits::new(bounds.0, bounds.1, bounds.2);
     if let Some(body) = limits.object(top, Some("proof"), 0)? {
-        if limits.copy(proof.as_any(), 1)?.is_some() {
+        if let Some(owned_proof) = limits.copy(proof.as_any(), 1)? {
             let body = Arc::new(body);
-            let salting = match salt_table(proof)? {
-                Some(table) => Salting::Owned(table, Arc::clone(&body)),
-                None => Salting::Ready(None),
-            };
-            let valid = unredacted(proof)?.then_some(body);
+            let valid = unredacted(proof)?.then(|| Arc::clone(&body));
+            let salting = Salting::Owned(owned_proof, body);
             return Ok((Some(Job { suite, digest, root, path, salting }), valid));
         }
     }
