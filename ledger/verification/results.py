@@ -70,8 +70,14 @@ class CheckResult:
             object.__setattr__(self, "message_en", self.message)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "outcome": self.outcome.value, "code": self.code, "message": self.message,
-                "messageEn": self.message_en, "details": self.details}  # fmt: skip
+        """The check as JSON: written once, then the same dict every time (a result is shared by every certificate
+        of a bulk answer it applies to, so nothing may change the dict)."""
+        written: dict[str, Any] | None = self.__dict__.get("_json")
+        if written is None:
+            written = {"name": self.name, "outcome": self.outcome.value, "code": self.code, "message": self.message,
+                       "messageEn": self.message_en, "details": self.details}  # fmt: skip
+            object.__setattr__(self, "_json", written)
+        return written
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod array_text;
+mod body;
 mod canonical;
 mod clearing;
 mod digest;
@@ -500,6 +501,7 @@ fn hurong_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<validation::Schema>()?;
     m.add_function(wrap_pyfunction!(plain::unsupported_value, m)?)?;
     m.add_function(wrap_pyfunction!(plain::long_number, m)?)?;
+    m.add_function(wrap_pyfunction!(body::body_facts, m)?)?;
     m.add_function(wrap_pyfunction!(verify_batch::local_facts, m)?)?;
     m.add_function(wrap_pyfunction!(verify_batch::start_local_facts, m)?)?;
     m.add_class::<verify_batch::PendingFacts>()?;

@@ -170,27 +170,22 @@ pub fn unsupported_value(
 /// valid JSON is answered as it comes (the parser refuses such a text anyway).
 #[pyfunction]
 pub fn long_number(body: &[u8], digits: usize) -> bool {
-    let mut in_string = false;
-    let mut escaped = false;
     let mut run = 0usize;
-    for &byte in body {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
-            }
-        } else if byte.is_ascii_digit() {
+    let mut at = 0;
+    while at < body.len() {
+        let byte = body[at];
+        if byte.is_ascii_digit() {
             run += 1;
             if run >= digits {
                 return true;
             }
         } else {
             run = 0;
-            in_string = byte == b'"';
+            if byte == b'"' {
+                at = crate::body::string_end(body, at).0; // strings skipped at memory speed
+            }
         }
+        at += 1;
     }
     false
 }

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.json_body import MAX_JSON_DEPTH, json_depth, read_json_body
+from api import json_body
+from api.json_body import MAX_JSON_DEPTH, _DuplicateKey, _unique_keys, json_depth, read_json_body
 from api.schemas import NOT_PARSED
 from ledger.certificates import json_text
 
@@ -79,6 +80,58 @@ def test_a_deep_body_is_refused_before_it_is_parsed_and_a_shallow_one_is_parsed_
     assert refusal is None and parsed == json.loads(shallow)
 
 
+@pytest.fixture(params=["native", "reference"])
+def admission(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Depth and duplicate keys of a parsed body found by the native pass, and by orjson's rewriting of the value
+    where the core is not installed."""
+    if request.param == "reference":
+        monkeypatch.setattr(json_body, "_body_facts", None)
+    elif json_body._body_facts is None:
+        pytest.skip("the native core is not installed")
+
+
+class _Pairs(list[tuple[str, Any]]):
+    """An object as written: its keys in order, a key possibly twice."""
+
+
+def _text(value: Any, ascii_only: bool) -> str:
+    if isinstance(value, _Pairs):
+        items = (json.dumps(k, ensure_ascii=ascii_only) + ":" + _text(v, ascii_only) for k, v in value)
+        return "{" + ",".join(items) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_text(v, ascii_only) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=ascii_only)
+
+
+_WRITTEN = st.recursive(
+    st.none() | st.integers() | _TRICKY,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(st.tuples(st.sampled_from(["a", "b", "[{", 'é"', "c\\"]) | _TRICKY, inner), max_size=5).map(_Pairs)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_WRITTEN, st.booleans())
+def test_the_native_pass_finds_what_pythons_json_finds(value: Any, ascii_only: bool) -> None:
+    if json_body._body_facts is None:
+        pytest.skip("the native core is not installed")
+    body = _text(value, ascii_only).encode()
+    depth, duplicate, escaped_key = json_body._body_facts(body)
+    try:
+        parsed = json.loads(body, object_pairs_hook=_unique_keys)
+    except _DuplicateKey:
+        assert duplicate is not None or escaped_key  # an escaped key is left to Python's json
+    else:
+        assert duplicate is None
+        assert depth == _depth(parsed)
+    if duplicate is not None:  # as written, without an escape: the same text twice in one object
+        assert json.dumps(duplicate, ensure_ascii=False)[1:-1] == duplicate
+
+
+@pytest.mark.usefixtures("admission")
 @pytest.mark.parametrize(
     ("body", "code"),
     [
@@ -98,6 +151,7 @@ def test_refusals(body: bytes, code: str) -> None:
     assert refusal is not None and refusal.code == code and parsed is NOT_PARSED
 
 
+@pytest.mark.usefixtures("admission")
 @pytest.mark.parametrize(
     "body",
     [b'{"a": NaN}', b'{"a": "\\ud800"}', b'{"a\\u003a": 1, "b": 2}'],
@@ -134,6 +188,7 @@ def test_a_body_without_long_numbers_is_parsed_once_by_orjson() -> None:
     assert refusal is None and parsed == value
 
 
+@pytest.mark.usefixtures("admission")
 def test_a_large_body_is_read_as_a_small_one_and_the_collector_runs_again_after() -> None:
     import gc
 
