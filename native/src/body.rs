@@ -13,6 +13,9 @@ use pyo3::prelude::*;
 /// must not cost the square of their number).
 const LINEAR_KEYS: usize = 16;
 
+/// Bodies from this size are read without the GIL.
+const DETACHED_BODY: usize = 1 << 16;
+
 /// What `body_facts` found.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Facts<'a> {
@@ -107,7 +110,8 @@ pub fn facts(text: &[u8]) -> Facts<'_> {
 /// text a parser has accepted; see the module.
 #[pyfunction]
 pub fn body_facts(py: Python<'_>, body: &[u8]) -> (usize, Option<String>, bool) {
-    let found = py.detach(|| facts(body));
+    // a small body is read holding the GIL: released for microseconds, it would be handed to another thread
+    let found = if body.len() < DETACHED_BODY { facts(body) } else { py.detach(|| facts(body)) };
     let duplicate = found.duplicate.map(|key| String::from_utf8_lossy(key).into_owned());
     (found.depth, duplicate, found.escaped_key)
 }

@@ -111,7 +111,7 @@ impl Clearing {
         let count = documents.len();
         if count < PARALLEL_DOCUMENTS {
             let bodies = documents.iter().map(|d| copy(&d)).collect::<PyResult<Vec<_>>>()?;
-            return Ok(documents.py().detach(|| bodies.iter().map(one).collect()));
+            return Ok(bodies.iter().map(one).collect()); // a few documents: the GIL kept (see `local_checks`)
         }
         // Each chunk comes back with its answers, to be freed by the thread that allocated it (memory freed on the
         // pool's threads would stay in their allocator's arenas).

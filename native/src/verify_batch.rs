@@ -417,7 +417,10 @@ pub fn local_checks(
     clearing: &Bound<'_, Clearing>,
 ) -> PyResult<(Vec<Facts>, Vec<bool>)> {
     let (jobs, valid) = cleared_jobs(py, documents, proof_type, (max_depth, max_values, max_text), clearing)?;
-    Ok((py.detach(|| compute(&jobs)), valid))
+    // a few documents (`POST /verify`) are computed holding the GIL: released for microseconds, it would be handed to
+    // another thread of the service, and this one would wait for it back
+    let facts = if jobs.len() < PARALLEL_DOCUMENTS { compute(&jobs) } else { py.detach(|| compute(&jobs)) };
+    Ok((facts, valid))
 }
 
 /// The job of each document and whether `clearing` clears its validation, from one copy of each.
