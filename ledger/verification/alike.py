@@ -2,8 +2,9 @@
 
     results = answer_many(local, run, documents)
 
-A batch's certificates name one issuer, type, province, validity period, root, registry, signature and Merkle path
-length; every check but the status reads nothing else of them. So once the native core has cleared a certificate
+A batch's certificates name one issuer, type, province, root, registry, signature and Merkle path length; every check
+but the status and the validity reads nothing else of them, and the validity gives every certificate within its period
+one answer, whatever its dates. So once the native core has cleared a certificate
 (its proof well shaped, its values plain JSON, its digest recomputed from its disclosed fields and its Merkle path
 followed to the root, its validation passed: `LocalChecks.start`), and an alike certificate with the same status
 record has been judged in full in this run, its answer is that one's with its own digest: only its status is read.
@@ -16,7 +17,7 @@ judging the certificate alone gives.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ledger.chain.models import Batch, StatusRecord
@@ -26,25 +27,33 @@ from ledger.verification.run import Run
 
 #: Types whose values are their own identity in a key (a subclass may format itself otherwise).
 _EXACT = frozenset({str, int, type(None)})
+#: In a key in place of both dates of a certificate within its validity period (no certificate's date is a tuple).
+_VALID_NOW = ("valid now",)
 #: A group of alike certificates: the issuer's address, the root, the batch anchoring it (None: not anchored), and
 #: for each status record met, the answer's fields but the digest.
 Group = tuple[str, bytes, Batch | None, dict[StatusRecord | None, dict[str, Any]]]
 
 
-def alike_key(doc: dict[str, Any], lists: bool) -> tuple[Any, ...] | None:
+def alike_key(
+    doc: dict[str, Any], lists: bool, valid_now: Callable[[str, str], bool] | None = None
+) -> tuple[Any, ...] | None:
     """What checks 1-9 read of `doc` (a document the native core cleared) besides its digest and status: certificates
     with one key get one answer but for those two. None where `doc` is to be judged in full: a value of another type
-    than exact text, integer or null, or status list entries to be compared (`lists`) with the lists."""
+    than exact text, integer or null, or status list entries to be compared (`lists`) with the lists.
+
+    With `valid_now` (`Run.valid_now`), certificates within their validity period share a key whatever their dates:
+    check 8 gives them one answer with no date in it, and no other check reads the dates."""
     subject, proof = doc.get("credentialSubject"), doc["proof"]
     if subject.__class__ is not dict or (lists and doc.get("credentialStatus").__class__ is list):
         return None
     issuer = doc.get("issuer")
+    valid_from, valid_until = doc.get("validFrom"), doc.get("validUntil")
     values = (
         issuer.get("id") if issuer.__class__ is dict else issuer,
         subject.get("certificateType"),
         subject.get("issuingProvince"),
-        doc.get("validFrom"),
-        doc.get("validUntil"),
+        valid_from,
+        valid_until,
         proof.get("chainId"),
         proof.get("registry"),
         proof.get("merkleRoot"),
@@ -53,6 +62,13 @@ def alike_key(doc: dict[str, Any], lists: bool) -> tuple[Any, ...] | None:
     for value in values:
         if value.__class__ not in _EXACT:
             return None
+    if (
+        valid_now is not None
+        and type(valid_from) is str
+        and type(valid_until) is str
+        and valid_now(valid_from, valid_until)
+    ):
+        values = (*values[:3], _VALID_NOW, _VALID_NOW, *values[5:])
     signature = proof.get("signature")
     if signature is None:
         return (*values, None, len(proof["merklePath"]))
@@ -77,7 +93,7 @@ def answer_many(local: LocalChecks, run: Run, documents: Sequence[Any]) -> list[
     keys: list[tuple[Any, ...] | None] = []
     firsts = []
     for doc, clear in zip(documents, cleared, strict=True):  # while the native core works
-        key = alike_key(doc, lists) if clear else None
+        key = alike_key(doc, lists, run.valid_now) if clear else None
         keys.append(key)
         firsts.append(None if key is not None else local.first(doc, made, cleared=clear, valid=clear))
     found, valid = pending.wait()

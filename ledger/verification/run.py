@@ -90,6 +90,7 @@ class Run:
         # What this run judged, by key (see `_shared`), and the standing of each agency: a verifier may hand the
         # same two to every run that judges at the same block, time and context (`Verifier`, `memo_key`).
         self._memo, self._standing = ({}, {}) if memo is None else memo
+        self._valid_now: dict[tuple[str, str], bool] = {}
 
     def verify(self, doc: Any, local: Local) -> VerificationResult:
         """The answer for `doc`, whose checks 1-3 gave `local` (see `ledger.verification.local`)."""
@@ -306,16 +307,29 @@ class Run:
                 successor=successor, **details)  # fmt: skip
 
     def _check_validity(self, claims: Claims, put: Put) -> None:
-        now = self.now
-        start, end = timestamp(claims.valid_from), timestamp(claims.valid_until)
-        if start is None or end is None:  # both are disclosed text (the format check saw to it)
-            put("validity", FAILED, "bad_dates", "validFrom / validUntil are not RFC 3339 timestamps")
-        elif now < start:
-            put("validity", FAILED, "not_yet_valid", f"valid from {claims.valid_from}", validFrom=claims.valid_from)
-        elif now > end:
-            put("validity", FAILED, "expired", f"expired at {claims.valid_until}", validUntil=claims.valid_until)
-        else:
+        start, end, holds = self._dates(claims.valid_from, claims.valid_until)
+        if holds:
             put("validity", PASSED, "ok", "within its validity period")
+        elif start is None or end is None:  # both are disclosed text (the format check saw to it)
+            put("validity", FAILED, "bad_dates", "validFrom / validUntil are not RFC 3339 timestamps")
+        elif self.now < start:
+            put("validity", FAILED, "not_yet_valid", f"valid from {claims.valid_from}", validFrom=claims.valid_from)
+        else:
+            put("validity", FAILED, "expired", f"expired at {claims.valid_until}", validUntil=claims.valid_until)
+
+    def _dates(self, valid_from: str, valid_until: str) -> tuple[float | None, float | None, bool]:
+        """The two timestamps, and whether the certificate is within its validity period now."""
+        start, end = timestamp(valid_from), timestamp(valid_until)
+        return start, end, start is not None and end is not None and start <= self.now <= end
+
+    def valid_now(self, valid_from: str, valid_until: str) -> bool:
+        """Whether check 8 passes for these dates (exact text) in this run: every such certificate gets the one same
+        answer, with no date in it. Kept per pair of dates for the run."""
+        key = (valid_from, valid_until)
+        found = self._valid_now.get(key)
+        if found is None:
+            found = self._valid_now[key] = self._dates(valid_from, valid_until)[2]
+        return found
 
     def _check_recognition(self, claims: Claims, put: Put) -> None:
         context = self.context

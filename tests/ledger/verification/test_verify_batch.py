@@ -207,7 +207,14 @@ def test_alike_certificates_are_answered_as_each_alone(
             else:
                 proof[change] = "0x" + proof[change][2:].upper()
             variants.append(changed)
-    batch = (docs + signed_docs + variants) * 3
+    # one batch of other dates: three within their period now (alike: one answer), one expired, one not yet valid
+    periods = [("2026-02-01T00:00:00Z", "2031-01-01T00:00:00Z"), ("2025-06-30T08:00:00+08:00", "2045-01-01T00:00:00Z"),
+               ("2029-12-31T23:59:59Z", "2030-12-31T00:00:00Z"), ("2020-01-01T00:00:00Z", "2029-01-01T00:00:00Z"),
+               ("2031-01-01T00:00:00Z", "2040-01-01T00:00:00Z")]  # fmt: skip
+    dated = issuing.issue(world, tmp_path, "sh_amr", [
+        issuing.credential(world, "sh_amr", validFrom=start, validUntil=end) for start, end in periods
+    ])  # fmt: skip
+    batch = (docs + signed_docs + variants + dated) * 3
     judged: list[Any] = []
     judge = Run.judge
     monkeypatch.setattr(Run, "judge", lambda run, doc, local: judged.append(doc) or judge(run, doc, local))
@@ -217,8 +224,10 @@ def test_alike_certificates_are_answered_as_each_alone(
         both_paths(verifier, batch, context)
         # judged in full: the reference judges each alone; the batch, once per status and group: the four statuses
         # of the first batch, the signed batch's two Merkle path lengths (three leaves), another chain, another
-        # registry, the root in upper case (the digest in upper case is alike: the answer shows it in lower case)
-        assert len(judged) - len(batch) == 4 + 2 + 3
+        # registry, the root in upper case (the digest in upper case is alike: the answer shows it in lower case),
+        # and of the dated batch (five leaves: two path lengths) the valid ones once per path length, the expired
+        # one and the one not yet valid
+        assert len(judged) - len(batch) == 4 + 2 + 3 + 4
     first, second = docs[4], docs[5]
     assert alike.alike_key(first, lists=False) == alike.alike_key(second, lists=False) is not None
     assert alike.alike_key(first, lists=True) is not None  # a Hurong status only: no list to compare with
