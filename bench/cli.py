@@ -80,6 +80,7 @@ def bench_scale_cmd(
     agencies: Annotated[int, typer.Option(min=1, max=50, help="Agencies per province")] = 10,
     seconds: Annotated[int, typer.Option(min=1, max=600, help="Seconds of wrk load on /verify per decade")] = 10,
     connections: Annotated[int, typer.Option(min=1, max=1024, help="wrk connections")] = 64,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="uvicorn workers of the service")] = 2,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON here")] = None,
 ) -> None:
     """Cost growth on one chain: issuance rate, /verify p99 and index bytes per certificate at each decade."""
@@ -90,7 +91,7 @@ def bench_scale_cmd(
         raise typer.Exit(2)
     figures = bench_scale(maximum=max_certificates, batch=batch, provinces=provinces,
                           agencies_per_province=agencies, seconds=seconds, connections=connections,
-                          report=console.print)  # fmt: skip
+                          workers=workers, report=console.print)  # fmt: skip
     if json_out:
         write_json(json_out, figures, indent=1)
 

@@ -98,8 +98,9 @@ class _Run:
 
 
 @contextmanager
-def _served_chain(provinces: int, agencies_per_province: int, report: Report) -> Iterator[_Run]:
-    """A fresh anvil with the scale consortium, and the service (one worker) indexing it, in a temporary home."""
+def _served_chain(provinces: int, agencies_per_province: int, workers: int, report: Report) -> Iterator[_Run]:
+    """A fresh anvil with the scale consortium, and the service (`workers` uvicorn workers) indexing it, in a
+    temporary home."""
     description = scale_consortium(provinces, agencies_per_province)
     home = Path(tempfile.mkdtemp(prefix="hurong-bench-scale-"))
     try:
@@ -110,7 +111,8 @@ def _served_chain(provinces: int, agencies_per_province: int, report: Report) ->
                    f"{time.perf_counter() - started:.1f} s")  # fmt: skip
             result.deployment.save(home / "deployments")
             port = free_port()
-            server = start_service(service_env(rpc_url=chain.url, home=home), port=port, log=home / "service.log")
+            server = start_service(service_env(rpc_url=chain.url, home=home), port=port, workers=workers,
+                                   log=home / "service.log")  # fmt: skip
             try:
                 agencies = [a["account"] for a in description["agencies"]]
                 yield _Run(chain, result, home, f"http://127.0.0.1:{port}/api/v1", agencies)
@@ -191,19 +193,22 @@ def bench_scale(
     agencies_per_province: int = 10,
     seconds: int = 10,
     connections: int = 64,
+    workers: int = 2,
     report: Report = print,
 ) -> dict[str, Any]:
     """Issue up to `maximum` certificates in batches of `batch`, and take the figures at each power of ten from
-    `batch` up to `maximum` (and at `maximum`)."""
+    `batch` up to `maximum` (and at `maximum`), the service run with `workers` uvicorn workers (one per core here:
+    a single worker's event loop, uvloop, answers unfairly past ~32 connections, see BENCHMARKS.md)."""
     if maximum < batch or batch < 1:
         raise ValueError("maximum must be at least one batch")
     marks = [m for m in (10**k for k in range(8)) if batch <= m <= maximum]
     if not marks or marks[-1] != maximum:
         marks.append(maximum)
     figures: dict[str, Any] = {"batch": batch, "provinces": provinces, "agencies": provinces * agencies_per_province,
-                               "revoked_share": 0.01, "connections": connections, "decades": []}  # fmt: skip
+                               "revoked_share": 0.01, "connections": connections, "workers": workers,
+                               "decades": []}  # fmt: skip
     rng = random.Random(12)
-    with _served_chain(provinces, agencies_per_province, report) as run:
+    with _served_chain(provinces, agencies_per_province, workers, report) as run:
         issued, index = 0, 0
         for mark in marks:
             decade = _Decade()

@@ -45,7 +45,7 @@ def test_a_licence_is_moved_to_its_agencys_province_with_a_valid_credit_code() -
 
 def test_each_step_reports_issuance_verification_and_index_size(figures: dict[str, Any]) -> None:
     assert [d["certificates"] for d in figures["decades"]] == [1_000, 2_000]
-    assert figures["agencies"] == 4 and figures["batch"] == 1_000
+    assert figures["agencies"] == 4 and figures["batch"] == 1_000 and figures["workers"] == 2
     for step in figures["decades"]:
         assert step["issued_in_decade"] == 1_000 and step["revoked_in_decade"] == 10
         assert step["issue_certificates_per_second"] > 0 and step["issue_cpu_us_per_certificate"] > 0
