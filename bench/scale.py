@@ -197,8 +197,10 @@ def bench_scale(
     report: Report = print,
 ) -> dict[str, Any]:
     """Issue up to `maximum` certificates in batches of `batch`, and take the figures at each power of ten from
-    `batch` up to `maximum` (and at `maximum`), the service run with `workers` uvicorn workers (one per core here:
-    a single worker's event loop, uvloop, answers unfairly past ~32 connections, see BENCHMARKS.md)."""
+    `batch` up to `maximum` (and at `maximum`): `/verify` over certificates of every batch so far, and over the
+    first decade's certificates again (the chain's size alone changing). The service runs `workers` uvicorn workers
+    (one per core here: a single worker's event loop, uvloop, answers unfairly past ~32 connections, see
+    BENCHMARKS.md)."""
     if maximum < batch or batch < 1:
         raise ValueError("maximum must be at least one batch")
     marks = [m for m in (10**k for k in range(8)) if batch <= m <= maximum]
@@ -210,6 +212,7 @@ def bench_scale(
     rng = random.Random(12)
     with _served_chain(provinces, agencies_per_province, workers, report) as run:
         issued, index = 0, 0
+        first_bodies: list[dict[str, Any]] = []
         for mark in marks:
             decade = _Decade()
             while issued < mark:
@@ -222,8 +225,10 @@ def bench_scale(
             head = run.head()
             _wait_indexed(run.base, head)
             bodies = [{"certificate": d} for d in rng.sample(run.sample, min(len(run.sample), 2_000))]
+            first_bodies = first_bodies or bodies  # the first decade's certificates, asked about at every decade
             wrk.post_each(run.base + "/verify", bodies, seconds=2, connections=connections)  # warm-up
             load = wrk.post_each(run.base + "/verify", bodies, seconds=seconds, connections=connections)
+            same = wrk.post_each(run.base + "/verify", first_bodies, seconds=seconds, connections=connections)
             size_bytes = _index_bytes(run.home)
             row = {
                 "certificates": issued,
@@ -233,6 +238,7 @@ def bench_scale(
                 "revoked_in_decade": decade.revoked,
                 "revoke_seconds": round(decade.revocation_seconds, 2),
                 "verify": load,
+                "verify_first_certificates": same,
                 "index_bytes": size_bytes,
                 "index_bytes_per_certificate": round(size_bytes / issued, 1),
             }
@@ -242,7 +248,9 @@ def bench_scale(
                    f"POST /verify {load['requests_per_second']:,.0f} requests/s p50 {load['p50_ms']} ms "
                    f"p99 {load['p99_ms']} ms ({load['not_valid_answers']} not VALID, non-2xx {load['non_2xx']}), "
                    f"index {size_bytes / 2**20:,.1f} MiB = "
-                   f"{row['index_bytes_per_certificate']} bytes/certificate")  # fmt: skip
+                   f"{row['index_bytes_per_certificate']} bytes/certificate; over the first decade's "
+                   f"{len(first_bodies)} certificates {same['requests_per_second']:,.0f} requests/s "
+                   f"p50 {same['p50_ms']} ms p99 {same['p99_ms']} ms")  # fmt: skip
     first, last = figures["decades"][0], figures["decades"][-1]
     figures["issue_rate_change"] = round(last["issue_certificates_per_second"] / first["issue_certificates_per_second"]
                                          - 1, 3)  # fmt: skip
@@ -250,4 +258,7 @@ def bench_scale(
                                         - 1, 3)  # fmt: skip
     if first["verify"]["p99_ms"] and last["verify"]["p99_ms"]:
         figures["verify_p99_change"] = round(last["verify"]["p99_ms"] / first["verify"]["p99_ms"] - 1, 3)
+    before, after = first["verify_first_certificates"]["p99_ms"], last["verify_first_certificates"]["p99_ms"]
+    if before and after:  # the same certificates asked about: what the chain's size alone changes
+        figures["verify_p99_change_same_certificates"] = round(after / before - 1, 3)
     return figures

@@ -54,10 +54,14 @@ def test_each_step_reports_issuance_verification_and_index_size(figures: dict[st
         assert verify["answers"] > 0 and verify["not_valid_answers"] == 0 and verify["non_2xx"] == 0
         assert 0 < verify["p50_ms"] <= verify["p99_ms"]
         assert verify["distinct_certificates"] == 20 * (step["certificates"] // 1_000)
+        same = step["verify_first_certificates"]  # the first decade's certificates again: the chain's size alone
+        assert same["answers"] > 0 and same["not_valid_answers"] == 0 and same["non_2xx"] == 0
+        assert same["distinct_certificates"] == 20
         assert step["index_bytes"] > 0
         assert step["index_bytes_per_certificate"] == round(step["index_bytes"] / step["certificates"], 1)
     assert isinstance(figures["issue_rate_change"], float) and isinstance(figures["verify_p99_change"], float)
     assert isinstance(figures["issue_cpu_change"], float)
+    assert isinstance(figures["verify_p99_change_same_certificates"], float)
     assert any("2,000 certificates issued" in line for line in figures["_lines"])
 
 
