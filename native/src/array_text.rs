@@ -3,6 +3,8 @@
 
 use std::ops::Range;
 
+use crate::body::string_end;
+
 /// The byte ranges of the top-level elements of `text`, a compact JSON array; `None` when `text` is no such array
 /// (unbalanced brackets, an unterminated string, no brackets around it).
 pub fn elements(text: &[u8]) -> Option<Vec<Range<usize>>> {
@@ -17,7 +19,12 @@ pub fn elements(text: &[u8]) -> Option<Vec<Range<usize>>> {
     let (mut depth, mut start, mut i) = (0usize, 1, 1);
     while i < end {
         match text[i] {
-            b'"' => i = string_end(text, i + 1)?,
+            b'"' => {
+                i = string_end(text, i).0;
+                if i == text.len() {
+                    return None; // unterminated
+                }
+            }
             b'{' | b'[' => depth += 1,
             b'}' | b']' => depth = depth.checked_sub(1)?,
             b',' if depth == 0 => {
@@ -33,17 +40,6 @@ pub fn elements(text: &[u8]) -> Option<Vec<Range<usize>>> {
     }
     out.push(start..end);
     Some(out)
-}
-
-/// The position of the quote closing the string whose text starts at `from`.
-fn string_end(text: &[u8], mut from: usize) -> Option<usize> {
-    loop {
-        let at = from + memchr::memchr2(b'"', b'\\', text.get(from..)?)?;
-        if text[at] == b'"' {
-            return Some(at);
-        }
-        from = at + 2; // the escaped character, whatever it is, is no quote that closes
-    }
 }
 
 #[cfg(test)]

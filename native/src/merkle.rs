@@ -78,7 +78,7 @@ pub fn verify_path(root: &Hash, digest: &Hash, path: &[Hash]) -> bool {
             let mut key = [0u8; 64];
             key[..32].copy_from_slice(low);
             key[32..].copy_from_slice(high);
-            node = *pairs.entry(key).or_insert_with(|| keccak(&[&key]));
+            node = *pairs.entry(key).or_insert_with(|| hash_pair(low, high));
         }
         &node == root
     })
