@@ -201,6 +201,16 @@ fn last_token_digits(pointer: &[u8]) -> Option<bool> {
     token.is_ascii().then(|| !token.is_empty() && token.iter().all(u8::is_ascii_digit))
 }
 
+/// A salt as a proof writes it: 32 lower-case hex digits.
+fn salt_of(value: &[u8]) -> Option<[u8; 32]> {
+    let ok = value.iter().all(|&b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if ok {
+        value.try_into().ok()
+    } else {
+        None
+    }
+}
+
 /// The salts and hidden hashes of a proof when they are well formed (else `recompute_digest` raises).
 fn salt_table(proof: &Bound<'_, PyDict>) -> PyResult<Option<SaltTable>> {
     let Some(salts_object) = proof.get_item("salts")? else { return Ok(None) };
@@ -209,11 +219,8 @@ fn salt_table(proof: &Bound<'_, PyDict>) -> PyResult<Option<SaltTable>> {
     for (key, value) in salts_dict.iter() {
         let (Some(key), Some(value)) = (exact_str(&key), exact_str(&value)) else { return Ok(None) };
         let (Ok(key), Ok(value)) = (key.to_str(), value.to_str()) else { return Ok(None) };
-        let value = value.as_bytes();
-        if value.len() != 32 || !value.iter().all(|&b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-            return Ok(None);
-        }
-        salts.push((key.as_bytes().to_vec(), value.try_into().expect("32 bytes")));
+        let Some(value) = salt_of(value.as_bytes()) else { return Ok(None) };
+        salts.push((key.as_bytes().to_vec(), value));
     }
     let mut obfuscated = Vec::new();
     if let Some(list) = proof.get_item("obfuscated")? {
@@ -229,11 +236,7 @@ fn salt_table(proof: &Bound<'_, PyDict>) -> PyResult<Option<SaltTable>> {
 fn owned_salt_table(proof: &Json) -> Option<SaltTable> {
     let mut salts = Vec::new();
     for (key, value) in proof.get("salts")?.members()? {
-        let value = value.as_str()?.as_bytes();
-        if value.len() != 32 || !value.iter().all(|&b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-            return None;
-        }
-        salts.push((key.as_bytes().to_vec(), value.try_into().expect("32 bytes")));
+        salts.push((key.as_bytes().to_vec(), salt_of(value.as_str()?.as_bytes())?));
     }
     let mut obfuscated = Vec::new();
     if let Some(list) = proof.get("obfuscated") {
@@ -513,7 +516,8 @@ pub fn start_checks(
                 let facts = jobs.iter().map(|job| job.as_ref().map(Job::facts)).collect();
                 let valid = bodies.iter().map(|body| body.as_ref().is_some_and(|b| clearing.get().clears(b, &cx)));
                 let valid = valid.collect();
-                let _ = sender.send((start, facts, valid, jobs, bodies, clearing)); // nobody waits: dropped
+                let _ = sender.send((start, facts, valid, jobs, bodies, clearing));
+                // nobody waits: dropped
             });
         }
     }
