@@ -127,13 +127,26 @@ def day_of(at: float) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(at + DAY_OFFSET))
 
 
-def new_usage_id() -> str:
-    """A random id of 22 URL-safe characters, never beginning with `-` (a command line would take it for an option,
-    as `hurong audit prove` does)."""
-    found = secrets.token_urlsafe(16)
-    while found.startswith("-"):
-        found = secrets.token_urlsafe(16)
-    return found
+#: The 64 characters of URL-safe Base64 in their byte order, so that ids sort as the times they begin with.
+_SORTED_ALPHABET = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+#: An id's time: milliseconds since 1970 in 7 characters of `_SORTED_ALPHABET` (42 bits, until the year 2109).
+_TIME_CHARS = 7
+
+
+def new_usage_id(now: float | None = None) -> str:
+    """An id of 22 URL-safe characters: the time in milliseconds in 7 characters that sort in its order, then 15
+    random ones (90 bits). Never beginning with `-` (a command line would take it for an option, as `hurong audit
+    prove` does): the time's first character is 0 only before 1972.
+
+    Ids that sort by time keep the records' primary-key index growing at its end: with random ids every batch the
+    writer commits touched pages all over an index of hundreds of thousands of records, and the writer's cost per
+    record doubled as the log grew (14 → 28 µs at 400,000 records)."""
+    moment = int((time.time() if now is None else now) * 1000)
+    chars = []
+    for _ in range(_TIME_CHARS):
+        moment, low = divmod(moment, 64)
+        chars.append(_SORTED_ALPHABET[low])
+    return "".join(reversed(chars)) + secrets.token_urlsafe(12)[:15]
 
 
 def _private_file(path: Path) -> None:

@@ -51,7 +51,8 @@ def revoked_presented(engine: Engine, rule: rules.RevokedPresented, since: float
 
 def many_provinces(engine: Engine, rule: rules.ManyProvinces, now: float) -> list[Alert]:
     """One certificate verified in `provinces` or more provinces within the window: one alert per certificate
-    and day."""
+    and day. The reference of `api.supervision.spread.ProvinceSpread`, which the supervisor runs: this groups every
+    record of the window each time."""
     start = now - rule.window_minutes * 60
     window = and_(usage.c.at >= start, usage.c.at <= now, usage.c.certificate_ref.is_not(None),
                   usage.c.accepting_province.is_not(None), usage.c.verdict.in_(VERDICTS))  # fmt: skip
@@ -63,12 +64,17 @@ def many_provinces(engine: Engine, rule: rules.ManyProvinces, now: float) -> lis
         for ref in refs:
             provinces = sorted({r[0] for r in db.execute(select(usage.c.accepting_province)
                                                          .where(window, usage.c.certificate_ref == ref))})  # fmt: skip
-            found.append(Alert(
-                "many_provinces", f"{ref}:{day_of(now)}",
-                f"同一证照 {rule.window_minutes:g} 分钟内在 {len(provinces)} 个省份核验 / one certificate "
-                f"({_short(ref)}) verified in {len(provinces)} provinces within {rule.window_minutes:g} minutes",
-                tuple(provinces), {"certificateRef": ref, "provinces": provinces}, rule.severity))  # fmt: skip
+            found.append(many_provinces_alert(ref, provinces, rule, now))
     return found
+
+
+def many_provinces_alert(ref: str, provinces: list[str], rule: rules.ManyProvinces, now: float) -> Alert:
+    """The alert of a certificate verified in `provinces` (sorted) within `rule`'s window, on the day of `now`."""
+    return Alert(
+        "many_provinces", f"{ref}:{day_of(now)}",
+        f"同一证照 {rule.window_minutes:g} 分钟内在 {len(provinces)} 个省份核验 / one certificate "
+        f"({_short(ref)}) verified in {len(provinces)} provinces within {rule.window_minutes:g} minutes",
+        tuple(provinces), {"certificateRef": ref, "provinces": provinces}, rule.severity)  # fmt: skip
 
 
 def caller_failures(engine: Engine, rule: rules.CallerFailures, now: float) -> list[Alert]:

@@ -24,6 +24,7 @@ from api.supervision import rules
 from api.supervision.alerts import RULES, Alert, AlertStore, deliver, public
 from api.supervision.assist import AssistStore
 from api.supervision.config import ChainStalled, SupervisionConfig, load_config
+from api.supervision.spread import ProvinceSpread
 from ledger.audit import AuditLog, UsageLogClient, UsageLogRecord
 from ledger.errors import DeploymentError, LedgerError
 
@@ -54,6 +55,7 @@ class Supervisor:
         self.audit = AuditLog(engine, interval, delay=settings.usage_anchor_delay) if interval else None
         self.webhook_secret = settings.alert_webhook_secret.get_secret_value().encode("utf-8")
         self.chain = rules.ChainWatch()
+        self.spread = ProvinceSpread()
         self.holder = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -177,7 +179,7 @@ class Supervisor:
         found: list[Alert] = []
         checks: list[tuple[Any, Any]] = [
             (cfg.revoked_presented, lambda r: rules.revoked_presented(usage, r, self._since - 60, now)),
-            (cfg.many_provinces, lambda r: rules.many_provinces(usage, r, now)),
+            (cfg.many_provinces, lambda r: self.spread.observe(usage, r, now)),
             (cfg.caller_failures, lambda r: rules.caller_failures(usage, r, now)),
             (cfg.issuance_spike, lambda r: rules.issuance_spike(index, r, now)),
             (cfg.status_burst, lambda r: rules.status_burst(index, r, now)),

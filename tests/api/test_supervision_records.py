@@ -117,6 +117,16 @@ def test_usage_ids_never_begin_with_a_hyphen_a_command_line_would_take_for_an_op
     assert all(len(i) == 22 for i in ids)
 
 
+def test_usage_ids_sort_as_their_times_so_the_primary_key_grows_at_its_end() -> None:
+    from api.supervision.records import new_usage_id
+
+    moments = [1_600_000_000.0 + step * 0.001 for step in range(0, 3_000_000, 997)] + [4_398_046_511.0]
+    ids = [new_usage_id(at) for at in moments]
+    assert ids == sorted(ids) and len({i[:7] for i in ids}) == len(ids)
+    assert all(len(i) == 22 and i[0] != "-" for i in ids)
+    assert len({new_usage_id(1_700_000_000.0)[7:] for _ in range(1000)}) == 1000  # the rest is random
+
+
 def test_a_batch_is_written_field_for_field_with_the_day_in_china_standard_time(tmp_path: Path) -> None:
     """The writer hands SQLite a batch as one JSON array: every field, the nulls, Chinese text and the day (computed
     by SQLite) come back as the record had them, on both sides of midnight in China Standard Time."""

@@ -1,0 +1,84 @@
+"""`ProvinceSpread`, the incremental `many_provinces` rule the supervisor runs, answers every round exactly what the
+reference (`rules.many_provinces`, one grouping over the whole window) answers: over random rounds of records written
+on time, late (an earlier time written after a later one, as another worker's writer does) and dated ahead of the
+round, other verdicts, records without a province or reference, a clock set back and a rule changed."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from api.supervision import config, rules
+from api.supervision.records import USAGE_FILE, UsageLog, UsageRecord, new_usage_id
+from api.supervision.spread import ProvinceSpread
+
+PROVINCES = ["310000", "330000", "440000", "110000", "510000"]
+T0 = 1_790_000_000.0
+
+
+def _record(rng: random.Random, at: float, refs: list[str]) -> UsageRecord:
+    verdict = rng.choice(["VALID", "VALID", "INVALID", "NOT_RECOGNIZED", "ASSIST_REQUESTED"])
+    province = rng.choice([*PROVINCES, None]) if rng.random() < 0.1 else rng.choice(PROVINCES)
+    ref = None if rng.random() < 0.05 else rng.choice(refs)
+    return UsageRecord(id=new_usage_id(), at=at, accepting_province=province, caller_role=None, caller_agency=None,
+                       caller_province=None, service_item=None, verdict=verdict, failed="", issuing_province="310000",
+                       issuer=None, certificate_type=None, certificate_ref=ref, duration_ms=0.2)  # fmt: skip
+
+
+def _same(engine: object, spread: ProvinceSpread, rule: config.ManyProvinces, now: float) -> int:
+    expected = rules.many_provinces(engine, rule, now)  # type: ignore[arg-type]
+    got = spread.observe(engine, rule, now)  # type: ignore[arg-type]
+    assert got == expected
+    return len(got)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_round_answers_what_the_reference_answers(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    log = UsageLog(tmp_path / USAGE_FILE, b"secret", flush_interval=3600)
+    refs = [f"{rng.getrandbits(256):064x}" for _ in range(40)]
+    rule = config.ManyProvinces(provinces=3, window_minutes=2)
+    spread = ProvinceSpread()
+    now, alerted = T0, 0
+    try:
+        for round_ in range(60):
+            rows = [_record(rng, now + rng.uniform(-20, 15), refs) for _ in range(rng.randrange(0, 40))]
+            rows += [_record(rng, now + rng.uniform(-200, -100), refs) for _ in range(rng.randrange(0, 3))]  # late
+            rows += [_record(rng, now + rng.uniform(1, 40), refs) for _ in range(rng.randrange(0, 3))]  # dated ahead
+            log.insert(rows)
+            if round_ == 30:
+                rule = config.ManyProvinces(provinces=2, window_minutes=1.5)  # the configuration changed
+            if round_ == 45:
+                now -= 100  # the clock set back: the window is read again
+            alerted += _same(log.engine, spread, rule, now)
+            now += rng.uniform(5, 20)
+        assert alerted > 20  # the scenario raised alerts, so the comparison meant something
+    finally:
+        log.engine.dispose()
+
+
+def test_a_certificate_leaving_the_window_is_forgotten_and_memory_follows_the_window(tmp_path: Path) -> None:
+    log = UsageLog(tmp_path / USAGE_FILE, b"secret", flush_interval=3600)
+    rng = random.Random(9)
+    rule = config.ManyProvinces(provinces=2, window_minutes=1)
+    spread = ProvinceSpread()
+    try:
+        spread_ref = "ab" * 32
+        log.insert([
+            _record(rng, T0, [spread_ref])._replace(accepting_province="310000", verdict="VALID"),
+            _record(rng, T0 + 1, [spread_ref])._replace(accepting_province="330000", verdict="VALID"),
+        ])  # fmt: skip
+        (alert,) = spread.observe(log.engine, rule, T0 + 2)
+        assert alert.details == {"certificateRef": spread_ref, "provinces": ["310000", "330000"]}
+        for step in range(1, 40):  # 2,000 certificates a minute, each seen once
+            at = T0 + 60 * step
+            log.insert([
+                _record(rng, at, [f"{rng.getrandbits(256):064x}"])._replace(verdict="VALID", accepting_province="310000")
+                for _ in range(2000)
+            ])  # fmt: skip
+            assert spread.observe(log.engine, rule, at) == rules.many_provinces(log.engine, rule, at)
+        assert len(spread._seen) < 5 * 2000 + 1024 and not spread._spread
+    finally:
+        log.engine.dispose()
