@@ -69,6 +69,8 @@ class ProvinceSpread:
         with engine.connect() as db:
             # The last record written first: one written meanwhile has a higher rowid and waits for the next round.
             last = int(db.execute(select(func.coalesce(func.max(_ROWID), 0)).select_from(usage)).scalar_one())
+            if self._read is not None and last < self._read:  # the latest records were deleted: rowids start again
+                self._reset(self._window)
             span = and_(usage.c.at >= start if self._read is None else self._read < _ROWID, last >= _ROWID, _COUNTED)
             rows: list[Any] = [*db.execute(select(_REF, _PROVINCE, func.max(usage.c.at)).where(span, usage.c.at <= now)
                                            .group_by(_REF, _PROVINCE))]  # fmt: skip

@@ -75,10 +75,26 @@ def test_a_certificate_leaving_the_window_is_forgotten_and_memory_follows_the_wi
         for step in range(1, 40):  # 2,000 certificates a minute, each seen once
             at = T0 + 60 * step
             log.insert([
-                _record(rng, at, [f"{rng.getrandbits(256):064x}"])._replace(verdict="VALID", accepting_province="310000")
+                _record(rng, at, [f"{rng.getrandbits(256):064x}"])._replace(verdict="VALID", accepting_province="31")
                 for _ in range(2000)
             ])  # fmt: skip
             assert spread.observe(log.engine, rule, at) == rules.many_provinces(log.engine, rule, at)
         assert len(spread._seen) < 5 * 2000 + 1024 and not spread._spread
+    finally:
+        log.engine.dispose()
+
+
+def test_a_log_emptied_and_written_again_is_read_again(tmp_path: Path) -> None:
+    """Rowids start again at 1 in an emptied table: the rule reads the window again instead of waiting for them."""
+    log = UsageLog(tmp_path / USAGE_FILE, b"secret", flush_interval=3600)
+    rng = random.Random(5)
+    rule = config.ManyProvinces(provinces=2, window_minutes=10)
+    spread = ProvinceSpread()
+    try:
+        log.insert([_record(rng, T0 + i, ["cd" * 32])._replace(verdict="VALID") for i in range(50)])
+        spread.observe(log.engine, rule, T0 + 60)
+        log.prune(now=T0 + log.retention_days * 86_400 + 3600)  # every record past its retention
+        log.insert([_record(rng, T0 + 100 + i, ["ef" * 32])._replace(verdict="VALID") for i in range(5)])
+        assert _same(log.engine, spread, rule, T0 + 120) == 1
     finally:
         log.engine.dispose()
