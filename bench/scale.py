@@ -119,6 +119,10 @@ def _served_chain(provinces: int, agencies_per_province: int, workers: int, repo
                                    log=home / "service.log")  # fmt: skip
             try:
                 agencies = [a["account"] for a in description["agencies"]]
+                # The service's start (its workers' imports, the index catching up with the bootstrap's blocks)
+                # is over before the first decade's issuance is timed.
+                head = httpx.post(chain.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"}).json()
+                _wait_indexed(f"http://127.0.0.1:{port}/api/v1", int(head["result"], 16))
                 yield _Run(chain, result, home, f"http://127.0.0.1:{port}/api/v1", agencies)
             finally:
                 stop_service(server)

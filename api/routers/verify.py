@@ -207,26 +207,26 @@ def _record(
     province = caller.subject if caller is not None and caller.role == "province" else None
     if agency is not None:
         province = service.province_of_agency(agency)
+    role = caller.role if caller is not None else None
+    failed: dict[int, str] = {}  # by the identity of a result's checks: alike answers share theirs
+    contexts: dict[int, tuple[str | None, str | None]] = {}  # the same for their contexts
     ids: list[str | None] = []
     for r in results:
-        context = r.context
-        accepting = context.province if context is not None and context.province is not None else None
+        codes = failed.get(id(r.checks))
+        if codes is None:
+            codes = failed[id(r.checks)] = " ".join(c.code for c in r.checks if c.outcome == Outcome.FAILED)
+        where = contexts.get(id(r.context))
+        if where is None:
+            context = r.context
+            accepting = context.province if context is not None and context.province is not None else None
+            where = contexts[id(r.context)] = (
+                str(accepting) if accepting is not None else province,
+                context.service_item if context is not None else None,
+            )
         usage_id = new_usage_id()
         usage.record(UsageRecord(
-            id=usage_id,
-            at=now,
-            accepting_province=str(accepting) if accepting is not None else province,
-            caller_role=caller.role if caller is not None else None,
-            caller_agency=agency,
-            caller_province=province,
-            service_item=context.service_item if context is not None else None,
-            verdict=r.verdict,
-            failed=" ".join(c.code for c in r.checks if c.outcome == Outcome.FAILED),
-            issuing_province=r.issuing_province,
-            issuer=r.issuer,
-            certificate_type=r.certificate_type,
-            certificate_ref=usage.reference(r.digest),
-            duration_ms=duration,
+            usage_id, now, where[0], role, agency, province, where[1], r.verdict, codes, r.issuing_province, r.issuer,
+            r.certificate_type, usage.reference(r.digest), duration,
         ))  # fmt: skip
         ids.append(usage_id)
     return ids
