@@ -43,10 +43,6 @@ PROVINCES = (110000, 120000, 130000, 140000, 150000, 210000, 220000, 230000, 310
 _REASON = 1
 #: Certificates kept from each batch for the `/verify` load (not revoked).
 _SAMPLE_PER_BATCH = 20
-#: Certificates of the process's first batch, issued before the first decade's timed batches: a fresh process's
-#: first batch pays its one-time costs (the native pool's threads, the allocator's first pages, lazily built
-#: tables), which ran 74-92 µs a certificate against 66-68 µs at every later decade.
-_WARM_UP = 100
 
 
 def scale_consortium(provinces: int = 31, agencies_per_province: int = 10) -> dict[str, Any]:
@@ -206,8 +202,7 @@ def bench_scale(
 ) -> dict[str, Any]:
     """Issue up to `maximum` certificates in batches of `batch`, and take the figures at each power of ten from
     `batch` up to `maximum` (and at `maximum`): `/verify` over certificates of every batch so far, and over the
-    first decade's certificates again (the chain's size alone changing). The process's first batch (`_WARM_UP`
-    certificates, part of the first decade) is not timed. The service runs `workers` uvicorn workers
+    first decade's certificates again (the chain's size alone changing). The service runs `workers` uvicorn workers
     (one per core here: a single worker's event loop, uvloop, answers unfairly past ~32 connections, see
     BENCHMARKS.md)."""
     if maximum < batch or batch < 1:
@@ -217,7 +212,6 @@ def bench_scale(
         marks.append(maximum)
     figures: dict[str, Any] = {"batch": batch, "provinces": provinces, "agencies": provinces * agencies_per_province,
                                "revoked_share": 0.01, "connections": connections, "workers": workers,
-                               "warm_up_certificates": _WARM_UP if marks[0] > _WARM_UP else 0,
                                "decades": []}  # fmt: skip
     rng = random.Random(12)
     with _served_chain(provinces, agencies_per_province, workers, report) as run:
@@ -225,10 +219,6 @@ def bench_scale(
         first_bodies: list[dict[str, Any]] = []
         for mark in marks:
             decade = _Decade()
-            if issued == 0 and mark > _WARM_UP:  # the process's first batch, untimed: its figures are not the chain's
-                _issue_batch(run, index, _WARM_UP, issued, rng, _Decade())
-                issued, index = _WARM_UP, 1
-                report(f"  {issued:,} certificates issued to warm up (not timed)")
             while issued < mark:
                 size = min(batch, mark - issued)
                 _issue_batch(run, index, size, issued, rng, decade)
