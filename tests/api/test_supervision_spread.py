@@ -6,9 +6,11 @@ round, other verdicts, records without a province or reference, a clock set back
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from api.supervision import config, rules
 from api.supervision.records import USAGE_FILE, UsageLog, UsageRecord, new_usage_id
@@ -27,74 +29,69 @@ def _record(rng: random.Random, at: float, refs: list[str]) -> UsageRecord:
                        issuer=None, certificate_type=None, certificate_ref=ref, duration_ms=0.2)  # fmt: skip
 
 
-def _same(engine: object, spread: ProvinceSpread, rule: config.ManyProvinces, now: float) -> int:
-    expected = rules.many_provinces(engine, rule, now)  # type: ignore[arg-type]
-    got = spread.observe(engine, rule, now)  # type: ignore[arg-type]
+@pytest.fixture
+def log(tmp_path: Path) -> Iterator[UsageLog]:
+    usage = UsageLog(tmp_path / USAGE_FILE, b"secret", flush_interval=3600)
+    yield usage
+    usage.engine.dispose()
+
+
+def _same(engine: Engine, spread: ProvinceSpread, rule: config.ManyProvinces, now: float) -> int:
+    expected = rules.many_provinces(engine, rule, now)
+    got = spread.observe(engine, rule, now)
     assert got == expected
     return len(got)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_every_round_answers_what_the_reference_answers(tmp_path: Path, seed: int) -> None:
+def test_every_round_answers_what_the_reference_answers(log: UsageLog, seed: int) -> None:
     rng = random.Random(seed)
-    log = UsageLog(tmp_path / USAGE_FILE, b"secret", flush_interval=3600)
     refs = [f"{rng.getrandbits(256):064x}" for _ in range(40)]
     rule = config.ManyProvinces(provinces=3, window_minutes=2)
     spread = ProvinceSpread()
     now, alerted = T0, 0
-    try:
-        for round_ in range(60):
-            rows = [_record(rng, now + rng.uniform(-20, 15), refs) for _ in range(rng.randrange(0, 40))]
-            rows += [_record(rng, now + rng.uniform(-200, -100), refs) for _ in range(rng.randrange(0, 3))]  # late
-            rows += [_record(rng, now + rng.uniform(1, 40), refs) for _ in range(rng.randrange(0, 3))]  # dated ahead
-            log.insert(rows)
-            if round_ == 30:
-                rule = config.ManyProvinces(provinces=2, window_minutes=1.5)  # the configuration changed
-            if round_ == 45:
-                now -= 100  # the clock set back: the window is read again
-            alerted += _same(log.engine, spread, rule, now)
-            now += rng.uniform(5, 20)
-        assert alerted > 20  # the scenario raised alerts, so the comparison meant something
-    finally:
-        log.engine.dispose()
+    for round_ in range(60):
+        rows = [_record(rng, now + rng.uniform(-20, 15), refs) for _ in range(rng.randrange(0, 40))]
+        rows += [_record(rng, now + rng.uniform(-200, -100), refs) for _ in range(rng.randrange(0, 3))]  # late
+        rows += [_record(rng, now + rng.uniform(1, 40), refs) for _ in range(rng.randrange(0, 3))]  # dated ahead
+        log.insert(rows)
+        if round_ == 30:
+            rule = config.ManyProvinces(provinces=2, window_minutes=1.5)  # the configuration changed
+        if round_ == 45:
+            now -= 100  # the clock set back: the window is read again
+        alerted += _same(log.engine, spread, rule, now)
+        now += rng.uniform(5, 20)
+    assert alerted > 20  # the scenario raised alerts, so the comparison meant something
 
 
-def test_a_certificate_leaving_the_window_is_forgotten_and_memory_follows_the_window(tmp_path: Path) -> None:
-    log = UsageLog(tmp_path / USAGE_FILE, b"secret", flush_interval=3600)
+def test_a_certificate_leaving_the_window_is_forgotten_and_memory_follows_the_window(log: UsageLog) -> None:
     rng = random.Random(9)
     rule = config.ManyProvinces(provinces=2, window_minutes=1)
     spread = ProvinceSpread()
-    try:
-        spread_ref = "ab" * 32
+    spread_ref = "ab" * 32
+    log.insert([
+        _record(rng, T0, [spread_ref])._replace(accepting_province="310000", verdict="VALID"),
+        _record(rng, T0 + 1, [spread_ref])._replace(accepting_province="330000", verdict="VALID"),
+    ])  # fmt: skip
+    (alert,) = spread.observe(log.engine, rule, T0 + 2)
+    assert alert.details == {"certificateRef": spread_ref, "provinces": ["310000", "330000"]}
+    for step in range(1, 40):  # 2,000 certificates a minute, each seen once
+        at = T0 + 60 * step
         log.insert([
-            _record(rng, T0, [spread_ref])._replace(accepting_province="310000", verdict="VALID"),
-            _record(rng, T0 + 1, [spread_ref])._replace(accepting_province="330000", verdict="VALID"),
+            _record(rng, at, [f"{rng.getrandbits(256):064x}"])._replace(verdict="VALID", accepting_province="31")
+            for _ in range(2000)
         ])  # fmt: skip
-        (alert,) = spread.observe(log.engine, rule, T0 + 2)
-        assert alert.details == {"certificateRef": spread_ref, "provinces": ["310000", "330000"]}
-        for step in range(1, 40):  # 2,000 certificates a minute, each seen once
-            at = T0 + 60 * step
-            log.insert([
-                _record(rng, at, [f"{rng.getrandbits(256):064x}"])._replace(verdict="VALID", accepting_province="31")
-                for _ in range(2000)
-            ])  # fmt: skip
-            assert spread.observe(log.engine, rule, at) == rules.many_provinces(log.engine, rule, at)
-        assert len(spread._seen) < 5 * 2000 + 1024 and not spread._spread
-    finally:
-        log.engine.dispose()
+        assert spread.observe(log.engine, rule, at) == rules.many_provinces(log.engine, rule, at)
+    assert len(spread._seen) < 5 * 2000 + 1024 and not spread._spread
 
 
-def test_a_log_emptied_and_written_again_is_read_again(tmp_path: Path) -> None:
+def test_a_log_emptied_and_written_again_is_read_again(log: UsageLog) -> None:
     """Rowids start again at 1 in an emptied table: the rule reads the window again instead of waiting for them."""
-    log = UsageLog(tmp_path / USAGE_FILE, b"secret", flush_interval=3600)
     rng = random.Random(5)
     rule = config.ManyProvinces(provinces=2, window_minutes=10)
     spread = ProvinceSpread()
-    try:
-        log.insert([_record(rng, T0 + i, ["cd" * 32])._replace(verdict="VALID") for i in range(50)])
-        spread.observe(log.engine, rule, T0 + 60)
-        log.prune(now=T0 + log.retention_days * 86_400 + 3600)  # every record past its retention
-        log.insert([_record(rng, T0 + 100 + i, ["ef" * 32])._replace(verdict="VALID") for i in range(5)])
-        assert _same(log.engine, spread, rule, T0 + 120) == 1
-    finally:
-        log.engine.dispose()
+    log.insert([_record(rng, T0 + i, ["cd" * 32])._replace(verdict="VALID") for i in range(50)])
+    spread.observe(log.engine, rule, T0 + 60)
+    log.prune(now=T0 + log.retention_days * 86_400 + 3600)  # every record past its retention
+    log.insert([_record(rng, T0 + 100 + i, ["ef" * 32])._replace(verdict="VALID") for i in range(5)])
+    assert _same(log.engine, spread, rule, T0 + 120) == 1
