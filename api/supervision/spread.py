@@ -54,7 +54,8 @@ class ProvinceSpread:
             self._reset(window)
         self._now = now
         start = now - window
-        self._take([*self._early, *self._rows(engine, start, now)], start, now)
+        rows = self._rows(engine, start, now)  # first: it may start again (an emptied table), dropping `_early`
+        self._take([*self._early, *rows], start, now)
         self._forget(start)
         found = []
         for ref in self._spread:

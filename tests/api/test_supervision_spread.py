@@ -91,7 +91,10 @@ def test_a_log_emptied_and_written_again_is_read_again(log: UsageLog) -> None:
     rule = config.ManyProvinces(provinces=2, window_minutes=10)
     spread = ProvinceSpread()
     log.insert([_record(rng, T0 + i, ["cd" * 32])._replace(verdict="VALID") for i in range(50)])
+    ahead = [_record(rng, T0 + 200, ["cd" * 32])._replace(verdict="VALID", accepting_province=p) for p in PROVINCES]
+    log.insert(ahead)  # dated after the next round: waiting when the table is emptied
     spread.observe(log.engine, rule, T0 + 60)
     log.prune(now=T0 + log.retention_days * 86_400 + 3600)  # every record past its retention
     log.insert([_record(rng, T0 + 100 + i, ["ef" * 32])._replace(verdict="VALID") for i in range(5)])
     assert _same(log.engine, spread, rule, T0 + 120) == 1
+    assert _same(log.engine, spread, rule, T0 + 250) == 1  # what waited went with the table
