@@ -79,25 +79,35 @@ def many_provinces_alert(ref: str, provinces: list[str], rule: rules.ManyProvinc
 
 def caller_failures(engine: Engine, rule: rules.CallerFailures, now: float) -> list[Alert]:
     """A caller (the agency, else the province, of its API key) whose share of INVALID verdicts in the window is
-    above the rate, over enough requests: one alert per caller and hour."""
+    above the rate, over enough requests: one alert per caller and hour. The reference of
+    `api.supervision.callers.CallerShares`, which the supervisor runs: this groups every record of the window each
+    time."""
     caller = func.coalesce(usage.c.caller_agency, usage.c.caller_province).label("caller")
     failed = func.sum(case((usage.c.verdict == "INVALID", 1), else_=0)).label("failed")
     query = (select(caller, func.max(usage.c.caller_province).label("province"), func.count().label("n"), failed)
              .where(usage.c.at >= now - rule.window_minutes * 60, usage.c.at <= now, usage.c.caller_role.is_not(None),
                     usage.c.verdict.in_(VERDICTS))
              .group_by(caller))  # fmt: skip
-    found = []
     with engine.connect() as db:
-        for row in db.execute(query):
-            n, bad = int(row.n), int(row.failed or 0)
-            if n >= rule.min_requests and bad / n > rule.rate:
-                found.append(Alert(
-                    "caller_failures", f"{row.caller}:{int(now // 3600)}",
-                    f"调用方 {row.caller} 核验失败率 {bad / n:.0%}（{bad}/{n}）/ caller {row.caller} failed "
-                    f"{bad} of {n} verifications", (row.province,) if row.province else (),
-                    {"caller": row.caller, "requests": n, "failed": bad, "rate": round(bad / n, 4)},
-                    rule.severity))  # fmt: skip
-    return found
+        return [caller_failures_alert(row.caller, row.province, int(row.n), int(row.failed or 0), rule, now)
+                for row in db.execute(query) if failing(int(row.n), int(row.failed or 0), rule)]  # fmt: skip
+
+
+def failing(n: int, bad: int, rule: rules.CallerFailures) -> bool:
+    """Whether `bad` failures of `n` verifications are past the rule's rate, over enough requests."""
+    return n >= rule.min_requests and bad / n > rule.rate
+
+
+def caller_failures_alert(
+    caller: str | None, province: str | None, n: int, bad: int, rule: rules.CallerFailures, now: float
+) -> Alert:
+    """The alert of a caller (of `province`) that failed `bad` of `n` verifications within the window, in the hour
+    of `now`."""
+    return Alert(
+        "caller_failures", f"{caller}:{int(now // 3600)}",
+        f"调用方 {caller} 核验失败率 {bad / n:.0%}（{bad}/{n}）/ caller {caller} failed {bad} of {n} verifications",
+        (province,) if province else (), {"caller": caller, "requests": n, "failed": bad, "rate": round(bad / n, 4)},
+        rule.severity)  # fmt: skip
 
 
 def _provinces_of(index: Engine, accounts: list[str]) -> dict[str, str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, func, literal_column, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, literal_column, select
 
 from api.supervision import config as rules
 from api.supervision.alerts import Alert
@@ -28,8 +28,14 @@ from api.supervision.rules import many_provinces_alert
 _COUNTED = and_(usage.c.certificate_ref.is_not(None), usage.c.accepting_province.is_not(None),
                 usage.c.verdict.in_(VERDICTS))  # fmt: skip
 #: SQLite's rowid: records are numbered in the order they were written.
-_ROWID: ColumnElement[int] = literal_column("usage_records.rowid")
+ROWID: ColumnElement[int] = literal_column("usage_records.rowid")
 _REF, _PROVINCE = usage.c.certificate_ref, usage.c.accepting_province
+
+
+def latest_rowid(db: Connection) -> int:
+    """The rowid of the last record written (0 in an empty table). Read before the records: one written meanwhile
+    has a higher rowid and waits for the next round."""
+    return int(db.execute(select(func.coalesce(func.max(ROWID), 0)).select_from(usage)).scalar_one())
 
 
 class ProvinceSpread:
@@ -68,11 +74,10 @@ class ProvinceSpread:
         """The counted records written since the last round (the whole window's at the first): one row per certificate
         and province with its last time up to `now`, and every record dated after `now`."""
         with engine.connect() as db:
-            # The last record written first: one written meanwhile has a higher rowid and waits for the next round.
-            last = int(db.execute(select(func.coalesce(func.max(_ROWID), 0)).select_from(usage)).scalar_one())
+            last = latest_rowid(db)
             if self._read is not None and last < self._read:  # the latest records were deleted: rowids start again
                 self._reset(self._window)
-            span = and_(usage.c.at >= start if self._read is None else self._read < _ROWID, last >= _ROWID, _COUNTED)
+            span = and_(usage.c.at >= start if self._read is None else self._read < ROWID, last >= ROWID, _COUNTED)
             rows: list[Any] = [*db.execute(select(_REF, _PROVINCE, func.max(usage.c.at)).where(span, usage.c.at <= now)
                                            .group_by(_REF, _PROVINCE))]  # fmt: skip
             rows += db.execute(select(_REF, _PROVINCE, usage.c.at).where(span, usage.c.at > now)).all()

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from api.supervision import rules
 from api.supervision.alerts import RULES, Alert, AlertStore, deliver, public
 from api.supervision.assist import AssistStore
+from api.supervision.callers import CallerShares
 from api.supervision.config import ChainStalled, SupervisionConfig, load_config
 from api.supervision.spread import ProvinceSpread
 from ledger.audit import AuditLog, UsageLogClient, UsageLogRecord
@@ -56,6 +57,7 @@ class Supervisor:
         self.webhook_secret = settings.alert_webhook_secret.get_secret_value().encode("utf-8")
         self.chain = rules.ChainWatch()
         self.spread = ProvinceSpread()
+        self.shares = CallerShares()
         self.holder = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -180,7 +182,7 @@ class Supervisor:
         checks: list[tuple[Any, Any]] = [
             (cfg.revoked_presented, lambda r: rules.revoked_presented(usage, r, self._since - 60, now)),
             (cfg.many_provinces, lambda r: self.spread.observe(usage, r, now)),
-            (cfg.caller_failures, lambda r: rules.caller_failures(usage, r, now)),
+            (cfg.caller_failures, lambda r: self.shares.observe(usage, r, now)),
             (cfg.issuance_spike, lambda r: rules.issuance_spike(index, r, now)),
             (cfg.status_burst, lambda r: rules.status_burst(index, r, now)),
             (cfg.anchoring_latency, lambda r: rules.anchoring_latency(self.audit, r, now) if self.audit else []),

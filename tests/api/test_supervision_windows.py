@@ -1,7 +1,9 @@
-"""`ProvinceSpread`, the incremental `many_provinces` rule the supervisor runs, answers every round exactly what the
-reference (`rules.many_provinces`, one grouping over the whole window) answers: over random rounds of records written
-on time, late (an earlier time written after a later one, as another worker's writer does) and dated ahead of the
-round, other verdicts, records without a province or reference, a clock set back and a rule changed."""
+"""The sliding-window rules the supervisor runs incrementally, `ProvinceSpread` (`many_provinces`) and `CallerShares`
+(`caller_failures`), answer every round exactly what their references (`rules.many_provinces`,
+`rules.caller_failures`: one grouping over the whole window) answer: over random rounds of records written on time,
+late (an earlier time written after a later one, as another worker's writer does) and dated ahead of the round, other
+verdicts, records without a province, reference or caller, a clock set back, a rule changed, a round more than a
+window after the last, and an emptied table."""
 
 from __future__ import annotations
 
@@ -13,20 +15,26 @@ import pytest
 from sqlalchemy import Engine
 
 from api.supervision import config, rules
+from api.supervision.callers import CallerShares
 from api.supervision.records import USAGE_FILE, UsageLog, UsageRecord, new_usage_id
 from api.supervision.spread import ProvinceSpread
 
 PROVINCES = ["310000", "330000", "440000", "110000", "510000"]
 T0 = 1_790_000_000.0
+AGENCIES = [f"0x{i:040x}" for i in range(1, 5)]
 
 
 def _record(rng: random.Random, at: float, refs: list[str]) -> UsageRecord:
     verdict = rng.choice(["VALID", "VALID", "INVALID", "NOT_RECOGNIZED", "ASSIST_REQUESTED"])
     province = rng.choice([*PROVINCES, None]) if rng.random() < 0.1 else rng.choice(PROVINCES)
     ref = None if rng.random() < 0.05 else rng.choice(refs)
-    return UsageRecord(id=new_usage_id(), at=at, accepting_province=province, caller_role=None, caller_agency=None,
-                       caller_province=None, service_item=None, verdict=verdict, failed="", issuing_province="310000",
-                       issuer=None, certificate_type=None, certificate_ref=ref, duration_ms=0.2)  # fmt: skip
+    role = rng.choice([None, "agency", "agency", "province", "admin"])
+    agency = rng.choice([*AGENCIES, None]) if role == "agency" else None
+    calling = rng.choice([*PROVINCES[:3], None]) if role is not None else None
+    return UsageRecord(id=new_usage_id(), at=at, accepting_province=province, caller_role=role, caller_agency=agency,
+                       caller_province=calling, service_item=None, verdict=verdict, failed="",
+                       issuing_province="310000", issuer=None, certificate_type=None, certificate_ref=ref,
+                       duration_ms=0.2)  # fmt: skip
 
 
 @pytest.fixture
@@ -98,3 +106,34 @@ def test_a_log_emptied_and_written_again_is_read_again(log: UsageLog) -> None:
     log.insert([_record(rng, T0 + 100 + i, ["ef" * 32])._replace(verdict="VALID") for i in range(5)])
     assert _same(log.engine, spread, rule, T0 + 120) == 1
     assert _same(log.engine, spread, rule, T0 + 250) == 1  # what waited went with the table
+
+
+def _same_shares(engine: Engine, shares: CallerShares, rule: config.CallerFailures, now: float) -> int:
+    expected = rules.caller_failures(engine, rule, now)
+    got = shares.observe(engine, rule, now)
+    assert got == expected
+    return len(got)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_caller_shares_answer_every_round_what_the_reference_answers(log: UsageLog, seed: int) -> None:
+    rng = random.Random(seed)
+    rule = config.CallerFailures(rate=0.25, min_requests=8, window_minutes=2)
+    shares = CallerShares()
+    now, alerted = T0, 0
+    for round_ in range(70):
+        rows = [_record(rng, now + rng.uniform(-20, 15), ["aa" * 32]) for _ in range(rng.randrange(0, 40))]
+        rows += [_record(rng, now + rng.uniform(-200, -100), ["aa" * 32]) for _ in range(rng.randrange(0, 3))]
+        rows += [_record(rng, now + rng.uniform(1, 40), ["aa" * 32]) for _ in range(rng.randrange(0, 3))]
+        log.insert(rows)
+        if round_ == 30:
+            rule = config.CallerFailures(rate=0.2, min_requests=5, window_minutes=1.5)  # the configuration changed
+        if round_ == 45:
+            now -= 100  # the clock set back
+        if round_ == 55:
+            now += 200  # a round more than a window after the last
+        if round_ == 62:
+            log.prune(now=now + log.retention_days * 86_400 + 3600)  # the table emptied
+        alerted += _same_shares(log.engine, shares, rule, now)
+        now += rng.uniform(5, 20)
+    assert alerted > 20  # the scenario raised alerts, so the comparison meant something
