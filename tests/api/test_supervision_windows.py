@@ -8,8 +8,9 @@ window after the last, and an emptied table."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -44,11 +45,19 @@ def log(tmp_path: Path) -> Iterator[UsageLog]:
     usage.engine.dispose()
 
 
-def _same(engine: Engine, spread: ProvinceSpread, rule: config.ManyProvinces, now: float) -> int:
-    expected = rules.many_provinces(engine, rule, now)
-    got = spread.observe(engine, rule, now)
+def _same(engine: Engine, incremental: Any, reference: Callable[..., list[Any]], rule: Any, now: float) -> int:
+    """Assert the rule read incrementally answers what its reference answers now; how many alerts."""
+    expected = reference(engine, rule, now)
+    got = incremental.observe(engine, rule, now)
     assert got == expected
     return len(got)
+
+
+def _a_round(rng: random.Random, now: float, refs: list[str]) -> list[UsageRecord]:
+    """Records of a round: on time, late (an earlier time written after a later one) and dated ahead of the round."""
+    rows = [_record(rng, now + rng.uniform(-20, 15), refs) for _ in range(rng.randrange(0, 40))]
+    rows += [_record(rng, now + rng.uniform(-200, -100), refs) for _ in range(rng.randrange(0, 3))]
+    return rows + [_record(rng, now + rng.uniform(1, 40), refs) for _ in range(rng.randrange(0, 3))]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -59,15 +68,12 @@ def test_every_round_answers_what_the_reference_answers(log: UsageLog, seed: int
     spread = ProvinceSpread()
     now, alerted = T0, 0
     for round_ in range(60):
-        rows = [_record(rng, now + rng.uniform(-20, 15), refs) for _ in range(rng.randrange(0, 40))]
-        rows += [_record(rng, now + rng.uniform(-200, -100), refs) for _ in range(rng.randrange(0, 3))]  # late
-        rows += [_record(rng, now + rng.uniform(1, 40), refs) for _ in range(rng.randrange(0, 3))]  # dated ahead
-        log.insert(rows)
+        log.insert(_a_round(rng, now, refs))
         if round_ == 30:
             rule = config.ManyProvinces(provinces=2, window_minutes=1.5)  # the configuration changed
         if round_ == 45:
             now -= 100  # the clock set back: the window is read again
-        alerted += _same(log.engine, spread, rule, now)
+        alerted += _same(log.engine, spread, rules.many_provinces, rule, now)
         now += rng.uniform(5, 20)
     assert alerted > 20  # the scenario raised alerts, so the comparison meant something
 
@@ -104,15 +110,8 @@ def test_a_log_emptied_and_written_again_is_read_again(log: UsageLog) -> None:
     spread.observe(log.engine, rule, T0 + 60)
     log.prune(now=T0 + log.retention_days * 86_400 + 3600)  # every record past its retention
     log.insert([_record(rng, T0 + 100 + i, ["ef" * 32])._replace(verdict="VALID") for i in range(5)])
-    assert _same(log.engine, spread, rule, T0 + 120) == 1
-    assert _same(log.engine, spread, rule, T0 + 250) == 1  # what waited went with the table
-
-
-def _same_shares(engine: Engine, shares: CallerShares, rule: config.CallerFailures, now: float) -> int:
-    expected = rules.caller_failures(engine, rule, now)
-    got = shares.observe(engine, rule, now)
-    assert got == expected
-    return len(got)
+    assert _same(log.engine, spread, rules.many_provinces, rule, T0 + 120) == 1
+    assert _same(log.engine, spread, rules.many_provinces, rule, T0 + 250) == 1  # what waited went with the table
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -122,10 +121,7 @@ def test_caller_shares_answer_every_round_what_the_reference_answers(log: UsageL
     shares = CallerShares()
     now, alerted = T0, 0
     for round_ in range(70):
-        rows = [_record(rng, now + rng.uniform(-20, 15), ["aa" * 32]) for _ in range(rng.randrange(0, 40))]
-        rows += [_record(rng, now + rng.uniform(-200, -100), ["aa" * 32]) for _ in range(rng.randrange(0, 3))]
-        rows += [_record(rng, now + rng.uniform(1, 40), ["aa" * 32]) for _ in range(rng.randrange(0, 3))]
-        log.insert(rows)
+        log.insert(_a_round(rng, now, ["aa" * 32]))
         if round_ == 30:
             rule = config.CallerFailures(rate=0.2, min_requests=5, window_minutes=1.5)  # the configuration changed
         if round_ == 45:
@@ -134,6 +130,6 @@ def test_caller_shares_answer_every_round_what_the_reference_answers(log: UsageL
             now += 200  # a round more than a window after the last
         if round_ == 62:
             log.prune(now=now + log.retention_days * 86_400 + 3600)  # the table emptied
-        alerted += _same_shares(log.engine, shares, rule, now)
+        alerted += _same(log.engine, shares, rules.caller_failures, rule, now)
         now += rng.uniform(5, 20)
     assert alerted > 20  # the scenario raised alerts, so the comparison meant something
