@@ -122,21 +122,21 @@ def bench_record_cost(count: int = 100_000) -> dict[str, float]:
         started = time.perf_counter()
         log.flush()
         written = time.perf_counter() - started
-        spread, shares = config.ManyProvinces(), config.CallerFailures(window_minutes=10)
+        provinces_rule, callers_rule = config.ManyProvinces(), config.CallerFailures(window_minutes=10)
         started = time.perf_counter()
-        rules.many_provinces(log.engine, spread, now)
-        rules.caller_failures(log.engine, shares, now)
+        rules.many_provinces(log.engine, provinces_rule, now)
+        rules.caller_failures(log.engine, callers_rule, now)
         evaluated = time.perf_counter() - started
-        incremental = ProvinceSpread(), CallerShares()
+        spread, shares = ProvinceSpread(), CallerShares()
         started = time.perf_counter()
-        incremental[0].observe(log.engine, spread, now)
-        incremental[1].observe(log.engine, shares, now)
+        spread.observe(log.engine, provinces_rule, now)
+        shares.observe(log.engine, callers_rule, now)
         first = time.perf_counter() - started
         records.queue(range(count // 40), now, 15)
         log.flush()
         started = time.perf_counter()
-        incremental[0].observe(log.engine, spread, now + 15)
-        incremental[1].observe(log.engine, shares, now + 15)
+        spread.observe(log.engine, provinces_rule, now + 15)
+        shares.observe(log.engine, callers_rule, now + 15)
         round_ = time.perf_counter() - started
         log.engine.dispose()
     figures = {"request_us": 1e6 * queued / count, "writer_us": 1e6 * written / count, "rules_s": evaluated,

@@ -99,10 +99,7 @@ class CallerShares:
 
     def _alerts(self, rule: rules.CallerFailures, now: float) -> list[Alert]:
         """In the reference's order: by caller, the one without a name first (SQLite groups NULL first)."""
-        callers = sorted((c for c, share in self._shares.items() if failing(share.n, share.bad, rule)),
-                         key=lambda caller: (caller is not None, caller or ""))  # fmt: skip
-        return [
-            caller_failures_alert(c, max(self._shares[c].provinces, default=None), self._shares[c].n,
-                                  self._shares[c].bad, rule, now)
-            for c in callers
-        ]  # fmt: skip
+        found = sorted(((c, share) for c, share in self._shares.items() if failing(share.n, share.bad, rule)),
+                       key=lambda item: (item[0] is not None, item[0] or ""))  # fmt: skip
+        return [caller_failures_alert(c, max(share.provinces, default=None), share.n, share.bad, rule, now)
+                for c, share in found]  # fmt: skip
