@@ -34,6 +34,7 @@ from ledger.chain.node import Anvil, free_port
 from ledger.errors import ToolchainError
 from ledger.issuance.issuer import Issuer
 from ledger.issuance.journal import Journal
+from ledger.network import rpc_call
 
 #: The 31 province-level divisions of the mainland (GB/T 2260).
 PROVINCES = (110000, 120000, 130000, 140000, 150000, 210000, 220000, 230000, 310000, 320000, 330000, 340000,
@@ -115,11 +116,11 @@ def _served_chain(provinces: int, agencies_per_province: int, workers: int, repo
                                    log=home / "service.log")  # fmt: skip
             try:
                 agencies = [a["account"] for a in description["agencies"]]
+                base = f"http://127.0.0.1:{port}/api/v1"
                 # The service's start (its workers' imports, the index catching up with the bootstrap's blocks)
                 # is over before the first decade's issuance is timed.
-                head = httpx.post(chain.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"}).json()
-                _wait_indexed(f"http://127.0.0.1:{port}/api/v1", int(head["result"], 16))
-                yield _Run(chain, result, home, f"http://127.0.0.1:{port}/api/v1", agencies)
+                _wait_indexed(base, int(rpc_call(chain.url, "eth_blockNumber"), 16))
+                yield _Run(chain, result, home, base, agencies)
             finally:
                 stop_service(server)
     finally:
