@@ -516,8 +516,8 @@ pub fn start_checks(
                 let facts = jobs.iter().map(|job| job.as_ref().map(Job::facts)).collect();
                 let valid = bodies.iter().map(|body| body.as_ref().is_some_and(|b| clearing.get().clears(b, &cx)));
                 let valid = valid.collect();
+                // Nobody waits any more when the receiver is gone: the chunk is dropped.
                 let _ = sender.send((start, facts, valid, jobs, bodies, clearing));
-                // nobody waits: dropped
             });
         }
     }
