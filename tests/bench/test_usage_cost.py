@@ -1,6 +1,5 @@
-"""`python -m bench.usage --cost N` at a small N: every figure is measured, and the rules read incrementally answer
-the same alerts as their references over the benchmark's records (checked by the rules' own tests; here, that the
-benchmark runs them over a window with alerts in it)."""
+"""`python -m bench.usage --cost N` at a small N: every figure is measured and reported. (That the rules read
+incrementally answer what their references answer is tested in `tests/api/test_supervision_windows.py`.)"""
 
 from __future__ import annotations
 
