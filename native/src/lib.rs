@@ -502,6 +502,8 @@ fn hurong_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plain::unsupported_value, m)?)?;
     m.add_function(wrap_pyfunction!(plain::long_number, m)?)?;
     m.add_function(wrap_pyfunction!(body::body_facts, m)?)?;
+    m.add_function(wrap_pyfunction!(body::start_body, m)?)?;
+    m.add_class::<body::PendingBody>()?;
     m.add_function(wrap_pyfunction!(verify_batch::local_facts, m)?)?;
     m.add_function(wrap_pyfunction!(verify_batch::start_local_facts, m)?)?;
     m.add_class::<verify_batch::PendingFacts>()?;

@@ -80,14 +80,18 @@ def test_a_deep_body_is_refused_before_it_is_parsed_and_a_shallow_one_is_parsed_
     assert refusal is None and parsed == json.loads(shallow)
 
 
-@pytest.fixture(params=["native", "reference"])
+@pytest.fixture(params=["native", "native-here", "reference"])
 def admission(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Depth and duplicate keys of a parsed body found by the native pass, and by orjson's rewriting of the value
-    where the core is not installed."""
+    """Depth and duplicate keys of a parsed body found by the native pass (for a large body on the core's pool
+    while orjson parses it, or here after it), and by orjson's rewriting of the value where the core is not
+    installed."""
     if request.param == "reference":
         monkeypatch.setattr(json_body, "_body_facts", None)
-    elif json_body._body_facts is None:
+        monkeypatch.setattr(json_body, "_start_body", None)
+    elif json_body._body_facts is None or json_body._start_body is None:
         pytest.skip("the native core is not installed")
+    elif request.param == "native-here":
+        monkeypatch.setattr(json_body, "_start_body", None)
 
 
 class _Pairs(list[tuple[str, Any]]):
@@ -120,6 +124,8 @@ def test_the_native_pass_finds_what_pythons_json_finds(value: Any, ascii_only: b
         pytest.skip("the native core is not installed")
     body = _text(value, ascii_only).encode()
     depth, duplicate, escaped_key = json_body._body_facts(body)
+    if json_body._start_body is not None:
+        assert json_body._start_body(body).wait() == (depth, duplicate, escaped_key)  # the same read on the pool
     try:
         parsed = json.loads(body, object_pairs_hook=_unique_keys)
     except _DuplicateKey:
@@ -204,3 +210,27 @@ def test_a_large_body_is_read_as_a_small_one_and_the_collector_runs_again_after(
     deep = b'{"deep":' + b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1) + b"," + body[1:]
     refusal, _ = read_json_body(deep)
     assert refusal is not None and refusal.code == "json_too_deep" and gc.isenabled()
+
+
+def test_a_reading_on_the_pool_answers_once_and_a_failed_one_is_read_again_here(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    if json_body._start_body is None:
+        pytest.skip("the native core is not installed")
+    body = json.dumps({"certificates": [{"n": i, "k": "证照" * 10} for i in range(2_000)]}).encode()
+    pending = json_body._start_body(body)
+    assert pending.wait() == (3, None, False)
+    with pytest.raises(RuntimeError, match="already read"):
+        pending.wait()
+
+    class _Failed:
+        def wait(self) -> Any:
+            raise RuntimeError("reading the body failed")
+
+    monkeypatch.setattr(json_body, "_start_body", lambda _: _Failed())
+    doubled = body[:-1] + b',"certificates":[]}'
+    refusal, parsed = read_json_body(doubled)
+    assert refusal is not None and refusal.code == "duplicate_key" and parsed is NOT_PARSED
+    assert "read again here" in caplog.text
+    refusal, parsed = read_json_body(body)
+    assert refusal is None and parsed == json.loads(body)
