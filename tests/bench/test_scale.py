@@ -63,6 +63,8 @@ def test_each_step_reports_issuance_verification_and_index_size(figures: dict[st
     assert isinstance(figures["issue_cpu_change"], float)
     assert isinstance(figures["verify_p99_change_same_certificates"], float)
     assert any("2,000 certificates issued" in line for line in figures["_lines"])
+    # the first decade is timed after an untimed batch of the same size on a scratch chain
+    assert figures["_lines"][0].startswith("warm-up: 1,000 certificates issued on a scratch chain")
 
 
 def test_the_command_refuses_a_maximum_below_one_batch(tmp_path: Path) -> None:
