@@ -27,6 +27,7 @@ from web3.types import BlockIdentifier, RPCEndpoint, RPCResponse
 from ledger.chain.codes import parse_bytes32
 from ledger.chain.deployment import Deployment
 from ledger.chain.reverts import as_ledger_error
+from ledger.chain.sessions import settled
 from ledger.chain.transactions import EventDecoder, PendingTransaction, Transactor
 from ledger.errors import ChainError, LedgerValueError
 from ledger.toolchain.compiler import CONTRACT_NAMES, load_artifact
@@ -51,8 +52,8 @@ STATUS_ACTIONS = ("revoke", "suspend", "reinstate", "supersede")
 def _http_provider(url: str, timeout: float, **kwargs: Any) -> HTTPProvider:
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise LedgerValueError(f"RPC URL must start with http:// or https://, got {url!r}")
-    return HTTPProvider(url, cache_allowed_requests=True, cacheable_requests=CACHEABLE_REQUESTS,
-                        request_kwargs={"timeout": timeout}, **kwargs)  # fmt: skip
+    return settled(HTTPProvider(url, cache_allowed_requests=True, cacheable_requests=CACHEABLE_REQUESTS,
+                                request_kwargs={"timeout": timeout}, **kwargs))  # fmt: skip
 
 
 class FailoverHTTPProvider(HTTPProvider):
