@@ -28,6 +28,7 @@ from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, 
 from sqlalchemy.exc import IntegrityError
 
 from api.supervision.config import Webhook
+from ledger.issuance.sqlite_files import create_tables
 
 log = logging.getLogger("hurong.api.alerts")
 
@@ -110,7 +111,7 @@ def public(row: Any) -> dict[str, Any]:
 class AlertStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        create_tables(engine, metadata)  # other workers may be creating them at the same moment
 
     def raise_(self, alert: Alert, now: float | None = None) -> int | None:
         """Store `alert`; its id when it is new, None when its incident was raised already (then counted)."""

@@ -26,6 +26,7 @@ from sqlalchemy import Column, Engine, Float, Index, MetaData, String, Table, Te
 from api.supervision.config import Assist
 from api.supervision.feedback import looks_personal
 from api.supervision.records import DAY_OFFSET, new_usage_id
+from ledger.issuance.sqlite_files import create_tables
 
 ANSWERS = ("confirmed", "not_confirmed", "needs_documents")
 #: The verdict column of the usage records of each step.
@@ -132,7 +133,7 @@ class AssistStore:
         self.engine = engine
         self.rules = rules
         self._key = hmac.new(secret, b"hurong assist licence numbers", hashlib.sha256).digest()
-        metadata.create_all(engine)
+        create_tables(engine, metadata)  # other workers may be creating them at the same moment
 
     def _seal(self, text: str, request_id: str) -> str:
         nonce = os.urandom(12)

@@ -49,7 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from ledger.audit.log import USAGE_FILE as USAGE_FILE
 from ledger.audit.log import anchors
 from ledger.audit.log import metadata as log_metadata
-from ledger.issuance.sqlite_files import use_write_ahead_log
+from ledger.issuance.sqlite_files import create_tables, use_write_ahead_log
 from ledger.keys.keystore import create_once
 
 log = logging.getLogger("hurong.api.usage")
@@ -194,15 +194,7 @@ def open_engine(path: Path) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    for attempt in range(20):
-        try:
-            metadata.create_all(engine)
-            log_metadata.create_all(engine)
-            break
-        except Exception:  # another process creating the same tables at the same moment
-            if attempt == 19:
-                raise
-            time.sleep(0.05)
+    create_tables(engine, metadata, log_metadata)  # other workers may be creating them at the same moment
     _owner_only(path)
     return engine
 

@@ -28,6 +28,7 @@ from api.supervision.config import ChainStalled, SupervisionConfig, load_config
 from api.supervision.spread import ProvinceSpread
 from ledger.audit import AuditLog, UsageLogClient, UsageLogRecord
 from ledger.errors import DeploymentError, LedgerError
+from ledger.issuance.sqlite_files import create_tables
 
 if TYPE_CHECKING:
     from api.service import Service
@@ -65,7 +66,7 @@ class Supervisor:
         self._courier: threading.Thread | None = None
         self._since = time.time() - rules.DAY
         self._anchorers: dict[str, str] = {}
-        metadata.create_all(engine)
+        create_tables(engine, metadata)  # other workers may be creating them at the same moment
         try:
             record = UsageLogRecord.of(service.deployment)
         except DeploymentError as exc:

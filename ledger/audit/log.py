@@ -47,6 +47,7 @@ from sqlalchemy.exc import IntegrityError
 from ledger.audit.contract import UsageLogClient
 from ledger.certificates.merkle import MerkleTree, verify
 from ledger.errors import ChainError, LedgerError, LedgerValueError
+from ledger.issuance.sqlite_files import create_tables
 
 log = logging.getLogger("hurong.audit")
 
@@ -115,7 +116,7 @@ class AuditLog:
         self.interval = interval
         self.delay = delay  # a period is rolled up this long after its end (records still queued in workers)
         self.lookback = lookback  # periods further back than this many are not anchored
-        metadata.create_all(engine)
+        create_tables(engine, metadata)  # other workers may be creating them at the same moment
 
     # ------------------------------------------------------------------ trees
 

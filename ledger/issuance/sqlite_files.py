@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("hurong.issuance")
 
@@ -45,6 +46,24 @@ class SharedSqlite:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+
+def create_tables(engine: Any, *metadatas: Any, attempts: int = 20) -> None:
+    """`create_all` of each of `metadatas` on `engine`, checked again where another process created the same tables
+    at the same moment: SQLAlchemy checks, then creates, so two service workers starting together can both find a
+    table missing, and the second's CREATE fails with "already exists" (or finds the database locked)."""
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(attempts):
+        try:
+            for metadata in metadatas:
+                metadata.create_all(engine)
+            return
+        except OperationalError as exc:
+            text = str(exc).lower()
+            if attempt == attempts - 1 or ("already exists" not in text and "locked" not in text):
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def use_write_ahead_log(db: sqlite3.Connection | sqlite3.Cursor, *, timeout: float = 30.0) -> None:
