@@ -25,14 +25,13 @@ import contextlib
 import json
 import logging
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, cast
 
 from hexbytes import HexBytes
 from sqlalchemy import Connection, insert
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from web3.exceptions import BlockNotFound, Web3Exception, Web3RPCError
 from web3.types import FilterParams
 
@@ -48,6 +47,7 @@ from ledger.index.tables import IndexState, claim, clear_data, open_engine, read
 from ledger.index.tables import index_state as index_state
 from ledger.index.tables import metadata as metadata
 from ledger.index.writer_lock import WriterLock
+from ledger.issuance.sqlite_files import create_tables
 from ledger.toolchain.compiler import CONTRACT_NAMES
 from ledger.verification.reader import ChainReader, LruDict
 
@@ -135,17 +135,9 @@ class Indexer(IndexQueries):
         }
 
     def _create_tables(self, tables: Sequence[Any] | None = None) -> None:
-        """Create the tables that are missing. Processes starting together race between the check and the
-        creation: the loser's "already exists" means the table is there, so it checks again."""
-        for attempt in range(10):
-            try:
-                with self.engine.begin() as conn:
-                    metadata.create_all(conn, tables=tables)
-                return
-            except (OperationalError, ProgrammingError) as exc:
-                if "already exists" not in str(exc).lower() or attempt == 9:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
+        """Create the tables that are missing (`create_tables`: processes starting together race between the check
+        and the creation, and the loser checks again)."""
+        create_tables(self.engine, metadata, tables=tables, attempts=10)
 
     def _prepare(self) -> None:
         """Create the tables; drop an index of another schema version or deployment."""

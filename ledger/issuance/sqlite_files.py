@@ -48,18 +48,20 @@ class SharedSqlite:
         db.execute("COMMIT")
 
 
-def create_tables(engine: Any, *metadatas: Any, attempts: int = 20) -> None:
-    """`create_all` of each of `metadatas` on `engine`, checked again where another process created the same tables
-    at the same moment: SQLAlchemy checks, then creates, so two service workers starting together can both find a
-    table missing, and the second's CREATE fails with "already exists" (or finds the database locked)."""
-    from sqlalchemy.exc import OperationalError
+def create_tables(engine: Any, *metadatas: Any, tables: Any = None, attempts: int = 20) -> None:
+    """`create_all` of each of `metadatas` (only `tables` of them, if given) on `engine` in one transaction, checked
+    again where another process created the same tables at the same moment: SQLAlchemy checks, then creates, so two
+    service workers starting together can both find a table missing, and the second's CREATE fails with "already
+    exists" (or finds the database locked). PostgreSQL reports the first as a programming error."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
     for attempt in range(attempts):
         try:
-            for metadata in metadatas:
-                metadata.create_all(engine)
+            with engine.begin() as connection:
+                for metadata in metadatas:
+                    metadata.create_all(connection, tables=tables)
             return
-        except OperationalError as exc:
+        except (OperationalError, ProgrammingError) as exc:
             text = str(exc).lower()
             if attempt == attempts - 1 or ("already exists" not in text and "locked" not in text):
                 raise
